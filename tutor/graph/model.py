@@ -1,0 +1,172 @@
+"""The data model of a computational graph: plain dataclasses, no sympy, no Textual.
+
+A graph is built by :func:`tutor.graph.build.build_graph` from a program and input values.
+Everything downstream (checking, rendering, the UI) reads these objects and never re-derives
+numbers on its own, so the engine stays the single source of truth for values and gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Operation names used on nodes. "input" nodes are the leaves the learner is given.
+INPUT = "input"
+OPS_BINARY = ("add", "sub", "mul", "div", "pow")
+OPS_UNARY = ("neg", "relu", "tanh", "exp", "log", "sigmoid")
+
+# How each op is written when a node is shown as a small box in a drawing.
+OP_SYMBOLS: dict[str, str] = {
+    "input": "",
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "pow": "^",
+    "neg": "neg",
+    "relu": "relu",
+    "tanh": "tanh",
+    "exp": "exp",
+    "log": "log",
+    "sigmoid": "σ",
+}
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One argument slot of a node: either another node (``node_id``) or a number (``constant``)."""
+
+    node_id: str | None = None
+    constant: float | None = None
+    constant_text: str | None = None  # the constant as the author wrote it, e.g. "1/2"
+
+    @property
+    def is_node(self) -> bool:
+        return self.node_id is not None
+
+    def text(self) -> str:
+        if self.node_id is not None:
+            return self.node_id
+        return self.constant_text if self.constant_text is not None else format_number(self.constant)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Data flows from ``source`` into argument slot ``slot`` of ``target``.
+
+    ``x * x`` has two edges from x into the same node (slots 0 and 1), so its gradient is 2x.
+    """
+
+    source: str
+    target: str
+    slot: int
+    local_grad: float  # ∂target/∂(this argument), at the graph's input values
+    local_grad_formula: str  # the same derivative as a formula in the node's own operands, e.g. "2*z2"
+
+
+@dataclass
+class GraphNode:
+    id: str
+    op: str
+    operands: tuple[Operand, ...]  # every argument in order, constants included
+    value: float
+    grad: float  # ∂output/∂this node
+    formula: str  # how this node is computed from its operands, e.g. "z1 + c" ("" for inputs)
+    expanded_formula: str  # the node as a formula of the graph's inputs, e.g. "a*b + c"
+    grad_formula: str  # ∂output/∂this node as a formula of the inputs (sympy's printing)
+    is_input: bool = False
+    named_by_author: bool = False  # True when the program named it (e.g. "z1 = a*b"), False for generated names
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The node ids feeding this node, one per edge (repeats allowed: x*x -> ("x", "x"))."""
+        return tuple(operand.node_id for operand in self.operands if operand.node_id is not None)
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node computed during the forward pass."""
+
+    index: int
+    node_id: str
+    formula: str  # "z1 + c"
+    substituted: str  # "6 + 1"
+    value: float
+    narration: str  # "z2 = z1 + c = 6 + 1 = 7"
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One edge visited during the backward pass (reverse topological order).
+
+    The gradient at ``edge.source`` grows by ``upstream * local``. When a node feeds several
+    consumers, ``grad_before`` is non-zero on the second and later visits: that is the multi-path sum.
+    """
+
+    index: int
+    edge: Edge
+    upstream: float  # ∂output/∂edge.target, complete by the time this edge is visited
+    local: float  # ∂edge.target/∂edge.source through this slot
+    contribution: float  # upstream * local
+    grad_before: float
+    grad_after: float
+    narration: str  # "dL/dz1 += dL/dz2 · ∂z2/∂z1 = 14 · 1 = 14"
+
+    index_in_sum: int = 0  # 0 for the first contribution to edge.source, 1 for the second, ...
+
+    @property
+    def is_accumulation(self) -> bool:
+        """True for the second and later contributions arriving at the same node."""
+        return self.index_in_sum > 0
+
+
+@dataclass
+class ComputationalGraph:
+    program_text: str
+    output: str  # id of the output node (L)
+    order: list[str]  # every node id in evaluation order; inputs first, in order of first use
+    nodes: dict[str, GraphNode]
+    edges: list[Edge]
+    input_values: dict[str, float] = field(default_factory=dict)
+    sympy_exprs: dict[str, Any] = field(default_factory=dict, repr=False)  # node id -> sympy expr of inputs
+    sympy_grads: dict[str, Any] = field(default_factory=dict, repr=False)  # node id -> sympy d(output)/d(node)
+
+    @property
+    def input_ids(self) -> list[str]:
+        return [node_id for node_id in self.order if self.nodes[node_id].is_input]
+
+    @property
+    def computed_ids(self) -> list[str]:
+        return [node_id for node_id in self.order if not self.nodes[node_id].is_input]
+
+    def edges_into(self, node_id: str) -> list[Edge]:
+        return [edge for edge in self.edges if edge.target == node_id]
+
+    def edges_out_of(self, node_id: str) -> list[Edge]:
+        return [edge for edge in self.edges if edge.source == node_id]
+
+    def forward_steps(self) -> list[ForwardStep]:
+        from tutor.graph.steps import forward_steps
+
+        return forward_steps(self)
+
+    def backward_steps(self) -> list[BackwardStep]:
+        from tutor.graph.steps import backward_steps
+
+        return backward_steps(self)
+
+
+def format_number(number: float | None) -> str:
+    """Show a number the way a person would write it: 7 not 7.0, 0.7616 not 0.76159415595."""
+    if number is None:
+        return "?"
+    if number != number:
+        return "nan"
+    if number in (float("inf"), float("-inf")):
+        return "inf" if number > 0 else "-inf"
+    if float(number).is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    magnitude = abs(number)
+    if magnitude != 0 and (magnitude < 1e-4 or magnitude >= 1e9):
+        return f"{number:.4g}"
+    return f"{number:.6g}" if magnitude >= 1 else f"{number:.4g}"

@@ -1,0 +1,85 @@
+"""Replay a built graph's passes one step at a time, with the arithmetic written out."""
+
+from __future__ import annotations
+
+from tutor.graph.model import BackwardStep, ComputationalGraph, ForwardStep, format_number
+
+
+def _substitute(graph: ComputationalGraph, node_id: str) -> str:
+    node = graph.nodes[node_id]
+    text = node.formula
+    # Replace whole operand names by their values; longest names first so "z10" is not hit by "z1".
+    names = sorted({operand.node_id for operand in node.operands if operand.node_id}, key=len, reverse=True)
+    import re
+
+    if not names:
+        return text
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(name) for name in names) + r")(?![A-Za-z0-9_])")
+
+    def value_text(match: re.Match[str]) -> str:
+        value = graph.nodes[match.group(1)].value
+        shown = format_number(value)
+        return f"({shown})" if value < 0 else shown
+
+    return pattern.sub(value_text, text)
+
+
+def forward_steps(graph: ComputationalGraph) -> list[ForwardStep]:
+    steps: list[ForwardStep] = []
+    for node_id in graph.computed_ids:
+        node = graph.nodes[node_id]
+        substituted = _substitute(graph, node_id)
+        narration = f"{node_id} = {node.formula} = {substituted} = {format_number(node.value)}"
+        steps.append(
+            ForwardStep(
+                index=len(steps),
+                node_id=node_id,
+                formula=node.formula,
+                substituted=substituted,
+                value=node.value,
+                narration=narration,
+            )
+        )
+    return steps
+
+
+def backward_steps(graph: ComputationalGraph) -> list[BackwardStep]:
+    """One step per edge, visiting consumers before producers (reverse evaluation order).
+
+    Within one consumer the edges go in argument order, so ``x * x`` shows slot 0 then slot 1.
+    """
+    output = graph.output
+    running: dict[str, float] = {node_id: 0.0 for node_id in graph.order}
+    running[output] = 1.0
+    contributions_seen: dict[str, int] = {node_id: 0 for node_id in graph.order}
+    steps: list[BackwardStep] = []
+    for target in reversed(graph.order):
+        for edge in sorted(graph.edges_into(target), key=lambda e: e.slot):
+            upstream = running[target]
+            contribution = upstream * edge.local_grad
+            before = running[edge.source]
+            after = before + contribution
+            running[edge.source] = after
+            index_in_sum = contributions_seen[edge.source]
+            contributions_seen[edge.source] += 1
+            operator = "+=" if index_in_sum > 0 else "="
+            narration = (
+                f"d{output}/d{edge.source} {operator} d{output}/d{target} · ∂{target}/∂{edge.source}"
+                f" = {format_number(upstream)} · {format_number(edge.local_grad)} = {format_number(contribution)}"
+            )
+            if index_in_sum > 0:
+                narration += f"  (total {format_number(before)} + {format_number(contribution)} = {format_number(after)})"
+            steps.append(
+                BackwardStep(
+                    index=len(steps),
+                    edge=edge,
+                    upstream=upstream,
+                    local=edge.local_grad,
+                    contribution=contribution,
+                    grad_before=before,
+                    grad_after=after,
+                    narration=narration,
+                    index_in_sum=index_in_sum,
+                )
+            )
+    return steps
