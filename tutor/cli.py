@@ -1,0 +1,80 @@
+"""`backprop-tutor` and its subcommands.
+
+Each subcommand lives in its own module under ``tutor/commands/`` with two functions,
+``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen one is imported, so
+``backprop-tutor`` starts without paying for sympy when it does not need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). The order here is the order shown in --help.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "trace": ("tutor.commands.trace", "trace a program's forward and backward pass"),
+    "grade": ("tutor.commands.grade", "grade answers read as JSON Lines on standard input"),
+    "packs": ("tutor.commands.packs", "list the installed lesson packs"),
+    "validate": ("tutor.commands.validate", "check lesson packs for errors"),
+    "schema": ("tutor.commands.schema", "print the JSON Schema of the lesson-pack format"),
+    "stats": ("tutor.commands.stats", "show progress, reviews due and frequent mistakes"),
+    "progress": ("tutor.commands.progress", "export or import progress as JSON"),
+    "reset": ("tutor.commands.reset", "forget progress (all of it, or one lesson's)"),
+    "lab": ("tutor.commands.lab", "open an interactive lab directly"),
+}
+
+
+def _available_subcommands() -> dict[str, tuple[str, str]]:
+    """Subcommands whose module exists; lets the CLI grow one issue at a time."""
+    import importlib.util
+
+    return {name: spec for name, spec in SUBCOMMANDS.items() if importlib.util.find_spec(spec[0]) is not None}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backprop-tutor",
+        description="Learn backpropagation by tracing computational graphs by hand. "
+        "Run with no arguments to open the tutor.",
+    )
+    parser.add_argument("--data-dir", metavar="PATH", help="where progress is kept (default: your user data folder; "
+                        "BACKPROP_TUTOR_HOME also sets it)")
+    parser.add_argument("--pack", action="append", default=[], metavar="PATH",
+                        help="also load the lesson pack at PATH (repeatable)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in _available_subcommands().items():
+        subparser = subparsers.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        subparser.set_defaults(_module=module_name)
+        importlib.import_module(module_name).add_arguments(subparser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.command is None:
+        return _open_tutor(args)
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _open_tutor(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("tutor.ui.app") is None:
+        build_parser().print_help()
+        return 0
+    from tutor.ui.app import run_app
+
+    return int(run_app(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
