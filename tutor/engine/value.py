@@ -1,0 +1,347 @@
+"""A small scalar reverse-mode autograd engine, in the spirit of micrograd.
+
+Every arithmetic operation on :class:`Value` objects creates a new ``Value`` node that
+remembers three things about how it was made:
+
+* ``children`` -- the input nodes, as a *tuple* in argument order. A tuple (not a set) keeps
+  duplicates, so ``x * x`` has two edges from ``x`` and its gradient comes out as ``2x``,
+  and it keeps the order the learner wrote, which the graph drawings rely on.
+* ``op`` -- a short name such as ``"mul"`` or ``"tanh"`` (``""`` for leaves).
+* ``local_grads`` -- for each child, the partial derivative of this node with respect to
+  that child, evaluated *at forward time* and stored as a plain float.
+
+Storing the local derivatives as numbers (instead of a closure per node, as micrograd does)
+has two payoffs. The tutor can replay backpropagation one edge at a time and show the
+learner exactly which number was multiplied in ("upstream 6 x local 2 = 12"). And the
+backward pass is a tight loop over floats, which is several times faster than calling a
+Python closure per node.
+
+:meth:`Value.backward` orders the graph with an explicit-stack depth-first search (no
+recursion, so a chain a million operations deep is fine). Children are visited in tuple
+order and nodes are de-duplicated by identity, so the order is the same on every run.
+
+Gradient accumulation follows PyTorch: ``backward()`` *adds* into the ``grad`` of leaf
+nodes, so calling it twice doubles them; call :meth:`Value.zero_grad` in between. Interior
+(non-leaf) nodes are reset at the start of each ``backward()``, so after a call they hold
+exactly that call's gradients (what a learner expects to see on the drawing).
+
+Numeric edge cases, decided once here:
+
+* ``log`` of x <= 0, division by zero, ``0 ** negative`` and a negative base with a
+  non-integer exponent raise :class:`EngineDomainError` naming the op and the value.
+* ``exp`` and ``**`` that overflow give ``inf`` (with the right sign) instead of raising;
+  the infinity is visible in the value, so any gradient through it is visibly inf/nan,
+  never silently wrong.
+* ``relu`` has derivative 0 at exactly 0 (the usual convention).
+* ``x ** n`` at x = 0 with 0 < n < 1 has derivative ``inf`` (the true one-sided limit).
+* ``a ** b`` with ``b`` a Value: the partial with respect to the exponent is
+  ``a ** b * ln(a)``. For a < 0 (only reachable with an integer b) it is ``nan``, because
+  ``a ** b`` is not defined for nearby non-integer b; for a == 0 it is 0 when b > 0
+  (``0 ** b`` is constantly 0 there) and ``nan`` when b == 0.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+
+__all__ = ["EngineDomainError", "Value", "dot"]
+
+
+class EngineDomainError(ValueError):
+    """An operation was asked for a value outside its mathematical domain (e.g. log(-2))."""
+
+
+def format_number(number: float) -> str:
+    """Show whole numbers without a trailing ``.0`` so messages read naturally ("got -2")."""
+    if math.isfinite(number) and number == int(number) and abs(number) < 1e16:
+        return str(int(number))
+    return repr(number)
+
+
+def _checked_power(base: float, exponent: float, op_text: str) -> float:
+    """``base ** exponent`` for real numbers, raising EngineDomainError outside the reals."""
+    if base == 0.0 and exponent < 0.0:
+        raise EngineDomainError(
+            f"{op_text}: 0 cannot be raised to the negative power {format_number(exponent)} "
+            "(that is a division by zero)"
+        )
+    if base < 0.0 and not float(exponent).is_integer():
+        raise EngineDomainError(
+            f"{op_text}: a negative base ({format_number(base)}) cannot be raised to the "
+            f"non-integer power {format_number(exponent)} (the result is not a real number)"
+        )
+    try:
+        return base**exponent
+    except OverflowError:
+        negative = base < 0.0 and exponent % 2.0 == 1.0
+        return -math.inf if negative else math.inf
+
+
+def _power_base_derivative(base: float, exponent: float) -> float:
+    """d/dbase of base ** exponent, i.e. exponent * base ** (exponent - 1)."""
+    if exponent == 0.0:
+        return 0.0
+    if base == 0.0:
+        if exponent == 1.0:
+            return 1.0
+        # 0 < exponent < 1 (negative exponents were rejected by the forward pass).
+        return 0.0 if exponent > 1.0 else math.inf
+    return exponent * _checked_power(base, exponent - 1.0, "pow")
+
+
+def _power_exponent_derivative(base: float, exponent: float, result: float) -> float:
+    """d/dexponent of base ** exponent, i.e. base ** exponent * ln(base) (see module doc)."""
+    if base > 0.0:
+        return result * math.log(base)
+    if base == 0.0 and exponent > 0.0:
+        return 0.0
+    return math.nan
+
+
+class Value:
+    """A scalar in a computation graph, with its gradient and how it was computed.
+
+    Build graphs with ordinary arithmetic (``+ - * / **``, unary ``-``) and the methods
+    :meth:`relu`, :meth:`tanh`, :meth:`exp`, :meth:`log`, :meth:`sigmoid`. Plain numbers
+    mixed in are wrapped as leaf Values (except a number exponent in ``x ** 3``, which is
+    stored in :attr:`exponent` so the node keeps a single child).
+    """
+
+    __slots__ = ("data", "grad", "children", "op", "local_grads", "label", "exponent")
+
+    def __init__(
+        self,
+        data: float,
+        children: tuple[Value, ...] = (),
+        op: str = "",
+        local_grads: tuple[float, ...] = (),
+        label: str = "",
+    ) -> None:
+        self.data = float(data)
+        self.grad = 0.0
+        self.children = children
+        self.op = op
+        self.local_grads = local_grads
+        self.label = label
+        self.exponent: float | None = None
+
+    def __repr__(self) -> str:
+        name = f"label={self.label!r}, " if self.label else ""
+        return f"Value({name}data={self.data!r}, grad={self.grad!r})"
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    # ----------------------------------------------------------- binary operations
+
+    def __add__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return Value(self.data + other.data, (self, other), "add", (1.0, 1.0))
+
+    def __radd__(self, other: float) -> Value:
+        other_value = _as_value(other)
+        if other_value is NotImplemented:
+            return NotImplemented
+        return other_value.__add__(self)
+
+    def __sub__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return Value(self.data - other.data, (self, other), "sub", (1.0, -1.0))
+
+    def __rsub__(self, other: float) -> Value:
+        other_value = _as_value(other)
+        if other_value is NotImplemented:
+            return NotImplemented
+        return other_value.__sub__(self)
+
+    def __mul__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return Value(self.data * other.data, (self, other), "mul", (other.data, self.data))
+
+    def __rmul__(self, other: float) -> Value:
+        other_value = _as_value(other)
+        if other_value is NotImplemented:
+            return NotImplemented
+        return other_value.__mul__(self)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return NotImplemented
+        denominator = other.data
+        if denominator == 0.0:
+            raise EngineDomainError(
+                f"div: division by zero (tried to divide {format_number(self.data)} by 0)"
+            )
+        quotient = self.data / denominator
+        # d(a/b)/db = -a/b^2, written as -(a/b)/b so a tiny b cannot underflow b*b to 0.
+        return Value(quotient, (self, other), "div", (1.0 / denominator, -quotient / denominator))
+
+    def __rtruediv__(self, other: float) -> Value:
+        other_value = _as_value(other)
+        if other_value is NotImplemented:
+            return NotImplemented
+        return other_value.__truediv__(self)
+
+    def __pow__(self, other: Value | float) -> Value:
+        base = self.data
+        if type(other) is Value:
+            exponent = other.data
+            result = _checked_power(base, exponent, "pow")
+            return Value(
+                result,
+                (self, other),
+                "pow",
+                (
+                    _power_base_derivative(base, exponent),
+                    _power_exponent_derivative(base, exponent, result),
+                ),
+            )
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        exponent = float(other)
+        result = _checked_power(base, exponent, "pow")
+        out = Value(result, (self,), "pow", (_power_base_derivative(base, exponent),))
+        out.exponent = exponent
+        return out
+
+    def __rpow__(self, other: float) -> Value:
+        other_value = _as_value(other)
+        if other_value is NotImplemented:
+            return NotImplemented
+        return other_value.__pow__(self)
+
+    # ------------------------------------------------------------ unary operations
+
+    def __neg__(self) -> Value:
+        return Value(-self.data, (self,), "neg", (-1.0,))
+
+    def relu(self) -> Value:
+        x = self.data
+        if x > 0.0:
+            return Value(x, (self,), "relu", (1.0,))
+        return Value(0.0, (self,), "relu", (0.0,))
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        return Value(t, (self,), "tanh", (1.0 - t * t,))
+
+    def exp(self) -> Value:
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            e = math.inf
+        return Value(e, (self,), "exp", (e,))
+
+    def log(self) -> Value:
+        x = self.data
+        if not x > 0.0:  # also rejects nan
+            raise EngineDomainError(
+                f"log is only defined for positive numbers, got {format_number(x)}"
+            )
+        return Value(math.log(x), (self,), "log", (1.0 / x,))
+
+    def sigmoid(self) -> Value:
+        x = self.data
+        # Two algebraically equal forms, each used where its exp() cannot overflow.
+        if x >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return Value(s, (self,), "sigmoid", (s * (1.0 - s),))
+
+    # ---------------------------------------------------------------- backprop
+
+    def topological_order(self) -> list[Value]:
+        """Every node reachable from ``self``, each after all of its children.
+
+        Depth-first with an explicit stack (no recursion limit), visiting children in tuple
+        order and de-duplicating by identity, so the order is identical on every run.
+        """
+        order: list[Value] = []
+        visited: set[int] = set()
+        # Each stack entry is (node, children_done). A node is pushed once to expand it and
+        # once more, underneath its children, to be emitted after them.
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+                continue
+            node_id = id(node)
+            if node_id in visited:
+                continue
+            visited.add(node_id)
+            stack.append((node, True))
+            for child in reversed(node.children):
+                if id(child) not in visited:
+                    stack.append((child, False))
+        return order
+
+    def backward(self) -> None:
+        """Fill in ``grad`` of every node reachable from ``self`` (d self / d node).
+
+        Leaf gradients accumulate across calls (like PyTorch); interior gradients are
+        recomputed from zero. ``self.grad`` is seeded with 1.
+        """
+        order = self.topological_order()
+        for node in order:
+            if node.children:
+                node.grad = 0.0
+        self.grad += 1.0
+        for node in reversed(order):
+            upstream = node.grad
+            for child, local in zip(node.children, node.local_grads):
+                child.grad += upstream * local
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0 on every node reachable from ``self`` (including leaves)."""
+        for node in self.topological_order():
+            node.grad = 0.0
+
+
+def _as_value(number: object) -> Value:
+    """Wrap a plain number as a leaf Value; NotImplemented for anything else."""
+    if isinstance(number, Value):
+        return number
+    if isinstance(number, numbers.Real):
+        return Value(float(number))
+    return NotImplemented  # type: ignore[return-value]
+
+
+def dot(xs: Iterable[Value | float], ws: Iterable[Value | float]) -> Value:
+    """Sum of products ``xs[0]*ws[0] + xs[1]*ws[1] + ...`` as a shallow graph.
+
+    Builds one ``mul`` node per pair and a single ``add`` node with all products as
+    children (local derivatives all 1), instead of a left-leaning chain of binary adds.
+    """
+    xs = list(xs)
+    ws = list(ws)
+    if len(xs) != len(ws):
+        raise ValueError(f"dot needs two sequences of equal length, got {len(xs)} and {len(ws)}")
+    if not xs:
+        raise ValueError("dot needs at least one pair of numbers")
+    products = []
+    for position, (x, w) in enumerate(zip(xs, ws)):
+        x_value, w_value = _as_value(x), _as_value(w)
+        if x_value is NotImplemented or w_value is NotImplemented:
+            raise TypeError(f"dot: item {position} is not a number or Value: {x!r}, {w!r}")
+        products.append(x_value * w_value)
+    if len(products) == 1:
+        return products[0]
+    total = sum(product.data for product in products)
+    return Value(total, tuple(products), "add", (1.0,) * len(products))
