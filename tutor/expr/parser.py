@@ -1,0 +1,646 @@
+"""A small hand-written parser for the tutor's expression language.
+
+Why not ``ast`` or sympy's ``parse_expr``: ``parse_expr`` evaluates Python and can hang on
+``9**9**9``; our own tokenizer and recursive-descent parser only ever build the tree types in
+``tree.py`` and enforce size limits as they go, so a hostile string costs microseconds and a
+typo gets a message with the exact column.
+
+Grammar (lowest to highest precedence)::
+
+    program    := statement ((";" | newline) statement)*
+    statement  := NAME "=" sum | sum
+    sum        := product (("+" | "-") product)*
+    product    := unary (("*" | "/") unary | <implicit> power)*
+    unary      := "-" unary | "+" unary | power
+    power      := atom ("^" unary)?          # right-associative, 2^-1 allowed
+    atom       := NUMBER | NAME | FUNCTION "(" sum ")" | "(" sum ")"
+
+Implicit multiplication: a number followed by a name, a function or a bracket (``2x``,
+``6(2x+1)^2``), and a closing bracket followed by an opening one (``(x+1)(x-1)``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from tutor.expr.tree import (
+    FUNCTION_ALIASES,
+    FUNCTIONS,
+    NAMED_CONSTANTS,
+    Binary,
+    Call,
+    Expression,
+    Name,
+    Number,
+    Unary,
+    count_nodes,
+    names_in,
+)
+
+# Limits that keep a typo or a hostile string from eating the machine.
+MAX_EXPRESSION_LENGTH = 2_000
+MAX_PROGRAM_LENGTH = 20_000
+MAX_NESTING_DEPTH = 40
+MAX_EXPRESSION_NODES = 600
+MAX_PROGRAM_NODES = 3_000
+MAX_LITERAL_DIGITS = 30
+MAX_LITERAL_MAGNITUDE = 10**30
+MAX_CONSTANT_EXPONENT = 64  # a literal exponent such as x^64; 9^9^9 is refused, not computed
+MAX_FOLDED_DIGITS = 60  # a folded constant such as 2^64 stays below this many digits
+
+
+class ParseError(ValueError):
+    """Text that is not a valid expression or program; says where, in words a learner understands."""
+
+    def __init__(self, message: str, column: int, source_text: str = "", line: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column  # 1-based, within its line
+        self.line = line  # 1-based
+        self.source_text = source_text
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, column {self.column}" if self.line > 1 else f"column {self.column}"
+        return f"{where}: {self.message}"
+
+    def line_text(self) -> str:
+        lines = self.source_text.split("\n")
+        return lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+
+    def pretty(self) -> str:
+        """The offending line, a caret under the column, and the message."""
+        text = self.line_text()
+        if len(text) > 120:  # keep a window around the caret for very long input
+            start = max(0, self.column - 60)
+            text = ("…" if start else "") + text[start : start + 100]
+            caret_column = self.column - start + (1 if start else 0)
+        else:
+            caret_column = self.column
+        return f"{text}\n{' ' * max(caret_column - 1, 0)}^ {self.message}"
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # number, name, op, lparen, rparen, assign, separator, end
+    text: str
+    column: int  # 1-based column in its line
+    line: int
+
+
+_SUPERSCRIPT_DIGITS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9"}
+_ASCII_DIGITS = frozenset("0123456789")
+_OPERATOR_SPELLINGS = {
+    "+": "+", "-": "-", "−": "-", "–": "-", "*": "*", "·": "*", "×": "*", "⋅": "*", "∗": "*", "•": "*",
+    "/": "/", "÷": "/", "^": "^",
+}
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    index, line, line_start = 0, 1, 0
+    length = len(text)
+    while index < length:
+        character = text[index]
+        column = index - line_start + 1
+        if character == "\n":
+            tokens.append(Token("separator", "\n", column, line))
+            index += 1
+            line += 1
+            line_start = index
+            continue
+        if character in " \t\r":
+            index += 1
+            continue
+        if character == "#":  # a comment runs to the end of the line
+            while index < length and text[index] != "\n":
+                index += 1
+            continue
+        if character in _ASCII_DIGITS or (character == "." and index + 1 < length and text[index + 1] in _ASCII_DIGITS):
+            end = _scan_number(text, index, line, line_start)
+            tokens.append(Token("number", text[index:end], column, line))
+            index = end
+            continue
+        if character.isalpha() or character == "_":
+            if character == "σ" or character == "π":
+                tokens.append(Token("name", character, column, line))
+                index += 1
+                continue
+            end = index
+            while end < length and (text[end].isalnum() or text[end] == "_") and text[end] not in _SUPERSCRIPT_DIGITS:
+                end += 1
+            word = text[index:end]
+            if word.startswith("_"):
+                raise ParseError("names can't start with '_'", column, text, line)
+            if not word.isascii():
+                raise ParseError(f"'{word}' has letters the tutor doesn't use; names are plain letters, digits and _",
+                                 column, text, line)
+            tokens.append(Token("name", word, column, line))
+            index = end
+            continue
+        if character in _SUPERSCRIPT_DIGITS:
+            end = index
+            while end < length and text[end] in _SUPERSCRIPT_DIGITS:
+                end += 1
+            digits = "".join(_SUPERSCRIPT_DIGITS[c] for c in text[index:end])
+            tokens.append(Token("op", "^", column, line))
+            tokens.append(Token("number", digits, column, line))
+            index = end
+            continue
+        if character == "*" and text.startswith("**", index):
+            tokens.append(Token("op", "^", column, line))
+            index += 2
+            continue
+        if character in _OPERATOR_SPELLINGS:
+            tokens.append(Token("op", _OPERATOR_SPELLINGS[character], column, line))
+            index += 1
+            continue
+        if character in "([{":
+            if character != "(":
+                raise ParseError(f"use round brackets ( ) for grouping, not {character}", column, text, line)
+            tokens.append(Token("lparen", "(", column, line))
+            index += 1
+            continue
+        if character in ")]}":
+            if character != ")":
+                raise ParseError(f"use round brackets ( ) for grouping, not {character}", column, text, line)
+            tokens.append(Token("rparen", ")", column, line))
+            index += 1
+            continue
+        if character == "=":
+            if text.startswith("==", index):
+                raise ParseError("use a single '=' to name a result", column, text, line)
+            tokens.append(Token("assign", "=", column, line))
+            index += 1
+            continue
+        if character == ";":
+            tokens.append(Token("separator", ";", column, line))
+            index += 1
+            continue
+        if character == ".":
+            raise ParseError("'.' can only appear inside a number, like 0.5", column, text, line)
+        if character == ",":
+            raise ParseError("',' isn't used here; write decimals with '.', like 0.5", column, text, line)
+        raise ParseError(f"unexpected character {character!r}", column, text, line)
+    tokens.append(Token("end", "", length - line_start + 1, line))
+    return tokens
+
+
+def _scan_number(text: str, start: int, line: int, line_start: int) -> int:
+    index = start
+    length = len(text)
+    while index < length and text[index] in _ASCII_DIGITS:
+        index += 1
+    if index < length and text[index] == ".":
+        index += 1
+        while index < length and text[index] in _ASCII_DIGITS:
+            index += 1
+        if index < length and text[index] == ".":
+            raise ParseError("a number can have only one '.'", index - line_start + 1, text, line)
+    # An exponent only when digits follow, so "2e" stays 2*e and "3exp(x)" stays 3*exp(x).
+    if index < length and text[index] in "eE":
+        look = index + 1
+        if look < length and text[look] in "+-":
+            look += 1
+        if look < length and text[look] in _ASCII_DIGITS:
+            index = look
+            while index < length and text[index] in _ASCII_DIGITS:
+                index += 1
+    if index - start > MAX_LITERAL_DIGITS + 6:
+        raise ParseError(f"that number is too long (at most {MAX_LITERAL_DIGITS} digits)", start - line_start + 1, text, line)
+    return index
+
+
+# ---------------------------------------------------------------- parser
+
+
+@dataclass
+class Assignment:
+    target: str
+    expression: Expression
+    named_by_author: bool
+    line: int
+    column: int  # column of the target (or of the expression when the author gave no name)
+
+
+@dataclass
+class Program:
+    source_text: str
+    assignments: list[Assignment]
+    inputs: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return self.assignments[-1].target
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list[Token], max_nodes: int) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.position = 0
+        self.depth = 0
+        self.nodes_built = 0
+        self.max_nodes = max_nodes
+
+    # -- helpers
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.position]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def error(self, message: str, token: Token | None = None) -> ParseError:
+        token = token or self.current
+        return ParseError(message, token.column, self.text, token.line)
+
+    def count_node(self, token: Token) -> None:
+        self.nodes_built += 1
+        if self.nodes_built > self.max_nodes:
+            raise self.error(f"this is too big to check (more than {self.max_nodes} parts)", token)
+
+    def enter(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING_DEPTH:
+            raise self.error(f"brackets or signs are nested too deeply (more than {MAX_NESTING_DEPTH} levels)", token)
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    # -- grammar
+    def parse_sum(self) -> Expression:
+        self.enter(self.current)
+        try:
+            left = self.parse_product()
+            while self.current.kind == "op" and self.current.text in "+-":
+                operator = self.advance()
+                right = self.parse_product()
+                left = self.make_binary("add" if operator.text == "+" else "sub", left, right, operator)
+            return left
+        finally:
+            self.leave()
+
+    def parse_product(self) -> Expression:
+        left = self.parse_unary()
+        while True:
+            token = self.current
+            if token.kind == "op" and token.text in "*/":
+                self.advance()
+                if self.current.kind == "op" and self.current.text in "*/":
+                    raise self.error(f"two operators in a row: '{token.text}{self.current.text}'")
+                right = self.parse_unary()
+                left = self.make_binary("mul" if token.text == "*" else "div", left, right, token)
+            elif self.implicit_multiplication_follows(left):
+                right = self.parse_power()
+                left = self.make_binary("mul", left, right, token)
+            else:
+                return left
+
+    def implicit_multiplication_follows(self, left: Expression) -> bool:
+        token = self.current
+        previous = self.tokens[self.position - 1]
+        if previous.kind == "number" and token.kind in ("name", "lparen"):
+            return True
+        if previous.kind == "rparen" and token.kind == "lparen":
+            return True
+        if previous.kind == "rparen" and token.kind in ("name", "number"):
+            raise self.error(f"missing operator before '{token.text}' (did you mean ')*{token.text}'?)")
+        if previous.kind in ("name", "number") and token.kind in ("name", "number"):
+            raise self.error(f"missing operator between '{previous.text}' and '{token.text}'")
+        if previous.kind == "name" and token.kind == "lparen":
+            raise self.error(f"'{previous.text}' is not a function (those are {', '.join(FUNCTIONS)}, sqrt); "
+                             f"to multiply, write '{previous.text}*('", previous)
+        return False
+
+    def parse_unary(self) -> Expression:
+        token = self.current
+        if token.kind == "op" and token.text in "+-":
+            self.advance()
+            self.enter(token)
+            try:
+                operand = self.parse_unary()
+            finally:
+                self.leave()
+            if token.text == "+":
+                return operand
+            self.count_node(token)
+            if isinstance(operand, Number):
+                return _negate_number(operand, token.column)
+            return Unary("neg", operand, token.column)
+        return self.parse_power()
+
+    def parse_power(self) -> Expression:
+        base = self.parse_atom()
+        if self.current.kind == "op" and self.current.text == "^":
+            operator = self.advance()
+            self.enter(operator)
+            try:
+                exponent = self.parse_unary()
+            finally:
+                self.leave()
+            return self.make_binary("pow", base, exponent, operator)
+        return base
+
+    def parse_atom(self) -> Expression:
+        token = self.current
+        if token.kind == "number":
+            self.advance()
+            self.count_node(token)
+            return _number_from_text(token, self)
+        if token.kind == "name":
+            self.advance()
+            self.count_node(token)
+            function = FUNCTION_ALIASES.get(token.text, token.text)
+            if function in FUNCTIONS or function == "sqrt":
+                return self.parse_call(token, function)
+            if token.text in NAMED_CONSTANTS:
+                value = math.e if token.text == "e" else math.pi
+                return Number(value, "e" if token.text == "e" else "pi", token.column)
+            return Name(token.text, token.column)
+        if token.kind == "lparen":
+            self.advance()
+            inner = self.parse_sum()
+            if self.current.kind != "rparen":
+                raise self.error("missing ')'" if self.current.kind in ("end", "separator")
+                                 else f"expected ')' before '{self.current.text}'")
+            self.advance()
+            return inner
+        raise self.error(self.describe_unexpected(token))
+
+    def parse_call(self, name_token: Token, function: str) -> Expression:
+        if self.current.kind != "lparen":
+            raise self.error(f"{name_token.text} needs brackets: {name_token.text}(...)", name_token)
+        self.advance()
+        argument = self.parse_sum()
+        if self.current.kind != "rparen":
+            raise self.error("missing ')'" if self.current.kind in ("end", "separator")
+                             else f"{name_token.text}(...) takes one argument; expected ')' here")
+        self.advance()
+        if function == "sqrt":
+            return self.make_binary("pow", argument, Number(Fraction(1, 2), "1/2", name_token.column), name_token)
+        return Call(function, argument, name_token.column)
+
+    def describe_unexpected(self, token: Token) -> str:
+        if token.kind in ("end", "separator"):
+            return "the expression ends too early; something is missing here"
+        if token.kind == "rparen":
+            return "unexpected ')' (nothing to close, or an empty bracket)"
+        if token.kind == "assign":
+            return "'=' can only follow a name at the start, like 'z1 = a*b'"
+        if token.kind == "op":
+            return f"'{token.text}' needs something on its left"
+        return f"unexpected '{token.text}'"
+
+    def make_binary(self, op: str, left: Expression, right: Expression, token: Token) -> Expression:
+        self.count_node(token)
+        if op == "pow":
+            _check_exponent(right, token, self)
+        if isinstance(left, Number) and isinstance(right, Number) and left.is_exact and right.is_exact:
+            folded = _fold(op, left, right, token, self)
+            if folded is not None:
+                return folded
+        return Binary(op, left, right, token.column)
+
+
+def _number_from_text(token: Token, parser: _Parser) -> Number:
+    mantissa, _, exponent = token.text.lower().partition("e")
+    if exponent and abs(int(exponent)) > 60:
+        # Checked before Fraction() so "1e99999999" never builds a 100-million-digit integer.
+        raise parser.error("that number is too large or too small to be useful here", token)
+    try:
+        value = Fraction(token.text)
+    except (ValueError, ZeroDivisionError):
+        raise parser.error(f"'{token.text}' is not a number", token) from None
+    if abs(value) > MAX_LITERAL_MAGNITUDE:
+        raise parser.error("that number is too large to be useful here", token)
+    return Number(value, token.text, token.column)
+
+
+def _negate_number(number: Number, column: int) -> Number:
+    text = number.text[1:] if number.text.startswith("-") else "-" + number.text
+    return Number(-number.value, text, column)
+
+
+def _format_fraction(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def _check_exponent(exponent: Expression, token: Token, parser: _Parser) -> None:
+    if isinstance(exponent, Number) and abs(exponent.value) > MAX_CONSTANT_EXPONENT:
+        raise parser.error(f"exponents larger than {MAX_CONSTANT_EXPONENT} aren't supported", token)
+
+
+def _fold(op: str, left: Number, right: Number, token: Token, parser: _Parser) -> Number | None:
+    """Fold exact constant arithmetic (28/2 -> 14, 2^-1 -> 1/2), refusing results that would explode."""
+    a, b = left.value, right.value
+    assert isinstance(a, Fraction) and isinstance(b, Fraction)
+    if op == "add":
+        value = a + b
+    elif op == "sub":
+        value = a - b
+    elif op == "mul":
+        value = a * b
+    elif op == "div":
+        if b == 0:
+            raise parser.error("division by zero", token)
+        value = a / b
+    else:
+        if b.denominator != 1:
+            return None  # 2^(1/2) is irrational: keep it as a power
+        if a == 0 and b < 0:
+            raise parser.error("0 to a negative power is undefined", token)
+        digits = max(len(str(a.numerator)), len(str(a.denominator)))
+        if digits * abs(b.numerator) > MAX_FOLDED_DIGITS:
+            raise parser.error("that power is too large to work with", token)
+        value = a ** int(b)
+    return Number(value, _format_fraction(value), left.column)
+
+
+def _check_length(text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise ParseError(f"this is too long ({len(text)} characters; the limit is {limit})", limit + 1, text[: limit + 1])
+
+
+def parse_expression(text: str, allowed_names: set[str] | None = None) -> Expression:
+    """Parse one expression (an answer). With ``allowed_names``, any other name is an error."""
+    if not isinstance(text, str):
+        raise ParseError("an answer must be text", 1, "")
+    _check_length(text, MAX_EXPRESSION_LENGTH)
+    if not text.strip():
+        raise ParseError("the answer is empty", 1, text)
+    tokens = tokenize(text)
+    for token in tokens:
+        if token.kind == "separator":
+            raise ParseError("an answer is a single expression (no ';' or new lines)", token.column, text, token.line)
+        if token.kind == "assign":
+            raise ParseError("an answer is just the expression, without 'name ='", token.column, text, token.line)
+    parser = _Parser(text, tokens, MAX_EXPRESSION_NODES)
+    expression = parser.parse_sum()
+    if parser.current.kind != "end":
+        raise parser.error(_trailing_message(parser.current))
+    if allowed_names is not None:
+        _check_names(expression, allowed_names, text)
+    return expression
+
+
+def _trailing_message(token: Token) -> str:
+    if token.kind == "rparen":
+        return "unexpected ')' with no '(' to close"
+    return f"unexpected '{token.text}' after a complete expression"
+
+
+def _check_names(expression: Expression, allowed_names: set[str], text: str) -> None:
+    stack = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.name not in allowed_names:
+            raise ParseError(_unknown_name_message(node.name, allowed_names), node.column, text)
+        if isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Call):
+            stack.append(node.argument)
+        elif isinstance(node, Binary):
+            stack.extend((node.left, node.right))
+
+
+def _unknown_name_message(name: str, allowed_names: set[str]) -> str:
+    known = ", ".join(sorted(allowed_names)) or "none"
+    split = _split_into_known_names(name, allowed_names)
+    if split:
+        return f"unknown name '{name}' (did you mean {'*'.join(split)}?)"
+    close = difflib.get_close_matches(name, sorted(allowed_names), n=1)
+    if close:
+        return f"unknown name '{name}' (did you mean {close[0]}?)"
+    return f"unknown name '{name}'; the names you can use here are: {known}"
+
+
+def _split_into_known_names(word: str, allowed_names: set[str]) -> list[str] | None:
+    """'ab' -> ['a', 'b'] when both are names, so the learner hears 'did you mean a*b?'."""
+    if len(word) > 12:
+        return None
+    best: dict[int, list[str]] = {0: []}
+    for end in range(1, len(word) + 1):
+        for start in range(end):
+            piece = word[start:end]
+            if start in best and (piece in allowed_names or piece in NAMED_CONSTANTS):
+                candidate = best[start] + [piece]
+                if end not in best or len(candidate) < len(best[end]):
+                    best[end] = candidate
+    parts = best.get(len(word))
+    return parts if parts and len(parts) > 1 else None
+
+
+def parse_program(text: str) -> Program:
+    """Parse a program: one expression (``L = (a*b + c)^2``) or straight-line assignments.
+
+    A bare expression without a name is given the output name ``L``.
+    """
+    if not isinstance(text, str):
+        raise ParseError("a program must be text", 1, "")
+    _check_length(text, MAX_PROGRAM_LENGTH)
+    tokens = tokenize(text)
+    parser = _Parser(text, tokens, MAX_PROGRAM_NODES)
+    raw_statements: list[tuple[Token | None, Expression, Token]] = []
+    while True:
+        while parser.current.kind == "separator":
+            parser.advance()
+        if parser.current.kind == "end":
+            break
+        first = parser.current
+        target: Token | None = None
+        if first.kind == "name" and parser.tokens[parser.position + 1].kind == "assign":
+            target = parser.advance()
+            parser.advance()
+            if parser.current.kind in ("end", "separator"):
+                raise parser.error(f"nothing after '{target.text} ='")
+        expression_start = parser.current
+        expression = parser.parse_sum()
+        if parser.current.kind == "assign":
+            raise parser.error("'=' must come right after a single name, like 'z1 = a*b'")
+        if parser.current.kind not in ("separator", "end"):
+            raise parser.error(_trailing_message(parser.current) + " (separate statements with ';' or a new line)")
+        raw_statements.append((target, expression, expression_start))
+    if not raw_statements:
+        raise ParseError("the program is empty", 1, text)
+    return _check_program(text, raw_statements)
+
+
+def _check_program(text: str, raw_statements: list[tuple[Token | None, Expression, Token]]) -> Program:
+    assigned_at: dict[str, Token] = {}
+    assignments: list[Assignment] = []
+    for index, (target, expression, start) in enumerate(raw_statements):
+        is_last = index == len(raw_statements) - 1
+        if target is None and not is_last:
+            raise ParseError("only the last line may be a bare expression; name this one, e.g. 'z1 = ...'",
+                             start.column, text, start.line)
+        name = target.text if target else ("L" if "L" not in names_in(expression) else "out")
+        where = target or start
+        if target is not None:
+            if target.text in FUNCTIONS or target.text in FUNCTION_ALIASES or target.text == "sqrt":
+                raise ParseError(f"'{target.text}' is a function and can't be used as a name", where.column, text, where.line)
+            if target.text in NAMED_CONSTANTS:
+                raise ParseError(f"'{target.text}' is a constant and can't be assigned", where.column, text, where.line)
+            if target.text in assigned_at:
+                earlier = assigned_at[target.text]
+                raise ParseError(f"'{target.text}' was already defined on line {earlier.line}; use a new name",
+                                 where.column, text, where.line)
+        if isinstance(expression, Name):
+            raise ParseError(f"'{name} = {expression.name}' only renames {expression.name}; use {expression.name} directly",
+                             start.column, text, start.line)
+        if not names_in(expression):
+            raise ParseError(f"'{name}' doesn't depend on any input; write the number where it is used",
+                             start.column, text, start.line)
+        for used in names_in(expression):
+            if used == name:
+                raise ParseError(f"'{name}' can't be defined in terms of itself", where.column, text, where.line)
+        assigned_at[name] = where
+        assignments.append(Assignment(name, expression, target is not None, where.line, where.column))
+    # A name assigned later but used earlier is a forward reference.
+    defined: set[str] = set()
+    inputs: dict[str, None] = {}
+    for assignment in assignments:
+        for used in names_in(assignment.expression):
+            if used in assigned_at and used not in defined:
+                later = assigned_at[used]
+                raise ParseError(f"'{used}' is used before it is defined (on line {later.line})",
+                                 _column_of_name(assignment.expression, used), text, assignment.line)
+            if used not in assigned_at:
+                inputs.setdefault(used, None)
+        defined.add(assignment.target)
+    _check_all_used(text, assignments)
+    return Program(text, assignments, list(inputs))
+
+
+def _column_of_name(expression: Expression, name: str) -> int:
+    stack = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.name == name:
+            return node.column
+        if isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Call):
+            stack.append(node.argument)
+        elif isinstance(node, Binary):
+            stack.extend((node.right, node.left))
+    return 1
+
+
+def _check_all_used(text: str, assignments: list[Assignment]) -> None:
+    """Every named step must feed the output; a dangling one is almost always a typo."""
+    needed = {assignments[-1].target}
+    for assignment in reversed(assignments):
+        if assignment.target in needed:
+            needed.update(names_in(assignment.expression))
+    for assignment in assignments[:-1]:
+        if assignment.target not in needed:
+            raise ParseError(f"'{assignment.target}' is computed but never used to get {assignments[-1].target}",
+                             assignment.column, text, assignment.line)
