@@ -273,23 +273,24 @@ class Value:
         order and de-duplicating by identity, so the order is identical on every run.
         """
         order: list[Value] = []
-        visited: set[int] = set()
-        # Each stack entry is (node, children_done). A node is pushed once to expand it and
-        # once more, underneath its children, to be emitted after them.
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        expanded: set[Value] = set()  # children already pushed (Value hashes by identity)
+        emitted: set[Value] = set()
+        # A node stays on the stack while its children are processed above it; when it
+        # surfaces again, everything it depends on has been emitted, so it is emitted too.
+        # A node can be pushed by several parents; the extra stack entries are skipped.
+        stack: list[Value] = [self]
         while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                order.append(node)
+            node = stack[-1]
+            if node in expanded:
+                stack.pop()
+                if node not in emitted:
+                    emitted.add(node)
+                    order.append(node)
                 continue
-            node_id = id(node)
-            if node_id in visited:
-                continue
-            visited.add(node_id)
-            stack.append((node, True))
+            expanded.add(node)
             for child in reversed(node.children):
-                if id(child) not in visited:
-                    stack.append((child, False))
+                if child not in expanded:
+                    stack.append(child)
         return order
 
     def backward(self) -> None:
@@ -316,6 +317,9 @@ class Value:
 
 def _as_value(number: object) -> Value:
     """Wrap a plain number as a leaf Value; NotImplemented for anything else."""
+    kind = type(number)
+    if kind is float or kind is int:  # the common case, checked before the slow ABC test
+        return Value(number)
     if isinstance(number, Value):
         return number
     if isinstance(number, numbers.Real):
