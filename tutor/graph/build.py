@@ -1,0 +1,386 @@
+"""Build a :class:`ComputationalGraph` from program text and input values.
+
+Each operator in the program becomes one node. The engine computes every number (values,
+local derivatives, gradients); sympy computes the same quantities as formulas. The two are
+compared on every build, and a disagreement raises :class:`GraphConsistencyError`: that
+would be a bug in the tutor, and showing a learner a wrong "right answer" is the worst thing
+a tutor can do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from tutor.engine import EngineDomainError, Value
+from tutor.expr import ParseError, Program, parse_program
+from tutor.expr.convert import sympy_functions, to_sympy
+from tutor.expr.symbolic import to_text as sympy_text
+from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary, is_constant
+from tutor.expr.tree import to_text as tree_text
+from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand, format_number
+
+MAX_GRAPH_NODES = 400
+
+
+class GraphBuildError(ValueError):
+    """The program is fine as text but can't be evaluated as asked (a missing input, log(-1), ...)."""
+
+    def __init__(self, message: str, column: int | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+        self.line = line
+
+    def __str__(self) -> str:
+        if self.column is None:
+            return self.message
+        where = f"line {self.line}, column {self.column}" if self.line and self.line > 1 else f"column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class GraphConsistencyError(RuntimeError):
+    """The engine and sympy disagree: a bug in the tutor, never the learner's fault."""
+
+
+@dataclass
+class _PendingNode:
+    node_id: str
+    op: str
+    operands: list[Operand]
+    operand_sympy: list[Any]  # per operand: the sympy symbol of a node, or the exact constant
+    formula_tree: Expression  # the node written with its operands as names (for the formula text)
+    column: int
+    line: int
+    named_by_author: bool
+
+
+def build_graph(program_text: str | Program, input_values: dict[str, float]) -> ComputationalGraph:
+    """Parse (if needed), evaluate with the engine, differentiate, and cross-check with sympy.
+
+    Raises ParseError for text that is not a program and GraphBuildError for inputs that
+    don't fit it.
+    """
+    program = parse_program(program_text) if isinstance(program_text, str) else program_text
+    values = _checked_input_values(program, input_values)
+    pending = _split_into_nodes(program)
+    if len(pending) + len(program.inputs) > MAX_GRAPH_NODES:
+        raise GraphBuildError(f"the graph would have more than {MAX_GRAPH_NODES} nodes; that is too big to trace by hand")
+    engine_values = _run_engine(program, pending, values)
+    return _assemble(program, pending, values, engine_values)
+
+
+def _checked_input_values(program: Program, input_values: dict[str, float]) -> dict[str, float]:
+    missing = [name for name in program.inputs if name not in input_values]
+    if missing:
+        raise GraphBuildError(f"no value given for {', '.join(missing)} (the inputs are {', '.join(program.inputs)})")
+    computed = {assignment.target for assignment in program.assignments}
+    extra = [name for name in input_values if name not in program.inputs]
+    if extra:
+        if any(name in computed for name in extra):
+            name = next(name for name in extra if name in computed)
+            raise GraphBuildError(f"'{name}' is computed by the program, so it can't be given a value")
+        raise GraphBuildError(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not used by the program "
+                              f"(its inputs are {', '.join(program.inputs)})")
+    values: dict[str, float] = {}
+    for name in program.inputs:
+        raw = input_values[name]
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, Fraction)):
+            raise GraphBuildError(f"the value of {name} must be a number, not {raw!r}")
+        number = float(raw)
+        if not math.isfinite(number):
+            raise GraphBuildError(f"the value of {name} must be a finite number")
+        values[name] = number
+    return values
+
+
+def _split_into_nodes(program: Program) -> list[_PendingNode]:
+    """One node per operator, in evaluation order; generated names z1, z2, ... never clash."""
+    import sympy
+
+    taken = set(program.inputs) | {assignment.target for assignment in program.assignments}
+    counter = 0
+
+    def fresh_name() -> str:
+        nonlocal counter
+        while True:
+            counter += 1
+            candidate = f"z{counter}"
+            if candidate not in taken:
+                taken.add(candidate)
+                return candidate
+
+    pending: list[_PendingNode] = []
+    for assignment in program.assignments:
+        # Explicit stack post-order over the operator nodes of this statement.
+        result_name: dict[int, str] = {}
+        stack: list[tuple[Expression, bool]] = [(assignment.expression, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if isinstance(node, (Number, Name)) or is_constant(node):
+                continue
+            children = _children(node)
+            if not children_done:
+                stack.append((node, True))
+                for child in reversed(children):
+                    stack.append((child, False))
+                continue
+            is_top = node is assignment.expression
+            node_id = assignment.target if is_top else fresh_name()
+            operands: list[Operand] = []
+            operand_sympy: list[Any] = []
+            operand_trees: list[Expression] = []
+            for child in children:
+                if isinstance(child, Name):
+                    operands.append(Operand(node_id=child.name))
+                    operand_sympy.append(sympy.Symbol(child.name, real=True))
+                    operand_trees.append(child)
+                elif is_constant(child):
+                    exact = to_sympy(child, {})
+                    text = tree_text(child)
+                    operands.append(Operand(constant=float(exact.evalf()), constant_text=text))
+                    operand_sympy.append(exact)
+                    operand_trees.append(child if isinstance(child, Number) else Number(float(exact.evalf()), text, 0))
+                else:
+                    child_id = result_name[id(child)]
+                    operands.append(Operand(node_id=child_id))
+                    operand_sympy.append(sympy.Symbol(child_id, real=True))
+                    operand_trees.append(Name(child_id, 0))
+            result_name[id(node)] = node_id
+            pending.append(
+                _PendingNode(
+                    node_id=node_id,
+                    op=_op_name(node),
+                    operands=operands,
+                    operand_sympy=operand_sympy,
+                    formula_tree=_rebuild(node, operand_trees),
+                    column=node.column,
+                    line=assignment.line,
+                    named_by_author=is_top and assignment.named_by_author,
+                )
+            )
+    return pending
+
+
+def _children(node: Expression) -> list[Expression]:
+    if isinstance(node, Binary):
+        return [node.left, node.right]
+    if isinstance(node, Unary):
+        return [node.operand]
+    if isinstance(node, Call):
+        return [node.argument]
+    return []
+
+
+def _op_name(node: Expression) -> str:
+    if isinstance(node, Binary):
+        return node.op
+    if isinstance(node, Unary):
+        return "neg"
+    assert isinstance(node, Call)
+    return node.function
+
+
+def _rebuild(node: Expression, operand_trees: list[Expression]) -> Expression:
+    if isinstance(node, Binary):
+        return Binary(node.op, operand_trees[0], operand_trees[1], node.column)
+    if isinstance(node, Unary):
+        return Unary("neg", operand_trees[0], node.column)
+    assert isinstance(node, Call)
+    return Call(node.function, operand_trees[0], node.column)
+
+
+def _apply_engine_op(op: str, arguments: list[Value | float]) -> Value:
+    if op == "neg":
+        return -arguments[0]
+    if op in ("relu", "tanh", "exp", "log", "sigmoid"):
+        return getattr(arguments[0], op)()
+    left, right = arguments
+    if op == "pow" and not isinstance(right, Value):
+        return left ** right  # a number exponent stays out of the children, as in x ** 3
+    left_value = left if isinstance(left, Value) else Value(left)
+    if op == "add":
+        return left_value + right
+    if op == "sub":
+        return left_value - right
+    if op == "mul":
+        return left_value * right
+    if op == "div":
+        return left_value / right
+    return left_value ** right
+
+
+def _run_engine(program: Program, pending: list[_PendingNode], values: dict[str, float]) -> dict[str, Value]:
+    engine_values: dict[str, Value] = {name: Value(values[name], label=name) for name in program.inputs}
+    for node in pending:
+        arguments: list[Value | float] = []
+        for operand in node.operands:
+            if operand.node_id is not None:
+                arguments.append(engine_values[operand.node_id])
+            else:
+                arguments.append(float(operand.constant))
+        try:
+            result = _apply_engine_op(node.op, arguments)
+        except (EngineDomainError, ZeroDivisionError) as error:
+            raise GraphBuildError(f"at these inputs, {node.node_id} = {tree_text(node.formula_tree)} has no value: {error}",
+                                  node.column, node.line) from None
+        result.label = node.node_id
+        engine_values[node.node_id] = result
+    output = engine_values[program.output]
+    output.backward()
+    return engine_values
+
+
+def _slot_values(node: _PendingNode, value: Value) -> list[float]:
+    """The engine's local derivative for each operand slot (None-free: constants get theirs too)."""
+    if node.op == "pow" and len(value.children) == 1:
+        return [value.local_grads[0], math.nan]
+    return list(value.local_grads)
+
+
+def _assemble(
+    program: Program, pending: list[_PendingNode], values: dict[str, float], engine_values: dict[str, Value]
+) -> ComputationalGraph:
+    import sympy
+
+    functions = sympy_functions()
+    input_symbols = {name: sympy.Symbol(name, real=True) for name in program.inputs}
+    exact_point = {input_symbols[name]: _exact(values[name]) for name in program.inputs}
+    sympy_exprs: dict[str, Any] = dict(input_symbols)
+    node_symbol = {name: sympy.Symbol(name, real=True) for name in [*program.inputs, *(n.node_id for n in pending)]}
+
+    nodes: dict[str, GraphNode] = {}
+    edges: list[Edge] = []
+    local_in_inputs: dict[tuple[str, int], Any] = {}
+    for name in program.inputs:
+        nodes[name] = GraphNode(
+            id=name, op=INPUT, operands=(), value=values[name], grad=engine_values[name].grad,
+            formula="", expanded_formula=name, grad_formula="", is_input=True, named_by_author=True,
+        )
+    for node in pending:
+        slot_symbols = [sympy.Dummy(f"s{index}") for index in range(len(node.operands))]
+        local_function = _sympy_op(node.op, slot_symbols, functions)
+        by_operand = {slot_symbols[i]: node.operand_sympy[i] for i in range(len(slot_symbols))}
+        by_input = {
+            slot_symbols[i]: (sympy_exprs[operand.node_id] if operand.node_id is not None else node.operand_sympy[i])
+            for i, operand in enumerate(node.operands)
+        }
+        sympy_exprs[node.node_id] = local_function.xreplace(by_input)
+        value = engine_values[node.node_id]
+        slot_locals = _slot_values(node, value)
+        for slot, operand in enumerate(node.operands):
+            if operand.node_id is None:
+                continue
+            derivative = sympy.diff(local_function, slot_symbols[slot])
+            local_in_inputs[(node.node_id, slot)] = derivative.xreplace(by_input)
+            edges.append(
+                Edge(
+                    source=operand.node_id,
+                    target=node.node_id,
+                    slot=slot,
+                    local_grad=slot_locals[slot],
+                    local_grad_formula=sympy_text(derivative.xreplace(by_operand)),
+                )
+            )
+        nodes[node.node_id] = GraphNode(
+            id=node.node_id,
+            op=node.op,
+            operands=tuple(node.operands),
+            value=value.data,
+            grad=value.grad,
+            formula=tree_text(node.formula_tree),
+            expanded_formula=sympy_text(sympy_exprs[node.node_id]),
+            grad_formula="",
+            named_by_author=node.named_by_author,
+        )
+
+    order = [*program.inputs, *(node.node_id for node in pending)]
+    sympy_grads = _symbolic_gradients(order, program.output, edges, local_in_inputs)
+    for node_id in order:
+        # factor_terms pulls out common factors cheaply: 2*b*(a*b + c) rather than b*(2*a*b + 2*c).
+        nodes[node_id].grad_formula = sympy_text(sympy.factor_terms(sympy_grads[node_id]))
+    graph = ComputationalGraph(
+        program_text=program.source_text,
+        output=program.output,
+        order=order,
+        nodes=nodes,
+        edges=edges,
+        input_values=dict(values),
+        sympy_exprs=sympy_exprs,
+        sympy_grads=sympy_grads,
+    )
+    _cross_check(graph, exact_point)
+    return graph
+
+
+def _sympy_op(op: str, slots: list[Any], functions: dict[str, Any]) -> Any:
+    if op == "neg":
+        return -slots[0]
+    if op in functions:
+        return functions[op](slots[0])
+    a, b = slots
+    return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b, "pow": a**b}[op]
+
+
+def _symbolic_gradients(order: list[str], output: str, edges: list[Edge], local_in_inputs: dict[tuple[str, int], Any]) -> dict[str, Any]:
+    """Reverse accumulation done with formulas: the same sums the engine does with numbers."""
+    import sympy
+
+    grads: dict[str, Any] = {node_id: sympy.S.Zero for node_id in order}
+    grads[output] = sympy.S.One
+    edges_by_target: dict[str, list[Edge]] = {}
+    for edge in edges:
+        edges_by_target.setdefault(edge.target, []).append(edge)
+    for target in reversed(order):
+        for edge in edges_by_target.get(target, []):
+            grads[edge.source] = grads[edge.source] + grads[target] * local_in_inputs[(target, edge.slot)]
+    return grads
+
+
+def _exact(number: float) -> Any:
+    """Input values as exact rationals, so 0.1 means one tenth to sympy, not 0.1000000000000000055."""
+    import sympy
+
+    fraction = Fraction(number).limit_denominator(10**12)
+    if float(fraction) != number:
+        fraction = Fraction(number)
+    return sympy.Rational(fraction.numerator, fraction.denominator)
+
+
+def sympy_number(expression: Any, exact_point: dict[Any, Any]) -> float:
+    """A sympy expression's value at a point, as a float (nan when it has none)."""
+    import sympy
+
+    try:
+        value = expression.xreplace(exact_point)
+        number = complex(sympy.N(value, 30))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return math.nan
+    if abs(number.imag) > 1e-12 * max(1.0, abs(number.real)):
+        return math.nan
+    return number.real
+
+
+def _agree(engine_number: float, sympy_value: float) -> bool:
+    if math.isnan(engine_number) or math.isnan(sympy_value):
+        return math.isnan(engine_number) and math.isnan(sympy_value) or math.isinf(engine_number) or math.isinf(sympy_value)
+    if math.isinf(engine_number) or math.isinf(sympy_value):
+        return engine_number == sympy_value or abs(sympy_value) > 1e300
+    return math.isclose(engine_number, sympy_value, rel_tol=1e-7, abs_tol=1e-9)
+
+
+def _cross_check(graph: ComputationalGraph, exact_point: dict[Any, Any]) -> None:
+    for node_id in graph.order:
+        node = graph.nodes[node_id]
+        for what, engine_number, expression in (
+            ("value", node.value, graph.sympy_exprs[node_id]),
+            ("gradient", node.grad, graph.sympy_grads[node_id]),
+        ):
+            symbolic = sympy_number(expression, exact_point)
+            if not _agree(engine_number, symbolic):
+                raise GraphConsistencyError(
+                    f"engine and sympy disagree on the {what} of {node_id} in {graph.program_text!r}: "
+                    f"engine {format_number(engine_number)}, sympy {format_number(symbolic)}"
+                )
