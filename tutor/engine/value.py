@@ -305,9 +305,11 @@ class Value:
                 node.grad = 0.0
         self.grad += 1.0
         for node in reversed(order):
-            upstream = node.grad
-            for child, local in zip(node.children, node.local_grads):
-                child.grad += upstream * local
+            children = node.children
+            if children:
+                upstream = node.grad
+                for child, local in zip(children, node.local_grads):
+                    child.grad += upstream * local
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on every node reachable from ``self`` (including leaves)."""
@@ -340,11 +342,11 @@ def dot(xs: Iterable[Value | float], ws: Iterable[Value | float]) -> Value:
     if not xs:
         raise ValueError("dot needs at least one pair of numbers")
     products = []
-    for position, (x, w) in enumerate(zip(xs, ws)):
-        x_value, w_value = _as_value(x), _as_value(w)
-        if x_value is NotImplemented or w_value is NotImplemented:
-            raise TypeError(f"dot: item {position} is not a number or Value: {x!r}, {w!r}")
-        products.append(x_value * w_value)
+    for x, w in zip(xs, ws):
+        x_value = x if type(x) is Value else _as_value(x)
+        if x_value is NotImplemented:
+            raise TypeError(f"dot: expected numbers or Values, got {x!r}")
+        products.append(x_value * w)
     if len(products) == 1:
         return products[0]
     total = sum(product.data for product in products)
