@@ -1,0 +1,380 @@
+"""The lesson-pack format as pydantic models: the single source of truth for its structure.
+
+These models check shape only (which keys, which types, which values are allowed). Checks that
+need several fields at once (unique ids, a test naming a mistake id that exists) live in
+:mod:`tutor.packs.checks`; checks that need the expression language, the engine or the checker
+live in :mod:`tutor.packs.validate`. ``docs/lesson-packs.md`` describes the format for authors;
+``backprop-tutor schema`` prints the JSON Schema generated from these models.
+
+Every model forbids unknown keys, so a typo such as ``hint:`` for ``hints:`` is an error with a
+"did you mean" suggestion instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator
+
+FORMAT_VERSION = 1
+
+PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab")
+STEP_KINDS = ("text",) + PROBLEM_KINDS
+LAB_NAMES = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
+BUILTIN_DIAGNOSES = (
+    "missing-upstream",
+    "missing-path",
+    "wrong-operand",
+    "power-rule",
+    "sign-flip",
+    "activation-derivative",
+    "value-for-grad",
+    "missing-inner-derivative",
+)
+ASK_KINDS = ("value", "grad", "local", "derivative")
+VERDICTS = ("correct", "incorrect", "invalid")
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+ASK_PATTERN = r"^(value|grad):[A-Za-z_][A-Za-z0-9_]*$|^local:[A-Za-z_][A-Za-z0-9_]*/[A-Za-z_][A-Za-z0-9_]*$" \
+    r"|^derivative:[A-Za-z_][A-Za-z0-9_]*$"
+PLACEHOLDER_PATTERN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# Largest integer range a parameter may span: variants are drawn from the full list of allowed values.
+MAX_INT_PARAM_SPAN = 10_000
+
+
+def _slug(value: Any) -> Any:
+    if isinstance(value, str) and not re.match(SLUG_PATTERN, value):
+        raise ValueError(
+            f"'{value}' is not a valid id: use lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    return value
+
+
+def _number_as_text(value: Any) -> Any:
+    """Let authors write ``answer: 42`` as well as ``answer: "42"``: YAML gives an int, we keep text."""
+    if isinstance(value, bool):
+        raise ValueError("expected an answer or expression, got true/false; put it in quotes if you mean the text")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _text_only(value: Any) -> Any:
+    if isinstance(value, (bool, int, float)) and not isinstance(value, str):
+        # YAML reads `yes`, `no`, `on`, `1.0` as booleans and numbers; in prose fields that is a surprise.
+        raise ValueError(f"expected text, got {value!r}; put it in quotes")
+    return value
+
+
+def _ask(value: Any) -> Any:
+    if isinstance(value, str) and not re.match(ASK_PATTERN, value.strip()):
+        raise ValueError(
+            f"'{value}' is not an ask: write value:NODE, grad:NODE, local:NODE/INPUT or derivative:VAR"
+        )
+    return value.strip() if isinstance(value, str) else value
+
+
+Slug = Annotated[str, BeforeValidator(_slug), Field(json_schema_extra={"pattern": SLUG_PATTERN})]
+Text = Annotated[str, BeforeValidator(_text_only)]
+# An expression in the tutor's expression language, possibly with {param} placeholders.
+ExpressionText = Annotated[
+    str, BeforeValidator(_number_as_text, json_schema_input_type=Union[str, float])
+]
+AskText = Annotated[str, BeforeValidator(_ask), Field(json_schema_extra={"pattern": ASK_PATTERN})]
+
+
+def _number_or_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number or an expression, got true/false")
+    return value
+
+
+# An input value: a number, or an expression over {params} such as "{a} + 1".
+InputValue = Annotated[Union[float, str], BeforeValidator(_number_or_text)]
+VersionText = Annotated[str, BeforeValidator(_number_as_text, json_schema_input_type=Union[str, float])]
+
+
+class FormatModel(BaseModel):
+    """Base of every model: unknown keys are errors, field aliases are the YAML names."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Tolerance(FormatModel):
+    """How close a numeric answer must be. Omitted parts use the checker's defaults (rel 1e-3, abs 1e-9)."""
+
+    rel: float | None = Field(None, ge=0, description="relative tolerance, e.g. 0.01 for 1%")
+    abs: float | None = Field(None, ge=0, description="absolute tolerance")
+
+
+class IntParam(FormatModel):
+    """An integer drawn uniformly from an inclusive range, minus the excluded values."""
+
+    int_range: tuple[int, int] = Field(alias="int", description="[low, high], both included")
+    exclude: list[int] = Field(default_factory=list, alias="not", description="values never drawn")
+
+    @field_validator("int_range")
+    @classmethod
+    def _range_is_ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if low > high:
+            raise ValueError(f"the range [{low}, {high}] is empty: write [low, high] with low <= high")
+        if high - low > MAX_INT_PARAM_SPAN:
+            raise ValueError(f"the range [{low}, {high}] is too wide (at most {MAX_INT_PARAM_SPAN} values)")
+        return value
+
+    def allowed_values(self) -> list[int]:
+        low, high = self.int_range
+        excluded = set(self.exclude)
+        return [value for value in range(low, high + 1) if value not in excluded]
+
+
+ChoiceValue = Union[int, float, str]
+
+
+class ChoiceParam(FormatModel):
+    """A value picked uniformly from a list (numbers or words, e.g. an activation name)."""
+
+    choice: list[ChoiceValue] = Field(min_length=1, description="the values to pick from")
+    exclude: list[ChoiceValue] = Field(default_factory=list, alias="not", description="values never picked")
+
+    def allowed_values(self) -> list[ChoiceValue]:
+        excluded = set(self.exclude)
+        return [value for value in self.choice if value not in excluded]
+
+
+def _param_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "int" in value:
+            return "int"
+        if "choice" in value:
+            return "choice"
+    return None
+
+
+ParamSpec = Annotated[
+    Union[Annotated[IntParam, Tag("int")], Annotated[ChoiceParam, Tag("choice")]],
+    Discriminator(
+        _param_kind,
+        custom_error_type="param_kind",
+        custom_error_message="a parameter needs `int: [low, high]` or `choice: [values]`",
+    ),
+]
+
+
+class Mistake(FormatModel):
+    """A wrong answer the author expects, with feedback shown when a learner gives it."""
+
+    answer: ExpressionText = Field(description="the wrong answer: a number or an expression (may use {params})")
+    feedback: Text = Field(description="Markdown shown to the learner who gives this answer")
+    id: Slug | None = Field(None, description="names the mistake in tests and in progress statistics")
+    ask: AskText | None = Field(None, description="trace problems only: which entry this mistake is about")
+
+
+class AnswerTest(FormatModel):
+    """A sample answer and what grading it must give (run by `backprop-tutor validate`)."""
+
+    answer: ExpressionText
+    verdict: Literal["correct", "incorrect", "invalid"]
+    diagnosis: str | None = Field(
+        None, description="the diagnosis the grade must carry: a built-in id or one of this problem's mistake ids"
+    )
+    ask: AskText | None = Field(None, description="trace problems only (required there): which entry is answered")
+    seed: int | None = Field(None, description="check only this variant; default: every variant validate renders")
+
+
+class ChoiceTest(FormatModel):
+    answer: Union[Slug, list[Slug]] = Field(description="the option id, or ids, the learner picks")
+    verdict: Literal["correct", "incorrect"]
+
+
+class ProblemBase(FormatModel):
+    id: Slug = Field(description="unique within the pack; progress is recorded against it")
+    title: Text | None = None
+    prompt: Text = Field(description="Markdown shown above the problem (may use {params})")
+    hints: list[Text] = Field(default_factory=list, description="a ladder of hints, shown one at a time")
+    explanation: Text | None = Field(None, description="Markdown shown after a correct answer or on giving up")
+    tags: list[Slug] = Field(default_factory=list)
+
+
+class GraphProblemBase(ProblemBase):
+    program: ExpressionText = Field(description='e.g. "L = (a*b + c)^2" or "z1 = a*b; z2 = z1 + c; L = z2^2"')
+    at: dict[str, InputValue] = Field(
+        default_factory=dict,
+        description="input values: numbers or expressions over {params}; an input missing here takes the "
+        "parameter of the same name",
+    )
+    params: dict[str, ParamSpec] = Field(default_factory=dict, description="randomized variants, seeded")
+    tolerance: Tolerance | None = None
+    mistakes: list[Mistake] = Field(default_factory=list)
+    tests: list[AnswerTest] = Field(default_factory=list)
+
+
+class TraceProblem(GraphProblemBase):
+    """Fill in forward values, then gradients, with the animated graph beside the table."""
+
+    kind: Literal["trace"]
+    forward: list[str] | None = Field(
+        None, description="nodes whose value the learner fills in (default: every computed node)"
+    )
+    backward: list[str] | None = Field(
+        None, description="nodes whose gradient the learner fills in (default: every node)"
+    )
+
+
+class AskProblem(GraphProblemBase):
+    """One question about a graph: a value, a gradient, a local derivative or a derivative formula."""
+
+    kind: Literal["ask"]
+    ask: AskText
+    graph: bool = Field(True, description="draw the graph beside the question")
+
+
+class NumericProblem(ProblemBase):
+    """A number, which the learner may type as an expression such as 0.25^10."""
+
+    kind: Literal["numeric"]
+    answer: ExpressionText = Field(description="the right answer: a number or an expression of numbers")
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    tolerance: Tolerance | None = None
+    mistakes: list[Mistake] = Field(default_factory=list)
+    tests: list[AnswerTest] = Field(default_factory=list)
+
+
+class ChoiceOption(FormatModel):
+    id: Slug | None = Field(None, description="default: a, b, c, ... by position")
+    text: Text
+    correct: bool = False
+    feedback: Text | None = Field(None, description="shown when the learner picks this option")
+
+
+class ChoiceProblem(ProblemBase):
+    kind: Literal["choice"]
+    options: list[ChoiceOption] = Field(min_length=2)
+    multiple: bool = Field(False, description="true: the learner picks every correct option")
+    shuffle: bool = Field(True, description="false keeps the author's order")
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    tests: list[ChoiceTest] = Field(default_factory=list)
+
+    def option_ids(self) -> list[str]:
+        return [option.id or default_option_id(index) for index, option in enumerate(self.options)]
+
+    def correct_ids(self) -> list[str]:
+        return [option_id for option_id, option in zip(self.option_ids(), self.options) if option.correct]
+
+
+class LabProblem(ProblemBase):
+    kind: Literal["lab"]
+    lab: Literal["xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing"]
+    settings: dict[str, Union[bool, int, float, str]] = Field(
+        default_factory=dict, description="initial settings handed to the lab"
+    )
+
+
+class TextStep(FormatModel):
+    kind: Literal["text"] = "text"
+    text: Text = Field(description="Markdown")
+
+
+Problem = Union[TraceProblem, AskProblem, NumericProblem, ChoiceProblem, LabProblem]
+
+
+def _step_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "kind" in value:
+            kind = value["kind"]
+            return kind if isinstance(kind, str) else None
+        if "text" in value:
+            return "text"
+        return None
+    return getattr(value, "kind", None)
+
+
+Step = Annotated[
+    Union[
+        Annotated[TextStep, Tag("text")],
+        Annotated[TraceProblem, Tag("trace")],
+        Annotated[AskProblem, Tag("ask")],
+        Annotated[NumericProblem, Tag("numeric")],
+        Annotated[ChoiceProblem, Tag("choice")],
+        Annotated[LabProblem, Tag("lab")],
+    ],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step_kind",
+        custom_error_message="a step is `text: ...` or a problem with `kind:` one of "
+        + ", ".join(PROBLEM_KINDS),
+    ),
+]
+
+
+class Lesson(FormatModel):
+    """One lesson: Markdown text and problems, in order."""
+
+    id: Slug = Field(description="unique within the pack")
+    title: Text
+    summary: Text | None = Field(None, description="one or two sentences shown in the lesson list")
+    tags: list[Slug] = Field(default_factory=list)
+    steps: list[Step] = Field(min_length=1)
+
+    def problems(self) -> list[Problem]:
+        return [step for step in self.steps if not isinstance(step, TextStep)]
+
+
+def _lesson_entry_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "file"
+    if isinstance(value, (dict, Lesson)):
+        return "inline"
+    return None
+
+
+LessonEntry = Annotated[
+    Union[Annotated[str, Tag("file")], Annotated[Lesson, Tag("inline")]],
+    Discriminator(
+        _lesson_entry_kind,
+        custom_error_type="lesson_entry",
+        custom_error_message="a lesson entry is a file name (relative to the pack) or a lesson written in place",
+    ),
+]
+
+
+class PackManifest(FormatModel):
+    """``pack.yaml`` of a folder pack, or the whole of a single-file pack."""
+
+    format: Literal[1] = Field(FORMAT_VERSION, description="version of the lesson-pack format")
+    id: Slug = Field(description="unique among installed packs")
+    title: Text
+    version: VersionText = Field(description="the pack's own version, e.g. \"1.0.0\"")
+    description: Text = ""
+    authors: list[Text] = Field(default_factory=list)
+    license: Text | None = None
+    lessons: list[LessonEntry] | None = Field(
+        None,
+        description="lesson files (relative paths) and/or lessons in place, in order; "
+        "default for a folder pack: every other .yaml/.yml file in the folder, sorted by name",
+    )
+
+
+def default_option_id(index: int) -> str:
+    """a, b, ..., z, then a27, a28: ids stay stable when the author appends options."""
+    return chr(ord("a") + index) if index < 26 else f"a{index + 1}"
+
+
+def json_schema() -> dict[str, Any]:
+    """One schema that accepts either a pack manifest or a lesson file (editors pick per file)."""
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(Union[PackManifest, Lesson])
+    schema = adapter.json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "backprop-tutor lesson pack file"
+    schema["description"] = (
+        "A pack manifest (pack.yaml, or a single-file pack) or a lesson file of a backprop-tutor lesson pack."
+    )
+    return schema
