@@ -516,7 +516,7 @@ def _unknown_name_message(name: str, allowed_names: set[str]) -> str:
     split = _split_into_known_names(name, allowed_names)
     if split:
         return f"unknown name '{name}' (did you mean {'*'.join(split)}?)"
-    close = difflib.get_close_matches(name, sorted(allowed_names), n=1)
+    close = difflib.get_close_matches(name, sorted(allowed_names), n=1, cutoff=0.5)
     if close:
         return f"unknown name '{name}' (did you mean {close[0]}?)"
     return f"unknown name '{name}'; the names you can use here are: {known}"

@@ -260,13 +260,14 @@ def _assemble(
             formula="", expanded_formula=name, grad_formula="", is_input=True, named_by_author=True,
         )
     for node in pending:
-        slot_symbols = [sympy.Dummy(f"s{index}") for index in range(len(node.operands))]
+        # Constants go in as themselves, so d(s^2)/ds is 2*s and not s^c*c/s (0/0 at s = 0).
+        slot_symbols = [
+            sympy.Dummy(f"s{index}") if operand.node_id is not None else node.operand_sympy[index]
+            for index, operand in enumerate(node.operands)
+        ]
         local_function = _sympy_op(node.op, slot_symbols, functions)
-        by_operand = {slot_symbols[i]: node.operand_sympy[i] for i in range(len(slot_symbols))}
-        by_input = {
-            slot_symbols[i]: (sympy_exprs[operand.node_id] if operand.node_id is not None else node.operand_sympy[i])
-            for i, operand in enumerate(node.operands)
-        }
+        by_operand = {slot_symbols[i]: node.operand_sympy[i] for i, o in enumerate(node.operands) if o.node_id}
+        by_input = {slot_symbols[i]: sympy_exprs[o.node_id] for i, o in enumerate(node.operands) if o.node_id}
         sympy_exprs[node.node_id] = local_function.xreplace(by_input)
         value = engine_values[node.node_id]
         slot_locals = _slot_values(node, value)
