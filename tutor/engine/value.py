@@ -109,7 +109,7 @@ class Value:
     stored in :attr:`exponent` so the node keeps a single child).
     """
 
-    __slots__ = ("data", "grad", "children", "op", "local_grads", "label", "exponent")
+    __slots__ = ("data", "grad", "children", "op", "local_grads", "label", "exponent", "grad_value")
 
     def __init__(
         self,
@@ -126,6 +126,8 @@ class Value:
         self.local_grads = local_grads
         self.label = label
         self.exponent: float | None = None
+        # Set by backward(create_graph=True): the gradient as a differentiable Value.
+        self.grad_value: Value | None = None
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
@@ -293,11 +295,16 @@ class Value:
                     stack.append(child)
         return order
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Fill in ``grad`` of every node reachable from ``self`` (d self / d node).
 
         Leaf gradients accumulate across calls (like PyTorch); interior gradients are
         recomputed from zero. ``self.grad`` is seeded with 1.
+
+        With ``create_graph=True`` every reachable node additionally gets ``grad_value``: the
+        same gradient built as a graph of Values from the forward nodes, so it can itself be
+        backpropagated (second derivatives, Hessian-vector products). ``grad_value``
+        accumulates on leaves and is replaced on interior nodes, exactly like ``grad``.
         """
         order = self.topological_order()
         for node in order:
@@ -310,11 +317,86 @@ class Value:
                 upstream = node.grad
                 for child, local in zip(children, node.local_grads):
                     child.grad += upstream * local
+        if create_graph:
+            _backward_as_graph(self, order)
 
     def zero_grad(self) -> None:
-        """Set ``grad`` to 0 on every node reachable from ``self`` (including leaves)."""
+        """Clear ``grad`` (to 0) and ``grad_value`` (to None) on every node reachable from ``self``."""
         for node in self.topological_order():
             node.grad = 0.0
+            node.grad_value = None
+
+
+# ------------------------------------------------------------ gradients as differentiable graphs
+#
+# The float backward pass multiplies by recorded numbers. To differentiate a gradient again we
+# need each local derivative as a Value built from the forward nodes, so the same chain rule
+# can run over it. Derivatives that are constants stay plain floats, which keeps the gradient
+# graph small (adding 1 * upstream would only add nodes).
+
+
+def _power_local_values(node: Value) -> tuple[Value | float, ...]:
+    if node.exponent is not None:  # x ** n with a number n
+        (base,) = node.children
+        n = node.exponent
+        return (0.0,) if n == 0.0 else (n * base ** (n - 1.0),)
+    base, exponent = node.children
+    base_partial = exponent * base ** (exponent - 1.0)
+    if base.data > 0.0:
+        exponent_partial: Value | float = node * base.log()
+    else:  # same choice as the float pass: 0 for 0 ** b with b > 0, otherwise nan
+        exponent_partial = node.local_grads[1]
+    return (base_partial, exponent_partial)
+
+
+def _division_local_values(node: Value) -> tuple[Value | float, ...]:
+    _, denominator = node.children
+    return (1.0 / denominator, -node / denominator)
+
+
+_LOCAL_DERIVATIVE_VALUES = {
+    "add": lambda node: node.local_grads,
+    "sub": lambda node: node.local_grads,
+    "neg": lambda node: node.local_grads,
+    "relu": lambda node: node.local_grads,  # 0 or 1: locally constant
+    "mul": lambda node: (node.children[1], node.children[0]),
+    "div": _division_local_values,
+    "pow": _power_local_values,
+    "tanh": lambda node: (1.0 - node * node,),
+    "exp": lambda node: (node,),
+    "log": lambda node: (1.0 / node.children[0],),
+    "sigmoid": lambda node: (node * (1.0 - node),),
+}
+
+
+def _sum_of_values(parts: list[Value]) -> Value:
+    if len(parts) == 1:
+        return parts[0]
+    return Value(sum(part.data for part in parts), tuple(parts), "add", (1.0,) * len(parts))
+
+
+def _backward_as_graph(root: Value, order: list[Value]) -> None:
+    """Set ``grad_value`` on every node in ``order`` (the topological order of ``root``)."""
+    contributions: dict[Value, list[Value]] = {root: [Value(1.0)]}
+    for node in reversed(order):
+        parts = contributions.pop(node, None)
+        # No parts means every path from the root passes a zero local derivative (relu off).
+        upstream = _sum_of_values(parts) if parts else Value(0.0)
+        if node.children:
+            node.grad_value = upstream
+        else:
+            node.grad_value = upstream if node.grad_value is None else node.grad_value + upstream
+        if not parts or not node.children:
+            continue
+        local_values = _LOCAL_DERIVATIVE_VALUES[node.op](node)
+        for child, local in zip(node.children, local_values):
+            if type(local) is float:
+                if local == 0.0:
+                    continue
+                part = upstream if local == 1.0 else -upstream if local == -1.0 else upstream * local
+            else:
+                part = upstream * local
+            contributions.setdefault(child, []).append(part)
 
 
 def _as_value(number: object) -> Value:
@@ -346,7 +428,10 @@ def dot(xs: Iterable[Value | float], ws: Iterable[Value | float]) -> Value:
         x_value = x if type(x) is Value else _as_value(x)
         if x_value is NotImplemented:
             raise TypeError(f"dot: expected numbers or Values, got {x!r}")
-        products.append(x_value * w)
+        product = x_value.__mul__(w)
+        if product is NotImplemented:
+            raise TypeError(f"dot: expected numbers or Values, got {w!r}")
+        products.append(product)
     if len(products) == 1:
         return products[0]
     total = sum(product.data for product in products)
