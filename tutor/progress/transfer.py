@@ -166,16 +166,24 @@ def read_json(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProgressImportError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ProgressImportError(f"{path}: is a folder, not a progress export") from None
     except UnicodeDecodeError:
         raise ProgressImportError(f"{path}: not UTF-8 text, so not a progress export") from None
     except OSError as error:
         raise ProgressImportError(f"{path}: cannot read: {error.strerror or error}") from None
+    return parse_json_text(text, source=str(path))
+
+
+def parse_json_text(text: str, *, source: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as error:
-        raise ProgressImportError(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
+        raise ProgressImportError(f"{source}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
     except ValueError as error:
-        raise ProgressImportError(f"{path}: not a valid progress file: {error}") from None
+        raise ProgressImportError(f"{source}: not a valid progress file: {error}") from None
+    except RecursionError:
+        raise ProgressImportError(f"{source}: nested too deeply to be a progress export") from None
 
 
 def _location(parts: tuple[Any, ...]) -> str:

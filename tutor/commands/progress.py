@@ -1,0 +1,76 @@
+"""`backprop-tutor progress export FILE` / `progress import FILE`: move progress between machines.
+
+Export writes every answer, review card and review-log entry as JSON (``-`` means standard output).
+Import merges such a file into the current progress: answers already present (same id) are skipped,
+so importing twice is harmless; a file with any problem is rejected whole and nothing changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tutor.progress.cli_support import fail, open_store
+from tutor.progress.store import ProgressError
+
+COMMAND = "progress"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="progress_action", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write all progress to FILE as JSON",
+                                description="Write all progress (answers, review schedule) to FILE as JSON.")
+    export.add_argument("file", metavar="FILE", help="where to write ('-' for standard output)")
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    load = actions.add_parser("import", help="merge progress from a JSON FILE made by export",
+                              description="Merge progress from a JSON file made by 'progress export'. "
+                                          "Answers already present are skipped; a bad file changes nothing.")
+    load.add_argument("file", metavar="FILE", help="file to read ('-' for standard input)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.progress_action == "export":
+            return _export(args)
+        return _import(args)
+    except ProgressError as error:
+        return fail(COMMAND, str(error))
+
+
+def _export(args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    if args.file != "-" and target.exists() and not args.force:
+        return fail(COMMAND, f"{target} already exists; use --force to overwrite it")
+    if args.file != "-" and target.is_dir():
+        return fail(COMMAND, f"{target} is a folder; give a file name")
+    from tutor.progress import transfer
+
+    with open_store(args, COMMAND) as store:
+        document = store.export_data()
+    if args.file == "-":
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    transfer.write_json(document, target)
+    print(f"Exported {len(document['attempts'])} answers and {len(document['review_cards'])} "
+          f"review cards to {target}.")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from tutor.progress import transfer
+
+    if args.file == "-":
+        data = transfer.parse_json_text(sys.stdin.read() if sys.stdin else "", source="<stdin>")
+        source = "<stdin>"
+    else:
+        data = transfer.read_json(Path(args.file))
+        source = args.file
+    with open_store(args, COMMAND) as store:
+        summary = store.import_data(data, source=source)
+    print(f"Imported from {source}: {summary.attempts_added} new answers "
+          f"({summary.attempts_already_present} already present), {summary.cards_added} review cards added, "
+          f"{summary.cards_updated} updated, {summary.review_entries_added} review-log entries added.")
+    return 0

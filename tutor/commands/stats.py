@@ -1,0 +1,158 @@
+"""`backprop-tutor stats`: progress per pack and lesson, reviews due, most frequent mistakes.
+
+Lesson and pack titles (and "solved 3/5" totals) come from the lesson packs when ``tutor.packs`` can load
+them; without that the ids recorded with each answer are shown, which is always possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tutor.progress.cli_support import database_path_for, fail, open_store
+from tutor.progress.model import ActivityStats, utc_now
+from tutor.progress.review import SpacedReview
+from tutor.progress.store import ProgressError
+
+COMMAND = "stats"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mistakes", type=int, default=5, metavar="N",
+                        help="how many of the most frequent mistakes to list (default 5)")
+
+
+@dataclass
+class LessonOutline:
+    title: str
+    problem_ids: list[str]
+
+
+@dataclass
+class PackOutline:
+    title: str
+    lessons: dict[str, LessonOutline] = field(default_factory=dict)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.mistakes < 0:
+        return fail(COMMAND, f"--mistakes must be 0 or more, got {args.mistakes}", code=2)
+    path = database_path_for(args)
+    console = Console()
+    if not path.exists():
+        console.print(f"No progress yet: nothing has been recorded in {path.parent}.")
+        return 0
+    try:
+        with open_store(args, COMMAND) as store:
+            lesson_rows = store.lesson_stats()
+            pack_rows = {row.pack_id: row for row in store.pack_stats()}
+            mistakes = store.frequent_diagnoses(args.mistakes)
+            review = SpacedReview(store)
+            now = utc_now()
+            due_now = review.count_due(now)
+            next_due = review.next_due()
+            statuses = {}
+            outline = _pack_outline(getattr(args, "pack", []) or [])
+            for pack_id, pack in outline.items():
+                for lesson_id, lesson in pack.lessons.items():
+                    statuses[(pack_id, lesson_id)] = store.lesson_completion(pack_id, lesson.problem_ids)
+    except ProgressError as error:
+        return fail(COMMAND, str(error))
+
+    if not lesson_rows:
+        console.print(f"No answers recorded yet in {path}.")
+    else:
+        console.print(_progress_table(lesson_rows, pack_rows, outline, statuses))
+    if due_now:
+        console.print(f"Reviews due now: [bold]{due_now}[/bold]")
+    elif next_due is not None:
+        console.print(f"Reviews due now: 0 (next one {next_due:%Y-%m-%d %H:%M} UTC)")
+    else:
+        console.print("Reviews due now: 0")
+    if mistakes:
+        table = Table(title="Most frequent mistakes", title_justify="left")
+        table.add_column("Mistake", overflow="fold")
+        table.add_column("Times", justify="right")
+        for mistake in mistakes:
+            table.add_row(mistake.diagnosis, str(mistake.count))
+        console.print(table)
+    return 0
+
+
+def _progress_table(lesson_rows: list[ActivityStats], pack_rows: dict[str, ActivityStats],
+                    outline: dict[str, PackOutline], statuses: dict[tuple[str, str], Any]) -> Table:
+    table = Table(title="Progress by lesson", title_justify="left")
+    for name, justify in (("Pack", "left"), ("Lesson", "left"), ("Solved", "right"), ("Answers", "right"),
+                          ("Accuracy", "right"), ("Hints", "right"), ("Time", "right"), ("Last active (UTC)", "left")):
+        table.add_column(name, justify=justify, overflow="fold",  # type: ignore[arg-type]
+                         no_wrap=name in ("Time", "Last active (UTC)"))
+    current_pack = None
+    for row in lesson_rows:
+        if row.pack_id != current_pack:
+            if current_pack is not None:
+                table.add_section()
+            current_pack = row.pack_id
+            pack = outline.get(row.pack_id)
+            total = pack_rows[row.pack_id]
+            table.add_row(_named(pack.title if pack else None, row.pack_id), "(all)",
+                          str(total.problems_solved), *_figures(total), style="bold")
+        pack = outline.get(row.pack_id)
+        lesson = pack.lessons.get(row.lesson_id or "") if pack else None
+        completion = statuses.get((row.pack_id, row.lesson_id))
+        solved = f"{completion.solved}/{completion.total}" if completion else str(row.problems_solved)
+        table.add_row("", _named(lesson.title if lesson else None, row.lesson_id or ""), solved, *_figures(row))
+    return table
+
+
+def _figures(row: ActivityStats) -> list[str]:
+    return [str(row.attempts), f"{row.accuracy:.0%}", str(row.hints_used), _duration(row.seconds_spent),
+            f"{row.last_activity:%Y-%m-%d %H:%M}"]
+
+
+def _named(title: str | None, identifier: str) -> str:
+    return f"{title} ({identifier})" if title and title != identifier else identifier
+
+
+def _duration(seconds: float) -> str:
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _pack_outline(extra_pack_paths: Iterable[str]) -> dict[str, PackOutline]:
+    """Titles and problem ids from the lesson packs, or {} when packs cannot be loaded (ids are shown then)."""
+    try:
+        from tutor.packs import load_packs  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    try:
+        packs = load_packs(list(extra_pack_paths))
+        return outline_from_packs(packs)
+    except Exception:  # noqa: BLE001 - names are a nicety; stats must still work if a pack is broken
+        return {}
+
+
+def outline_from_packs(packs: Iterable[Any]) -> dict[str, PackOutline]:
+    """Duck-typed: packs with ``.id``/``.title``/``.lessons``; lessons with ``.id``/``.title`` and
+    ``.problems`` (a list or a method returning one) of objects with ``.id``."""
+    result: dict[str, PackOutline] = {}
+    for pack in packs:
+        pack_outline = PackOutline(title=str(getattr(pack, "title", pack.id)))
+        for lesson in getattr(pack, "lessons", None) or []:
+            if isinstance(lesson, str):
+                continue  # an unresolved lesson file reference
+            problems = lesson.problems() if callable(getattr(lesson, "problems", None)) else lesson.problems
+            pack_outline.lessons[lesson.id] = LessonOutline(str(getattr(lesson, "title", lesson.id)),
+                                                            [problem.id for problem in problems])
+        result[pack.id] = pack_outline
+    return result
