@@ -1,0 +1,210 @@
+"""Checks that look at several fields at once but need neither the expression language nor the checker.
+
+They run whenever a pack is loaded (cheap: no parsing, no sympy). Deeper checks that compute
+answers live in :mod:`tutor.packs.validate`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tutor.packs.errors import PackError, SourceFile, did_you_mean
+from tutor.packs.models import (
+    BUILTIN_DIAGNOSES,
+    NAME_PATTERN,
+    AskProblem,
+    ChoiceProblem,
+    ChoiceTest,
+    GraphProblemBase,
+    Lesson,
+    NumericProblem,
+    Problem,
+    TextStep,
+    TraceProblem,
+)
+from tutor.packs.variants import placeholder_names
+
+DataPath = tuple[Any, ...]
+
+
+@dataclass
+class LessonSource:
+    """A validated lesson and where it was written: its file and its path inside that file."""
+
+    lesson: Lesson
+    source: SourceFile
+    prefix: DataPath = ()  # () for a lesson file, ("lessons", 3) for a lesson written in a manifest
+
+    def step_path(self, step_index: int) -> DataPath:
+        return self.prefix + ("steps", step_index)
+
+    def problems_with_paths(self) -> Iterator[tuple[Problem, DataPath]]:
+        for index, step in enumerate(self.lesson.steps):
+            if not isinstance(step, TextStep):
+                yield step, self.step_path(index)
+
+
+def check_lessons(lessons: Iterable[LessonSource]) -> list[PackError]:
+    errors: list[PackError] = []
+    first_lesson: dict[str, tuple[LessonSource, DataPath]] = {}
+    first_problem: dict[str, tuple[LessonSource, DataPath]] = {}
+    for lesson_source in lessons:
+        lesson_id = lesson_source.lesson.id
+        if lesson_id in first_lesson:
+            errors.append(_duplicate(lesson_source, lesson_source.prefix + ("id",), "lesson", lesson_id,
+                                     *first_lesson[lesson_id]))
+        else:
+            first_lesson[lesson_id] = (lesson_source, lesson_source.prefix + ("id",))
+        for problem, path in lesson_source.problems_with_paths():
+            if problem.id in first_problem:
+                errors.append(_duplicate(lesson_source, path + ("id",), "problem", problem.id,
+                                         *first_problem[problem.id]))
+            else:
+                first_problem[problem.id] = (lesson_source, path + ("id",))
+            errors.extend(check_problem(problem, lesson_source.source, path))
+    return errors
+
+
+def _duplicate(where: LessonSource, path: DataPath, what: str, identifier: str,
+               first_source: LessonSource, first_path: DataPath) -> PackError:
+    first = first_source.source.positions.of_value(first_path)
+    from tutor.packs.errors import display_path
+
+    location = f"line {first.line}" if first_source.source.path == where.source.path else \
+        f"{display_path(first_source.source.path)}:{first.line}"
+    return where.source.error_at(path, f"{what} id '{identifier}' is already used (at {location}); "
+                                       f"{what} ids must be unique in the pack")
+
+
+def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[PackError]:
+    errors: list[PackError] = []
+
+    def error(relative: DataPath, message: str, *, key: bool = False) -> None:
+        errors.append(source.error_at(path + relative, message, key=key))
+
+    params = getattr(problem, "params", None) or {}
+    for name, spec in params.items():
+        if not re.match(NAME_PATTERN, str(name)):
+            error(("params", name), f"parameter name '{name}' is not a name: use letters, digits and _", key=True)
+        if not spec.allowed_values():
+            error(("params", name), f"parameter '{name}' has no value left once the `not:` values are removed")
+        if hasattr(spec, "choice"):
+            for index, excluded in enumerate(spec.exclude):
+                if excluded not in spec.choice:
+                    error(("params", name, "not", index), f"{excluded!r} is not one of the choices, so `not:` has no effect")
+    _check_placeholders(problem, params, error)
+
+    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem)):
+        mistake_ids: dict[str, int] = {}
+        for index, mistake in enumerate(problem.mistakes):
+            if mistake.id is not None:
+                if mistake.id in mistake_ids:
+                    error(("mistakes", index, "id"), f"mistake id '{mistake.id}' is already used in this problem")
+                elif mistake.id in BUILTIN_DIAGNOSES:
+                    error(("mistakes", index, "id"), f"'{mistake.id}' is a built-in diagnosis id; "
+                                                      "give your mistake its own id")
+                mistake_ids.setdefault(mistake.id, index)
+            _check_ask_presence(problem, mistake.ask, ("mistakes", index), "mistake", error)
+        known = list(BUILTIN_DIAGNOSES) + list(mistake_ids)
+        for index, test in enumerate(problem.tests):
+            _check_ask_presence(problem, test.ask, ("tests", index), "test", error)
+            if test.diagnosis is not None:
+                if test.verdict != "incorrect":
+                    error(("tests", index, "diagnosis"), f"only an incorrect answer has a diagnosis "
+                                                          f"(this test expects '{test.verdict}')")
+                elif test.diagnosis not in known:
+                    error(("tests", index, "diagnosis"),
+                          f"unknown diagnosis '{test.diagnosis}'{did_you_mean(test.diagnosis, known)} "
+                          f"(a built-in id or one of this problem's mistake ids)")
+            if test.seed is not None and not params:
+                error(("tests", index, "seed"), "`seed` picks a variant, but this problem has no params")
+    if isinstance(problem, ChoiceProblem):
+        errors.extend(_check_choice(problem, source, path))
+    return errors
+
+
+def _check_ask_presence(problem: Problem, ask: str | None, relative: DataPath, what: str, error: Any) -> None:
+    if isinstance(problem, TraceProblem):
+        if ask is None:
+            error(relative, f"a {what} of a trace problem needs `ask:` (which entry, e.g. \"grad:a\" or \"value:z1\")")
+        elif not (ask.startswith("value:") or ask.startswith("grad:")):
+            error(relative + ("ask",), f"a trace problem's entries are value:NODE and grad:NODE, not '{ask}'")
+    elif ask is not None:
+        error(relative + ("ask",), f"`ask:` belongs to trace problems; this {what} is about the problem's own question",
+              key=True)
+
+
+def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) -> None:
+    """Every {name} in an expression field names a parameter; every parameter is used somewhere."""
+    expression_fields: list[tuple[DataPath, str]] = []
+    text_fields: list[str] = [problem.prompt, problem.title or "", problem.explanation or "", *problem.hints]
+    if isinstance(problem, GraphProblemBase):
+        expression_fields.append((("program",), problem.program))
+        expression_fields.extend((("at", name), value) for name, value in problem.at.items() if isinstance(value, str))
+    if isinstance(problem, NumericProblem):
+        expression_fields.append((("answer",), problem.answer))
+    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem)):
+        expression_fields.extend((("mistakes", index, "answer"), mistake.answer) for index, mistake in enumerate(problem.mistakes))
+        expression_fields.extend((("tests", index, "answer"), test.answer) for index, test in enumerate(problem.tests))
+        text_fields.extend(mistake.feedback for mistake in problem.mistakes)
+    if isinstance(problem, ChoiceProblem):
+        text_fields.extend(option.text for option in problem.options)
+        text_fields.extend(option.feedback or "" for option in problem.options)
+    for relative, text in expression_fields:
+        for name in placeholder_names(text):
+            if name not in params:
+                hint = did_you_mean(name, list(params))
+                declared = f" (declared: {', '.join(params)})" if params else " (this problem has no params)"
+                error(relative, f"{{{name}}} is not a parameter of this problem{hint}{declared}")
+    used = {name for _, text in expression_fields for name in placeholder_names(text)}
+    used |= {name for text in text_fields for name in placeholder_names(text)}
+    if isinstance(problem, GraphProblemBase):
+        program_words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", problem.program))
+        used |= {name for name in params if name in program_words and name not in problem.at}
+    for name in params:
+        if name not in used:
+            error(("params", name), f"parameter '{name}' is never used: write {{{name}}} where it goes, or name a "
+                                    "program input after it", key=True)
+
+
+def _check_choice(problem: ChoiceProblem, source: SourceFile, path: DataPath) -> list[PackError]:
+    errors: list[PackError] = []
+    ids = problem.option_ids()
+    seen: set[str] = set()
+    for index, option_id in enumerate(ids):
+        if option_id in seen:
+            errors.append(source.error_at(path + ("options", index, "id") if problem.options[index].id else
+                                          path + ("options", index),
+                                          f"option id '{option_id}' is used twice"))
+        seen.add(option_id)
+    correct = problem.correct_ids()
+    if problem.multiple and not correct:
+        errors.append(source.error_at(path + ("options",), "no option is marked `correct: true`"))
+    if not problem.multiple and len(correct) != 1:
+        errors.append(source.error_at(
+            path + ("options",),
+            f"a single-answer problem needs exactly one correct option, this one has {len(correct)}"
+            + ("; add `multiple: true` if the learner should pick several" if len(correct) > 1 else ""),
+        ))
+    for index, test in enumerate(problem.tests):
+        answers = [test.answer] if isinstance(test.answer, str) else list(test.answer)
+        for answer_index, answer in enumerate(answers):
+            if answer not in ids:
+                where = ("tests", index, "answer") + (() if isinstance(test.answer, str) else (answer_index,))
+                errors.append(source.error_at(path + where, f"no option has id '{answer}'{did_you_mean(answer, ids)} "
+                                                            f"(options: {', '.join(ids)})"))
+    return errors
+
+
+def grade_choice(problem: ChoiceProblem, picked: str | list[str]) -> bool:
+    """True when the picked ids are exactly the correct ones (one id for a single-answer problem)."""
+    chosen = [picked] if isinstance(picked, str) else list(picked)
+    if not problem.multiple and len(chosen) != 1:
+        return False
+    return set(chosen) == set(problem.correct_ids())
+
+
+__all__ = ["ChoiceTest", "LessonSource", "check_lessons", "check_problem", "grade_choice"]

@@ -1,0 +1,239 @@
+"""Read YAML safely and remember where every node came from.
+
+PyYAML's ``SafeLoader`` builds plain dicts and lists, forgetting positions. We subclass it so
+each mapping and sequence records the start mark of every key and value, then walk the result
+once to build a map from data path (``("steps", 2, "program")``) to line and column. Error
+messages anywhere in the pack code can then point at the exact YAML node at fault.
+
+Guards: a size limit on the file, a limit on the number of nodes after alias expansion (a
+"billion laughs" file would otherwise expand exponentially in the validator), and duplicate
+keys are errors instead of PyYAML's silent "last one wins".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 2_000_000
+MAX_EXPANDED_NODES = 200_000
+
+DataPath = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column in a file."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class ScalarInfo:
+    """How a string scalar was written, so a column inside it can be mapped back to the file."""
+
+    style: str | None  # None (plain), "'", '"', "|", ">"
+    single_line: bool
+
+
+@dataclass
+class PositionMap:
+    """Data path -> position of the value (and, for mapping entries, of the key)."""
+
+    values: dict[DataPath, Position] = field(default_factory=dict)
+    keys: dict[DataPath, Position] = field(default_factory=dict)
+    scalars: dict[DataPath, ScalarInfo] = field(default_factory=dict)
+
+    def of_value(self, path: DataPath) -> Position:
+        """The value at ``path``, or the nearest enclosing node that exists."""
+        for length in range(len(path), -1, -1):
+            position = self.values.get(tuple(path[:length]))
+            if position is not None:
+                return position
+        return Position(1, 1)
+
+    def of_key(self, path: DataPath) -> Position:
+        """The key of the mapping entry at ``path`` (falls back to the value's position)."""
+        return self.keys.get(tuple(path)) or self.of_value(path)
+
+    def inside_string(self, path: DataPath, column: int, line: int = 1) -> Position:
+        """Where character ``column`` (1-based) of line ``line`` of the string at ``path`` sits in the file.
+
+        Exact for plain and quoted one-line scalars and for block scalars (``|``) whose lines are
+        indented uniformly; otherwise the start of the value.
+        """
+        start = self.of_value(path)
+        info = self.scalars.get(tuple(path))
+        if info is None:
+            return start
+        if info.style in (None, "'", '"') and info.single_line and line == 1:
+            opening_quote = 1 if info.style in ("'", '"') else 0
+            return Position(start.line, start.column + opening_quote + column - 1)
+        if info.style == "|" and (block_start := self.values.get(tuple(path) + ("<block>",))) is not None:
+            return Position(block_start.line + line - 1, block_start.column + column - 1)
+        return start
+
+
+class YamlLoadError(Exception):
+    def __init__(self, message: str, position: Position) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    positions: PositionMap
+    duplicate_keys: list[tuple[str, Position, Position]]  # key, where repeated, where first written
+
+
+def _position(mark: yaml.Mark) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+class _PositionRecordingLoader(yaml.SafeLoader):
+    """SafeLoader that records node marks per constructed container (by object id)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.mapping_marks: dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]] = {}
+        self.sequence_marks: dict[int, list[yaml.Node]] = {}
+        self.containers: list[Any] = []  # keeps ids valid while we read them
+        self.duplicate_keys: list[tuple[str, Position, Position]] = []
+
+    def construct_recorded_mapping(self, node: yaml.MappingNode):  # type: ignore[no-untyped-def]
+        data: dict[Any, Any] = {}
+        self.containers.append(data)
+        yield data
+        self.flatten_mapping(node)  # resolves "<<" merge keys into plain entries
+        marks: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=False)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found a key that is not text or a number",
+                    key_node.start_mark,
+                ) from None
+            if key in marks:
+                self.duplicate_keys.append(
+                    (str(key), _position(key_node.start_mark), _position(marks[key][0].start_mark))
+                )
+            data[key] = self.construct_object(value_node, deep=False)
+            marks[key] = (key_node, value_node)
+        self.mapping_marks[id(data)] = marks
+
+    def construct_recorded_sequence(self, node: yaml.SequenceNode):  # type: ignore[no-untyped-def]
+        data: list[Any] = []
+        self.containers.append(data)
+        yield data
+        data.extend(self.construct_object(child, deep=False) for child in node.value)
+        self.sequence_marks[id(data)] = list(node.value)
+
+
+_PositionRecordingLoader.add_constructor("tag:yaml.org,2002:map", _PositionRecordingLoader.construct_recorded_mapping)
+_PositionRecordingLoader.add_constructor("tag:yaml.org,2002:seq", _PositionRecordingLoader.construct_recorded_sequence)
+# Sets and ordered maps are not part of the format; refusing them keeps every container a dict or list.
+for _tag in ("tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
+    _PositionRecordingLoader.add_constructor(_tag, yaml.SafeLoader.construct_undefined)
+
+
+def _record_scalar(positions: PositionMap, path: DataPath, node: yaml.Node) -> None:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+        single_line = node.start_mark.line == node.end_mark.line
+        positions.scalars[path] = ScalarInfo(node.style, single_line)
+        if node.style == "|":
+            # Block content starts on the line after the indicator, at the block's indentation.
+            text_lines = node.value.split("\n")
+            indent = _block_indent(node)
+            if text_lines and indent is not None:
+                positions.values[path + ("<block>",)] = Position(node.start_mark.line + 2, indent + 1)
+
+
+def _block_indent(node: yaml.ScalarNode) -> int | None:
+    buffer = node.start_mark.buffer
+    if buffer is None:
+        return None
+    start_of_next_line = buffer.find("\n", node.start_mark.pointer)
+    if start_of_next_line < 0:
+        return None
+    line_start = start_of_next_line + 1
+    cursor = line_start
+    while cursor < len(buffer) and buffer[cursor] == " ":
+        cursor += 1
+    return cursor - line_start
+
+
+def _build_position_map(loader: _PositionRecordingLoader, root: Any, root_node: yaml.Node) -> PositionMap:
+    positions = PositionMap()
+    positions.values[()] = _position(root_node.start_mark)
+    _record_scalar(positions, (), root_node)
+    budget = [MAX_EXPANDED_NODES]
+    stack: list[tuple[DataPath, Any]] = [((), root)]
+    while stack:
+        path, value = stack.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise YamlLoadError(
+                f"the file has more than {MAX_EXPANDED_NODES} nodes once aliases (*name) are expanded",
+                positions.values[()],
+            )
+        if isinstance(value, dict):
+            for key, (key_node, value_node) in loader.mapping_marks.get(id(value), {}).items():
+                child = path + (key,)
+                positions.keys[child] = _position(key_node.start_mark)
+                positions.values[child] = _position(value_node.start_mark)
+                _record_scalar(positions, child, value_node)
+                stack.append((child, value[key]))
+        elif isinstance(value, list):
+            for index, child_node in enumerate(loader.sequence_marks.get(id(value), [])):
+                child = path + (index,)
+                positions.values[child] = _position(child_node.start_mark)
+                _record_scalar(positions, child, child_node)
+                stack.append((child, value[index]))
+    return positions
+
+
+def load_yaml_text(text: str) -> YamlDocument:
+    """Parse one YAML document. Raises YamlLoadError with the position of the problem."""
+    loader = _PositionRecordingLoader(text)
+    try:
+        root_node = loader.get_single_node()
+        if root_node is None:
+            return YamlDocument(None, PositionMap(), [])
+        data = loader.construct_document(root_node)
+        positions = _build_position_map(loader, data, root_node)
+        return YamlDocument(data, positions, loader.duplicate_keys)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        position = _position(mark) if mark is not None else Position(1, 1)
+        problem = error.problem or "invalid YAML"
+        context = f" ({error.context})" if error.context else ""
+        raise YamlLoadError(f"YAML syntax: {problem}{context}", position) from None
+    except yaml.YAMLError as error:
+        raise YamlLoadError(f"YAML syntax: {error}", Position(1, 1)) from None
+    except RecursionError:
+        raise YamlLoadError("the YAML is nested too deeply", Position(1, 1)) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: Path) -> YamlDocument:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlLoadError(f"the file is {size} bytes; a pack file may have at most {MAX_FILE_BYTES}", Position(1, 1))
+        raw = path.read_bytes()
+    except OSError as error:
+        raise YamlLoadError(f"cannot read the file: {error.strerror or error}", Position(1, 1)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise YamlLoadError(f"the file is not UTF-8 text (byte {error.start})", Position(1, 1)) from None
+    return load_yaml_text(text)
