@@ -12,8 +12,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="e.g. 'L = (a*b + c)^2' or 'z1 = a*b; z2 = z1 + c; L = z2^2'")
     parser.add_argument("--at", default="", metavar="NAME=VALUE,...",
                         help="input values, e.g. a=2,b=3,c=1 (values may be fractions like 1/2)")
-    parser.add_argument("--format", choices=["table", "json", "dot"], default="table", dest="output_format",
-                        help="table (default), json, or Graphviz dot")
+    parser.add_argument("--format", choices=["table", "json", "dot", "text"], default="table", dest="output_format",
+                        help="table (default), json, Graphviz dot, or text (the graph drawn with values and gradients)")
+    drawing = parser.add_mutually_exclusive_group()
+    drawing.add_argument("--animate", action="store_true",
+                         help="play the forward then the backward pass as an animated graph")
+    drawing.add_argument("--steps", action="store_true",
+                         help="print the drawn graph after every step, one frame after another")
+    parser.add_argument("--speed", type=_speed, default=1.0, metavar="STEPS_PER_SECOND",
+                        help="animation speed for --animate (default 1 step per second)")
+    parser.add_argument("--ascii", action="store_true", help="draw with -|+> only, for terminals without Unicode")
+
+
+def _speed(text: str) -> float:
+    from tutor.render.play import SPEED_LIMITS
+
+    low, high = SPEED_LIMITS
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of steps per second") from None
+    if not low <= speed <= high:
+        raise argparse.ArgumentTypeError(f"{text} is outside {low:g} to {high:g} steps per second")
+    return speed
 
 
 class UsageProblem(ValueError):
@@ -59,10 +80,18 @@ def build_from_arguments(program_text: str, at_text: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    drawing = getattr(args, "animate", False) or getattr(args, "steps", False)
+    if drawing and args.output_format not in ("table", "text"):
+        flag = "--animate" if args.animate else "--steps"
+        print(f"backprop-tutor trace: {flag} draws the graph; it cannot be combined with --format "
+              f"{args.output_format}", file=sys.stderr)
+        return 2
     graph, problem = build_from_arguments(args.program, args.at)
     if graph is None:
         print(f"backprop-tutor trace: {problem}", file=sys.stderr)
         return 2
+    if drawing or args.output_format == "text":
+        return _draw(graph, args)
     if args.output_format == "json":
         print(json.dumps(graph_to_json(graph), indent=2))
     elif args.output_format == "dot":
@@ -71,6 +100,24 @@ def run(args: argparse.Namespace) -> int:
         from rich.console import Console
 
         Console().print(graph_table(graph))
+    return 0
+
+
+def _draw(graph, args: argparse.Namespace) -> int:
+    """--animate, --steps and --format text: the graph drawn by tutor.render."""
+    from rich.console import Console
+
+    from tutor.render import FrameOptions
+    from tutor.render.play import play_animation, print_finished, print_steps
+
+    console = Console()
+    options = FrameOptions(ascii_only=args.ascii)
+    if args.animate:
+        play_animation(graph, console, options, speed=args.speed)
+    elif args.steps:
+        print_steps(graph, console, options)
+    else:
+        print_finished(graph, console, options)
     return 0
 
 

@@ -76,6 +76,7 @@ class FrameOptions:
     color: bool = True  # False gives a Text without styles
     legend: bool = True  # a line explaining "= value" and "∂ gradient" under the graph
     caption: bool = True  # the state's caption (the step narration) under the graph
+    too_wide_hint: str = "scroll sideways to see the rest"  # what the too-wide notice tells the reader to do
     palette: Palette = field(default_factory=Palette)
 
 
@@ -244,7 +245,7 @@ def render_frame(
         prefix.append(
             (
                 f"{arrows} This graph is {layout.width} columns wide but only {options.max_width} fit: "
-                "scroll sideways to see the rest.",
+                f"{options.too_wide_hint}.",
                 palette.notice,
             )
         )
