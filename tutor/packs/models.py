@@ -366,15 +366,17 @@ def default_option_id(index: int) -> str:
     return chr(ord("a") + index) if index < 26 else f"a{index + 1}"
 
 
-def json_schema() -> dict[str, Any]:
-    """One schema that accepts either a pack manifest or a lesson file (editors pick per file)."""
+def json_schema(kind: Literal["any", "pack", "lesson"] = "any") -> dict[str, Any]:
+    """JSON Schema of a pack manifest, a lesson file, or either (editors pick per file)."""
     from pydantic import TypeAdapter
 
-    adapter = TypeAdapter(Union[PackManifest, Lesson])
-    schema = adapter.json_schema(by_alias=True)
+    target: Any = {"pack": PackManifest, "lesson": Lesson, "any": Union[PackManifest, Lesson]}[kind]
+    schema = TypeAdapter(target).json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "backprop-tutor lesson pack file"
+    schema["title"] = {"pack": "backprop-tutor pack manifest", "lesson": "backprop-tutor lesson file",
+                       "any": "backprop-tutor lesson pack file"}[kind]
     schema["description"] = (
-        "A pack manifest (pack.yaml, or a single-file pack) or a lesson file of a backprop-tutor lesson pack."
+        "A pack manifest (pack.yaml, or a single-file pack) or a lesson file of a backprop-tutor lesson pack; "
+        "see docs/lesson-packs.md."
     )
     return schema

@@ -1,0 +1,176 @@
+"""Grading a learner's answer to a rendered problem: the glue between packs and the checker.
+
+The UI and ``validate`` both go through these functions, so a pack's ``tests`` are graded exactly
+the way a learner's answers are. The checker (``tutor.check``) is imported lazily: loading packs
+must stay cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from tutor.packs.checks import grade_choice
+from tutor.packs.models import (
+    AskProblem,
+    ChoiceProblem,
+    GraphProblemBase,
+    Mistake,
+    NumericProblem,
+    Tolerance,
+    TraceProblem,
+)
+from tutor.packs.variants import RenderedProblem
+
+DEFAULT_RELATIVE_TOLERANCE = 1e-3
+DEFAULT_ABSOLUTE_TOLERANCE = 1e-9
+
+
+class NotGradable(ValueError):
+    """The problem kind (a lab) or the ask does not fit this function."""
+
+
+def checker_tolerance(tolerance: Tolerance | None) -> Any:
+    """The pack's tolerance as the checker's, filling a missing part with the default."""
+    if tolerance is None:
+        return None
+    from tutor.check import Tolerance as CheckTolerance
+
+    return CheckTolerance(
+        rel=DEFAULT_RELATIVE_TOLERANCE if tolerance.rel is None else tolerance.rel,
+        abs=DEFAULT_ABSOLUTE_TOLERANCE if tolerance.abs is None else tolerance.abs,
+    )
+
+
+def problem_ask(rendered: RenderedProblem, ask: str | None = None) -> str:
+    """The ask being answered: the problem's own for ``ask`` problems, the entry's for ``trace``."""
+    problem = rendered.problem
+    if isinstance(problem, AskProblem):
+        if ask is not None and ask != problem.ask:
+            raise NotGradable(f"this problem asks {problem.ask}, not {ask}")
+        return problem.ask
+    if isinstance(problem, TraceProblem):
+        if ask is None:
+            raise NotGradable("a trace problem needs the entry being answered, e.g. ask='grad:a'")
+        return ask
+    raise NotGradable(f"a {problem.kind} problem has no graph ask")
+
+
+def mistakes_for(problem: GraphProblemBase | NumericProblem, ask: str | None) -> list[Mistake]:
+    """The author's mistakes that apply to ``ask`` (all of them outside trace problems)."""
+    if isinstance(problem, TraceProblem):
+        return [mistake for mistake in problem.mistakes if mistake.ask == ask]
+    return list(problem.mistakes)
+
+
+def author_mistakes(mistakes: list[Mistake], ids: list[str | None] | None = None) -> list[Any]:
+    from tutor.check import AuthorMistake
+
+    chosen_ids = ids if ids is not None else [mistake.id for mistake in mistakes]
+    return [
+        AuthorMistake(answer=mistake.answer, feedback=mistake.feedback, id=mistake_id)
+        for mistake, mistake_id in zip(mistakes, chosen_ids)
+    ]
+
+
+def grade_request(rendered: RenderedProblem, answer: str, ask: str | None = None,
+                  mistake_ids: list[str | None] | None = None) -> Any:
+    """The checker's GradeRequest for a learner's ``answer`` to a ``trace`` entry or an ``ask`` problem."""
+    problem = rendered.problem
+    if not isinstance(problem, GraphProblemBase):
+        raise NotGradable(f"a {problem.kind} problem is not graded against a graph")
+    from tutor.check import GradeRequest
+
+    the_ask = problem_ask(rendered, ask)
+    mistakes = mistakes_for(problem, the_ask)
+    if mistake_ids is not None:
+        mistake_ids = mistake_ids[: len(mistakes)]
+    return GradeRequest(
+        program=problem.program,
+        at=dict(rendered.at),
+        ask=the_ask,
+        answer=answer,
+        tolerance=checker_tolerance(problem.tolerance),
+        mistakes=author_mistakes(mistakes, mistake_ids),
+    )
+
+
+def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None) -> Any:
+    """Grade a typed answer to a ``trace`` entry, an ``ask`` or a ``numeric`` problem -> GradeResult."""
+    problem = rendered.problem
+    if isinstance(problem, NumericProblem):
+        return grade_numeric_answer(rendered, answer)
+    from tutor.check import grade
+
+    return grade(grade_request(rendered, answer, ask))
+
+
+def grade_numeric_answer(rendered: RenderedProblem, answer: str) -> Any:
+    """Numeric problems: the checker compares numbers; the author's mistakes are matched the same way."""
+    problem = rendered.problem
+    if not isinstance(problem, NumericProblem):
+        raise NotGradable(f"a {problem.kind} problem is not numeric")
+    from tutor.check import grade_numeric
+
+    tolerance = checker_tolerance(problem.tolerance)
+    result = grade_numeric(answer, problem.answer, tolerance)
+    if result.verdict != "incorrect":
+        return result
+    for mistake in problem.mistakes:
+        if grade_numeric(answer, mistake.answer, tolerance).verdict == "correct":
+            return replace_result(result, diagnosis=mistake.id, message=mistake.feedback)
+    return result
+
+
+def grade_choice_answer(rendered: RenderedProblem, picked: str | list[str]) -> Any:
+    """Choice problems -> GradeResult; the message is the picked wrong option's feedback, if any."""
+    problem = rendered.problem
+    if not isinstance(problem, ChoiceProblem):
+        raise NotGradable(f"a {problem.kind} problem has no options")
+    from tutor.check import GradeResult
+
+    chosen = [picked] if isinstance(picked, str) else list(picked)
+    known = problem.option_ids()
+    unknown = [option_id for option_id in chosen if option_id not in known]
+    expected = ", ".join(problem.correct_ids())
+    if unknown or not chosen:
+        message = f"no option {unknown[0]!r}" if unknown else "pick an option"
+        return GradeResult(verdict="invalid", expected=expected, diagnosis=None, message=message, column=None)
+    if grade_choice(problem, chosen):
+        return GradeResult(verdict="correct", expected=expected, diagnosis=None, message="Correct.", column=None)
+    feedback = [
+        option.feedback
+        for option_id, option in zip(known, problem.options)
+        if option_id in chosen and not option.correct and option.feedback
+    ]
+    message = "\n\n".join(feedback) if feedback else "Not quite."
+    return GradeResult(verdict="incorrect", expected=expected, diagnosis=None, message=message, column=None)
+
+
+def replace_result(result: Any, **changes: Any) -> Any:
+    """A copy of a GradeResult with some fields changed, whether it is a dataclass or a pydantic model."""
+    if dataclasses.is_dataclass(result):
+        return dataclasses.replace(result, **changes)
+    if hasattr(result, "model_copy"):
+        return result.model_copy(update=changes)
+    return type(result)(**{**vars(result), **changes})
+
+
+def trace_entries(rendered: RenderedProblem, graph: Any | None = None) -> list[str]:
+    """The asks of a trace problem in the order the learner fills them in.
+
+    Forward values in evaluation order, then gradients in reverse evaluation order, limited to the
+    nodes the author listed in ``forward`` / ``backward``.
+    """
+    problem = rendered.problem
+    if not isinstance(problem, TraceProblem):
+        raise NotGradable(f"a {problem.kind} problem has no table of entries")
+    if graph is None:
+        from tutor.graph import build_graph
+
+        graph = build_graph(problem.program, rendered.at)
+    forward = set(problem.forward) if problem.forward is not None else set(graph.computed_ids)
+    backward = set(problem.backward) if problem.backward is not None else set(graph.order)
+    entries = [f"value:{node}" for node in graph.computed_ids if node in forward]
+    entries += [f"grad:{node}" for node in reversed(graph.order) if node in backward]
+    return entries

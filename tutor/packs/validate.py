@@ -1,0 +1,397 @@
+"""Deep validation of lesson packs: everything `backprop-tutor validate` checks beyond structure.
+
+For every problem and every variant it renders (default: seeds 0..49, plus any seed a test
+names), it parses the program and the answers, builds the graph (engine and sympy must agree),
+asks the checker for every expected answer, makes sure no author mistake and no built-in
+diagnosis gives the right answer, and grades every ``tests`` entry the way a learner's answer is
+graded. An error that shows up in many variants is reported once, with the first variant that
+shows it and how many more do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutor.packs.errors import PackError
+from tutor.packs.grading import (
+    grade_choice_answer,
+    grade_numeric_answer,
+    grade_request,
+    mistakes_for,
+    trace_entries,
+)
+from tutor.packs.loader import LoadedPack, PackCatalog, ProblemRef
+from tutor.packs.models import (
+    AskProblem,
+    ChoiceProblem,
+    GraphProblemBase,
+    LabProblem,
+    NumericProblem,
+    TraceProblem,
+)
+from tutor.packs.variants import RenderedProblem, VariantError, format_value, render_problem
+
+DEFAULT_SEED_COUNT = 50
+
+
+@dataclass
+class PackReport:
+    pack: LoadedPack
+    errors: list[PackError]
+
+    @property
+    def clean(self) -> bool:
+        return not any(error.severity == "error" for error in self.errors)
+
+
+@dataclass
+class ValidationReport:
+    packs: list[PackReport] = field(default_factory=list)
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(report.errors) for report in self.packs)
+
+    @property
+    def clean(self) -> bool:
+        return all(report.clean for report in self.packs)
+
+    def summary(self) -> str:
+        failing = sum(1 for report in self.packs if not report.clean)
+        problems = sum(report.pack.problem_count for report in self.packs)
+        if not self.packs:
+            return "no lesson packs found"
+        if failing == 0:
+            return (f"{_plural(len(self.packs), 'pack')} clean ({_plural(problems, 'problem')}) "
+                    f"— no errors")
+        return f"{_plural(self.error_count, 'error')} in {failing} of {_plural(len(self.packs), 'pack')}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def validate_catalog(catalog: PackCatalog, seed_count: int = DEFAULT_SEED_COUNT) -> ValidationReport:
+    return ValidationReport([PackReport(pack, validate_pack(pack, seed_count)) for pack in catalog.packs])
+
+
+def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
+    """The pack's load errors plus every deep error of the lessons that loaded."""
+    errors = list(pack.errors)
+    for ref in pack.problems():
+        errors.extend(validate_problem(ref, seed_count))
+    unique = list(dict.fromkeys(errors))
+    return sorted(unique, key=lambda error: (str(error.file), error.line, error.column, error.message))
+
+
+def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
+    if isinstance(ref.problem, LabProblem):
+        return []  # the lab name is checked by the model; labs carry no answers to compute
+    validator = _ProblemValidator(ref)
+    validator.run(seed_count)
+    return validator.errors()
+
+
+@dataclass
+class _Finding:
+    relative_path: tuple[Any, ...]
+    message: str
+    seed_label: str
+    column: int | None
+    line: int
+    key: bool
+    extra_seeds: int = 0
+
+
+class _ProblemValidator:
+    def __init__(self, ref: ProblemRef) -> None:
+        self.ref = ref
+        self.problem = ref.problem
+        self.findings: dict[tuple[Any, ...], _Finding] = {}
+        self.seed_label = ""
+
+    # --- reporting -------------------------------------------------------------------------------
+
+    def report(self, relative_path: tuple[Any, ...], site: str, message: str, *, column: int | None = None,
+               line: int = 1, key: bool = False) -> None:
+        """Record an error; the same site in another variant only increments a counter."""
+        identity = (relative_path, site)
+        if identity in self.findings:
+            self.findings[identity].extra_seeds += 1
+            return
+        self.findings[identity] = _Finding(relative_path, message, self.seed_label, column, line, key)
+
+    def errors(self) -> list[PackError]:
+        results = []
+        positions = self.ref.source.positions
+        for finding in self.findings.values():
+            path = self.ref.path + finding.relative_path
+            if finding.key:
+                position = positions.of_key(path)
+            elif finding.column is not None:
+                position = positions.inside_string(path, finding.column, finding.line)
+            else:
+                position = positions.of_value(path)
+            message = finding.seed_label + finding.message
+            if finding.extra_seeds:
+                message += f" (also in {finding.extra_seeds} other variant{'s' if finding.extra_seeds > 1 else ''})"
+            results.append(self.ref.source.error_at_position(position, message))
+        return results
+
+    def exact_column(self, relative_path: tuple[Any, ...], rendered_text: str, column: int | None) -> int | None:
+        """A column inside a field is only meaningful when no placeholder changed the text."""
+        original = _value_at(self.problem, relative_path)
+        return column if isinstance(original, str) and original == rendered_text else None
+
+    # --- the checks ------------------------------------------------------------------------------
+
+    def seeds(self, seed_count: int) -> list[int]:
+        params = getattr(self.problem, "params", None) or {}
+        if not params:
+            return [0]
+        candidates = list(range(seed_count))
+        candidates += [test.seed for test in getattr(self.problem, "tests", []) if getattr(test, "seed", None) is not None]
+        return list(dict.fromkeys(candidates))
+
+    def run(self, seed_count: int) -> None:
+        seen_variants: set[tuple[Any, ...]] = set()
+        test_seeds = {getattr(test, "seed", None) for test in getattr(self.problem, "tests", [])}
+        for seed in self.seeds(seed_count):
+            try:
+                rendered = render_problem(self.problem, seed)
+            except VariantError as error:
+                self.seed_label = f"seed {seed}: " if getattr(self.problem, "params", None) else ""
+                self.report(error.field_path, "variant", error.message, column=self.column_of_variant_error(error))
+                continue
+            variant = tuple(sorted((name, repr(value)) for name, value in rendered.params.items()))
+            if variant in seen_variants and seed not in test_seeds:
+                continue  # the same values again: nothing new to learn
+            seen_variants.add(variant)
+            self.seed_label = _seed_label(rendered)
+            if isinstance(self.problem, GraphProblemBase):
+                self.check_graph_variant(rendered)
+            elif isinstance(self.problem, NumericProblem):
+                self.check_numeric_variant(rendered)
+            elif isinstance(self.problem, ChoiceProblem):
+                self.check_choice_variant(rendered)
+
+    def column_of_variant_error(self, error: VariantError) -> int | None:
+        if error.column is None:
+            return None
+        original = _value_at(self.problem, error.field_path)
+        return error.column if isinstance(original, str) and "{" not in original else None
+
+    def check_graph_variant(self, rendered: RenderedProblem) -> None:
+        from tutor.check import coinciding_mistakes, grade
+        from tutor.expr import ParseError
+        from tutor.graph import GraphBuildError, build_graph
+
+        problem = rendered.problem
+        assert isinstance(problem, GraphProblemBase)
+        try:
+            graph = build_graph(problem.program, rendered.at)
+        except ParseError as error:
+            self.report(("program",), "program", f"cannot read the program: {error.message}",
+                        column=self.exact_column(("program",), problem.program, error.column), line=error.line)
+            return
+        except GraphBuildError as error:
+            self.report(("program",), "graph", f"cannot build the graph at {_inputs_text(rendered.at)}: {error.message}")
+            return
+        except ValueError as error:  # GraphConsistencyError: engine and sympy disagree
+            self.report(("program",), "consistency", f"the engine and sympy disagree on this graph: {error}")
+            return
+        asks = self.graph_asks(rendered, graph)
+        for ask, ask_path in asks:
+            request = grade_request(rendered, "0", ask)
+            outcome = grade(request)
+            if outcome.verdict in ("invalid", "unchecked"):
+                reason = "ran out of time" if outcome.verdict == "unchecked" else outcome.message
+                self.report(ask_path, f"expected:{ask}", f"the checker cannot compute {ask}: {reason}")
+                continue
+            self.check_mistake_answers(rendered, ask, graph)
+            self.check_coincidences(rendered, ask, ask_path, outcome.expected, coinciding_mistakes)
+        self.check_graph_tests(rendered, {ask for ask, _ in asks}, grade)
+
+    def graph_asks(self, rendered: RenderedProblem, graph: Any) -> list[tuple[str, tuple[Any, ...]]]:
+        problem = rendered.problem
+        if isinstance(problem, AskProblem):
+            problem_error = _ask_error(problem.ask, graph)
+            if problem_error:
+                self.report(("ask",), "ask", problem_error)
+                return []
+            return [(problem.ask, ("ask",))]
+        assert isinstance(problem, TraceProblem)
+        node_lists = (("forward", problem.forward, graph.computed_ids, "computed node"),
+                      ("backward", problem.backward, graph.order, "node"))
+        for list_name, listed, allowed, what in node_lists:
+            for index, node in enumerate(listed or []):
+                if node not in allowed:
+                    from tutor.packs.errors import did_you_mean
+
+                    self.report((list_name, index), f"{list_name}:{node}",
+                                f"'{node}' is not a {what} of the graph{did_you_mean(str(node), allowed)} "
+                                f"({what}s: {', '.join(allowed)})")
+        entries = trace_entries(rendered, graph)
+        for group in ("mistakes", "tests"):
+            for index, item in enumerate(getattr(problem, group)):
+                if item.ask is not None and item.ask not in entries:
+                    self.report((group, index, "ask"), f"entry:{group}:{index}",
+                                f"{item.ask} is not an entry of this trace (entries: {', '.join(entries)})")
+        location = ("forward",) if problem.forward is not None else ("program",)
+        return [(entry, location if entry.startswith("value:") else
+                 (("backward",) if problem.backward is not None else ("program",))) for entry in entries]
+
+    def check_mistake_answers(self, rendered: RenderedProblem, ask: str, graph: Any) -> None:
+        from tutor.expr import ParseError, parse_expression
+
+        problem = rendered.problem
+        assert isinstance(problem, GraphProblemBase)
+        names = set(graph.input_ids) if ask.startswith("derivative:") else set(graph.order)
+        for index, mistake in enumerate(problem.mistakes):
+            if isinstance(problem, TraceProblem) and mistake.ask != ask:
+                continue
+            try:
+                parse_expression(mistake.answer, allowed_names=names)
+            except ParseError as error:
+                self.report(("mistakes", index, "answer"), "parse",
+                            f"cannot read this answer: {error.message}",
+                            column=self.exact_column(("mistakes", index, "answer"), mistake.answer, error.column))
+
+    def check_coincidences(self, rendered: RenderedProblem, ask: str, ask_path: tuple[Any, ...], expected: str,
+                           coinciding_mistakes: Any) -> None:
+        problem = rendered.problem
+        assert isinstance(problem, GraphProblemBase)
+        applicable = mistakes_for(problem, ask)
+        indexes = [problem.mistakes.index(mistake) for mistake in applicable]
+        synthetic_ids = [f"#mistake-{index}" for index in indexes]
+        request = grade_request(rendered, expected, ask, mistake_ids=synthetic_ids)
+        for mistake_id in coinciding_mistakes(request):
+            if mistake_id in synthetic_ids:
+                index = indexes[synthetic_ids.index(mistake_id)]
+                name = problem.mistakes[index].id
+                label = f"mistake '{name}'" if name else "this mistake"
+                self.report(("mistakes", index, "answer"), f"coincide:{ask}",
+                            f"{label} gives the right answer {expected} for {ask}, so a right answer would get "
+                            "its feedback; change the mistake or exclude these values")
+            else:
+                fix = "exclude these values with `not:`" if rendered.params else "choose other input values"
+                where = ("params",) if rendered.params else ("at",) if problem.at else ask_path
+                self.report(where, f"builtin:{ask}:{mistake_id}",
+                            f"for {ask} the built-in diagnosis '{mistake_id}' gives the right answer {expected}, "
+                            f"so a learner making that mistake would be marked right; {fix}")
+
+    def check_graph_tests(self, rendered: RenderedProblem, asks: set[str], grade: Any) -> None:
+        problem = rendered.problem
+        assert isinstance(problem, GraphProblemBase)
+        for index, test in enumerate(problem.tests):
+            if test.seed is not None and test.seed != rendered.seed:
+                continue
+            ask = test.ask if isinstance(problem, TraceProblem) else problem.ask  # type: ignore[union-attr]
+            if ask is None or ask not in asks:
+                continue  # reported elsewhere
+            outcome = grade(grade_request(rendered, test.answer, ask))
+            self.compare_test(index, test, outcome)
+
+    def check_numeric_variant(self, rendered: RenderedProblem) -> None:
+        from tutor.check import grade_numeric
+        from tutor.expr import EvaluationError, ParseError, evaluate, parse_expression
+
+        problem = rendered.problem
+        assert isinstance(problem, NumericProblem)
+        try:
+            value = evaluate(parse_expression(problem.answer, allowed_names=set()), {})
+        except ParseError as error:
+            self.report(("answer",), "parse", f"cannot read the answer: {error.message}",
+                        column=self.exact_column(("answer",), problem.answer, error.column))
+            return
+        except EvaluationError as error:
+            self.report(("answer",), "evaluate", f"cannot compute the answer {problem.answer}: {error}")
+            return
+        if value != value or value in (float("inf"), float("-inf")):
+            self.report(("answer",), "evaluate", f"the answer {problem.answer} is not a finite number")
+            return
+        from tutor.packs.grading import checker_tolerance
+
+        tolerance = checker_tolerance(problem.tolerance)
+        for index, mistake in enumerate(problem.mistakes):
+            try:
+                parse_expression(mistake.answer, allowed_names=set())
+            except ParseError as error:
+                self.report(("mistakes", index, "answer"), "parse", f"cannot read this answer: {error.message}",
+                            column=self.exact_column(("mistakes", index, "answer"), mistake.answer, error.column))
+                continue
+            if grade_numeric(mistake.answer, problem.answer, tolerance).verdict == "correct":
+                label = f"mistake '{mistake.id}'" if mistake.id else "this mistake"
+                self.report(("mistakes", index, "answer"), "coincide",
+                            f"{label} ({mistake.answer}) equals the right answer {problem.answer} within the tolerance")
+        for index, test in enumerate(problem.tests):
+            if test.seed is not None and test.seed != rendered.seed:
+                continue
+            self.compare_test(index, test, grade_numeric_answer(rendered, test.answer))
+
+    def check_choice_variant(self, rendered: RenderedProblem) -> None:
+        problem = rendered.problem
+        assert isinstance(problem, ChoiceProblem)
+        for index, test in enumerate(problem.tests):
+            self.compare_test(index, test, grade_choice_answer(rendered, test.answer))
+
+    def compare_test(self, index: int, test: Any, outcome: Any) -> None:
+        answer = test.answer if isinstance(test.answer, str) else ", ".join(test.answer)
+        where = ("tests", index)
+        if outcome.verdict != test.verdict:
+            detail = f"; expected answer {outcome.expected}" if getattr(outcome, "expected", None) else ""
+            reason = f" ({outcome.message})" if outcome.verdict in ("invalid", "unchecked") and outcome.message else ""
+            diagnosis = f", diagnosis {outcome.diagnosis}" if getattr(outcome, "diagnosis", None) else ""
+            self.report(where, "verdict",
+                        f"test answer {answer!r} should be {test.verdict} but is {outcome.verdict}{diagnosis}{reason}{detail}")
+            return
+        wanted = getattr(test, "diagnosis", None)
+        if wanted is not None and outcome.diagnosis != wanted:
+            got = f"'{outcome.diagnosis}'" if outcome.diagnosis else "no diagnosis"
+            self.report(where + ("diagnosis",), "diagnosis",
+                        f"test answer {answer!r} should be diagnosed '{wanted}' but gets {got}")
+
+
+def _seed_label(rendered: RenderedProblem) -> str:
+    if not rendered.params:
+        return ""
+    values = ", ".join(f"{name}={format_value(value, in_expression=False)}" for name, value in rendered.params.items())
+    return f"seed {rendered.seed} ({values}): "
+
+
+def _inputs_text(at: dict[str, float]) -> str:
+    return ", ".join(f"{name}={format_value(value, in_expression=False)}" for name, value in at.items()) or "no inputs"
+
+
+def _ask_error(ask: str, graph: Any) -> str | None:
+    """Why ``ask`` does not fit ``graph``, or None."""
+    kind, _, target = ask.partition(":")
+    if kind in ("value", "grad"):
+        if target not in graph.nodes:
+            return f"'{target}' is not a node of the graph (nodes: {', '.join(graph.order)})"
+    elif kind == "local":
+        node, _, operand = target.partition("/")
+        if node not in graph.nodes or graph.nodes[node].is_input:
+            return f"'{node}' is not a computed node (computed: {', '.join(graph.computed_ids)})"
+        if operand not in graph.nodes[node].inputs:
+            return f"'{operand}' is not an input of {node} (its inputs: {', '.join(dict.fromkeys(graph.nodes[node].inputs))})"
+    elif kind == "derivative":
+        if target not in graph.input_ids:
+            return f"'{target}' is not an input of the program (inputs: {', '.join(graph.input_ids)})"
+    return None
+
+
+def _value_at(model: Any, path: Iterable[Any]) -> Any:
+    value = model
+    for item in path:
+        if isinstance(value, (list, tuple)) and isinstance(item, int) and item < len(value):
+            value = value[item]
+        elif isinstance(value, dict):
+            value = value.get(item)
+        elif hasattr(value, str(item)):
+            value = getattr(value, str(item))
+        else:
+            return None
+    return value
