@@ -156,19 +156,34 @@ OPS = ("add", "sub", "mul", "div", "pow_number", "pow_value", "neg", "relu", "ta
 
 @st.composite
 def programs(draw):
-    """Random straight-line programs over a few inputs; later steps may reuse any earlier one."""
+    """Random straight-line programs over a few inputs; later steps may reuse any earlier one.
+
+    The result adds up every step, so each drawn operation influences the derivatives.
+    """
     symbols = [sympy.Symbol(name, real=True) for name in SYMBOL_NAMES]
     numbers = [draw(st.floats(-3, 3, allow_nan=False)) for _ in symbols]
     inputs = [Value(number, label=symbol.name) for number, symbol in zip(numbers, symbols)]
     pool = [Pair(value, symbol) for value, symbol in zip(inputs, symbols)]
     pool.append(Pair(Value(2.0), sympy.Integer(2)))  # a constant leaf
+    steps = []
+
+    def pick() -> Pair:
+        # Half the time take the newest step, which builds deep chains as well as wide ones.
+        if draw(st.booleans()):
+            return pool[-1]
+        return pool[draw(st.integers(0, len(pool) - 1))]
+
     for _ in range(draw(st.integers(1, 8))):
         op = draw(st.sampled_from(OPS))
-        left = pool[draw(st.integers(0, len(pool) - 1))]
-        right = pool[draw(st.integers(0, len(pool) - 1))]
+        left, right = pick(), pick()
         number = draw(st.integers(0, 3))
-        pool.append(_tame(_apply(op, left, right, number)))
-    return inputs, symbols, numbers, pool[-1]
+        step = _tame(_apply(op, left, right, number))
+        pool.append(step)
+        steps.append(step)
+    total = steps[0]
+    for step in steps[1:]:
+        total = _tame(Pair(total.value + step.value, total.symbolic + step.symbolic))
+    return inputs, symbols, numbers, total
 
 
 @settings(max_examples=120, deadline=None)
@@ -183,3 +198,20 @@ def test_random_program_gradients_match_sympy(program):
     for node, symbol in zip(inputs, symbols):
         exact = float(sympy.diff(result.symbolic, symbol).evalf(subs=substitutions))
         assert node.grad == pytest.approx(exact, rel=1e-7, abs=1e-9), (symbol, result.symbolic)
+
+
+@settings(max_examples=50, deadline=None)
+@given(programs())
+def test_random_program_second_derivatives_match_sympy(program):
+    from tutor.engine.higher_order import hessian
+
+    inputs, symbols, numbers, result = program
+    substitutions = dict(zip(symbols, numbers))
+    matrix = hessian(result.value, inputs)
+    for row, first_symbol in zip(matrix, symbols):
+        first = sympy.diff(result.symbolic, first_symbol)
+        for entry, second_symbol in zip(row, symbols):
+            exact = float(sympy.diff(first, second_symbol).evalf(subs=substitutions))
+            assert entry == pytest.approx(exact, rel=1e-6, abs=1e-8), (
+                first_symbol, second_symbol, result.symbolic
+            )

@@ -46,58 +46,18 @@ import math
 import numbers
 from collections.abc import Iterable
 
+from tutor.engine.scalar_math import (
+    EngineDomainError,
+    checked_divide,
+    checked_log,
+    checked_power,
+    overflowing_exp,
+    power_base_derivative,
+    power_exponent_derivative,
+    stable_sigmoid,
+)
+
 __all__ = ["EngineDomainError", "Value", "dot"]
-
-
-class EngineDomainError(ValueError):
-    """An operation was asked for a value outside its mathematical domain (e.g. log(-2))."""
-
-
-def format_number(number: float) -> str:
-    """Show whole numbers without a trailing ``.0`` so messages read naturally ("got -2")."""
-    if math.isfinite(number) and number == int(number) and abs(number) < 1e16:
-        return str(int(number))
-    return repr(number)
-
-
-def _checked_power(base: float, exponent: float, op_text: str) -> float:
-    """``base ** exponent`` for real numbers, raising EngineDomainError outside the reals."""
-    if base == 0.0 and exponent < 0.0:
-        raise EngineDomainError(
-            f"{op_text}: 0 cannot be raised to the negative power {format_number(exponent)} "
-            "(that is a division by zero)"
-        )
-    if base < 0.0 and not float(exponent).is_integer():
-        raise EngineDomainError(
-            f"{op_text}: a negative base ({format_number(base)}) cannot be raised to the "
-            f"non-integer power {format_number(exponent)} (the result is not a real number)"
-        )
-    try:
-        return base**exponent
-    except OverflowError:
-        negative = base < 0.0 and exponent % 2.0 == 1.0
-        return -math.inf if negative else math.inf
-
-
-def _power_base_derivative(base: float, exponent: float) -> float:
-    """d/dbase of base ** exponent, i.e. exponent * base ** (exponent - 1)."""
-    if exponent == 0.0:
-        return 0.0
-    if base == 0.0:
-        if exponent == 1.0:
-            return 1.0
-        # 0 < exponent < 1 (negative exponents were rejected by the forward pass).
-        return 0.0 if exponent > 1.0 else math.inf
-    return exponent * _checked_power(base, exponent - 1.0, "pow")
-
-
-def _power_exponent_derivative(base: float, exponent: float, result: float) -> float:
-    """d/dexponent of base ** exponent, i.e. base ** exponent * ln(base) (see module doc)."""
-    if base > 0.0:
-        return result * math.log(base)
-    if base == 0.0 and exponent > 0.0:
-        return 0.0
-    return math.nan
 
 
 class Value:
@@ -184,11 +144,7 @@ class Value:
             if other is NotImplemented:
                 return NotImplemented
         denominator = other.data
-        if denominator == 0.0:
-            raise EngineDomainError(
-                f"div: division by zero (tried to divide {format_number(self.data)} by 0)"
-            )
-        quotient = self.data / denominator
+        quotient = checked_divide(self.data, denominator)
         # d(a/b)/db = -a/b^2, written as -(a/b)/b so a tiny b cannot underflow b*b to 0.
         return Value(quotient, (self, other), "div", (1.0 / denominator, -quotient / denominator))
 
@@ -202,21 +158,21 @@ class Value:
         base = self.data
         if type(other) is Value:
             exponent = other.data
-            result = _checked_power(base, exponent, "pow")
+            result = checked_power(base, exponent, "pow")
             return Value(
                 result,
                 (self, other),
                 "pow",
                 (
-                    _power_base_derivative(base, exponent),
-                    _power_exponent_derivative(base, exponent, result),
+                    power_base_derivative(base, exponent),
+                    power_exponent_derivative(base, exponent, result),
                 ),
             )
         if not isinstance(other, numbers.Real):
             return NotImplemented
         exponent = float(other)
-        result = _checked_power(base, exponent, "pow")
-        out = Value(result, (self,), "pow", (_power_base_derivative(base, exponent),))
+        result = checked_power(base, exponent, "pow")
+        out = Value(result, (self,), "pow", (power_base_derivative(base, exponent),))
         out.exponent = exponent
         return out
 
@@ -242,28 +198,15 @@ class Value:
         return Value(t, (self,), "tanh", (1.0 - t * t,))
 
     def exp(self) -> Value:
-        try:
-            e = math.exp(self.data)
-        except OverflowError:
-            e = math.inf
+        e = overflowing_exp(self.data)
         return Value(e, (self,), "exp", (e,))
 
     def log(self) -> Value:
         x = self.data
-        if not x > 0.0:  # also rejects nan
-            raise EngineDomainError(
-                f"log is only defined for positive numbers, got {format_number(x)}"
-            )
-        return Value(math.log(x), (self,), "log", (1.0 / x,))
+        return Value(checked_log(x), (self,), "log", (1.0 / x,))
 
     def sigmoid(self) -> Value:
-        x = self.data
-        # Two algebraically equal forms, each used where its exp() cannot overflow.
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
+        s = stable_sigmoid(self.data)
         return Value(s, (self,), "sigmoid", (s * (1.0 - s),))
 
     # ---------------------------------------------------------------- backprop
