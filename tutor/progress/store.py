@@ -145,6 +145,14 @@ def parse_timestamp(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(text))
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
 def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -184,29 +192,44 @@ class ProgressStore:
             raise ProgressError(f"cannot create the progress folder {self.path.parent}: {error.strerror or error}") from None
         if self.path.is_dir():
             raise ProgressError(f"cannot use {self.path} as the progress file: it is a folder")
-        problem = self._file_problem()
-        if problem is None:
-            try:
-                self._connection = self._connect()
-                problem = self._schema_problem()
-            except sqlite3.DatabaseError as error:
-                if not _is_corruption(error):
-                    self._close_quietly()
-                    raise self._as_progress_error(error) from None
-                problem = "was damaged"
-        if problem is not None:
+        for _ in range(3):
+            inspected = _identity(self.path)
+            problem = self._inspect()
+            if problem is None:
+                break
             self._close_quietly()
+            if _identity(self.path) != inspected:
+                continue  # another instance replaced the file while we looked: look at the new one
             self._move_aside(problem)
             try:
                 self._connection = self._connect()
             except sqlite3.DatabaseError as error:
                 self._close_quietly()
                 raise self._as_progress_error(error) from None
+            break
         try:
             self._migrate()
         except sqlite3.DatabaseError as error:
             self._close_quietly()
             raise self._as_progress_error(error) from None
+
+    def _inspect(self) -> str | None:
+        """None when the file is usable (then it is open and configured), else why it is not."""
+        problem = self._file_problem()
+        if problem is not None:
+            return problem
+        try:
+            # Inspect before configuring: switching to WAL would modify another program's file.
+            self._connection = self._connect(configure=False)
+            problem = self._schema_problem()
+            if problem is None:
+                self._configure(self._connection)
+            return problem
+        except sqlite3.DatabaseError as error:
+            if not _is_corruption(error):
+                self._close_quietly()
+                raise self._as_progress_error(error) from None
+            return "was damaged"
 
     def _file_problem(self) -> str | None:
         try:
@@ -220,19 +243,23 @@ class ProgressStore:
             return None  # empty files become fresh databases; real SQLite files are checked further
         return "was not a database"
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, configure: bool = True) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=self._busy_timeout_seconds, isolation_level=None,
                                      check_same_thread=False)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_seconds * 1000)}")
-            self._enable_wal(connection)
-            # FULL: a commit is on disk before record_attempt returns, so an acknowledged answer survives
-            # even a power cut; one fsync per answer is nothing at human answering speed.
-            connection.execute("PRAGMA synchronous = FULL")
+            if configure:
+                self._configure(connection)
         except BaseException:
             connection.close()
             raise
         return connection
+
+    def _configure(self, connection: sqlite3.Connection) -> None:
+        self._enable_wal(connection)
+        # FULL: a commit is on disk before record_attempt returns, so an acknowledged answer survives
+        # even a power cut; one fsync per answer is nothing at human answering speed.
+        connection.execute("PRAGMA synchronous = FULL")
 
     def _enable_wal(self, connection: sqlite3.Connection) -> None:
         # Switching journal mode can report "locked" without waiting while another process is creating
@@ -253,9 +280,14 @@ class ProgressStore:
 
     def _schema_problem(self) -> str | None:
         connection = self._require_connection()
-        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        object_count = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # One read transaction, so a schema being created by another instance is seen whole or not at all.
+        connection.execute("BEGIN")
+        try:
+            object_count = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            connection.execute("COMMIT")
         if application_id == 0 and version == 0 and object_count == 0:
             return None  # an empty SQLite file: _migrate initialises it
         if application_id != APPLICATION_ID:
