@@ -44,6 +44,7 @@ COMPONENT_GAP = 1  # empty rows between unconnected parts of a graph
 TRACK_SPACING = 2  # columns between neighbouring vertical tracks, so parallel lines stay apart
 # Sugiyama ordering rounds (grandalf's default is 1.5); more rounds barely change small graphs.
 ORDERING_ROUNDS = 1.5
+COMMUTATIVE_OPS = frozenset({"add", "mul"})
 
 
 def edge_key(edge) -> EdgeKey:
@@ -372,7 +373,9 @@ def compute_layout(graph: ComputationalGraph) -> GraphLayout:
     for part in _components(graph):
         members = set(part)
         part_edges = [edge for edge in graph.edges if edge.source in members]
-        part_boxes, part_routes, part_layers = _layout_part(part, part_edges, heights, widths, incoming)
+        part_boxes, part_routes, part_layers = _layout_part(
+            part, part_edges, heights, widths, incoming, {node_id: graph.nodes[node_id].op for node_id in part}
+        )
         low = min(
             [box.top for box in part_boxes.values()] + [row for cells in part_routes.values() for row, _ in cells]
         )
@@ -428,7 +431,7 @@ def _shifted_box(box: NodeBox, shift: int) -> NodeBox:
     )
 
 
-def _layout_part(part, part_edges, heights, widths, incoming):
+def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
     pairs = list(OrderedDict.fromkeys((edge.source, edge.target) for edge in part_edges))
     pair_index = {pair: index for index, pair in enumerate(pairs)}
     layers, pass_throughs = _sugiyama_layers(part, pairs, heights, widths)
@@ -441,11 +444,24 @@ def _layout_part(part, part_edges, heights, widths, incoming):
                 rank_of[slot.node_id] = rank
                 slot_of[slot.node_id] = slot
 
-    # Rows where edges attach to boxes.
+    # Rows where edges attach to boxes. Arguments enter top to bottom in slot order, except that
+    # for + and * (where order does not matter) they enter in the order they arrive, which saves
+    # a crossing whenever the second operand sits above the first.
     exit_row = {node_id: slot_of[node_id].top + 1 for node_id in part}
+
+    def arrival_row(edge) -> int:
+        before_target = rank_of[edge.target] - 1
+        if rank_of[edge.source] == before_target:
+            return exit_row[edge.source]
+        return pass_throughs[pair_index[(edge.source, edge.target)]][before_target].top
+
     entry_row: dict[tuple[str, int], int] = {}
     for node_id in part:
-        for position, edge in enumerate(sorted(incoming[node_id], key=lambda e: e.slot)):
+        if graph_ops[node_id] in COMMUTATIVE_OPS:
+            arriving = sorted(incoming[node_id], key=lambda e: (arrival_row(e), e.slot))
+        else:
+            arriving = sorted(incoming[node_id], key=lambda e: e.slot)
+        for position, edge in enumerate(arriving):
             entry_row[(node_id, edge.slot)] = slot_of[node_id].top + 1 + position
 
     # Each edge as the chain of slots it passes, one per layer: source, pass-throughs, target.
@@ -505,7 +521,7 @@ def _layout_part(part, part_edges, heights, widths, incoming):
             height=slot.height,
             exit_row=exit_row[node_id],
             entry_rows=tuple(
-                (edge.slot, entry_row[(node_id, edge.slot)]) for edge in sorted(incoming[node_id], key=lambda e: e.slot)
+                sorted((edge.slot, entry_row[(node_id, edge.slot)]) for edge in incoming[node_id])
             ),
         )
 
