@@ -195,11 +195,16 @@ def _location(parts: tuple[Any, ...]) -> str:
 
 def validate(data: Any, *, source: str) -> ProgressDocument:
     """The validated document, or ProgressImportError naming the first problem (and how many more)."""
-    if isinstance(data, dict) and data.get("format") == FORMAT_NAME and isinstance(data.get("format_version"), int) \
+    if not isinstance(data, dict):
+        raise ProgressImportError(f"{source}: not a progress export: expected a JSON object at the top level, "
+                                  f"got {type(data).__name__}")
+    if "format" not in data:
+        raise ProgressImportError(f"{source}: not a progress export: it has no \"format\" field")
+    if data.get("format") == FORMAT_NAME and isinstance(data.get("format_version"), int) \
             and not isinstance(data.get("format_version"), bool) and data["format_version"] > FORMAT_VERSION:
         raise ProgressImportError(f"{source}: format_version {data['format_version']} comes from a newer "
                                   f"backprop-tutor; this one reads version {FORMAT_VERSION}")
-    if isinstance(data, dict) and "format" in data and data["format"] != FORMAT_NAME:
+    if data["format"] != FORMAT_NAME:
         raise ProgressImportError(f"{source}: format: expected {FORMAT_NAME!r}, got {data['format']!r} "
                                   "(not a backprop-tutor progress export)")
     try:
@@ -208,7 +213,8 @@ def validate(data: Any, *, source: str) -> ProgressDocument:
         problems = error.errors(include_url=False)
         first = problems[0]
         more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
-        raise ProgressImportError(f"{source}: {_location(first['loc'])}: {first['msg']}{more}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ProgressImportError(f"{source}: {_location(first['loc'])}: {message}{more}") from None
     _check_unique(source, "attempts", [entry.uid for entry in document.attempts], "uid")
     _check_unique(source, "review_log", [entry.uid for entry in document.review_log], "uid")
     _check_unique(source, "review_cards", [f"{entry.pack_id}/{entry.problem_id}" for entry in document.review_cards],
