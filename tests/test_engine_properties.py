@@ -200,7 +200,7 @@ def test_random_program_gradients_match_sympy(program):
         assert node.grad == pytest.approx(exact, rel=1e-7, abs=1e-9), (symbol, result.symbolic)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)  # nine sympy second derivatives per example
 @given(programs())
 def test_random_program_second_derivatives_match_sympy(program):
     from tutor.engine.higher_order import hessian
