@@ -25,6 +25,15 @@ nodes, so calling it twice doubles them; call :meth:`Value.zero_grad` in between
 (non-leaf) nodes are reset at the start of each ``backward()``, so after a call they hold
 exactly that call's gradients (what a learner expects to see on the drawing).
 
+``backward(create_graph=True)`` also stores each gradient as a graph of Values in
+``node.grad_value`` (each op knows how to rebuild its local derivatives as Values from its
+children and itself), so gradients can be differentiated again: second derivatives and
+Hessian-vector products (see :mod:`tutor.engine.higher_order`). Forward-mode dual numbers
+over the same ops live in :mod:`tutor.engine.forward_mode`.
+
+Ops are binary except the unary ones, with one exception: :func:`dot` makes a single ``add``
+node with one child per product (all local derivatives 1), a shallow graph for neurons.
+
 Numeric edge cases, decided once here:
 
 * ``log`` of x <= 0, division by zero, ``0 ** negative`` and a negative base with a
@@ -33,7 +42,9 @@ Numeric edge cases, decided once here:
   the infinity is visible in the value, so any gradient through it is visibly inf/nan,
   never silently wrong.
 * ``relu`` has derivative 0 at exactly 0 (the usual convention).
-* ``x ** n`` at x = 0 with 0 < n < 1 has derivative ``inf`` (the true one-sided limit).
+* ``x ** n`` at x = 0 with 0 < n < 1 has derivative ``inf`` (the true one-sided limit);
+  with ``create_graph=True`` that derivative cannot be built as a Value and raises
+  EngineDomainError instead.
 * ``a ** b`` with ``b`` a Value: the partial with respect to the exponent is
   ``a ** b * ln(a)``. For a < 0 (only reachable with an integer b) it is ``nan``, because
   ``a ** b`` is not defined for nearby non-integer b; for a == 0 it is 0 when b > 0
@@ -323,7 +334,7 @@ def _backward_as_graph(root: Value, order: list[Value]) -> None:
     contributions: dict[Value, list[Value]] = {root: [Value(1.0)]}
     for node in reversed(order):
         parts = contributions.pop(node, None)
-        # No parts means every path from the root passes a zero local derivative (relu off).
+        # No parts: every path from the root crosses a zero local derivative (relu off, x**0).
         upstream = _sum_of_values(parts) if parts else Value(0.0)
         if node.children:
             node.grad_value = upstream
