@@ -76,7 +76,8 @@ class FrameOptions:
     color: bool = True  # False gives a Text without styles
     legend: bool = True  # a line explaining "= value" and "∂ gradient" under the graph
     caption: bool = True  # the state's caption (the step narration) under the graph
-    too_wide_hint: str = "scroll sideways to see the rest"  # what the too-wide notice tells the reader to do
+    caption_on_top: bool = False  # caption above the graph (stays visible when a tall graph is cut at the bottom)
+    too_wide_hint: str = "scroll sideways for the rest"  # what the too-wide notice tells the reader to do
     palette: Palette = field(default_factory=Palette)
 
 
@@ -244,8 +245,7 @@ def render_frame(
         arrows = "<->" if ascii_only else "⇆"
         prefix.append(
             (
-                f"{arrows} This graph is {layout.width} columns wide but only {options.max_width} fit: "
-                f"{options.too_wide_hint}.",
+                f"{arrows} graph {layout.width} columns wide, {options.max_width} shown: {options.too_wide_hint}",
                 palette.notice,
             )
         )
@@ -254,7 +254,10 @@ def render_frame(
         gradient = f"d{graph.output}/d(node)" if ascii_only else f"∂{graph.output}/∂(node)"
         suffix.append((f"= value   {grad_line('', ascii_only).strip()} gradient {gradient}", palette.legend))
     if options.caption and state.caption:
-        suffix.append((state.caption, palette.caption))
+        if options.caption_on_top:
+            prefix.append((state.caption, palette.caption))
+        else:
+            suffix.append((state.caption, palette.caption))
 
     all_lines = [text for text, _ in prefix] + lines + [text for text, _ in suffix]
     plain = "\n".join(all_lines)

@@ -18,7 +18,7 @@ SPEED_LIMITS = (0.05, 60.0)  # steps per second
 def _options_for(console: Console, options: FrameOptions) -> FrameOptions:
     """On a terminal, frames know the width (and say when they are cut); elsewhere nothing is cut."""
     if console.is_terminal and options.max_width is None:
-        return replace(options, max_width=console.width, too_wide_hint="the right side is cut off; widen the terminal")
+        return replace(options, max_width=console.width, too_wide_hint="widen the terminal for the rest")
     return options
 
 
@@ -62,7 +62,8 @@ def play_animation(graph: ComputationalGraph, console: Console, options: FrameOp
     if not console.is_terminal:
         print_steps(graph, console, options)
         return
-    options = _options_for(console, options)
+    # The caption goes first: Live cuts a frame taller than the screen at the bottom.
+    options = replace(_options_for(console, options), caption_on_top=True)
     layout = layout_for(graph)
     steps = animation_steps(graph)
     delay = 1.0 / speed
