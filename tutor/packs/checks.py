@@ -15,6 +15,7 @@ from tutor.packs.errors import PackError, SourceFile, did_you_mean
 from tutor.packs.models import (
     BUILTIN_DIAGNOSES,
     NAME_PATTERN,
+    PLACEHOLDER_PATTERN,
     AskProblem,
     ChoiceProblem,
     ChoiceTest,
@@ -47,7 +48,9 @@ class LessonSource:
                 yield step, self.step_path(index)
 
 
-def check_lessons(lessons: Iterable[LessonSource]) -> list[PackError]:
+def check_lessons(lessons: Iterable[LessonSource],
+                  problems_with_errors: set[tuple[str, DataPath]] | None = None) -> list[PackError]:
+    """Cross-field errors of every lesson; ``problems_with_errors`` collects (file, path) of faulty problems."""
     errors: list[PackError] = []
     first_lesson: dict[str, tuple[LessonSource, DataPath]] = {}
     first_problem: dict[str, tuple[LessonSource, DataPath]] = {}
@@ -64,7 +67,10 @@ def check_lessons(lessons: Iterable[LessonSource]) -> list[PackError]:
                                          *first_problem[problem.id]))
             else:
                 first_problem[problem.id] = (lesson_source, path + ("id",))
-            errors.extend(check_problem(problem, lesson_source.source, path))
+            problem_errors = check_problem(problem, lesson_source.source, path)
+            if problem_errors and problems_with_errors is not None:
+                problems_with_errors.add((str(lesson_source.source.path), path))
+            errors.extend(problem_errors)
     return errors
 
 
@@ -82,8 +88,11 @@ def _duplicate(where: LessonSource, path: DataPath, what: str, identifier: str,
 def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[PackError]:
     errors: list[PackError] = []
 
-    def error(relative: DataPath, message: str, *, key: bool = False) -> None:
-        errors.append(source.error_at(path + relative, message, key=key))
+    def error(relative: DataPath, message: str, *, key: bool = False, column: int | None = None) -> None:
+        if column is not None:
+            errors.append(source.error_at_position(source.positions.inside_string(path + relative, column), message))
+        else:
+            errors.append(source.error_at(path + relative, message, key=key))
 
     params = getattr(problem, "params", None) or {}
     for name, spec in params.items():
@@ -154,11 +163,13 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
         text_fields.extend(option.text for option in problem.options)
         text_fields.extend(option.feedback or "" for option in problem.options)
     for relative, text in expression_fields:
-        for name in placeholder_names(text):
+        for match in PLACEHOLDER_PATTERN.finditer(text):
+            name = match.group(1)
             if name not in params:
                 hint = did_you_mean(name, list(params))
                 declared = f" (declared: {', '.join(params)})" if params else " (this problem has no params)"
-                error(relative, f"{{{name}}} is not a parameter of this problem{hint}{declared}")
+                error(relative, f"{{{name}}} is not a parameter of this problem{hint}{declared}",
+                      column=match.start() + 1)
     used = {name for _, text in expression_fields for name in placeholder_names(text)}
     used |= {name for text in text_fields for name in placeholder_names(text)}
     if isinstance(problem, GraphProblemBase):
@@ -182,12 +193,13 @@ def _check_choice(problem: ChoiceProblem, source: SourceFile, path: DataPath) ->
         seen.add(option_id)
     correct = problem.correct_ids()
     if problem.multiple and not correct:
-        errors.append(source.error_at(path + ("options",), "no option is marked `correct: true`"))
+        errors.append(source.error_at(path + ("options",), "no option is marked `correct: true`", key=True))
     if not problem.multiple and len(correct) != 1:
         errors.append(source.error_at(
             path + ("options",),
             f"a single-answer problem needs exactly one correct option, this one has {len(correct)}"
             + ("; add `multiple: true` if the learner should pick several" if len(correct) > 1 else ""),
+            key=True,
         ))
     for index, test in enumerate(problem.tests):
         answers = [test.answer] if isinstance(test.answer, str) else list(test.answer)

@@ -195,15 +195,33 @@ def errors_from_validation(
 ) -> list[PackError]:
     """One PackError per pydantic error, at the YAML node at fault, with messages for authors."""
     results: list[PackError] = []
+    details = error.errors(include_url=False)
+    resolved_all = [resolve_location(root_model, tuple(detail["loc"])) for detail in details]
+    # Each member of a plain union reports its own failure: gather what every member expected.
+    union_expectations: dict[DataPath, list[str]] = {}
+    for detail, resolved in zip(details, resolved_all):
+        if resolved.through_plain_union:
+            expected = _EXPECTED_BY_TYPE.get(detail["type"])
+            if expected:
+                union_expectations.setdefault(prefix + resolved.data_path, []).append(expected)
+    union_paths = [prefix + resolved.data_path for resolved in resolved_all if resolved.through_plain_union]
     seen_union_paths: set[DataPath] = set()
-    for detail in error.errors(include_url=False):
-        resolved = resolve_location(root_model, tuple(detail["loc"]))
+    for detail, resolved in zip(details, resolved_all):
         path = prefix + resolved.data_path
         if resolved.through_plain_union:
-            # Each member of a plain union reports its own failure; one message per node is enough.
-            if path in seen_union_paths:
+            deeper = any(len(other) > len(path) and other[: len(path)] == path for other in union_paths)
+            if path in seen_union_paths or deeper:
+                # Keep the member that got furthest (a list whose item is wrong beats "not text").
                 continue
             seen_union_paths.add(path)
+            expectations = list(dict.fromkeys(union_expectations.get(path, [])))
+            if "a number" in expectations and "a whole number" in expectations:
+                expectations.remove("a whole number")
+            if expectations and detail["type"] in _EXPECTED_BY_TYPE:
+                message = f"expected {' or '.join(expectations)}, got {describe_value(detail.get('input'))}"
+                message += _quoted_number_hint(detail.get("input"), expectations)
+                results.append(source.error_at(path, message))
+                continue
         message, at_key, path = _message_for(detail, resolved, data, path, prefix)
         results.append(source.error_at(path, message, key=at_key))
     return _sorted_unique(results)
@@ -256,35 +274,41 @@ def _message_for(
     if kind == "value_error":
         message = str(detail["msg"]).removeprefix("Value error, ")
         return message, False, path
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        expected = {
-            "string_type": "text",
-            "int_type": "a whole number",
-            "int_parsing": "a whole number",
-            "int_from_float": "a whole number",
-            "float_type": "a number",
-            "float_parsing": "a number",
-            "bool_type": "true or false",
-            "bool_parsing": "true or false",
-            "list_type": "a list",
-            "dict_type": "a mapping",
-            "model_type": "a mapping",
-            "model_attributes_type": "a mapping",
-            "tuple_type": "a list",
-        }.get(kind)
-        if expected is not None:
-            if resolved.through_plain_union:
-                return f"expected {_describe_union(resolved, detail)}, got {describe_value(value)}", False, path
-            return f"expected {expected}, got {describe_value(value)}", False, path
-    if kind in ("too_short", "too_long"):
-        return f"'{last}': {detail['msg'][0].lower()}{detail['msg'][1:]}", False, path
+    if kind in _EXPECTED_BY_TYPE:
+        message = f"expected {_EXPECTED_BY_TYPE[kind]}, got {describe_value(value)}"
+        return message + _quoted_number_hint(value, [_EXPECTED_BY_TYPE[kind]]), False, path
+    if kind == "too_short":
+        minimum = detail.get("ctx", {}).get("min_length", 1)
+        return f"'{last}' needs at least {minimum} item{'s' if minimum != 1 else ''}", False, path
     return str(detail["msg"]), False, path
 
 
-def _describe_union(resolved: ResolvedLocation, detail: Any) -> str:
-    if resolved.data_path and resolved.data_path[-1] == "answer":
-        return "an option id or a list of option ids"
-    return "a number or text"
+def _quoted_number_hint(value: Any, expectations: list[str]) -> str:
+    if isinstance(value, str) and any("number" in expected for expected in expectations):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return "; write the number without quotes"
+    return ""
+
+
+_EXPECTED_BY_TYPE = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "tuple_type": "a list",
+    "string_pattern_mismatch": "an id",
+}
 
 
 def _step_kinds() -> list[str]:

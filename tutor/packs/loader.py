@@ -54,6 +54,8 @@ class LoadedPack:
     lesson_sources: list[LessonSource] = field(default_factory=list)
     errors: list[PackError] = field(default_factory=list)
     manifest_source: SourceFile | None = None
+    # (file, path) of problems that already have errors: deeper checks would only repeat them.
+    problems_with_errors: set[tuple[str, tuple[Any, ...]]] = field(default_factory=set)
 
     @property
     def id(self) -> str:
@@ -265,7 +267,7 @@ def _load_from_manifest(manifest_path: Path, pack_path: Path, origin: str, *, si
                 pack.lesson_sources.append(lesson_source)
     if not entries and not pack.errors:
         pack.errors.append(source.error_at((), "the pack has no lessons"))
-    pack.errors.extend(check_lessons(pack.lesson_sources))
+    pack.errors.extend(check_lessons(pack.lesson_sources, pack.problems_with_errors))
     pack.errors.sort(key=lambda error: (str(error.file), error.line, error.column))
     return pack
 

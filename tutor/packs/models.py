@@ -15,7 +15,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    Tag,
+    field_validator,
+)
 
 FORMAT_VERSION = 1
 
@@ -95,7 +106,7 @@ def _number_or_text(value: Any) -> Any:
 
 
 # An input value: a number, or an expression over {params} such as "{a} + 1".
-InputValue = Annotated[Union[float, str], BeforeValidator(_number_or_text)]
+InputValue = Annotated[Union[StrictFloat, StrictInt, str], BeforeValidator(_number_or_text)]
 VersionText = Annotated[str, BeforeValidator(_number_as_text, json_schema_input_type=Union[str, float])]
 
 
@@ -108,15 +119,15 @@ class FormatModel(BaseModel):
 class Tolerance(FormatModel):
     """How close a numeric answer must be. Omitted parts use the checker's defaults (rel 1e-3, abs 1e-9)."""
 
-    rel: float | None = Field(None, ge=0, description="relative tolerance, e.g. 0.01 for 1%")
-    abs: float | None = Field(None, ge=0, description="absolute tolerance")
+    rel: StrictFloat | StrictInt | None = Field(None, ge=0, description="relative tolerance, e.g. 0.01 for 1%")
+    abs: StrictFloat | StrictInt | None = Field(None, ge=0, description="absolute tolerance")
 
 
 class IntParam(FormatModel):
     """An integer drawn uniformly from an inclusive range, minus the excluded values."""
 
-    int_range: tuple[int, int] = Field(alias="int", description="[low, high], both included")
-    exclude: list[int] = Field(default_factory=list, alias="not", description="values never drawn")
+    int_range: tuple[StrictInt, StrictInt] = Field(alias="int", description="[low, high], both included")
+    exclude: list[StrictInt] = Field(default_factory=list, alias="not", description="values never drawn")
 
     @field_validator("int_range")
     @classmethod
@@ -134,7 +145,7 @@ class IntParam(FormatModel):
         return [value for value in range(low, high + 1) if value not in excluded]
 
 
-ChoiceValue = Union[int, float, str]
+ChoiceValue = Union[StrictInt, StrictFloat, str]
 
 
 class ChoiceParam(FormatModel):
@@ -185,7 +196,7 @@ class AnswerTest(FormatModel):
         None, description="the diagnosis the grade must carry: a built-in id or one of this problem's mistake ids"
     )
     ask: AskText | None = Field(None, description="trace problems only (required there): which entry is answered")
-    seed: int | None = Field(None, description="check only this variant; default: every variant validate renders")
+    seed: StrictInt | None = Field(None, description="check only this variant; default: every variant validate renders")
 
 
 class ChoiceTest(FormatModel):
@@ -232,7 +243,7 @@ class AskProblem(GraphProblemBase):
 
     kind: Literal["ask"]
     ask: AskText
-    graph: bool = Field(True, description="draw the graph beside the question")
+    graph: StrictBool = Field(True, description="draw the graph beside the question")
 
 
 class NumericProblem(ProblemBase):
@@ -249,15 +260,15 @@ class NumericProblem(ProblemBase):
 class ChoiceOption(FormatModel):
     id: Slug | None = Field(None, description="default: a, b, c, ... by position")
     text: Text
-    correct: bool = False
+    correct: StrictBool = False
     feedback: Text | None = Field(None, description="shown when the learner picks this option")
 
 
 class ChoiceProblem(ProblemBase):
     kind: Literal["choice"]
     options: list[ChoiceOption] = Field(min_length=2)
-    multiple: bool = Field(False, description="true: the learner picks every correct option")
-    shuffle: bool = Field(True, description="false keeps the author's order")
+    multiple: StrictBool = Field(False, description="true: the learner picks every correct option")
+    shuffle: StrictBool = Field(True, description="false keeps the author's order")
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     tests: list[ChoiceTest] = Field(default_factory=list)
 

@@ -81,7 +81,8 @@ def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT) -> lis
     """The pack's load errors plus every deep error of the lessons that loaded."""
     errors = list(pack.errors)
     for ref in pack.problems():
-        errors.extend(validate_problem(ref, seed_count))
+        if (str(ref.source.path), ref.path) not in pack.problems_with_errors:
+            errors.extend(validate_problem(ref, seed_count))
     unique = list(dict.fromkeys(errors))
     return sorted(unique, key=lambda error: (str(error.file), error.line, error.column, error.message))
 
@@ -90,7 +91,12 @@ def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> l
     if isinstance(ref.problem, LabProblem):
         return []  # the lab name is checked by the model; labs carry no answers to compute
     validator = _ProblemValidator(ref)
-    validator.run(seed_count)
+    try:
+        validator.run(seed_count)
+    except Exception as error:  # noqa: BLE001 - one problem's surprise must not stop the other checks
+        validator.seed_label = ""
+        validator.report((), "internal", f"internal error while checking this problem "
+                                         f"({type(error).__name__}: {error}); please report it")
     return validator.errors()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+import re
 from typing import Any
 
 import yaml
@@ -139,6 +140,13 @@ class _PositionRecordingLoader(yaml.SafeLoader):
 
 _PositionRecordingLoader.add_constructor("tag:yaml.org,2002:map", _PositionRecordingLoader.construct_recorded_mapping)
 _PositionRecordingLoader.add_constructor("tag:yaml.org,2002:seq", _PositionRecordingLoader.construct_recorded_sequence)
+# YAML 1.1 (PyYAML) reads 1e-5 as text because it wants a dot in the mantissa; YAML 1.2, which
+# editors use, reads it as a number. Authors write 1e-5, so we accept the 1.2 form too.
+_PositionRecordingLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 # Sets and ordered maps are not part of the format; refusing them keeps every container a dict or list.
 for _tag in ("tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
     _PositionRecordingLoader.add_constructor(_tag, yaml.SafeLoader.construct_undefined)

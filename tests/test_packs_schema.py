@@ -1,0 +1,97 @@
+"""`backprop-tutor schema` and `backprop-tutor packs`; the docs' example stays the real example pack."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tutor.cli import main
+from tutor.packs.models import json_schema
+from tutor.packs.yamlsource import load_yaml_file
+
+REPO = Path(__file__).resolve().parents[1]
+PACK_FILES = sorted(path for path in (REPO / "lessons").rglob("*.y*ml"))
+
+
+def printed_schema(capsys, *arguments: str) -> dict:
+    assert main(["schema", *arguments]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_command_prints_the_models_schema(capsys) -> None:
+    assert printed_schema(capsys) == json_schema()
+    assert printed_schema(capsys, "--kind", "lesson")["title"] == "backprop-tutor lesson file"
+    assert "lessons" in printed_schema(capsys, "--kind", "pack")["properties"]
+
+
+@pytest.mark.parametrize("path", PACK_FILES, ids=lambda path: str(path.relative_to(REPO)))
+def test_schema_accepts_every_builtin_pack_file(path: Path, capsys) -> None:
+    schema = printed_schema(capsys)
+    # Read the way the tutor reads packs (and YAML 1.2 editors do): 1e-5 is a number.
+    document = load_yaml_file(path).data
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_builtin_packs_include_more_than_the_example() -> None:
+    assert any("example" not in path.parts for path in PACK_FILES)
+
+
+@pytest.mark.parametrize("document", [
+    {"id": "l", "title": "T", "steps": [{"text": "x", "extra": 1}]},
+    {"id": "l", "title": "T", "steps": [{"kind": "lab", "id": "a", "prompt": "p", "lab": "xorr"}]},
+    {"id": "l", "title": "T", "steps": [{"kind": "quiz", "id": "a", "prompt": "p"}]},
+    {"id": "l", "title": "T", "steps": [{"kind": "ask", "id": "a", "prompt": "p", "program": "L=a", "ask": "gradient:a"}]},
+    {"id": "Bad Id", "title": "T", "version": "1"},
+    {"id": "l", "title": "T", "steps": []},
+])
+def test_schema_rejects_broken_documents(document: dict, validator) -> None:
+    assert list(validator.iter_errors(document))
+
+
+def test_committed_schema_file_is_current() -> None:
+    committed = json.loads((REPO / "docs" / "lesson-pack.schema.json").read_text())
+    assert committed == json_schema(), "regenerate: backprop-tutor schema > docs/lesson-pack.schema.json"
+
+
+def test_docs_example_is_the_example_pack() -> None:
+    """The reference doc shows lessons/example verbatim, so its example is validated with the pack."""
+    docs = (REPO / "docs" / "lesson-packs.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", docs, flags=re.S)
+    for name in ("pack.yaml", "tour.yaml"):
+        assert (REPO / "lessons" / "example" / name).read_text() in blocks, f"docs do not show {name} verbatim"
+
+
+def test_docs_name_every_kind_field_and_builtin_id() -> None:
+    from tutor.packs import models
+
+    docs = (REPO / "docs" / "lesson-packs.md").read_text()
+    for model in (models.TraceProblem, models.AskProblem, models.NumericProblem, models.ChoiceProblem,
+                  models.LabProblem, models.ChoiceOption, models.Mistake, models.AnswerTest, models.Lesson,
+                  models.PackManifest, models.Tolerance):
+        for name, info in model.model_fields.items():
+            assert f"`{info.alias or name}`" in docs, f"{model.__name__}.{info.alias or name} is not documented"
+    for identifier in models.BUILTIN_DIAGNOSES + models.LAB_NAMES + models.PROBLEM_KINDS:
+        assert f"`{identifier}`" in docs
+
+
+def test_packs_command_lists_good_and_broken_packs(capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BACKPROP_TUTOR_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    broken = REPO / "tests" / "packs_fixtures" / "unknown-lab"
+    assert main(["--pack", str(broken), "packs"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if " example " in line)
+    assert re.search(r"\b1\b.*\b7\b.*built-in", row)
+    assert "broken unknown-lab" in out
+    assert "lesson.yaml:7:10: error: unknown lab 'xorr'; did you mean 'xor'?" in out
