@@ -14,7 +14,7 @@ from rich.cells import cell_len
 from rich.text import Span, Text
 
 from tutor.graph.model import ComputationalGraph, Edge, format_number
-from tutor.render.labels import ASKED, fit, grad_line, node_title, value_line
+from tutor.render.labels import ASKED, fit, grad_line, node_title, to_ascii, value_line
 from tutor.render.layout import DOWN, LEFT, RIGHT, UP, EdgeKey, GraphLayout, NodeBox, edge_key, layout_for
 
 _UNICODE_LINES = {
@@ -162,10 +162,11 @@ def base_grid(layout: GraphLayout, ascii_only: bool) -> list[list[str]]:
     return grid
 
 
-def _draw_box(grid: list[list[str]], box: NodeBox, title: str, chars: _BoxChars, has_exit: bool) -> None:
+def _draw_box(grid: list[list[str]], box: NodeBox, title: str, chars: _BoxChars, has_exit: bool,
+              ascii_only: bool) -> None:
     top, bottom, left, right = box.top, box.bottom, box.left, box.right
     inner = box.width - 2
-    heading = f" {fit(title, inner - 2)} "
+    heading = f" {fit(title, inner - 2, ascii_only)} "
     top_line = chars.top_left + heading + chars.horizontal * (inner - cell_len(heading)) + chars.top_right
     grid[top][left : right + 1] = list(top_line)
     grid[bottom][left : right + 1] = [chars.bottom_left] + [chars.horizontal] * inner + [chars.bottom_right]
@@ -205,7 +206,8 @@ def render_frame(
     for node_id, box in layout.boxes.items():
         node = graph.nodes[node_id]
         active = node_id == state.active_node
-        _draw_box(grid, box, node_title(node, ascii_only), _BOXES[(ascii_only, active)], node_id in has_exit)
+        _draw_box(grid, box, node_title(node, ascii_only), _BOXES[(ascii_only, active)], node_id in has_exit,
+                  ascii_only)
         if node_id in state.flagged_nodes:
             box_style = palette.flagged_box
         elif active:
@@ -226,11 +228,11 @@ def render_frame(
             (box.top + 2, state.grads, state.asked_grads, lambda text: grad_line(text, ascii_only), palette.grad),
         ):
             if node_id in asked:
-                text = fit(make_line(ASKED), inner)
+                text = fit(make_line(ASKED), inner, ascii_only)
                 style = palette.asked
                 start = column + len(text) - len(ASKED)
             elif node_id in numbers:
-                text = fit(make_line(format_number(numbers[node_id])), inner)
+                text = fit(make_line(format_number(numbers[node_id])), inner, ascii_only)
                 style = number_style
                 start = column
             else:
@@ -254,10 +256,11 @@ def render_frame(
         gradient = f"d{graph.output}/d(node)" if ascii_only else f"∂{graph.output}/∂(node)"
         suffix.append((f"= value   {grad_line('', ascii_only).strip()} gradient {gradient}", palette.legend))
     if options.caption and state.caption:
+        caption = to_ascii(state.caption) if ascii_only else state.caption
         if options.caption_on_top:
-            prefix.append((state.caption, palette.caption))
+            prefix.append((caption, palette.caption))
         else:
-            suffix.append((state.caption, palette.caption))
+            suffix.append((caption, palette.caption))
 
     all_lines = [text for text, _ in prefix] + lines + [text for text, _ in suffix]
     plain = "\n".join(all_lines)

@@ -30,7 +30,8 @@ def op_symbol(op: str, ascii_only: bool) -> str:
 def node_title(node: GraphNode, ascii_only: bool = False) -> str:
     """``"z2 +"`` for a computed node, ``"a"`` for an input."""
     symbol = "" if node.is_input else op_symbol(node.op, ascii_only)
-    return f"{node.id} {symbol}".strip()
+    title = f"{node.id} {symbol}".strip()
+    return to_ascii(title) if ascii_only else title
 
 
 def value_line(number_text: str) -> str:
@@ -41,13 +42,28 @@ def grad_line(number_text: str, ascii_only: bool = False) -> str:
     return GRAD_PREFIX[ascii_only] + number_text
 
 
-def fit(text: str, width: int) -> str:
+def fit(text: str, width: int, ascii_only: bool = False) -> str:
     """Cut ``text`` to ``width`` cells, marking the cut, so an unexpected long number never breaks a box."""
     if cell_len(text) <= width:
         return text
     if width <= 1:
         return text[:width]
-    return text[: width - 1] + "…"
+    return text[: width - 1] + ("~" if ascii_only else "…")
+
+
+_ASCII_REPLACEMENTS = str.maketrans({"∂": "d", "·": "*", "…": "~", "σ": "sig", "−": "-", "×": "*", "→": "->",
+                                     "⇆": "<->", "─": "-", "—": "-", "–": "-"})
+
+
+def to_ascii(text: str) -> str:
+    """The narration and names with the few symbols we use spelled in ASCII; anything else becomes '?'."""
+    text = text.translate(_ASCII_REPLACEMENTS)
+    if text.isascii():
+        return text
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char if char.isascii() else "?" for char in decomposed if not unicodedata.combining(char))
 
 
 def box_width(graph: ComputationalGraph, node_id: str, grad_texts: list[str]) -> int:
