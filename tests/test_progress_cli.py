@@ -229,3 +229,20 @@ def test_the_real_dispatcher_reaches_these_commands(data_dir, capsys):
 
     assert main(["--data-dir", str(data_dir), "stats"]) == 0
     assert "Progress by lesson" in capsys.readouterr().out
+
+
+def test_stats_shows_titles_and_totals_from_the_packs(data_dir, capsys, monkeypatch):
+    import tutor.commands.stats as stats
+
+    outline = {"basics": stats.PackOutline("Backprop basics", {
+        "chain": stats.LessonOutline("The chain rule", ["c1", "c2", "c3", "c4"]),
+        "intro": stats.LessonOutline("Graphs", ["i1"]),
+    })}
+    monkeypatch.setattr(stats, "_pack_outline", lambda args: outline)
+    assert run_cli("--data-dir", str(data_dir), "stats") == 0
+    lines = capsys.readouterr().out.splitlines()
+    pack_row = next(line for line in lines if "Backprop basics (basics)" in line)
+    assert pack_row.split("│")[3].strip() == "2/5"
+    chain_row = next(line for line in lines if "The chain rule (chain)" in line)
+    assert chain_row.split("│")[3].strip() == "1/4"
+    assert any(" relu " in line for line in lines)  # packs that are not loaded still show by id

@@ -221,3 +221,18 @@ def test_summary_accounts_for_every_question_whatever_happens(script, count, max
     assert sum(result.seconds for result in summary.results) <= summary.seconds + 1e-9
     if max_tries is not None:
         assert all(result.tries <= max_tries for result in summary.results)
+
+
+def test_pack_objects_convert_to_refs_and_lessons_without_importing_the_pack_models():
+    from types import SimpleNamespace as Thing
+
+    from tutor.progress import LessonProblems
+    from tutor.progress.quiz import lessons_from_packs, refs_from_packs
+
+    lesson = Thing(id="chain", tags=["chain-rule"],
+                   problems=lambda: [Thing(id="c1", tags=["mul"]), Thing(id="c2", tags=[])])
+    pack = Thing(id="basics", version="2.1.0", lessons=[lesson, Thing(id="empty", tags=[], problems=[])])
+    assert refs_from_packs([pack]) == [ProblemRef("basics", "chain", "c1", {"chain-rule", "mul"}, "2.1.0"),
+                                       ProblemRef("basics", "chain", "c2", {"chain-rule"}, "2.1.0")]
+    assert lessons_from_packs([pack]) == [LessonProblems("basics", "chain", ["c1", "c2"]),
+                                          LessonProblems("basics", "empty", [])]

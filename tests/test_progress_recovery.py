@@ -230,3 +230,18 @@ def test_every_acknowledged_answer_survives_sigkill(tmp_path):
         cards = {card.problem_id for card in SpacedReview(store).upcoming_cards()}
         assert cards == recorded
         assert store._connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_file_locked_by_another_writer_gives_a_clear_busy_error_not_a_hang(tmp_path):
+    path = tmp_path / "progress.db"
+    with ProgressStore(path, busy_timeout_seconds=0.2) as store:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(ProgressError, match="busy"):
+                store.record_attempt(an_attempt())
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        store.record_attempt(an_attempt())  # usable again once the other writer is done
+        assert len(store.attempts()) == 1

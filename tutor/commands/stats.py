@@ -57,10 +57,12 @@ def run(args: argparse.Namespace) -> int:
             due_now = review.count_due(now)
             next_due = review.next_due()
             statuses = {}
-            outline = _pack_outline(getattr(args, "pack", []) or [])
+            outline = _pack_outline(args)
             for pack_id, pack in outline.items():
                 for lesson_id, lesson in pack.lessons.items():
                     statuses[(pack_id, lesson_id)] = store.lesson_completion(pack_id, lesson.problem_ids)
+                every_problem = [problem for lesson in pack.lessons.values() for problem in lesson.problem_ids]
+                statuses[(pack_id, None)] = store.lesson_completion(pack_id, every_problem)
     except ProgressError as error:
         return fail(COMMAND, str(error))
 
@@ -99,8 +101,11 @@ def _progress_table(lesson_rows: list[ActivityStats], pack_rows: dict[str, Activ
             current_pack = row.pack_id
             pack = outline.get(row.pack_id)
             total = pack_rows[row.pack_id]
-            table.add_row(_named(pack.title if pack else None, row.pack_id), "(all)",
-                          str(total.problems_solved), *_figures(total), style="bold")
+            pack_completion = statuses.get((row.pack_id, None))
+            pack_solved = (f"{pack_completion.solved}/{pack_completion.total}" if pack_completion
+                           else str(total.problems_solved))
+            table.add_row(_named(pack.title if pack else None, row.pack_id), "(all)", pack_solved,
+                          *_figures(total), style="bold")
         pack = outline.get(row.pack_id)
         lesson = pack.lessons.get(row.lesson_id or "") if pack else None
         completion = statuses.get((row.pack_id, row.lesson_id))
@@ -129,15 +134,14 @@ def _duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-def _pack_outline(extra_pack_paths: Iterable[str]) -> dict[str, PackOutline]:
+def _pack_outline(args: argparse.Namespace) -> dict[str, PackOutline]:
     """Titles and problem ids from the lesson packs, or {} when packs cannot be loaded (ids are shown then)."""
     try:
-        from tutor.packs import load_packs  # type: ignore[attr-defined]
+        from tutor.packs.loader import catalog_from_args
     except ImportError:
         return {}
     try:
-        packs = load_packs(list(extra_pack_paths))
-        return outline_from_packs(packs)
+        return outline_from_packs(catalog_from_args(args).usable)
     except Exception:  # noqa: BLE001 - names are a nicety; stats must still work if a pack is broken
         return {}
 

@@ -28,6 +28,11 @@ Running::
         session.skip(at=now)                                     # leave the current question
     summary = session.summary()    # or session.finish(at=now) to stop early
 
+From loaded packs (duck-typed, so this module never imports tutor.packs)::
+
+    catalog = refs_from_packs(pack_catalog.usable)       # [ProblemRef]; tags = problem tags + lesson tags
+    lessons = lessons_from_packs(pack_catalog.usable)    # [LessonProblems] for store.continue_target()
+
 ``record`` receives one :class:`Attempt` per answer (invalid ones included, flagged by their verdict)
 before the session changes state, so if it raises, the answer can simply be submitted again.
 """
@@ -40,10 +45,44 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from tutor.progress.model import Attempt, DiagnosisCount, ProblemRef, ProblemStatus, Verdict, as_utc
+from tutor.progress.model import (
+    Attempt,
+    DiagnosisCount,
+    LessonProblems,
+    ProblemRef,
+    ProblemStatus,
+    Verdict,
+    as_utc,
+)
 
 _ANY_PACK = None
+
+
+def _problems_of(lesson: Any) -> list[Any]:
+    problems = getattr(lesson, "problems", None)
+    return list(problems() if callable(problems) else problems or [])
+
+
+def refs_from_packs(packs: Iterable[Any]) -> list[ProblemRef]:
+    """ProblemRefs for packs with ``.id``, ``.version`` and ``.lessons`` (lessons with ``.id``, ``.tags`` and
+    ``.problems`` as a list or method; problems with ``.id`` and ``.tags``), in pack order."""
+    refs = []
+    for pack in packs:
+        for lesson in getattr(pack, "lessons", None) or []:
+            lesson_tags = frozenset(getattr(lesson, "tags", None) or ())
+            for problem in _problems_of(lesson):
+                refs.append(ProblemRef(pack.id, lesson.id, problem.id,
+                                       lesson_tags | frozenset(getattr(problem, "tags", None) or ()),
+                                       str(getattr(pack, "version", "") or "")))
+    return refs
+
+
+def lessons_from_packs(packs: Iterable[Any]) -> list[LessonProblems]:
+    """The packs' lessons with their current problem ids, for completion and "continue"."""
+    return [LessonProblems(pack.id, lesson.id, [problem.id for problem in _problems_of(lesson)])
+            for pack in packs for lesson in getattr(pack, "lessons", None) or []]
 
 
 @dataclass(frozen=True)

@@ -209,9 +209,9 @@ class ProgressStore:
             break
         try:
             self._migrate()
-        except sqlite3.DatabaseError as error:
+        except ProgressError:
             self._close_quietly()
-            raise self._as_progress_error(error) from None
+            raise
 
     def _inspect(self) -> str | None:
         """None when the file is usable (then it is open and configured), else why it is not."""
@@ -376,11 +376,15 @@ class ProgressStore:
             connection = self._require_connection()
             try:
                 connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 raise self._as_progress_error(error) from None
             try:
                 yield connection
                 connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                raise self._as_progress_error(error) from error
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     connection.execute("ROLLBACK")
@@ -391,9 +395,14 @@ class ProgressStore:
         """A consistent snapshot for several queries."""
         with self._lock:
             connection = self._require_connection()
-            connection.execute("BEGIN")
+            try:
+                connection.execute("BEGIN")
+            except sqlite3.Error as error:
+                raise self._as_progress_error(error) from error
             try:
                 yield connection
+            except sqlite3.Error as error:
+                raise self._as_progress_error(error) from error
             finally:
                 with contextlib.suppress(sqlite3.Error):
                     connection.execute("COMMIT")
@@ -402,7 +411,7 @@ class ProgressStore:
         with self._lock:
             try:
                 return self._require_connection().execute(sql, parameters).fetchall()
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 raise self._as_progress_error(error) from None
 
     # --------------------------------------------------------------------------------------- recording
