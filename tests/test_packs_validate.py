@@ -128,3 +128,18 @@ def test_a_bad_pack_never_hides_a_good_one(capsys: pytest.CaptureFixture[str]) -
     assert status == 1
     assert "example (command line, 1 lessons, 7 problems): ok" in err
     assert "1 error in 1 of 2 packs" in out
+
+
+def test_strict_asks_for_hints_explanation_and_a_diagnosed_test(capsys, tmp_path: Path) -> None:
+    pack = tmp_path / "terse.yaml"
+    pack.write_text(
+        'id: terse\ntitle: "T"\nversion: "1"\nlessons:\n  - id: l\n    title: "L"\n    steps:\n'
+        '      - kind: ask\n        id: q\n        prompt: "dL/da?"\n        program: "L = a*b"\n'
+        '        at: {a: 2, b: 3}\n        ask: "grad:a"\n        tests: [{answer: "3", verdict: correct}]\n'
+    )
+    status, out, err = run_cli(["validate", str(pack)], capsys)
+    assert (status, reported_errors(out)) == (0, [])
+    status, out, err = run_cli(["validate", "--strict", str(pack)], capsys)
+    messages = [error[3] for error in reported_errors(out) if error[1:3] == (9, 13)]
+    assert status == 1 and len(messages) == 3
+    assert any("hints" in message for message in messages) and any("explanation" in message for message in messages)

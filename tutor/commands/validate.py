@@ -15,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a pack folder, a single-file pack, or a folder of packs (default: every installed pack)")
     parser.add_argument("--seeds", type=int, default=None, metavar="N",
                         help="how many variants of each parameterized problem to check (default 50)")
+    parser.add_argument("--strict", action="store_true",
+                        help="also require hints, an explanation, and for trace/ask problems two tests "
+                             "including a diagnosed wrong answer (the built-in curriculum's rules)")
     parser.add_argument("--quiet", action="store_true", help="print only errors and the summary")
 
 
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         catalog = load_packs(located)
     else:
         catalog = discover_packs(getattr(args, "pack", None) or (), data_dir=getattr(args, "data_dir", None))
-    report = validate_catalog(catalog, seed_count)
+    report = validate_catalog(catalog, seed_count, strict=args.strict)
     for pack_report in report.packs:
         for error in pack_report.errors:
             print(error)

@@ -73,18 +73,39 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def validate_catalog(catalog: PackCatalog, seed_count: int = DEFAULT_SEED_COUNT) -> ValidationReport:
-    return ValidationReport([PackReport(pack, validate_pack(pack, seed_count)) for pack in catalog.packs])
+def validate_catalog(catalog: PackCatalog, seed_count: int = DEFAULT_SEED_COUNT,
+                     strict: bool = False) -> ValidationReport:
+    return ValidationReport([PackReport(pack, validate_pack(pack, seed_count, strict)) for pack in catalog.packs])
 
 
-def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
-    """The pack's load errors plus every deep error of the lessons that loaded."""
+def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict: bool = False) -> list[PackError]:
+    """The pack's load errors plus every deep error of the lessons that loaded (and, if strict, style rules)."""
     errors = list(pack.errors)
+    if strict:
+        errors.extend(strict_errors(pack))
     for ref in pack.problems():
         if (str(ref.source.path), ref.path) not in pack.problems_with_errors:
             errors.extend(validate_problem(ref, seed_count))
     unique = list(dict.fromkeys(errors))
     return sorted(unique, key=lambda error: (str(error.file), error.line, error.column, error.message))
+
+
+def strict_errors(pack: LoadedPack) -> list[PackError]:
+    """The built-in curriculum's house rules: hints, an explanation, and tests that include a diagnosed mistake."""
+    errors = []
+    for ref in pack.problems():
+        problem = ref.problem
+        where = ref.path + ("id",)
+        if not problem.hints:
+            errors.append(ref.source.error_at(where, "no hints (--strict wants at least one)"))
+        if not problem.explanation:
+            errors.append(ref.source.error_at(where, "no explanation (--strict wants one)"))
+        if isinstance(problem, (TraceProblem, AskProblem)):
+            diagnosed = [test for test in problem.tests if test.verdict == "incorrect" and test.diagnosis]
+            if len(problem.tests) < 2 or not diagnosed:
+                errors.append(ref.source.error_at(
+                    where, "--strict wants at least two tests, one of them a wrong answer with its diagnosis"))
+    return errors
 
 
 def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
