@@ -195,3 +195,23 @@ def test_routes_never_cross_boxes_in_a_wide_fan_out() -> None:
         program.append((f"h{i}", "mul", (f"h{i - 1}", "a")))
     graph = _hand_graph(program, {"a": 0.5})
     assert_grid_model_sound(graph, compute_layout(graph))
+
+
+def test_following_the_active_node_keeps_it_in_view_on_a_narrow_screen() -> None:
+    chain = [(f"h{i}", "tanh", (f"h{i - 1}" if i else "a",)) for i in range(12)]
+    graph = _hand_graph(chain, {"a": 0.5})
+    layout = compute_layout(graph)
+    options = FrameOptions(max_width=60, follow_active=True, legend=False, caption=False)
+    starts = set()
+    for step in animation_steps(graph):
+        frame = render_frame(graph, step, options, layout=layout)
+        lines = frame.plain.split("\n")
+        graph_lines = lines[frame.graph_first_line:]
+        assert max(len(line) for line in graph_lines) <= 60
+        starts.add(frame.first_column)
+        if step.node_id is not None:
+            box = layout.boxes[step.node_id]
+            left = box.left - frame.first_column
+            assert 0 <= left and box.right - frame.first_column < 60
+            assert graph_lines[box.top][left] == "╔"  # the active node, whole, with its double border
+    assert len(starts) > 1  # the view really moved along the chain

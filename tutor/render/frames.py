@@ -78,6 +78,9 @@ class FrameOptions:
     caption: bool = True  # the state's caption (the step narration) under the graph
     caption_on_top: bool = False  # caption above the graph (stays visible when a tall graph is cut at the bottom)
     too_wide_hint: str = "scroll sideways for the rest"  # what the too-wide notice tells the reader to do
+    # When too wide, cut the graph to max_width columns around the active node instead of leaving the
+    # scrolling to the caller (the command line does this; the TUI scrolls the full frame itself).
+    follow_active: bool = False
     palette: Palette = field(default_factory=Palette)
 
 
@@ -110,6 +113,9 @@ class Frame:
     graph_width: int
     graph_height: int
     too_wide: bool  # wider than FrameOptions.max_width: the first line says so
+    graph_first_line: int = 0  # lines of notice/caption above the graph's first row
+    focus: tuple[int, int, int, int] | None = None  # active node's (top, left, height, width) in graph rows/columns
+    first_column: int = 0  # graph column shown at the left edge (non-zero only with follow_active)
 
 
 def exercise_state(
@@ -240,16 +246,29 @@ def render_frame(
             grid[row][column : column + len(text)] = list(text)
             styled.append((row, start, column + len(text), style))
 
+    focus_box = layout.boxes.get(state.active_node) if state.active_node is not None else None
+    focus = (focus_box.top, focus_box.left, focus_box.height, focus_box.width) if focus_box else None
+    too_wide = options.max_width is not None and layout.width > options.max_width
+    first_column = 0
+    if too_wide and options.follow_active:
+        first_column = _window_start(layout, state, options.max_width)
+        last_column = first_column + options.max_width
+        grid = [row[first_column:last_column] for row in grid]
+        styled = [
+            (row, max(start, first_column) - first_column, min(end, last_column) - first_column, style)
+            for row, start, end, style in styled
+            if end > first_column and start < last_column
+        ]
     lines = ["".join(row).rstrip() for row in grid]
     prefix: list[tuple[str, str]] = []
-    too_wide = options.max_width is not None and layout.width > options.max_width
     if too_wide:
         arrows = "<->" if ascii_only else "⇆"
+        if options.follow_active:
+            shown = f"columns {first_column + 1}-{first_column + options.max_width} shown"
+        else:
+            shown = f"{options.max_width} shown"
         prefix.append(
-            (
-                f"{arrows} graph {layout.width} columns wide, {options.max_width} shown: {options.too_wide_hint}",
-                palette.notice,
-            )
+            (f"{arrows} graph {layout.width} columns wide, {shown}: {options.too_wide_hint}", palette.notice)
         )
     suffix: list[tuple[str, str]] = []
     if options.legend:
@@ -288,4 +307,25 @@ def render_frame(
             if style:
                 spans.append(Span(offsets[line_index], offsets[line_index] + len(text), style))
     text = Text(plain, spans=spans, no_wrap=True, overflow="crop", end="\n")
-    return Frame(text=text, plain=plain, graph_width=layout.width, graph_height=layout.height, too_wide=too_wide)
+    return Frame(text=text, plain=plain, graph_width=layout.width, graph_height=layout.height, too_wide=too_wide,
+                 graph_first_line=len(prefix), focus=focus, first_column=first_column)
+
+
+def _window_start(layout: GraphLayout, state: FrameState, window: int) -> int:
+    """Leftmost column of a ``window``-wide view that shows the active node and where its edges come from."""
+    box = layout.boxes.get(state.active_node) if state.active_node is not None else None
+    columns = [box.left, box.right] if box else []
+    for key in state.active_edges:
+        cells = layout.routes.get(key)
+        if cells:
+            columns += [cells[0][1] - 1, cells[-1][1] + 1]
+    if not columns:
+        return 0
+    low, high = min(columns), max(columns)
+    if high - low + 1 <= window:
+        start = low - (window - (high - low + 1)) // 2  # everything active, centred
+    elif box:
+        start = (box.left + box.right) // 2 - window // 2  # too much to show: the active node wins
+    else:
+        start = low
+    return max(0, min(start, layout.width - window))

@@ -63,7 +63,8 @@ def play_animation(graph: ComputationalGraph, console: Console, options: FrameOp
         print_steps(graph, console, options)
         return
     # The caption goes first: Live cuts a frame taller than the screen at the bottom.
-    options = replace(_options_for(console, options), caption_on_top=True)
+    # Too wide for the screen: the view follows the active node.
+    options = replace(_options_for(console, options), caption_on_top=True, follow_active=True)
     layout = layout_for(graph)
     steps = animation_steps(graph)
     delay = 1.0 / speed
