@@ -207,6 +207,8 @@ class ProgressStore:
                 self._close_quietly()
                 raise self._as_progress_error(error) from None
             break
+        if self._connection is None:
+            raise ProgressError(f"the progress file {self.path} kept changing while it was being opened; try again")
         try:
             self._migrate()
         except ProgressError:
