@@ -41,7 +41,7 @@ def step_heading(step: AnimationStep, total: int) -> str:
 
 def print_steps(graph: ComputationalGraph, console: Console, options: FrameOptions) -> None:
     """Every step's frame in order, separated by a heading line (for reading, piping and tests)."""
-    options = _options_for(console, options)
+    options = replace(_options_for(console, options), follow_active=True)
     layout = layout_for(graph)
     steps = animation_steps(graph)
     for step in steps:
