@@ -16,10 +16,10 @@ BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 
 
 @st.composite
-def random_graphs(draw, max_nodes: int = 60) -> ComputationalGraph:
+def random_graphs(draw, max_nodes: int = 60, min_nodes: int = 1) -> ComputationalGraph:
     """Any DAG the builder could plausibly produce, and stranger ones: repeated operands (x*x),
     constants, unused nodes, several unconnected parts, nodes feeding many consumers."""
-    count = draw(st.integers(1, max_nodes))
+    count = draw(st.integers(min_nodes, max_nodes))
     input_count = draw(st.integers(1, min(count, 12)))
     nodes: dict[str, GraphNode] = {}
     edges: list[Edge] = []
@@ -99,6 +99,14 @@ def test_random_graphs_rasterize_soundly(graph: ComputationalGraph) -> None:
         lines = frame.plain.split("\n")
         assert len(lines) == layout.height + 1  # the graph, then the legend
         assert max(len(line) for line in lines[:-1]) <= layout.width
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(random_graphs(min_nodes=45))
+def test_large_random_graphs_rasterize_soundly(graph: ComputationalGraph) -> None:
+    # The general property test mostly draws small graphs; this one stays near the 60-node limit.
+    assert len(graph.order) >= 45
+    assert_grid_model_sound(graph, compute_layout(graph))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
