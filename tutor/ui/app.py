@@ -1,0 +1,190 @@
+"""The Textual app: ``backprop-tutor`` with no subcommand opens it.
+
+Startup is kept light on purpose: this module imports Textual and the home screen only. The home
+screen paints its title and a loading line first; then a thread worker loads the packs, opens the
+progress database and imports sympy (through the checker), and posts the session back.
+
+``create_app(...)`` builds the app for tests (temporary data dir, fixture packs, fixed seeds,
+frozen clock); ``run_app(args)`` is what the command line calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from tutor.ui.screens.home import HomeScreen
+from tutor.ui.session import LessonEntry, LessonKey, SessionOptions, TutorSession
+
+
+class TutorApp(App):
+    TITLE = "backprop-tutor"
+    CSS = """
+    Screen { background: $background; }
+    Toast { max-width: 60; }
+    """
+
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    @dataclass
+    class SessionLoaded(Message):
+        session: TutorSession | None
+        error: str | None = None
+
+    def __init__(self, options: SessionOptions | None = None, *, animation_interval: float = 0.8,
+                 load_in_background: bool = True) -> None:
+        super().__init__()
+        self.options = options or SessionOptions()
+        self.animation_interval = animation_interval
+        self.session: TutorSession | None = None
+        self.home = HomeScreen()
+        self._load_in_background = load_in_background
+
+    # -------------------------------------------------------------------------------- startup
+
+    def on_mount(self) -> None:
+        self.push_screen(self.home)
+        # Load after the first frame is on screen, so the title shows without waiting for sympy.
+        self.call_after_refresh(self._load_session)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load_session(self) -> None:
+        from tutor.ui.session import load_session
+
+        try:
+            session = load_session(self.options)
+        except Exception as error:  # noqa: BLE001 - show it on the home screen instead of a traceback
+            self.post_message(self.SessionLoaded(None, f"Could not load the lessons: {error}"))
+            return
+        self.post_message(self.SessionLoaded(session))
+
+    @on(SessionLoaded)
+    def _session_loaded(self, event: SessionLoaded) -> None:
+        if event.session is None:
+            self.home.query_one("#loading").update(event.error or "Could not load the lessons.")
+            return
+        self.session = event.session
+        self.home.show_session(event.session)
+
+    async def wait_until_loaded(self) -> None:
+        """For tests: wait for the background load to finish."""
+        for worker in list(self.workers):
+            if worker.group == "load":
+                await worker.wait()
+        # let the SessionLoaded message be handled
+        while self.session is None:
+            import asyncio
+
+            await asyncio.sleep(0.01)
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    # -------------------------------------------------------------------------------- navigation
+
+    def open_lesson(self, key: LessonKey, *, problem_id: str | None = None) -> None:
+        if self.session is None:
+            return
+        entry = self.session.lesson(key)
+        if entry is None:
+            self.notify(f"No lesson {key}.", severity="error")
+            return
+        from tutor.ui.screens.lesson import LessonScreen
+
+        self._return_home()
+        self.push_screen(LessonScreen(self.session, entry, start_problem=problem_id), self._back_home)
+
+    def open_playground(self) -> None:
+        from tutor.ui.screens.playground import PlaygroundScreen
+
+        self._return_home()
+        self.push_screen(PlaygroundScreen(), self._back_home)
+
+    def open_quiz_setup(self, entry: LessonEntry | None = None) -> None:
+        if self.session is None:
+            return
+        from tutor.ui.screens.quiz import QuizSetupScreen
+
+        def chosen(choice: Any) -> None:
+            if choice is not None:
+                self.start_quiz(choice.selection, choice.length, choice.title)
+
+        self.push_screen(QuizSetupScreen(self.session, entry), chosen)
+
+    def start_quiz(self, selection: Any, length: int, title: str) -> None:
+        from tutor.ui.screens.quiz import QuizScreen
+
+        assert self.session is not None
+        self._return_home()
+        self.push_screen(QuizScreen(self.session, selection, length, title), self._back_home)
+
+    def start_review(self) -> None:
+        if self.session is None:
+            return
+        from tutor.progress.quiz import QuizSelection
+
+        if self.session.reviews_due() == 0:
+            self.notify("No reviews are due. Problems you answer come back here when it is time to review them.",
+                        title="Review")
+            return
+        self.start_quiz(QuizSelection.mixed_review(), 10, "Review")
+
+    def _return_home(self) -> None:
+        while len(self.screen_stack) > 1 and self.screen is not self.home:
+            self.pop_screen()
+
+    def _back_home(self, _result: object = None) -> None:
+        self.home.refresh_lessons()
+
+    def action_help(self) -> None:
+        from tutor.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -------------------------------------------------------------------------------- command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key, and how to type answers", self.action_help)
+        yield SystemCommand("Playground", "Trace any program you type", self.open_playground)
+        if self.session is None:
+            return
+        yield SystemCommand("Review", "Problems due for review", self.start_review)
+        yield SystemCommand("Quiz", "Quiz yourself on a lesson, a pack or a topic", self.open_quiz_setup)
+        for entry in self.session.lessons():
+            yield SystemCommand(
+                f"Lesson: {entry.title}",
+                f"{entry.pack.title} · lesson {entry.position} · {entry.status}",
+                lambda key=entry.key: self.open_lesson(key),
+            )
+
+
+def create_app(*, data_dir: str | os.PathLike[str] | None = None, pack_paths: Iterable[str | os.PathLike[str]] = (),
+               include_builtin: bool = True, include_user: bool = True, clock=None, seed: int | None = None,
+               review_fuzzing: bool = True, animation_interval: float = 0.8) -> TutorApp:
+    """The app with explicit options: what tests use (temporary data dir, fixture pack, fixed seed)."""
+    options = SessionOptions(data_dir=data_dir, pack_paths=list(pack_paths), include_builtin=include_builtin,
+                             include_user=include_user, clock=clock, seed=seed, review_fuzzing=review_fuzzing)
+    return TutorApp(options, animation_interval=animation_interval)
+
+
+def run_app(args: Any) -> int:
+    """Open the tutor for parsed command-line arguments (``.data_dir``, ``.pack``). Returns the exit code."""
+    app = create_app(data_dir=getattr(args, "data_dir", None), pack_paths=getattr(args, "pack", None) or [])
+    app.run()
+    return int(app.return_code or 0)

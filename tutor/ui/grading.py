@@ -1,0 +1,149 @@
+"""Between the UI and the checker: one call per submitted answer, one plain result back.
+
+No Textual here. The widgets call these functions from worker threads (sympy can take a moment)
+and show the :class:`Judgement` they return. The checker (``tutor.check``) is imported on first
+use; the app warms it in the background right after the first paint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tutor.graph.model import format_number
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: str  # "correct", "incorrect", "invalid" or "unchecked"
+    answer_text: str
+    message: str = ""
+    diagnosis: str | None = None  # the diagnosis id (built-in or the author's mistake id)
+    diagnosis_text: str = ""  # what to tell the learner about it (Markdown)
+    column: int | None = None  # where an unreadable answer went wrong (1-based)
+    expected: str | None = None  # the right answer, as text, when the checker gives it
+    explanation: str = ""  # the author's explanation, added once the problem is over
+
+    @property
+    def counts(self) -> bool:
+        """Invalid answers cost nothing: they are not attempts."""
+        return self.verdict != "invalid"
+
+    def with_explanation(self, explanation: str | None) -> Judgement:
+        from dataclasses import replace
+
+        return replace(self, explanation=explanation or "")
+
+
+def judge_answer(rendered, answer_text: str, ask: str | None = None) -> Judgement:
+    """Grade a ``trace`` entry (``ask`` = "value:z2"), an ``ask`` or a ``numeric`` problem's answer."""
+    answer_text = answer_text.strip()
+    if not answer_text:
+        return Judgement("invalid", answer_text, "Type an answer first: a number or an expression such as 2*7.", column=1)
+    problem = rendered.problem
+    mistakes = [mistake for mistake in getattr(problem, "mistakes", [])
+                if ask is None or mistake.ask in (None, ask)]
+    tolerance = _tolerance(getattr(problem, "tolerance", None))
+    if problem.kind == "numeric":
+        from tutor.check import grade_numeric
+
+        result = grade_numeric(answer_text, problem.answer, tolerance=tolerance, mistakes=_author_mistakes(mistakes))
+    else:
+        from tutor.check import GradeRequest, grade
+
+        request = GradeRequest(program=problem.program, at=dict(rendered.at), ask=ask or problem.ask,
+                               answer=answer_text, tolerance=tolerance, mistakes=_author_mistakes(mistakes))
+        result = grade(request)
+    judgement = judgement_from_result(result, answer_text)
+    if judgement.diagnosis and not judgement.diagnosis_text:
+        # An author's mistake id: its feedback is the diagnosis text (unless the checker's message already says it).
+        feedback = next((m.feedback for m in mistakes if m.id == judgement.diagnosis), None)
+        if feedback and feedback.strip() not in judgement.message:
+            from dataclasses import replace
+
+            judgement = replace(judgement, diagnosis_text=feedback)
+    return judgement
+
+
+def _tolerance(tolerance):
+    if tolerance is None:
+        return None
+    from tutor.check import Tolerance
+
+    defaults = Tolerance()
+    return Tolerance(rel=defaults.rel if tolerance.rel is None else tolerance.rel,
+                     abs=defaults.abs if tolerance.abs is None else tolerance.abs)
+
+
+def _author_mistakes(mistakes) -> tuple:
+    from tutor.check import AuthorMistake
+
+    return tuple(AuthorMistake(answer=mistake.answer, feedback=mistake.feedback, id=mistake.id) for mistake in mistakes)
+
+
+def judgement_from_result(result, answer_text: str) -> Judgement:
+    verdict = str(getattr(result.verdict, "value", result.verdict))
+    return Judgement(
+        verdict=verdict,
+        answer_text=answer_text,
+        message=result.message or "",
+        diagnosis=result.diagnosis,
+        column=result.column,
+        expected=result.expected or None,
+    )
+
+
+def judge_choice(rendered, picked: list[str]) -> Judgement:
+    """Grade a ``choice`` problem: the picked option ids against the correct ones (no sympy needed)."""
+    problem = rendered.problem
+    options = dict(zip(problem.option_ids(), problem.options))
+    answer_text = ",".join(picked)
+    if not picked:
+        return Judgement("invalid", answer_text, "Pick an option first." if not problem.multiple
+                         else "Mark at least one option with space, then press enter.")
+    correct_ids = set(problem.correct_ids())
+    chosen = set(picked)
+    feedback = [options[option_id].feedback for option_id in picked
+                if option_id in options and options[option_id].feedback]
+    if chosen == correct_ids:
+        return Judgement("correct", answer_text, "\n\n".join(feedback))
+    if problem.multiple:
+        missing = len(correct_ids - chosen)
+        extra = len(chosen - correct_ids)
+        parts = []
+        if extra:
+            parts.append(f"{extra} of your picks {'is' if extra == 1 else 'are'} not right")
+        if missing:
+            parts.append(f"{missing} right option{' is' if missing == 1 else 's are'} missing")
+        message = "; ".join(parts).capitalize() + "."
+    else:
+        message = ""
+    return Judgement("incorrect", answer_text, message, diagnosis_text="\n\n".join(feedback),
+                     diagnosis=None)
+
+
+def expected_answer_text(rendered) -> str | None:
+    """The right answer of an ``ask`` or ``numeric`` problem, as the learner could type it."""
+    problem = rendered.problem
+    try:
+        if problem.kind == "numeric":
+            from tutor.expr import evaluate, parse_expression
+
+            return format_number(evaluate(parse_expression(problem.answer, allowed_names=set()), {}))
+        if problem.kind == "ask":
+            from tutor.graph import build_graph
+
+            graph = build_graph(problem.program, rendered.at)
+            kind, _, what = problem.ask.partition(":")
+            if kind == "value":
+                return format_number(graph.nodes[what].value)
+            if kind == "grad":
+                return format_number(graph.nodes[what].grad)
+            if kind == "local":
+                node_id, _, operand = what.partition("/")
+                edge = next(edge for edge in graph.edges if edge.target == node_id and edge.source == operand)
+                return f"{edge.local_grad_formula} = {format_number(edge.local_grad)}"
+            if kind == "derivative":
+                return graph.nodes[what].grad_formula
+    except Exception:  # noqa: BLE001 - showing the solution must never crash the lesson
+        return None
+    return None

@@ -1,0 +1,100 @@
+"""Help (F1 or ?): every key, and how to type answers."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Markdown
+
+HELP_TEXT = """\
+# backprop-tutor help
+
+## Typing answers
+- Numbers: `7`, `-2.5`, `1/3`, `1e-3`. Fractions stay exact.
+- Operators: `+ - * /`, powers with `^` (or `**`), brackets `( )`.
+- Implicit multiplication of a number and a name or bracket: `2z2`, `3(a + b)`.
+- Functions: `tanh`, `exp`, `log`, `sigmoid`, `relu`: `1 - tanh(x)^2`.
+- Names of inputs and intermediates mean their values: in `L = (a*b + c)^2`,
+  `2*z2*b` is the same answer as `42`. Arithmetic is fine: `14*3`.
+- An answer that cannot be read shows a caret `^` under the problem and costs nothing.
+
+## Everywhere
+| Key | What it does |
+|---|---|
+| F1 or ? | this help (Esc closes it) |
+| ctrl+p | command palette: jump to any lesson, playground, review, quiz |
+| q or ctrl+q | quit (q types a letter while you are in an answer box) |
+| Esc | back |
+| ↑ ↓ or j k | move in lists |
+
+## Home
+| Key | What it does |
+|---|---|
+| Enter | open the highlighted lesson or action |
+| c | continue where you stopped |
+| / | filter lessons by words (Esc clears) |
+| r | review the problems that are due |
+| t | quiz yourself |
+| p | playground |
+
+Markers: ✓ done, ◐ in progress, ○ new.
+
+## Lessons
+| Key | What it does |
+|---|---|
+| → l space | next step (text steps) |
+| ← h | previous step (text steps) |
+| PgDn / PgUp | next / previous step from anywhere, also skipping a problem |
+| Enter | check an answer; after a problem, continue |
+| F2 or ctrl+n | next hint |
+| ctrl+g (twice) | give up and show the worked solution |
+
+## Trace workspace
+Fill in the forward values top to bottom, then the gradients.
+| Key | What it does |
+|---|---|
+| Enter | check the entry |
+| ↑ ↓ | previous / next entry |
+| F5 or ctrl+f | replay the forward pass (once you have done it) |
+| F6 or ctrl+b | replay the backward pass (once you have done it) |
+| F7 / F8 | step the animation back / on |
+| F9 | pause or resume the animation |
+| Esc | during a replay: back to the exercise |
+| Tab | focus the graph; then ← → step and space pauses |
+
+In the graph, `= 7` is a node's value and `∂ 14` its gradient, the derivative of the
+output with respect to that node. `?` marks what you are asked for.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 96; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,f1,question_mark,q", "close", "Close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Markdown(HELP_TEXT, id="help-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll(self, delta: int) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(y=delta, animate=False)

@@ -1,0 +1,283 @@
+"""Home: the packs and their lessons with markers, Continue, reviews due, the filter, broken packs.
+
+The screen paints at once with a loading line; the app fills it in when the session has loaded
+in its worker (``show_session``).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tutor.ui.session import STATUS_DONE, STATUS_STARTED, LessonEntry, LessonKey, TutorSession
+
+MARKERS = {STATUS_DONE: ("✓", "green"), STATUS_STARTED: ("◐", "yellow")}
+NEW_MARKER = ("○", "dim")
+
+ACTION_CONTINUE = "action:continue"
+ACTION_REVIEW = "action:review"
+ACTION_QUIZ = "action:quiz"
+ACTION_PLAYGROUND = "action:playground"
+
+
+class TitleBar(Static):
+    DEFAULT_CSS = """
+    TitleBar { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    """
+
+
+class HomeScreen(Screen):
+    DEFAULT_CSS = """
+    HomeScreen #loading { padding: 1 2; color: $text-muted; }
+    HomeScreen #top { height: auto; padding: 0 1; }
+    HomeScreen #reviews { width: auto; color: $text-muted; }
+    HomeScreen #notices { height: auto; padding: 0 1; color: $warning; }
+    HomeScreen #filter { margin: 0 1; display: none; }
+    HomeScreen #filter.-visible { display: block; }
+    HomeScreen #lessons { height: 1fr; border: none; padding: 0 1; }
+    HomeScreen #detail { height: auto; max-height: 4; padding: 0 2; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("enter", "open_selected", "Open", show=False),
+        Binding("c", "continue", "Continue"),
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "review", "Review"),
+        Binding("t", "quiz", "Quiz"),
+        Binding("p", "playground", "Playground"),
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="home")
+        self.session: TutorSession | None = None
+        self._continue: tuple[LessonEntry, str | None] | None = None
+        self._reviews_due = 0
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar("backprop-tutor  ·  learn backpropagation by tracing graphs by hand", id="title")
+        yield Static("Loading lesson packs…", id="loading")
+        with Vertical(id="main"):
+            yield Static("", id="notices")
+            yield Input(placeholder="filter lessons: type words, esc clears", id="filter", compact=True)
+            yield OptionList(id="lessons")
+            yield Static("", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#main").display = False
+
+    # -------------------------------------------------------------------------------- filling in
+
+    def show_session(self, session: TutorSession) -> None:
+        self.session = session
+        self.query_one("#loading").display = False
+        self.query_one("#main").display = True
+        notices = session.notices
+        notice_widget = self.query_one("#notices", Static)
+        notice_widget.update("\n".join(notices))
+        notice_widget.display = bool(notices)
+        self.refresh_lessons()
+        self.query_one("#lessons", OptionList).focus()
+
+    def refresh_lessons(self) -> None:
+        """Re-read markers, Continue and reviews due (after a lesson or a quiz)."""
+        if self.session is None:
+            return
+        self.session.refresh_progress()
+        self._continue = self.session.continue_target()
+        self._reviews_due = self.session.reviews_due()
+        self._rebuild_options()
+
+    def _rebuild_options(self) -> None:
+        assert self.session is not None
+        option_list = self.query_one("#lessons", OptionList)
+        highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
+        words = self.query_one("#filter", Input).value.strip()
+        options: list[Option | None] = []
+        if not words:
+            options.extend(self._action_options())
+        shown_pack = None
+        matches = 0
+        for entry in self.session.lessons():
+            if words and not entry.matches(words):
+                continue
+            matches += 1
+            if entry.key.pack_id != shown_pack:
+                shown_pack = entry.key.pack_id
+                heading = Text(entry.pack.title, style="bold")
+                heading.append(f"  {entry.pack.id} v{entry.pack.version}", style="dim")
+                options.append(Option(heading, id=f"pack:{entry.key.pack_id}", disabled=True))
+            options.append(Option(self._lesson_label(entry), id=f"lesson:{entry.key}"))
+        if words and not matches:
+            options.append(Option(Text(f"No lesson matches “{words}”.", style="dim"), id="none", disabled=True))
+        broken = self.session.broken_packs()
+        if broken and not words:
+            options.append(Option(Text("Broken packs (fix them, then restart)", style="bold red"), id="broken",
+                                  disabled=True))
+            for index, pack in enumerate(broken):
+                label = Text(f"✗ {pack.title}", style="red")
+                label.append(f"  ({pack.location})\n    {pack.first_error}", style="dim")
+                if pack.error_count > 1:
+                    label.append(f"\n    and {pack.error_count - 1} more: run `backprop-tutor validate`", style="dim")
+                options.append(Option(label, id=f"broken:{index}", disabled=True))
+        if not self.session.lessons() and not broken:
+            options.append(Option(Text("No lesson packs found.", style="dim"), id="empty", disabled=True))
+        option_list.clear_options()
+        option_list.add_options(options)
+        index = None
+        if highlighted is not None:
+            try:
+                index = option_list.get_option_index(highlighted)
+            except Exception:  # noqa: BLE001 - the option may be filtered away
+                index = None
+        if index is None:
+            index = next((i for i, option in enumerate(options) if option is not None and not option.disabled), None)
+        option_list.highlighted = index
+
+    def _action_options(self) -> list[Option]:
+        options = []
+        if self._continue is not None:
+            entry, _ = self._continue
+            label = Text("▶ Continue: ", style="bold green")
+            label.append(entry.title)
+            label.append(f"  ({entry.pack.title})", style="dim")
+            options.append(Option(label, id=ACTION_CONTINUE))
+        else:
+            first = next(iter(self.session.lessons()), None) if self.session else None
+            if first is not None:
+                label = Text("▶ Start: ", style="bold green")
+                label.append(first.title)
+                options.append(Option(label, id=ACTION_CONTINUE))
+        review = Text(f"↻ Review: {self._reviews_due} due", style="bold" if self._reviews_due else "dim")
+        options.append(Option(review, id=ACTION_REVIEW))
+        options.append(Option(Text("? Quiz yourself on a lesson, a pack or a topic"), id=ACTION_QUIZ))
+        options.append(Option(Text("✎ Playground: trace any program you type"), id=ACTION_PLAYGROUND))
+        return options
+
+    @staticmethod
+    def _lesson_label(entry: LessonEntry) -> Text:
+        marker, style = MARKERS.get(entry.status, NEW_MARKER)
+        label = Text(f"  {marker} ", style=style)
+        label.append(f"{entry.position}. {entry.title}")
+        if entry.total:
+            label.append(f"  {entry.solved}/{entry.total}", style="dim")
+        label.append(f"  {entry.status}", style=f"dim {style}" if entry.status != "new" else "dim")
+        return label
+
+    @property
+    def reviews_due(self) -> int:
+        return self._reviews_due
+
+    # -------------------------------------------------------------------------------- events and actions
+
+    @on(OptionList.OptionHighlighted, "#lessons")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        detail = self.query_one("#detail", Static)
+        entry = self._entry_for(event.option.id)
+        if entry is None:
+            detail.update("")
+            return
+        text = entry.lesson.summary or ""
+        problems = len(entry.lesson.problems())
+        detail.update(f"{text}  [{len(entry.lesson.steps)} steps, {problems} problems]" if text
+                      else f"[{len(entry.lesson.steps)} steps, {problems} problems]")
+
+    def _entry_for(self, option_id: str | None) -> LessonEntry | None:
+        if self.session is None or not option_id or not option_id.startswith("lesson:"):
+            return None
+        pack_id, _, lesson_id = option_id.removeprefix("lesson:").partition("/")
+        return self.session.lesson(LessonKey(pack_id, lesson_id))
+
+    @on(OptionList.OptionSelected, "#lessons")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._activate(event.option.id)
+
+    def _activate(self, option_id: str | None) -> None:
+        if option_id == ACTION_CONTINUE:
+            self.action_continue()
+        elif option_id == ACTION_REVIEW:
+            self.action_review()
+        elif option_id == ACTION_QUIZ:
+            self.action_quiz()
+        elif option_id == ACTION_PLAYGROUND:
+            self.action_playground()
+        else:
+            entry = self._entry_for(option_id)
+            if entry is not None:
+                self.app.open_lesson(entry.key)
+
+    def action_open_selected(self) -> None:
+        option = self.query_one("#lessons", OptionList).highlighted_option
+        if option is not None:
+            self._activate(option.id)
+
+    def action_continue(self) -> None:
+        if self.session is None:
+            return
+        if self._continue is not None:
+            entry, problem_id = self._continue
+            self.app.open_lesson(entry.key, problem_id=problem_id)
+        elif self.session.lessons():
+            self.app.open_lesson(self.session.lessons()[0].key)
+
+    def action_review(self) -> None:
+        if self.session is not None:
+            self.app.start_review()
+
+    def action_quiz(self) -> None:
+        if self.session is not None:
+            option = self.query_one("#lessons", OptionList).highlighted_option
+            entry = self._entry_for(option.id if option is not None else None)
+            self.app.open_quiz_setup(entry)
+
+    def action_playground(self) -> None:
+        self.app.open_playground()
+
+    def action_filter(self) -> None:
+        if self.session is None:
+            return
+        field = self.query_one("#filter", Input)
+        field.add_class("-visible")
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if field.value or field.has_class("-visible"):
+            field.value = ""
+            field.remove_class("-visible")
+            if self.session is not None:
+                self._rebuild_options()
+            self.query_one("#lessons", OptionList).focus()
+
+    def action_cursor(self, delta: int) -> None:
+        option_list = self.query_one("#lessons", OptionList)
+        if delta > 0:
+            option_list.action_cursor_down()
+        else:
+            option_list.action_cursor_up()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self.session is not None:
+            self._rebuild_options()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        option_list = self.query_one("#lessons", OptionList)
+        option_list.focus()
+        self.action_open_selected()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys that only mean something once packs have loaded are hidden until then.
+        if action in ("continue", "filter", "review", "quiz") and self.session is None:
+            return False
+        return True

@@ -1,0 +1,296 @@
+"""The lesson reader: Markdown steps one after another, problems inline, a summary at the end.
+
+Each step is mounted the first time it is shown and then kept (hidden when not current), so going
+back and forth never loses what the learner typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Markdown, Static
+
+from tutor.ui.recording import attempt_from
+from tutor.ui.screens.home import TitleBar
+from tutor.ui.session import LessonEntry, TutorSession
+from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ProblemView, problem_view_for
+
+
+@dataclass
+class ProblemRecord:
+    """What happened to one problem during this sitting (for the summary)."""
+
+    title: str
+    kind: str
+    tries: int = 0
+    hints: int = 0
+    outcome: str | None = None  # OUTCOME_SOLVED, OUTCOME_GAVE_UP or None (not finished)
+    diagnoses: list[str] = field(default_factory=list)
+    solved_before: bool = False
+
+
+class TextStepView(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    TextStepView { height: 1fr; padding: 0 1; }
+    TextStepView > Markdown { margin: 0; }
+    """
+
+    def __init__(self, markdown: str) -> None:
+        super().__init__()
+        self.markdown = markdown
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(self.markdown.strip())
+
+
+class LessonSummary(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    LessonSummary { height: 1fr; padding: 1 2; }
+    """
+
+
+class LessonScreen(Screen):
+    DEFAULT_CSS = """
+    LessonScreen #lesson-bar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    LessonScreen #steps { height: 1fr; }
+    LessonScreen #continue { height: 1; padding: 0 1; background: $success 30%; display: none; }
+    LessonScreen #continue.-visible { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Home"),
+        Binding("pagedown", "next_step", "Next step", priority=True),
+        Binding("pageup", "previous_step", "Prev step", priority=True),
+        Binding("right,l,space", "next_text_step", "Next", show=False),
+        Binding("left,h", "previous_step", "Back", show=False),
+        Binding("enter", "continue_after_problem", "Continue", show=False),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, session: TutorSession, entry: LessonEntry, *, start_problem: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.entry = entry
+        self.steps = list(entry.lesson.steps)
+        self.index = 0
+        self.views: dict[int, Widget] = {}
+        self.records: dict[str, ProblemRecord] = {}
+        for step in self.steps:
+            if step.kind != "text":
+                self.records[step.id] = ProblemRecord(step.title or step.id, step.kind,
+                                                      solved_before=session.problem_solved(entry.key.pack_id, step.id))
+        if start_problem is not None:
+            self.index = next((i for i, step in enumerate(self.steps) if getattr(step, "id", None) == start_problem), 0)
+
+    @property
+    def summary_index(self) -> int:
+        return len(self.steps)
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(f"{self.entry.title}  ·  {self.entry.pack.title}", id="title")
+        yield Static("", id="lesson-bar")
+        yield Container(id="steps")
+        yield Static("✓ Done. Press Enter (or PgDn) for the next step.", id="continue")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_step(self.index)
+
+    # -------------------------------------------------------------------------------- steps
+
+    def current_view(self) -> Widget | None:
+        return self.views.get(self.index)
+
+    def current_problem(self) -> ProblemView | None:
+        view = self.current_view()
+        return view if isinstance(view, ProblemView) else None
+
+    def show_step(self, index: int) -> None:
+        index = max(0, min(self.summary_index, index))
+        self.index = index
+        container = self.query_one("#steps", Container)
+        for step_index, view in self.views.items():
+            view.display = step_index == index
+        if index == self.summary_index:
+            if index in self.views:
+                self.views[index].remove()
+            view = self._summary_view()
+            self.views[index] = view
+            container.mount(view)
+        elif index not in self.views:
+            view = self._build_view(index)
+            self.views[index] = view
+            container.mount(view)
+        view = self.views[index]
+        view.display = True
+        self._update_bar()
+        self.call_after_refresh(self._focus_step)
+
+    def _build_view(self, index: int) -> Widget:
+        step = self.steps[index]
+        if step.kind == "text":
+            return TextStepView(step.text)
+        from tutor.packs.variants import VariantError, render_problem
+
+        seed = self.session.new_seed()
+        try:
+            rendered = render_problem(step, seed)
+            return problem_view_for(rendered, graph_interval=self.app.animation_interval, id=f"problem-{index}")
+        except (VariantError, ValueError) as error:
+            # A broken problem (e.g. a variant the graph cannot compute) is reported, not a crash.
+            return Static(f"This problem cannot be shown: {error}", id=f"problem-{index}")
+
+    def _focus_step(self) -> None:
+        view = self.current_view()
+        if isinstance(view, ProblemView):
+            if view.completed:
+                self.set_focus(None)  # Enter then reaches the screen: continue
+            else:
+                view.focus_answer()
+        elif view is not None and view.can_focus:
+            view.focus()
+
+    def _update_bar(self) -> None:
+        bar = self.query_one("#lesson-bar", Static)
+        total = len(self.steps)
+        if self.index == self.summary_index:
+            bar.update(Text(f"Summary  ·  {total} steps"))
+        else:
+            step = self.steps[self.index]
+            kind = "text" if step.kind == "text" else f"{step.kind} problem"
+            dots = "".join(self._dot(i) for i in range(total))
+            bar.update(Text.assemble(f"Step {self.index + 1}/{total}  ·  {kind}   ", (dots, "dim")))
+        problem = self.current_problem()
+        self.query_one("#continue").set_class(bool(problem is not None and problem.completed), "-visible")
+
+    def _dot(self, index: int) -> str:
+        if index == self.index:
+            return "●"
+        step = self.steps[index]
+        if step.kind == "text":
+            return "·"
+        record = self.records[step.id]
+        if record.outcome == OUTCOME_SOLVED:
+            return "✓"
+        if record.outcome == OUTCOME_GAVE_UP:
+            return "✗"
+        return "○"
+
+    # -------------------------------------------------------------------------------- actions
+
+    def action_next_step(self) -> None:
+        if self.index < self.summary_index:
+            self.show_step(self.index + 1)
+
+    def action_previous_step(self) -> None:
+        if self.index > 0:
+            self.show_step(self.index - 1)
+
+    def action_next_text_step(self) -> None:
+        if isinstance(self.current_view(), (TextStepView,)):
+            self.action_next_step()
+        elif (problem := self.current_problem()) is not None and problem.completed:
+            self.action_next_step()
+
+    def action_continue_after_problem(self) -> None:
+        problem = self.current_problem()
+        if isinstance(self.current_view(), TextStepView) or (problem is not None and problem.completed):
+            self.action_next_step()
+        elif self.index == self.summary_index:
+            following = self.session.next_lesson(self.entry.key)
+            if following is not None:
+                self.app.open_lesson(following.key)
+            else:
+                self.dismiss()
+
+    def action_back(self) -> None:
+        problem = self.current_problem()
+        leave_playback = getattr(problem, "leave_playback", None)
+        if leave_playback is not None and leave_playback():
+            return
+        self.dismiss()
+
+    def action_scroll(self, delta: int) -> None:
+        view = self.current_view()
+        if isinstance(view, VerticalScroll):
+            view.scroll_relative(y=delta, animate=False)
+
+    def on_screen_suspend(self) -> None:
+        for view in self.views.values():
+            for graph in view.query("GraphView"):
+                graph.pause()
+
+    # -------------------------------------------------------------------------------- problem events
+
+    @on(ProblemView.Attempted)
+    def _attempted(self, event: ProblemView.Attempted) -> None:
+        record = self.records.get(event.problem_id)
+        if record is not None and event.judgement.counts:
+            record.tries += 1
+            if event.judgement.diagnosis:
+                record.diagnoses.append(event.judgement.diagnosis)
+        step = next((s for s in self.steps if getattr(s, "id", None) == event.problem_id), None)
+        has_params = bool(getattr(step, "params", None))
+        attempt = attempt_from(self.session, self.entry, event, variant_seed=event.seed if has_params else None)
+        self._save(attempt)
+
+    def _save(self, attempt) -> None:
+        def save() -> None:
+            error = self.session.record(attempt)
+            if error:
+                self.app.call_from_thread(self.notify, error, severity="error")
+
+        self.run_worker(save, thread=True, group="save")
+
+    @on(ProblemView.HintTaken)
+    def _hint(self, event: ProblemView.HintTaken) -> None:
+        record = self.records.get(event.problem_id)
+        if record is not None:
+            record.hints = event.hints_used
+
+    @on(ProblemView.Completed)
+    def _completed(self, event: ProblemView.Completed) -> None:
+        record = self.records.get(event.problem_id)
+        if record is not None:
+            record.outcome = event.outcome
+            record.hints = event.hints_used
+        self._update_bar()
+
+    # -------------------------------------------------------------------------------- summary
+
+    def _summary_view(self) -> LessonSummary:
+        from rich.table import Table
+
+        solved = sum(record.outcome == OUTCOME_SOLVED for record in self.records.values())
+        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1))
+        table.add_column("")
+        table.add_column("problem")
+        table.add_column("tries", justify="right")
+        table.add_column("hints", justify="right")
+        table.add_column("mistakes")
+        for record in self.records.values():
+            if record.outcome == OUTCOME_SOLVED:
+                mark = Text("✓", style="green")
+            elif record.outcome == OUTCOME_GAVE_UP:
+                mark = Text("✗ solution shown", style="yellow")
+            elif record.kind == "lab":
+                mark = Text("· lab", style="dim")
+            else:
+                mark = Text("○ skipped" + (" (solved before)" if record.solved_before else ""), style="dim")
+            table.add_row(mark, record.title, str(record.tries), str(record.hints), ", ".join(record.diagnoses))
+        heading = Text(f"Lesson summary: {self.entry.title}\n", style="bold")
+        heading.append(f"{solved} of {len(self.records)} problems solved in this sitting.\n")
+        following = self.session.next_lesson(self.entry.key)
+        footer = Text("\nEnter: ", style="dim")
+        footer.append(f"next lesson, {following.title}" if following else "back to the lesson list", style="dim")
+        footer.append("   ·   PgUp: back through the lesson   ·   Esc: home", style="dim")
+        summary = LessonSummary(Static(heading), Static(table), Static(footer), id="summary")
+        return summary

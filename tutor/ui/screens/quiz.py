@@ -1,0 +1,321 @@
+"""Self-paced quizzes and review sessions.
+
+The setup dialog picks what to practise (a lesson, a pack, a topic, or mixed review) and how many
+questions. The quiz asks them one at a time with the same problem widgets as the lessons:
+immediate feedback, retry after a wrong answer, PgDn to skip, no clock unless the learner looks at
+the summary. A review is a quiz over the problems due (``QuizSelection.mixed_review``), each in a
+fresh variant. The summary shows the score, the time, and the mistakes made most often with the
+lesson that teaches each.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
+
+from tutor.ui.screens.home import TitleBar
+from tutor.ui.session import LessonEntry, LessonKey, TutorSession
+from tutor.ui.widgets.problems import ProblemView, problem_view_for
+
+LENGTHS = (3, 5, 10)
+
+
+@dataclass(frozen=True)
+class QuizChoice:
+    selection: Any  # tutor.progress.quiz.QuizSelection
+    length: int
+    title: str
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+class QuizSetupScreen(ModalScreen[QuizChoice | None]):
+    DEFAULT_CSS = """
+    QuizSetupScreen { align: center middle; }
+    QuizSetupScreen > Vertical {
+        width: 80%; max-width: 80; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    QuizSetupScreen #scope { height: auto; max-height: 14; }
+    QuizSetupScreen RadioSet { layout: horizontal; height: auto; }
+    QuizSetupScreen .setup-label { color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, session: TutorSession, entry: LessonEntry | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.entry = entry
+        self.choices: dict[str, tuple[Any, str]] = {}
+
+    def compose(self) -> ComposeResult:
+        from tutor.progress.quiz import QuizSelection
+
+        options = []
+
+        def add(option_id: str, label: str, selection: Any, title: str) -> None:
+            self.choices[option_id] = (selection, title)
+            options.append(Option(label, id=option_id))
+
+        if self.entry is not None:
+            add("lesson", f"This lesson: {self.entry.title}",
+                QuizSelection.lesson(self.entry.key.pack_id, self.entry.key.lesson_id), self.entry.title)
+        for pack in self.session.catalog.usable:
+            add(f"pack:{pack.id}", f"Whole pack: {pack.title}", QuizSelection.pack(pack.id), pack.title)
+        tags = sorted({tag for ref in self.session.problem_refs() for tag in ref.tags})
+        for tag in tags:
+            add(f"tag:{tag}", f"Topic: {tag}", QuizSelection.with_tags({tag}), f"topic {tag}")
+        add("mixed", "Mixed review (due problems first)", QuizSelection.mixed_review(), "Mixed review")
+        with Vertical():
+            yield Label("Quiz yourself: what on? (Enter starts)", classes="setup-label")
+            yield OptionList(*options, id="scope")
+            yield Label("How many questions? (Tab, then ←/→)", classes="setup-label")
+            with RadioSet(id="length"):
+                for length in LENGTHS:
+                    yield RadioButton(str(length), value=length == 5, id=f"length-{length}")
+
+    def on_mount(self) -> None:
+        self.query_one("#scope", OptionList).focus()
+
+    def _length(self) -> int:
+        pressed = self.query_one("#length", RadioSet).pressed_button
+        return int(str(pressed.label)) if pressed is not None else 5
+
+    @on(OptionList.OptionSelected, "#scope")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        selection, title = self.choices[event.option.id]
+        self.dismiss(QuizChoice(selection, self._length(), title))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_cursor(self, delta: int) -> None:
+        scope = self.query_one("#scope", OptionList)
+        scope.action_cursor_down() if delta > 0 else scope.action_cursor_up()
+
+
+class QuizScreen(Screen):
+    DEFAULT_CSS = """
+    QuizScreen #quiz-bar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    QuizScreen #question { height: 1fr; }
+    QuizScreen #next-note { height: 1; padding: 0 1; background: $success 30%; display: none; }
+    QuizScreen #next-note.-visible { display: block; }
+    QuizScreen #summary { padding: 1 2; height: 1fr; }
+    QuizScreen #summary-lessons { height: auto; max-height: 10; margin-top: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "finish", "End quiz"),
+        Binding("pagedown", "skip_or_next", "Skip / next", priority=True),
+        Binding("enter", "next_question", "Next", show=False),
+    ]
+
+    def __init__(self, session: TutorSession, selection: Any, length: int, title: str) -> None:
+        super().__init__()
+        self.session = session
+        self.selection = selection
+        self.length = length
+        self.quiz_title = title
+        self.quiz = None
+        self.view: ProblemView | None = None
+        self.question_done = False
+        self.summary = None
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(f"Quiz: {self.quiz_title}", id="title")
+        yield Static("", id="quiz-bar")
+        yield Container(id="question")
+        yield Static("Press Enter for the next question.", id="next-note")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        from tutor.progress.quiz import QuizSession, select_problems
+
+        session = self.session
+        problems = select_problems(session.problem_refs(), self.selection, length=self.length, rng=session.rng,
+                                   store=session.store, review=session.review, now=session.clock())
+        record = session.review.record_attempt if session.review is not None else None
+        self.quiz = QuizSession(problems, started_at=session.clock(), record=record)
+        if not problems:
+            await self.query_one("#question", Container).mount(Static(
+                "Nothing to ask here yet: review draws on problems you have answered before. "
+                "Press Esc to go back.", id="empty"))
+            return
+        await self._show_current()
+
+    # -------------------------------------------------------------------------------- questions
+
+    async def _show_current(self) -> None:
+        container = self.query_one("#question", Container)
+        await container.remove_children()
+        self.question_done = False
+        self.query_one("#next-note").remove_class("-visible")
+        if self.quiz.is_finished:
+            await self._show_summary()
+            return
+        ref = self.quiz.current
+        found = self.session.find_problem(ref.pack_id, ref.problem_id)
+        self._update_bar()
+        if found is None:
+            self.quiz.skip(at=self.session.clock())
+            await self._show_current()
+            return
+        entry, problem = found
+        from tutor.packs.variants import render_problem
+
+        rendered = render_problem(problem, self.session.new_seed())  # a fresh variant every time
+        self.view = problem_view_for(rendered, graph_interval=self.app.animation_interval,
+                                     id=f"quiz-question-{self.quiz.position}")
+        await container.mount(self.view)
+        self.view.focus_answer()
+
+    def _update_bar(self) -> None:
+        quiz = self.quiz
+        if quiz.is_finished:
+            text = f"Finished  ·  {quiz.total} questions"
+        else:
+            ref = quiz.current
+            entry = self.session.lesson(LessonKey(ref.pack_id, ref.lesson_id))
+            where = entry.title if entry is not None else ref.lesson_id
+            tries = f"  ·  tries {quiz.current_tries}" if quiz.current_tries else ""
+            text = f"Question {quiz.position + 1}/{quiz.total}  ·  from {where}{tries}"
+        self.query_one("#quiz-bar", Static).update(text)
+
+    @on(ProblemView.HintTaken)
+    def _hint(self, event: ProblemView.HintTaken) -> None:
+        event.stop()
+        if self.quiz is not None and not self.quiz.is_finished and not self.question_done:
+            self.quiz.take_hint()
+
+    @on(ProblemView.Attempted)
+    def _attempted(self, event: ProblemView.Attempted) -> None:
+        event.stop()
+        if self.quiz is None or self.quiz.is_finished or self.question_done:
+            return
+        judgement = event.judgement
+        verdict = {"gave-up": "gave-up"}.get(judgement.verdict, judgement.verdict)
+        answer_text = f"{event.ask}: {judgement.answer_text}" if event.ask else judgement.answer_text
+        if judgement.verdict == "correct" and not event.finished:
+            return  # a right entry of a trace table; the table as a whole is the answer
+        try:
+            feedback = self.quiz.answer(verdict, at=self.session.clock(), answer_text=answer_text,
+                                        diagnosis=judgement.diagnosis, variant_seed=event.seed)
+        except Exception as error:  # noqa: BLE001 - saving failed: say so, let the learner go on
+            self.notify(f"Your answer could not be saved: {error}", severity="error")
+            return
+        if feedback.question_done:
+            self.question_done = True
+            self.query_one("#next-note").add_class("-visible")
+            self.set_focus(None)
+        self._update_bar_after_answer()
+
+    def _update_bar_after_answer(self) -> None:
+        if not self.question_done:
+            self._update_bar()
+
+    @on(ProblemView.Completed)
+    def _completed(self, event: ProblemView.Completed) -> None:
+        event.stop()
+
+    async def action_next_question(self) -> None:
+        if self.question_done:
+            await self._show_current()
+
+    async def action_skip_or_next(self) -> None:
+        if self.quiz is None or self.quiz.is_finished:
+            return
+        if not self.question_done:
+            self.quiz.skip(at=self.session.clock())
+        await self._show_current()
+
+    async def action_finish(self) -> None:
+        if self.quiz is None or self.summary is not None or not self.quiz.total:
+            self.dismiss()
+            return
+        self.quiz.finish(at=self.session.clock())
+        container = self.query_one("#question", Container)
+        await container.remove_children()
+        await self._show_summary()
+
+    # -------------------------------------------------------------------------------- summary
+
+    async def _show_summary(self) -> None:
+        summary = self.quiz.summary()
+        self.summary = summary
+        self._update_bar()
+        self.query_one("#next-note").remove_class("-visible")
+        heading = Text(f"{self.quiz_title}: {summary.correct} of {summary.total} right", style="bold")
+        heading.append(f"  ({summary.correct_first_try} on the first try)\n", style="dim")
+        heading.append(f"Time: {format_duration(summary.seconds)}   Hints: {summary.hints_used}   "
+                       f"Skipped: {summary.skipped}   Gave up: {summary.gave_up}\n")
+        table = Table(box=None, header_style="bold", padding=(0, 1))
+        table.add_column("")
+        table.add_column("question")
+        table.add_column("tries", justify="right")
+        table.add_column("outcome")
+        for index, result in enumerate(summary.results, start=1):
+            found = self.session.find_problem(result.problem.pack_id, result.problem.problem_id)
+            title = (found[1].title or found[1].id) if found else result.problem.problem_id
+            mark = "✓" if result.outcome.value == "correct" else "·"
+            table.add_row(mark, f"{index}. {title}", str(result.tries), result.outcome.value)
+        widgets: list = [Static(heading), Static(table)]
+        lessons = self._lessons_for_mistakes(summary)
+        if summary.frequent_diagnoses:
+            mistakes = Text("\nMistakes made most often:\n", style="bold")
+            for count in summary.frequent_diagnoses[:5]:
+                mistakes.append(f"  {count.diagnosis} ×{count.count}\n")
+            widgets.append(Static(mistakes))
+        options = [Option(Text(f"Open lesson: {entry.title}  (about {', '.join(sorted(diagnoses))})"),
+                          id=f"lesson:{entry.key}") for entry, diagnoses in lessons]
+        if options:
+            widgets.append(Label("Enter opens the lesson that teaches it; Esc goes home."))
+            widgets.append(OptionList(*options, id="summary-lessons"))
+        else:
+            widgets.append(Label("Esc goes home."))
+        container = self.query_one("#question", Container)
+        await container.mount(VerticalScroll(*widgets, id="summary"))
+        if options:
+            self.query_one("#summary-lessons", OptionList).focus()
+
+    def _lessons_for_mistakes(self, summary) -> list[tuple[LessonEntry, set[str]]]:
+        by_lesson: dict[LessonKey, set[str]] = {}
+        for result in summary.results:
+            if result.diagnoses:
+                key = LessonKey(result.problem.pack_id, result.problem.lesson_id)
+                by_lesson.setdefault(key, set()).update(result.diagnoses)
+        ranked = Counter({key: len(diagnoses) for key, diagnoses in by_lesson.items()})
+        found = []
+        for key, _ in ranked.most_common():
+            entry = self.session.lesson(key)
+            if entry is not None:
+                found.append((entry, by_lesson[key]))
+        return found
+
+    @on(OptionList.OptionSelected, "#summary-lessons")
+    def _open_lesson(self, event: OptionList.OptionSelected) -> None:
+        pack_id, _, lesson_id = event.option.id.removeprefix("lesson:").partition("/")
+        self.app.open_lesson(LessonKey(pack_id, lesson_id))
+
+    def on_screen_suspend(self) -> None:
+        for graph in self.query("GraphView"):
+            graph.pause()

@@ -1,0 +1,255 @@
+"""What the tutor knows once it has started: the lesson packs and the learner's progress.
+
+Plain Python, no Textual: the app builds a :class:`TutorSession` in a worker thread after the
+first paint (loading packs and opening SQLite take a while), and the screens ask it for lesson
+markers, "continue", reviews due, and hand it the learner's answers to record.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real imports happen in load_session, inside the worker
+    from tutor.packs.loader import LoadedPack, PackCatalog
+    from tutor.packs.models import Lesson, Problem
+    from tutor.progress import Attempt, ProgressStore, SpacedReview
+
+Clock = Callable[[], datetime]
+
+STATUS_DONE = "done"
+STATUS_STARTED = "in progress"
+STATUS_NEW = "new"
+
+
+@dataclass(frozen=True)
+class LessonKey:
+    pack_id: str
+    lesson_id: str
+
+    def __str__(self) -> str:
+        return f"{self.pack_id}/{self.lesson_id}"
+
+
+@dataclass
+class LessonEntry:
+    """One lesson as the home screen lists it."""
+
+    key: LessonKey
+    pack: LoadedPack
+    lesson: Lesson
+    position: int  # 1-based within its pack
+    status: str = STATUS_NEW
+    solved: int = 0
+    total: int = 0
+
+    @property
+    def title(self) -> str:
+        return self.lesson.title
+
+    @property
+    def problem_ids(self) -> list[str]:
+        return [problem.id for problem in self.lesson.problems()]
+
+    def matches(self, words: str) -> bool:
+        """Every word of the filter appears in the title, summary, pack title, ids or tags."""
+        haystack = " ".join(
+            [self.lesson.title, self.lesson.summary or "", self.pack.title, self.key.pack_id, self.key.lesson_id,
+             " ".join(self.lesson.tags)]
+        ).lower()
+        return all(word in haystack for word in words.lower().split())
+
+
+@dataclass
+class BrokenPack:
+    title: str
+    location: str
+    first_error: str
+    error_count: int
+
+
+@dataclass
+class TutorSession:
+    """Packs and progress for one run of the tutor. Safe to call from worker threads."""
+
+    catalog: PackCatalog
+    store: ProgressStore | None
+    review: SpacedReview | None
+    clock: Clock
+    rng: random.Random
+    notices: list[str] = field(default_factory=list)  # one sentence each, shown on the home screen
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _entries: list[LessonEntry] = field(default_factory=list, repr=False)
+
+    # -------------------------------------------------------------------------------- lessons
+
+    def lessons(self) -> list[LessonEntry]:
+        if not self._entries:
+            for pack in self.catalog.usable:
+                for position, lesson in enumerate(pack.lessons, start=1):
+                    self._entries.append(LessonEntry(LessonKey(pack.id, lesson.id), pack, lesson, position))
+            self.refresh_progress()
+        return self._entries
+
+    def lesson(self, key: LessonKey) -> LessonEntry | None:
+        return next((entry for entry in self.lessons() if entry.key == key), None)
+
+    def next_lesson(self, key: LessonKey) -> LessonEntry | None:
+        entries = self.lessons()
+        for index, entry in enumerate(entries):
+            if entry.key == key and index + 1 < len(entries) and entries[index + 1].key.pack_id == key.pack_id:
+                return entries[index + 1]
+        return None
+
+    def broken_packs(self) -> list[BrokenPack]:
+        from tutor.packs.errors import display_path
+
+        return [
+            BrokenPack(pack.title, display_path(pack.path), str(pack.errors[0]) if pack.errors else "broken",
+                       len(pack.errors))
+            for pack in self.catalog.broken
+        ]
+
+    def refresh_progress(self) -> None:
+        """Recompute every lesson's marker from the stored attempts."""
+        if self.store is None:
+            return
+        for entry in self._entries:
+            problem_ids = entry.problem_ids
+            completion = self.store.lesson_completion(entry.key.pack_id, problem_ids)
+            entry.total = completion.total
+            entry.solved = completion.solved
+            if completion.is_complete:
+                entry.status = STATUS_DONE
+            elif completion.is_started:
+                entry.status = STATUS_STARTED
+            else:
+                entry.status = STATUS_NEW
+
+    def problem_solved(self, pack_id: str, problem_id: str) -> bool:
+        if self.store is None:
+            return False
+        from tutor.progress import ProblemStatus
+
+        return self.store.problem_status(pack_id, problem_id) is ProblemStatus.SOLVED
+
+    def continue_target(self) -> tuple[LessonEntry, str | None] | None:
+        """The lesson to continue and the first unsolved problem in it, or None for a new learner."""
+        if self.store is None:
+            return None
+        from tutor.progress import LessonProblems
+
+        entries = self.lessons()
+        target = self.store.continue_target(
+            [LessonProblems(entry.key.pack_id, entry.key.lesson_id, entry.problem_ids) for entry in entries]
+        )
+        if target is None:
+            return None
+        entry = self.lesson(LessonKey(target.pack_id, target.lesson_id))
+        return None if entry is None else (entry, target.next_problem_id)
+
+    # -------------------------------------------------------------------------------- reviews and quizzes
+
+    def problem_refs(self) -> list[Any]:
+        """Every problem the packs offer, as the progress package's ProblemRef (labs excluded)."""
+        from tutor.progress import ProblemRef
+
+        refs = []
+        for entry in self.lessons():
+            for problem in entry.lesson.problems():
+                if problem.kind == "lab":
+                    continue
+                refs.append(ProblemRef(entry.key.pack_id, entry.key.lesson_id, problem.id,
+                                       frozenset(entry.lesson.tags) | frozenset(problem.tags), entry.pack.version))
+        return refs
+
+    def reviews_due(self) -> int:
+        if self.review is None:
+            return 0
+        keys = {(ref.pack_id, ref.problem_id) for ref in self.problem_refs()}
+        return self.review.count_due(self.clock(), only=keys)
+
+    def find_problem(self, pack_id: str, problem_id: str) -> tuple[LessonEntry, Problem] | None:
+        for entry in self.lessons():
+            if entry.key.pack_id != pack_id:
+                continue
+            for problem in entry.lesson.problems():
+                if problem.id == problem_id:
+                    return entry, problem
+        return None
+
+    def new_seed(self) -> int:
+        with self._lock:
+            return self.rng.randrange(2**31)
+
+    # -------------------------------------------------------------------------------- recording
+
+    def record(self, attempt: Attempt) -> str | None:
+        """Store one answer (and move its review card). Returns an error sentence instead of raising."""
+        if self.review is None:
+            return None
+        from tutor.progress import ProgressError
+
+        try:
+            self.review.record_attempt(attempt)
+        except ProgressError as error:
+            return f"Your answer could not be saved: {error}"
+        return None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+@dataclass
+class SessionOptions:
+    """How to start: everything the command line (or a test) can choose."""
+
+    data_dir: str | Path | None = None
+    pack_paths: Sequence[str | Path] = ()
+    include_builtin: bool = True
+    include_user: bool = True
+    clock: Clock | None = None
+    seed: int | None = None  # fixes variant seeds (tests); None draws them at random
+    review_fuzzing: bool = True
+    warm_checker: bool = True  # import sympy and the checker while the learner reads the home screen
+
+
+def load_session(options: SessionOptions) -> TutorSession:
+    """Load packs and open progress. Slow (YAML, pydantic, SQLite): call it from a worker thread."""
+    from tutor.packs.loader import discover_packs
+    from tutor.progress import ProgressError, ProgressStore, SpacedReview, utc_now
+
+    clock = options.clock or utc_now
+    catalog = discover_packs(
+        list(options.pack_paths), data_dir=options.data_dir, include_builtin=options.include_builtin,
+        include_user=options.include_user,
+    )
+    notices: list[str] = []
+    store = review = None
+    try:
+        store = ProgressStore.open(options.data_dir, clock=clock)
+        review = SpacedReview(store, enable_fuzzing=options.review_fuzzing)
+        if store.recovery_notice:
+            notices.append(store.recovery_notice)
+    except ProgressError as error:
+        notices.append(f"Progress will not be saved this time: {error}")
+    session = TutorSession(catalog, store, review, clock, random.Random(options.seed), notices)
+    session.lessons()
+    if options.warm_checker:
+        warm_checker()
+    return session
+
+
+def warm_checker() -> None:
+    """Import the checker (and sympy with it) now, so the first answer is graded without a pause."""
+    import importlib.util
+
+    if importlib.util.find_spec("tutor.check") is not None:
+        import tutor.check  # noqa: F401
+    import sympy  # noqa: F401

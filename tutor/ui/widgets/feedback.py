@@ -1,0 +1,122 @@
+"""The feedback panel shared by every problem kind, and the hint ladder."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.markdown import Markdown as RichMarkdown
+from rich.text import Text
+from textual.widgets import Static
+
+from tutor.ui.grading import Judgement
+
+HEADLINES = {
+    "correct": ("✓ Correct", "bold green"),
+    "incorrect": ("✗ Not quite", "bold red"),
+    "invalid": ("⚠ Cannot read that answer (no penalty)", "bold yellow"),
+    "unchecked": ("? Could not check this answer", "bold yellow"),
+    "gave-up": ("Solution", "bold cyan"),
+}
+
+
+def caret_lines(answer_text: str, column: int | None) -> Text:
+    """The answer with a caret under the column the parser stopped at (1-based)."""
+    text = Text("  " + answer_text, style="bold")
+    if column is not None and column >= 1:
+        text.append("\n  " + " " * (column - 1) + "^", style="bold yellow")
+    return text
+
+
+class FeedbackPanel(Static):
+    """Shows the last judgement: headline, the checker's message, the diagnosis, and a caret for parse errors."""
+
+    DEFAULT_CSS = """
+    FeedbackPanel {
+        height: auto;
+        min-height: 1;
+        padding: 0 1;
+        border: round $panel;
+        border-title-color: $text-muted;
+    }
+    FeedbackPanel.-correct { border: round $success; }
+    FeedbackPanel.-incorrect { border: round $error; }
+    FeedbackPanel.-invalid { border: round $warning; }
+    FeedbackPanel.-empty { display: none; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.border_title = "feedback"
+        self.add_class("-empty")
+        self.judgement: Judgement | None = None
+
+    def clear(self) -> None:
+        self.judgement = None
+        self._set_kind(None)
+        self.update("")
+
+    def show_text(self, markdown: str, kind: str = "info", title: str = "feedback") -> None:
+        self.judgement = None
+        self._set_kind(kind)
+        self.border_title = title
+        self.update(RichMarkdown(markdown))
+
+    def show(self, judgement: Judgement, *, about: str | None = None) -> None:
+        self.judgement = judgement
+        self._set_kind(judgement.verdict)
+        self.border_title = f"feedback: {about}" if about else "feedback"
+        headline, style = HEADLINES.get(judgement.verdict, (judgement.verdict, "bold"))
+        parts: list = [Text(headline, style=style)]
+        if judgement.verdict == "invalid":
+            parts.append(caret_lines(judgement.answer_text, judgement.column))
+        if judgement.message:
+            parts.append(Text(judgement.message))
+        if judgement.diagnosis_text:
+            if judgement.diagnosis:
+                parts.append(Text.assemble(("Diagnosis ", "bold"), (f"({judgement.diagnosis})", "dim")))
+            parts.append(RichMarkdown(judgement.diagnosis_text))
+        if judgement.explanation:
+            parts.append(RichMarkdown(judgement.explanation))
+        self.update(Group(*parts))
+
+    def _set_kind(self, kind: str | None) -> None:
+        for name in ("-correct", "-incorrect", "-invalid", "-empty"):
+            self.remove_class(name)
+        if kind is None:
+            self.add_class("-empty")
+        elif kind in ("correct", "incorrect", "invalid"):
+            self.add_class(f"-{kind}")
+
+
+class HintLadder(Static):
+    """The hints shown so far, one more each time the learner asks."""
+
+    DEFAULT_CSS = """
+    HintLadder { height: auto; padding: 0 1; color: $text-muted; }
+    HintLadder.-empty { display: none; }
+    """
+
+    def __init__(self, hints: list[str], id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.hints = list(hints)
+        self.shown = 0
+        self.add_class("-empty")
+
+    @property
+    def remaining(self) -> int:
+        return len(self.hints) - self.shown
+
+    def next_hint(self) -> bool:
+        """Show one more hint; False when there is none left."""
+        if self.shown >= len(self.hints):
+            self._draw(extra="No more hints. Ctrl+G gives up and shows the worked solution.")
+            return False
+        self.shown += 1
+        self._draw()
+        return True
+
+    def _draw(self, extra: str | None = None) -> None:
+        lines = [f"**Hint {index + 1}/{len(self.hints)}:** {hint}" for index, hint in enumerate(self.hints[:self.shown])]
+        if extra:
+            lines.append(f"*{extra}*")
+        self.remove_class("-empty")
+        self.update(RichMarkdown("\n\n".join(lines)))

@@ -1,0 +1,426 @@
+"""One widget per problem kind, all speaking the same messages to the screen that hosts them.
+
+A lesson and a quiz host problems the same way: they mount a :class:`ProblemView` for a rendered
+variant and listen for
+
+* :class:`ProblemView.Attempted` — one answer was judged (record it; invalid ones cost nothing),
+* :class:`ProblemView.HintTaken` — the learner asked for the next hint,
+* :class:`ProblemView.Completed` — solved, or given up (the worked solution is on screen).
+
+Grading runs in a worker thread (``@work(thread=True)``) that posts ``Graded`` back, so typing
+never stalls while sympy thinks.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from rich.markdown import Markdown as RichMarkdown
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, OptionList, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from tutor.ui.grading import Judgement, judge_answer, judge_choice
+from tutor.ui.widgets.feedback import FeedbackPanel, HintLadder
+
+OUTCOME_SOLVED = "solved"
+OUTCOME_GAVE_UP = "gave-up"
+
+GIVE_UP_CONFIRM_SECONDS = 3.0
+
+
+def inline_markdown(text: str) -> Text:
+    """`code` and **bold** for one-line option texts (block Markdown would add margins)."""
+    result = Text()
+    for piece in re.split(r"(`[^`]+`|\*\*[^*]+\*\*)", text.strip()):
+        if piece.startswith("`") and piece.endswith("`") and len(piece) > 1:
+            result.append(piece[1:-1], style="bold cyan")
+        elif piece.startswith("**") and piece.endswith("**") and len(piece) > 3:
+            result.append(piece[2:-2], style="bold")
+        else:
+            result.append(piece)
+    return result
+
+
+class Prompt(Static):
+    DEFAULT_CSS = "Prompt { height: auto; padding: 0 1; margin-bottom: 1; }"
+
+    def __init__(self, markdown: str, id: str | None = None) -> None:
+        super().__init__(RichMarkdown(markdown.strip()), id=id)
+
+
+class ProblemView(Vertical):
+    """Base of every problem widget: hints, give-up, timing and the shared messages."""
+
+    DEFAULT_CSS = """
+    ProblemView { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("f2,ctrl+n", "hint", "Hint"),
+        Binding("ctrl+g", "give_up", "Give up"),
+    ]
+
+    @dataclass
+    class Attempted(Message):
+        problem_id: str
+        judgement: Judgement
+        hints_used: int
+        seconds: float
+        seed: int | None
+        finished: bool  # True for the answer that completes the problem
+        ask: str | None = None
+
+    @dataclass
+    class HintTaken(Message):
+        problem_id: str
+        hints_used: int
+
+    @dataclass
+    class Completed(Message):
+        problem_id: str
+        outcome: str  # OUTCOME_SOLVED or OUTCOME_GAVE_UP
+        hints_used: int
+
+    @dataclass
+    class Graded(Message):
+        ask: str | None
+        judgement: Judgement
+
+    def __init__(self, rendered, *, id: str | None = None, graph_interval: float = 0.8) -> None:
+        super().__init__(id=id)
+        self.rendered = rendered
+        self.problem = rendered.problem
+        self.graph_interval = graph_interval
+        self.hint_ladder = HintLadder(list(self.problem.hints), id="hints")
+        self.feedback = FeedbackPanel(id="feedback")
+        self.completed: str | None = None
+        self._started = time.monotonic()
+        self._give_up_armed_at: float | None = None
+
+    # -------------------------------------------------------------------------------- shared behaviour
+
+    @property
+    def problem_id(self) -> str:
+        return self.problem.id
+
+    @property
+    def hints_used(self) -> int:
+        return self.hint_ladder.shown
+
+    def seconds_since_last(self) -> float:
+        now = time.monotonic()
+        seconds, self._started = now - self._started, now
+        return max(0.0, seconds)
+
+    def action_hint(self) -> None:
+        if self.completed:
+            return
+        if self.hint_ladder.next_hint():
+            self.post_message(self.HintTaken(self.problem_id, self.hints_used))
+
+    def action_give_up(self) -> None:
+        if self.completed:
+            return
+        now = time.monotonic()
+        if self._give_up_armed_at is None or now - self._give_up_armed_at > GIVE_UP_CONFIRM_SECONDS:
+            self._give_up_armed_at = now
+            self.notify("Press ctrl+g again to give up and see the worked solution.", title="Give up?", timeout=3)
+            return
+        self._give_up_armed_at = None
+        self.give_up()
+
+    def give_up(self) -> None:
+        """Show the solution; subclasses add what they reveal, then call :meth:`finish`."""
+        self.finish(OUTCOME_GAVE_UP)
+
+    def finish(self, outcome: str) -> None:
+        if self.completed:
+            return
+        self.completed = outcome
+        if outcome == OUTCOME_GAVE_UP:
+            judgement = Judgement("gave-up", "", "")
+            self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
+                                             self.rendered.seed, True))
+        self.post_message(self.Completed(self.problem_id, outcome, self.hints_used))
+
+    def focus_answer(self) -> None:
+        """Put the cursor where the learner types."""
+
+
+class AnswerProblemView(ProblemView):
+    """``ask`` and ``numeric``: one answer typed as a number or expression."""
+
+    DEFAULT_CSS = """
+    AnswerProblemView #body { height: 1fr; }
+    AnswerProblemView #answer-side { height: auto; }
+    AnswerProblemView #answer-row { height: auto; margin: 0 1; }
+    AnswerProblemView #answer-row > Static { width: auto; padding-right: 1; }
+    AnswerProblemView #answer { width: 1fr; }
+    AnswerProblemView GraphView { height: auto; max-height: 20; }
+    """
+
+    def __init__(self, rendered, **kwargs) -> None:
+        super().__init__(rendered, **kwargs)
+        self.answer_input = Input(placeholder="your answer, e.g. 2*7 or 14", id="answer", compact=True)
+        self.graph_view = None
+        problem = self.problem
+        if problem.kind == "ask" and getattr(problem, "graph", False):
+            from tutor.graph import build_graph
+            from tutor.ui.widgets.graph_view import GraphView
+
+            graph = build_graph(problem.program, rendered.at)
+            self.graph_view = GraphView(graph, interval=self.graph_interval, id="graph")
+            self._graph = graph
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Prompt(self.problem.prompt, id="prompt")
+            if self.graph_view is not None:
+                yield self.graph_view
+            with Horizontal(id="answer-row"):
+                yield Static(self._answer_label())
+                yield self.answer_input
+            yield self.hint_ladder
+            yield self.feedback
+
+    def _answer_label(self) -> str:
+        ask = getattr(self.problem, "ask", None)
+        if ask is None:
+            return "Answer:"
+        kind, _, what = ask.partition(":")
+        output = self._graph.output if self.graph_view is not None else "output"
+        if kind == "value":
+            return f"{what} ="
+        if kind == "grad":
+            return f"∂{output}/∂{what} ="
+        if kind == "local":
+            node, _, operand = what.partition("/")
+            return f"∂{node}/∂{operand} ="
+        return f"d(output)/d{what} ="
+
+    def on_mount(self) -> None:
+        if self.graph_view is not None:
+            self.graph_view.show_state(self._graph_state())
+
+    def _graph_state(self, reveal: bool = False):
+        from tutor.render import exercise_state, finished_state
+
+        graph = self._graph
+        if reveal:
+            return finished_state(graph)
+        kind, _, what = self.problem.ask.partition(":")
+        values = set(graph.order)
+        asked_values: set[str] = set()
+        asked_grads: set[str] = set()
+        if kind == "value":
+            values.discard(what)
+            asked_values.add(what)
+        elif kind == "grad":
+            asked_grads.add(what)
+        return exercise_state(graph, revealed_values=values, asked_values=asked_values, asked_grads=asked_grads)
+
+    def focus_answer(self) -> None:
+        if not self.completed:
+            self.answer_input.focus()
+
+    @on(Input.Submitted, "#answer")
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.completed:
+            return
+        self.answer_input.loading = False
+        self._grade(event.value)
+
+    @work(thread=True, group="grade", exclusive=True)
+    def _grade(self, text: str) -> None:
+        try:
+            judgement = judge_answer(self.rendered, text)
+        except Exception as error:  # noqa: BLE001 - a checker bug must not take the lesson down
+            judgement = Judgement("unchecked", text, f"The checker could not judge this answer ({error}).")
+        self.post_message(self.Graded(None, judgement))
+
+    @on(ProblemView.Graded)
+    def _graded(self, event: ProblemView.Graded) -> None:
+        event.stop()
+        if self.completed:
+            return
+        judgement = event.judgement
+        finished = judgement.verdict == "correct"
+        if finished:
+            judgement = judgement.with_explanation(self.problem.explanation)
+        self.feedback.show(judgement)
+        self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
+                                         self.rendered.seed, finished))
+        if finished:
+            self.answer_input.disabled = True
+            if self.graph_view is not None:
+                self.graph_view.show_state(self._graph_state(reveal=True))
+            self.finish(OUTCOME_SOLVED)
+        else:
+            self.answer_input.focus()
+
+    def give_up(self) -> None:
+        from tutor.ui.grading import expected_answer_text
+
+        expected = expected_answer_text(self.rendered)
+        text = f"The answer is **{expected}**." if expected else "Here is the worked answer."
+        if self.problem.explanation:
+            text += "\n\n" + self.problem.explanation
+        self.feedback.show_text(text, kind="info", title="solution")
+        self.answer_input.disabled = True
+        if self.graph_view is not None:
+            self.graph_view.show_state(self._graph_state(reveal=True))
+        super().give_up()
+
+
+class ChoiceOptions(SelectionList):
+    """Several answers: space marks an option, enter checks the marked set."""
+
+    BINDINGS = [Binding("enter", "check", "Check", show=True)]
+
+    class CheckRequested(Message):
+        pass
+
+    def action_check(self) -> None:
+        self.post_message(self.CheckRequested())
+
+
+class ChoiceProblemView(ProblemView):
+    DEFAULT_CSS = """
+    ChoiceProblemView #body { height: 1fr; }
+    ChoiceProblemView OptionList, ChoiceProblemView SelectionList { height: auto; max-height: 12; margin: 0 1; }
+    ChoiceProblemView #how { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, rendered, **kwargs) -> None:
+        super().__init__(rendered, **kwargs)
+        self.options_by_id = dict(zip(self.problem.option_ids(), self.problem.options))
+        order = rendered.option_order or list(self.options_by_id)
+        self.order = order
+        if self.problem.multiple:
+            self.choices = ChoiceOptions(
+                *[(self._label(index, option_id), option_id) for index, option_id in enumerate(order)], id="choices")
+        else:
+            self.choices = OptionList(
+                *[Option(self._label(index, option_id), id=option_id) for index, option_id in enumerate(order)],
+                id="choices")
+
+    def _label(self, index: int, option_id: str) -> Text:
+        label = Text(f"{chr(ord('A') + index)}. ", style="bold")
+        label.append_text(inline_markdown(self.options_by_id[option_id].text))
+        return label
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Prompt(self.problem.prompt, id="prompt")
+            how = "↑/↓ to move, space to mark, enter to check" if self.problem.multiple else "↑/↓ to move, enter to choose"
+            yield Static(how, id="how")
+            yield self.choices
+            yield self.hint_ladder
+            yield self.feedback
+
+    def focus_answer(self) -> None:
+        if not self.completed:
+            self.choices.focus()
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _picked_one(self, event: OptionList.OptionSelected) -> None:
+        if self.problem.multiple:
+            return  # in a SelectionList enter/space toggle; checking is ChoiceOptions.CheckRequested
+        event.stop()
+        if not self.completed and event.option.id is not None:
+            self._judge([event.option.id])
+
+    @on(ChoiceOptions.CheckRequested)
+    def _check_marked(self, event: ChoiceOptions.CheckRequested) -> None:
+        event.stop()
+        if not self.completed:
+            self._judge([option_id for option_id in self.order if option_id in set(self.choices.selected)])
+
+    def _judge(self, picked: list[str]) -> None:
+        judgement = judge_choice(self.rendered, picked)
+        finished = judgement.verdict == "correct"
+        if finished:
+            judgement = judgement.with_explanation(self.problem.explanation)
+        self.feedback.show(judgement)
+        self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
+                                         self.rendered.seed, finished))
+        if finished:
+            self.choices.disabled = True
+            self.finish(OUTCOME_SOLVED)
+
+    def give_up(self) -> None:
+        letters = [chr(ord("A") + index) for index, option_id in enumerate(self.order)
+                   if self.options_by_id[option_id].correct]
+        text = f"The right answer{'s are' if len(letters) > 1 else ' is'} **{', '.join(letters)}**."
+        if self.problem.explanation:
+            text += "\n\n" + self.problem.explanation
+        self.feedback.show_text(text, kind="info", title="solution")
+        self.choices.disabled = True
+        super().give_up()
+
+
+class LabProblemView(ProblemView):
+    """A lab opens its own screen when one is registered (tutor/ui/labs); otherwise it is announced."""
+
+    DEFAULT_CSS = """
+    LabProblemView #body { height: 1fr; }
+    LabProblemView #lab-note { padding: 0 1; color: $text-muted; }
+    LabProblemView Button { margin: 1 1; }
+    """
+
+    BINDINGS = [Binding("f2,ctrl+n", "hint", "Hint")]
+
+    def __init__(self, rendered, **kwargs) -> None:
+        super().__init__(rendered, **kwargs)
+        from tutor.ui.lab_registry import find_lab_screen
+
+        self.lab_factory = find_lab_screen(self.problem.lab)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Prompt(self.problem.prompt, id="prompt")
+            if self.lab_factory is None:
+                yield Static(f"The **{self.problem.lab}** lab is coming soon. Press PgDn to go on with the lesson.",
+                             id="lab-note")
+            else:
+                yield Button(f"Open the {self.problem.lab} lab", id="open-lab", variant="primary")
+            yield self.hint_ladder
+            yield self.feedback
+
+    def focus_answer(self) -> None:
+        if self.lab_factory is not None:
+            self.query_one("#open-lab", Button).focus()
+
+    @on(Button.Pressed, "#open-lab")
+    def _open_lab(self, event: Button.Pressed) -> None:
+        event.stop()
+        screen = self.lab_factory(self.problem)
+
+        def finished(result: object) -> None:
+            if result:
+                self.feedback.show_text(self.problem.explanation or "Lab finished.", kind="correct", title="lab")
+                self.finish(OUTCOME_SOLVED)
+
+        self.app.push_screen(screen, finished)
+
+
+def problem_view_for(rendered, *, graph_interval: float = 0.8, id: str | None = None) -> ProblemView:
+    kind = rendered.problem.kind
+    if kind == "trace":
+        from tutor.ui.widgets.trace_view import TraceProblemView
+
+        return TraceProblemView(rendered, graph_interval=graph_interval, id=id)
+    if kind in ("ask", "numeric"):
+        return AnswerProblemView(rendered, graph_interval=graph_interval, id=id)
+    if kind == "choice":
+        return ChoiceProblemView(rendered, graph_interval=graph_interval, id=id)
+    return LabProblemView(rendered, graph_interval=graph_interval, id=id)

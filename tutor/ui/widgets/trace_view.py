@@ -1,0 +1,276 @@
+"""The trace workspace: the animated graph on one side, the table of entries on the other.
+
+The learner fills forward values in evaluation order, then gradients in reverse order. Each entry
+is graded in a worker; the row turns green or red, the feedback panel explains, and the graph
+shows the step that entry stands for. Wrong entries and unreadable ones are reported to the host
+(``Attempted``); the table as a whole is one attempt once it is complete.
+"""
+
+from __future__ import annotations
+
+from rich.markdown import Markdown as RichMarkdown
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Input, Label, Static
+
+from tutor.graph.model import format_number
+from tutor.ui.grading import Judgement, judge_answer
+from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED, TraceEntry, TraceProgress, trace_entries
+from tutor.ui.widgets.graph_view import GraphView
+from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView, Prompt
+
+MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
+
+
+class TraceRow(Horizontal):
+    DEFAULT_CSS = """
+    TraceRow { height: 1; margin: 0 1; }
+    TraceRow > .entry-label { width: 9; text-align: right; padding-right: 1; }
+    TraceRow > Input { width: 1fr; max-width: 22; }
+    TraceRow > .entry-mark { width: 2; padding-left: 1; }
+    TraceRow.-correct > .entry-mark { color: $success; }
+    TraceRow.-correct > Input { color: $success; }
+    TraceRow.-incorrect > .entry-mark { color: $error; }
+    TraceRow.-incorrect > Input { color: $error; }
+    TraceRow.-revealed > Input { color: $warning; }
+    """
+
+    def __init__(self, entry: TraceEntry, index: int) -> None:
+        super().__init__(id=f"row-{index}")
+        self.entry = entry
+        self.input = Input(placeholder="?", id=f"entry-{index}", compact=True)
+        self.mark = Label("", classes="entry-mark")
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.entry.label, classes="entry-label")
+        yield self.input
+        yield self.mark
+
+    def set_status(self, status: str, shown_text: str | None = None) -> None:
+        for name in ("-correct", "-incorrect", "-revealed"):
+            self.remove_class(name)
+        if status in MARKS:
+            self.add_class(f"-{status}")
+        self.mark.update(MARKS.get(status, ""))
+        if shown_text is not None:
+            self.input.value = shown_text
+        if status in (CORRECT, REVEALED):
+            self.input.disabled = True
+
+
+class TraceProblemView(ProblemView):
+    DEFAULT_CSS = """
+    TraceProblemView #workspace { height: 1fr; }
+    TraceProblemView #graph { width: 1fr; }
+    TraceProblemView #side { width: 46%; min-width: 36; max-width: 64; }
+    TraceProblemView .table-heading { color: $text-muted; text-style: bold; padding: 0 1; }
+    TraceProblemView #status { height: 1; color: $text-muted; padding: 0 1; }
+    TraceProblemView Prompt { margin-bottom: 0; }
+    """
+
+    BINDINGS = [
+        Binding("f5,ctrl+f", "replay('forward')", "Forward ▶"),
+        Binding("f6,ctrl+b", "replay('backward')", "Backward ◀"),
+        Binding("f7", "step(-1)", "Step back", show=False),
+        Binding("f8", "step(1)", "Step on", show=False),
+        Binding("f9", "pause", "Pause", show=False),
+        Binding("up", "move(-1)", "Previous entry", show=False),
+        Binding("down", "move(1)", "Next entry", show=False),
+    ]
+
+    def __init__(self, rendered, *, free_replay: bool = False, **kwargs) -> None:
+        super().__init__(rendered, **kwargs)
+        from tutor.graph import build_graph
+
+        self.free_replay = free_replay  # the playground lets replays show answers at any time
+        self.graph = build_graph(self.problem.program, rendered.at)
+        self.progress = TraceProgress(self.graph, trace_entries(self.graph, self.problem.forward, self.problem.backward))
+        self.rows = [TraceRow(entry, index) for index, entry in enumerate(self.progress.entries)]
+        self.graph_view = GraphView(self.graph, interval=self.graph_interval, id="graph")
+        self._focused_ask: str | None = None
+        self._pending: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="workspace"):
+            yield self.graph_view
+            with VerticalScroll(id="side"):
+                yield Prompt(self.problem.prompt, id="prompt")
+                heading_shown = set()
+                for row in self.rows:
+                    if row.entry.kind not in heading_shown:
+                        heading_shown.add(row.entry.kind)
+                        title = "Forward: values" if row.entry.kind == "value" else "Backward: gradients"
+                        yield Static(title, classes="table-heading")
+                    yield row
+                yield self.hint_ladder
+                yield self.feedback
+        yield Static(self._status_text(), id="status")
+
+    def on_mount(self) -> None:
+        first = self.progress.next_open
+        self._focused_ask = first.ask if first else None
+        self._redraw_graph()
+
+    # -------------------------------------------------------------------------------- helpers
+
+    def row_for(self, ask: str) -> TraceRow:
+        return next(row for row in self.rows if row.entry.ask == ask)
+
+    def _status_text(self, playback: str = "") -> str:
+        if playback:
+            return playback + "  (F7/F8 step, F9 pause, Esc back to the exercise)"
+        done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
+        return (f"{done}/{len(self.progress.entries)} entries  ·  enter checks  ·  ↑/↓ move  ·  "
+                f"F2 hint  ·  ctrl+g give up")
+
+    def _redraw_graph(self) -> None:
+        self.graph_view.show_state(self.progress.frame_state(self._focused_ask))
+        self.query_one("#status", Static).update(self._status_text())
+
+    def focus_answer(self) -> None:
+        entry = self.progress.next_open
+        if entry is not None:
+            self.row_for(entry.ask).input.focus()
+
+    # -------------------------------------------------------------------------------- events
+
+    @on(events.DescendantFocus)
+    def _entry_focused(self, event: events.DescendantFocus) -> None:
+        widget = event.widget
+        for row in self.rows:
+            if widget is row.input and self._focused_ask != row.entry.ask:
+                self._focused_ask = row.entry.ask
+                if not self.graph_view.in_playback:
+                    self._redraw_graph()
+                break
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        row = next((row for row in self.rows if row.input is event.input), None)
+        if row is None or self.completed or not self.progress.is_open(row.entry.ask):
+            return
+        if row.entry.ask in self._pending:
+            return
+        self._pending.add(row.entry.ask)
+        self._grade(row.entry.ask, event.value)
+
+    @work(thread=True, group="grade")
+    def _grade(self, ask: str, text: str) -> None:
+        try:
+            judgement = judge_answer(self.rendered, text, ask=ask)
+        except Exception as error:  # noqa: BLE001 - a checker bug must not take the lesson down
+            judgement = Judgement("unchecked", text, f"The checker could not judge this answer ({error}).")
+        self.post_message(self.Graded(ask, judgement))
+
+    @on(ProblemView.Graded)
+    def _graded(self, event: ProblemView.Graded) -> None:
+        event.stop()
+        ask = event.ask
+        assert ask is not None
+        self._pending.discard(ask)
+        if self.completed or not self.progress.is_open(ask):
+            return
+        judgement = event.judgement
+        entry = self.progress.entry(ask)
+        row = self.row_for(ask)
+        about = f"{entry.label} ({'value' if entry.kind == 'value' else 'gradient'})"
+        if judgement.verdict == "correct":
+            self.progress.mark(ask, True, judgement.answer_text)
+            row.set_status(CORRECT)
+            if self.graph_view.in_playback:
+                self.graph_view.leave_playback()
+            next_entry = self.progress.next_open
+            self._focused_ask = next_entry.ask if next_entry else None
+            if self.progress.finished:
+                self._complete(judgement)
+                return
+            self.feedback.show(judgement, about=about)
+            self._redraw_graph()
+            self.row_for(next_entry.ask).input.focus()
+            return
+        if judgement.verdict == "incorrect":
+            self.progress.mark(ask, False, judgement.answer_text)
+            row.set_status(INCORRECT)
+            self._redraw_graph()
+        self.feedback.show(judgement, about=about)
+        self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
+                                         self.rendered.seed, False, ask=ask))
+        row.input.focus()
+
+    def _complete(self, last: Judgement) -> None:
+        summary = self.progress.answer_summary()
+        judgement = Judgement("correct", summary, "Every entry of the table is right.",
+                              explanation=self.problem.explanation or "")
+        self.feedback.show(judgement, about="the whole table")
+        self._redraw_graph()
+        self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
+                                         self.rendered.seed, True))
+        self.finish(OUTCOME_SOLVED)
+
+    def give_up(self) -> None:
+        self.progress.give_up()
+        for row in self.rows:
+            if self.progress.status[row.entry.ask] == REVEALED:
+                row.set_status(REVEALED, format_number(self.progress.expected_text(row.entry)))
+        lines = "\n".join(f"{index}. {line}" for index, line in enumerate(self.progress.solution_lines(), start=1))
+        text = "**Worked solution** (the graph replays it; F7/F8 step, F9 pause):\n\n" + "```\n" + lines + "\n```"
+        if self.problem.explanation:
+            text += "\n\n" + self.problem.explanation
+        self.feedback.show_text(text, kind="info", title="solution")
+        self._focused_ask = None
+        self.graph_view.play(self.progress.steps, "solution")
+        super().give_up()
+
+    # -------------------------------------------------------------------------------- actions
+
+    def action_replay(self, stage: str) -> None:
+        if not self.free_replay and not self.progress.replay_allowed(stage) and not self.progress.finished:
+            need = "forward values" if stage == "forward" else "gradients"
+            self.feedback.show_text(
+                f"The {stage} animation shows every answer, so it opens once you have filled in the {need}. "
+                "Stuck? F2 gives a hint; ctrl+g gives up and shows the worked solution.", kind="info", title="replay")
+            return
+        title = "forward pass" if stage == "forward" else "backward pass"
+        self.graph_view.play(self.progress.replay_steps(stage), title)
+
+    def action_step(self, delta: int) -> None:
+        if not self.graph_view.in_playback:
+            stage = "backward" if self.progress.replay_allowed("backward") else "forward"
+            if not self.free_replay and not self.progress.replay_allowed(stage) and not self.progress.finished:
+                self.action_replay(stage)
+                return
+            self.graph_view.play(self.progress.replay_steps(stage), f"{stage} pass")
+            self.graph_view.toggle_pause()
+            return
+        self.graph_view.step(delta)
+
+    def action_pause(self) -> None:
+        self.graph_view.toggle_pause()
+
+    def action_move(self, delta: int) -> None:
+        open_rows = [row for row in self.rows if not row.input.disabled]
+        if not open_rows:
+            return
+        focused = self.app.focused
+        index = next((i for i, row in enumerate(open_rows) if row.input is focused), None)
+        if index is None:
+            open_rows[0].input.focus()
+            return
+        open_rows[(index + delta) % len(open_rows)].input.focus()
+
+    def leave_playback(self) -> bool:
+        """Esc during a replay returns to the exercise; True when it did something."""
+        if self.graph_view.in_playback and not self.completed:
+            self.graph_view.leave_playback()
+            self._redraw_graph()
+            return True
+        return False
+
+    @on(GraphView.PlaybackChanged)
+    def _playback_changed(self, event: GraphView.PlaybackChanged) -> None:
+        event.stop()
+        self.query_one("#status", Static).update(self._status_text(event.label))
