@@ -24,7 +24,10 @@ For the TUI
   ``FrameState`` (or an ``AnimationStep``, whose ``.state`` is used). ``Frame.text`` is a Rich ``Text``
   with ``no_wrap=True`` (put it in a horizontally scrolling container); ``Frame.plain`` is plain text;
   ``Frame.too_wide`` is True when the graph is wider than ``FrameOptions.max_width`` (the first line then
-  says so).
+  says so). ``Frame.graph_first_line`` counts the notice/caption lines above the graph and
+  ``Frame.focus`` is the active node's (top, left, height, width) in graph coordinates, so a scrolling
+  widget can bring it into view. ``FrameOptions(follow_active=True)`` instead cuts a too-wide frame to
+  ``max_width`` columns around the active node (``Frame.first_column`` says where the cut starts).
 * ``FrameState`` fields: ``values`` and ``grads`` (node id -> number to print; running gradient sums are
   fine), ``asked_values`` / ``asked_grads`` (node ids drawn with ``?``: cells the learner must fill),
   ``active_node`` (double border), ``active_edges`` (set of ``(source, target, slot)``, highlighted),
@@ -35,7 +38,8 @@ For the TUI
 * ``animation_steps(graph) -> list[AnimationStep]`` — ``stage`` ("start", "forward", "seed", "backward",
   "complete"), ``position``/``stage_length``, ``node_id``, ``edge``, ``narration`` and ``state``. Step
   back and forth by index; each step's state is complete on its own.
-* ``FrameOptions(ascii_only=False, max_width=None, color=True, legend=True, caption=True, palette=Palette())``.
+* ``FrameOptions(ascii_only=False, max_width=None, color=True, legend=True, caption=True,
+  caption_on_top=False, too_wide_hint=..., follow_active=False, palette=Palette())``.
   Colours come from Rich styles, so a Rich/Textual console with ``NO_COLOR`` set drops them; the active
   node keeps its double border and learner cells their reverse video without colour.
 
