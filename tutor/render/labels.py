@@ -28,8 +28,19 @@ def op_symbol(op: str, ascii_only: bool) -> str:
 
 
 def node_title(node: GraphNode, ascii_only: bool = False) -> str:
-    """``"z2 +"`` for a computed node, ``"a"`` for an input."""
+    """``"z2 +"`` for a computed node, ``"a"`` for an input, ``"L ^2"`` when an argument is a constant.
+
+    Constants are not nodes, so the title is the only place a drawing can show the 2 of ``z^2``.
+    """
     symbol = "" if node.is_input else op_symbol(node.op, ascii_only)
+    if len(node.operands) == 2 and not all(operand.is_node for operand in node.operands):
+        first, second = node.operands
+        if first.is_node:
+            symbol = f"{symbol}{second.text()}"
+        elif second.is_node and node.op in ("add", "mul"):
+            symbol = f"{symbol}{first.text()}"  # 2*a reads as "*2" like a*2
+        else:
+            symbol = f"{first.text()}{symbol}" + ("" if second.is_node else second.text())
     title = f"{node.id} {symbol}".strip()
     return to_ascii(title) if ascii_only else title
 
