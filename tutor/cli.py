@@ -32,7 +32,7 @@ def _available_subcommands() -> dict[str, tuple[str, str]]:
     return {name: spec for name, spec in SUBCOMMANDS.items() if importlib.util.find_spec(spec[0]) is not None}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backprop-tutor",
         description="Learn backpropagation by tracing computational graphs by hand. "
@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "BACKPROP_TUTOR_HOME also sets it)")
     parser.add_argument("--pack", action="append", default=[], metavar="PATH",
                         help="also load the lesson pack at PATH (repeatable)")
+    if not with_subcommands:
+        return parser
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in _available_subcommands().items():
         subparser = subparsers.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
@@ -52,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
+    if not {"-h", "--help"} & set(arguments):
+        # No subcommand: open the tutor without importing every subcommand's module first,
+        # so the home screen paints fast (benchmarks/bench_startup.py).
+        global_args, rest = build_parser(with_subcommands=False).parse_known_args(arguments)
+        if not rest:
+            global_args.command = None
+            return _open_tutor(global_args)
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.command is None:
