@@ -25,6 +25,9 @@ from tutor.ui.screens.home import HomeScreen
 from tutor.ui.session import LessonEntry, LessonKey, SessionOptions, TutorSession
 
 
+FIRST_PAINT_GRACE_SECONDS = 0.05
+
+
 class TutorApp(App):
     TITLE = "backprop-tutor"
     CSS = """
@@ -55,10 +58,13 @@ class TutorApp(App):
 
     # -------------------------------------------------------------------------------- startup
 
+    def get_default_screen(self) -> Screen:
+        return self.home
+
     def on_mount(self) -> None:
-        self.push_screen(self.home)
-        # Load after the first frame is on screen, so the title shows without waiting for sympy.
-        self.call_after_refresh(self._load_session)
+        # Load once the first frame is on its way to the terminal: the worker's imports (pydantic,
+        # YAML, sympy) hold the GIL a lot and would otherwise delay the title reaching the screen.
+        self.set_timer(FIRST_PAINT_GRACE_SECONDS, self._load_session)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_session(self) -> None:
@@ -72,12 +78,12 @@ class TutorApp(App):
         self.post_message(self.SessionLoaded(session))
 
     @on(SessionLoaded)
-    def _session_loaded(self, event: SessionLoaded) -> None:
+    async def _session_loaded(self, event: SessionLoaded) -> None:
         if event.session is None:
             self.home.query_one("#loading").update(event.error or "Could not load the lessons.")
             return
         self.session = event.session
-        self.home.show_session(event.session)
+        await self.home.show_session(event.session)
 
     async def wait_until_loaded(self) -> None:
         """For tests: wait for the background load to finish."""

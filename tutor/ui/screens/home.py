@@ -6,14 +6,20 @@ in its worker (``show_session``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
+
+# Input, OptionList and Footer are imported when the session arrives, after the first paint:
+# the title must reach the screen as fast as a bare Textual app's text (benchmarks/bench_startup.py).
+if TYPE_CHECKING:
+    from textual.widgets import Input, OptionList
+    from textual.widgets.option_list import Option
 
 from tutor.ui.session import STATUS_DONE, STATUS_STARTED, LessonEntry, LessonKey, TutorSession
 
@@ -65,32 +71,32 @@ class HomeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TitleBar("backprop-tutor  ·  learn backpropagation by tracing graphs by hand", id="title")
         yield Static("Loading lesson packs…", id="loading")
-        with Vertical(id="main"):
-            yield Static("", id="notices")
-            yield Input(placeholder="filter lessons: type words, esc clears", id="filter", compact=True)
-            yield OptionList(id="lessons")
-            yield Static("", id="detail")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#main").display = False
 
     # -------------------------------------------------------------------------------- filling in
 
-    def show_session(self, session: TutorSession) -> None:
+    async def show_session(self, session: TutorSession) -> None:
+        from textual.widgets import Footer, Input, OptionList
+
         self.session = session
         self.query_one("#loading").display = False
-        self.query_one("#main").display = True
+        main = Vertical(
+            Static("", id="notices"),
+            Input(placeholder="filter lessons: type words, esc clears", id="filter", compact=True),
+            OptionList(id="lessons"),
+            Static("", id="detail"),
+            id="main",
+        )
+        await self.mount(main, Footer())
         notices = session.notices
         notice_widget = self.query_one("#notices", Static)
         notice_widget.update("\n".join(notices))
         notice_widget.display = bool(notices)
         self.refresh_lessons()
-        self.query_one("#lessons", OptionList).focus()
+        self.query_one("#lessons").focus()
 
     def refresh_lessons(self) -> None:
         """Re-read markers, Continue and reviews due (after a lesson or a quiz)."""
-        if self.session is None:
+        if self.session is None or not self.query("#lessons"):
             return
         self.session.refresh_progress()
         self._continue = self.session.continue_target()
@@ -98,10 +104,13 @@ class HomeScreen(Screen):
         self._rebuild_options()
 
     def _rebuild_options(self) -> None:
+        from textual.widgets import Input, OptionList
+        from textual.widgets.option_list import Option
+
         assert self.session is not None
-        option_list = self.query_one("#lessons", OptionList)
+        option_list = self.query_one("#lessons")
         highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
-        words = self.query_one("#filter", Input).value.strip()
+        words = self.query_one("#filter").value.strip()
         options: list[Option | None] = []
         if not words:
             options.extend(self._action_options())
@@ -144,6 +153,8 @@ class HomeScreen(Screen):
         option_list.highlighted = index
 
     def _action_options(self) -> list[Option]:
+        from textual.widgets.option_list import Option
+
         options = []
         if self._continue is not None:
             entry, _ = self._continue
@@ -179,8 +190,9 @@ class HomeScreen(Screen):
 
     # -------------------------------------------------------------------------------- events and actions
 
-    @on(OptionList.OptionHighlighted, "#lessons")
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id != "lessons":
+            return
         detail = self.query_one("#detail", Static)
         entry = self._entry_for(event.option.id)
         if entry is None:
@@ -197,8 +209,9 @@ class HomeScreen(Screen):
         pack_id, _, lesson_id = option_id.removeprefix("lesson:").partition("/")
         return self.session.lesson(LessonKey(pack_id, lesson_id))
 
-    @on(OptionList.OptionSelected, "#lessons")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "lessons":
+            return
         self._activate(event.option.id)
 
     def _activate(self, option_id: str | None) -> None:
@@ -216,7 +229,7 @@ class HomeScreen(Screen):
                 self.app.open_lesson(entry.key)
 
     def action_open_selected(self) -> None:
-        option = self.query_one("#lessons", OptionList).highlighted_option
+        option = self.query_one("#lessons").highlighted_option
         if option is not None:
             self._activate(option.id)
 
@@ -235,7 +248,7 @@ class HomeScreen(Screen):
 
     def action_quiz(self) -> None:
         if self.session is not None:
-            option = self.query_one("#lessons", OptionList).highlighted_option
+            option = self.query_one("#lessons").highlighted_option
             entry = self._entry_for(option.id if option is not None else None)
             self.app.open_quiz_setup(entry)
 
@@ -245,34 +258,34 @@ class HomeScreen(Screen):
     def action_filter(self) -> None:
         if self.session is None:
             return
-        field = self.query_one("#filter", Input)
+        field = self.query_one("#filter")
         field.add_class("-visible")
         field.focus()
 
     def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
+        field = self.query_one("#filter")
         if field.value or field.has_class("-visible"):
             field.value = ""
             field.remove_class("-visible")
             if self.session is not None:
                 self._rebuild_options()
-            self.query_one("#lessons", OptionList).focus()
+            self.query_one("#lessons").focus()
 
     def action_cursor(self, delta: int) -> None:
-        option_list = self.query_one("#lessons", OptionList)
+        option_list = self.query_one("#lessons")
         if delta > 0:
             option_list.action_cursor_down()
         else:
             option_list.action_cursor_up()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if self.session is not None:
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter" and self.session is not None:
             self._rebuild_options()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        option_list = self.query_one("#lessons", OptionList)
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter":
+            return
+        option_list = self.query_one("#lessons")
         option_list.focus()
         self.action_open_selected()
 
