@@ -134,7 +134,9 @@ class HomeScreen(Screen):
                                   disabled=True))
             for index, pack in enumerate(broken):
                 label = Text(f"✗ {pack.title}", style="red")
-                label.append(f"  ({pack.location})\n    {pack.first_error}", style="dim")
+                if not pack.first_error.startswith(pack.location):
+                    label.append(f"  ({pack.location})", style="dim")
+                label.append(f"\n    {pack.first_error}", style="dim")
                 if pack.error_count > 1:
                     label.append(f"\n    and {pack.error_count - 1} more: run `backprop-tutor validate`", style="dim")
                 options.append(Option(label, id=f"broken:{index}", disabled=True))
