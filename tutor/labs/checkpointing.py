@@ -246,8 +246,8 @@ def checkpointing_questions() -> tuple[LabQuestion, ...]:
         LabQuestion(
             id="checkpointing.peak",
             text=(
-                f"{QUESTION_LAYERS} layers, keeping every {QUESTION_KEEP_EVERY}th activation: how many activations are "
-                f"held at the peak? (Keeping all of them holds {store_all.peak_activations}, the output included.)"
+                f"Keeping every activation of {QUESTION_LAYERS} layers holds {store_all.peak_activations} at the peak "
+                f"(the output included). Keeping every {QUESTION_KEEP_EVERY}th instead, how many are held at the peak?"
             ),
             kind="numeric",
             expected=str(chosen.peak_activations),

@@ -249,9 +249,13 @@ QUESTION_EPOCHS = 1000
 QUESTION_SEEDS = range(10)
 
 
-@functools.lru_cache(maxsize=64)
 def final_loss(learning_rate: float, reduction: str, update_mode: str, seed: int, epochs: int = QUESTION_EPOCHS) -> float:
-    """Loss of the trained weights (with the given reduction) after ``epochs`` epochs."""
+    """Loss of the trained weights (with the given reduction) after ``epochs`` epochs (cached)."""
+    return _final_loss(float(learning_rate), reduction, update_mode, seed, epochs)
+
+
+@functools.lru_cache(maxsize=128)
+def _final_loss(learning_rate: float, reduction: str, update_mode: str, seed: int, epochs: int) -> float:
     lab = XorLab({"learning_rate": learning_rate, "reduction": reduction, "update_mode": update_mode, "seed": seed})
     lab.step(epochs)
     return lab.current_loss()
