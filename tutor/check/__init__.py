@@ -1,0 +1,48 @@
+"""Answer checking: verdicts a learner can trust and feedback that names the mistake.
+
+    from tutor.check import grade, GradeRequest
+    result = grade(GradeRequest(program="L = (a*b + c)^2", at={"a": 2, "b": 3, "c": 1},
+                                ask="grad:a", answer="3"))
+    result.verdict    # "incorrect"
+    result.diagnosis  # "missing-upstream"
+    result.message    # "You gave ∂z1/∂a = 3, the local derivative only. Multiply by ..."
+
+Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``, ``derivative:VAR``. Verdicts:
+correct, incorrect, invalid (never counts as an attempt), unchecked (out of time; never
+"wrong"). ``RequestError`` means the request itself (program, ask, author mistake) is unusable.
+
+For repeated answers on one problem, ``prepare_problem`` (cached) or ``Problem(graph)`` plus
+``grade_answer`` skip rebuilding the graph. ``derivative:`` answers may block for up to the
+time budget (0.6 s by default): call ``grade`` off the UI thread, and ``warm_up()`` early.
+"""
+
+from tutor.check.grader import (
+    coinciding_mistakes,
+    expected_answer,
+    grade,
+    grade_answer,
+    grade_numeric,
+    request_from_mapping,
+)
+from tutor.check.models import (
+    CORRECT,
+    DIAGNOSES,
+    INCORRECT,
+    INVALID,
+    UNCHECKED,
+    VERDICTS,
+    AuthorMistake,
+    GradeRequest,
+    GradeResult,
+    RequestError,
+    Tolerance,
+)
+from tutor.check.problem import Problem, prepare_problem
+from tutor.check.worker import warm_up
+
+__all__ = [
+    "CORRECT", "DIAGNOSES", "INCORRECT", "INVALID", "UNCHECKED", "VERDICTS",
+    "AuthorMistake", "GradeRequest", "GradeResult", "Problem", "RequestError", "Tolerance",
+    "coinciding_mistakes", "expected_answer", "grade", "grade_answer", "grade_numeric", "prepare_problem",
+    "request_from_mapping", "warm_up",
+]

@@ -1,0 +1,192 @@
+"""Grading ``derivative:`` answers: formulas judged as functions, not at one point.
+
+1. Evaluate the learner's formula and the true derivative at several random points (exact
+   rationals where possible, so ``(x+1)^2 - x^2`` is not fooled by rounding). A clear
+   disagreement anywhere means incorrect, and the same points name the mistake: each wrong
+   rule of :mod:`tutor.check.rules` is evaluated there too.
+2. Otherwise the algebra in the worker process confirms it (``cancel``/``expand`` of the
+   difference, then 40-digit numbers), within a hard time budget. Out of time means
+   "unchecked", never "incorrect".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
+from tutor.check.numbers import Num, describe, evaluate_tree, is_finite, to_float
+from tutor.check.problem import Ask, PointState, Problem
+from tutor.check.rules import wrong_rules
+from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
+from tutor.expr.convert import EvaluationError
+from tutor.expr.tree import Expression
+
+AGREE = "agree"
+DISAGREE = "disagree"
+UNDEFINED = "undefined"
+UNSURE = "unsure"
+
+_AGREEMENT = 1e-9  # relative to the largest number met while evaluating
+_DISAGREEMENT = 1e-6
+
+
+@dataclass(frozen=True)
+class _Sample:
+    value: Num | None  # None where the formula has no value
+    largest: float
+    error: str | None = None
+
+
+def _sample(tree: Expression, state: PointState) -> _Sample:
+    try:
+        value, largest = evaluate_tree(tree, state.values)
+    except EvaluationError as error:
+        return _Sample(None, 0.0, error.message)
+    return _Sample(value, largest)
+
+
+def _classify(sample: _Sample, expected: Num) -> str:
+    if sample.value is None:
+        return UNDEFINED
+    value = sample.value
+    if not is_finite(value) or not is_finite(expected):
+        return UNSURE  # overflow in floats tells nothing either way
+    if isinstance(value, Fraction) and isinstance(expected, Fraction):
+        return AGREE if value == expected else DISAGREE
+    a, b = to_float(value), to_float(expected)
+    scale = max(1.0, abs(a), abs(b), sample.largest)
+    difference = abs(a - b)
+    if difference <= _AGREEMENT * scale:
+        return AGREE
+    if difference > _DISAGREEMENT * scale:
+        return DISAGREE
+    return UNSURE
+
+
+def _same_function(samples: Sequence[_Sample], expected: Sequence[Num]) -> bool:
+    """Agrees wherever both have a value, at least once."""
+    verdicts = [_classify(sample, value) for sample, value in zip(samples, expected)]
+    return DISAGREE not in verdicts and AGREE in verdicts
+
+
+def grade_formula(
+    problem: Problem,
+    ask: Ask,
+    tree: Expression,
+    answer: str,
+    tolerance: Tolerance | None,
+    mistakes: Sequence[tuple[AuthorMistake, Expression]],
+    budget: float | None,
+) -> GradeResult:
+    expected_text = problem.derivative_text(ask.node)
+    label = problem.label(ask)
+    states = problem.random_states()
+    right = [state.grads[ask.node] for state in states]
+    samples = [_sample(tree, state) for state in states]
+    verdicts = [_classify(sample, value) for sample, value in zip(samples, right)]
+
+    def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
+        return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message)
+
+    if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
+        found = _diagnose(problem, ask, states, samples, right, mistakes)
+        if found is not None:
+            return result(INCORRECT, found[1], found[0])
+        return result(INCORRECT, _explain_disagreement(problem, states, samples, right, verdicts, label,
+                                                       expected_text, tolerance))
+    reply = algebra_worker().run(
+        {
+            "job": "compare-derivative",
+            "program": problem.graph.program_text,
+            "at": problem.graph.input_values,
+            "variable": ask.node,
+            "answer": answer,
+            "points": [[[name, value.numerator, value.denominator] for name, value in state.inputs.items()
+                        if isinstance(value, Fraction)] for state in states],
+        },
+        DEFAULT_BUDGET_SECONDS if budget is None else budget,
+    )
+    if reply is None:
+        return result(UNCHECKED, "Checking this formula took longer than the time allowed, so it was not graded "
+                                 "(it is not marked wrong). A simpler form, without large powers multiplied out, "
+                                 "can be checked quickly.")
+    status = reply.get("status")
+    if status == "equal":
+        return result(CORRECT, f"Correct: {label} = {expected_text}.")
+    if status == "different":
+        return result(INCORRECT, f"Very close, but not the same function as {label}: the difference is "
+                                 f"{reply.get('detail', 'not zero')}. {label} = {expected_text}.")
+    if status == "undefined":
+        return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}). "
+                                 f"{label} = {expected_text}.")
+    return result(UNCHECKED, "This formula could not be checked automatically, so it was not graded "
+                             "(it is not marked wrong).")
+
+
+def _diagnose(
+    problem: Problem,
+    ask: Ask,
+    states: Sequence[PointState],
+    samples: Sequence[_Sample],
+    right: Sequence[Num],
+    mistakes: Sequence[tuple[AuthorMistake, Expression]],
+) -> tuple[str, str] | None:
+    usable = [index for index, sample in enumerate(samples) if sample.value is not None and is_finite(sample.value)]
+    if not usable:
+        return None
+    chosen_states = [states[index] for index in usable]
+    chosen_samples = [samples[index] for index in usable]
+    chosen_right = [right[index] for index in usable]
+    for mistake, mistake_tree in mistakes:
+        mistake_samples = [_sample(mistake_tree, state) for state in chosen_states]
+        if _same_function(mistake_samples, chosen_right):
+            continue  # the author's "mistake" is right here; it never fires
+        wrong = [sample.value for sample in mistake_samples]
+        if all(value is not None for value in wrong) and _same_function(chosen_samples, wrong):  # type: ignore[arg-type]
+            return mistake.id or "author", mistake.feedback
+    for rule in wrong_rules(problem, ask):
+        wrong_values: list[Num] = []
+        for state in chosen_states:
+            try:
+                wrong_values.append(rule.compute(state))
+            except (EvaluationError, ZeroDivisionError, OverflowError):
+                break
+        else:
+            if not any(_classify(_Sample(value, 0.0), expected) == DISAGREE
+                       for value, expected in zip(wrong_values, chosen_right)):
+                continue  # this rule is the right derivative on this graph
+            if _same_function(chosen_samples, wrong_values):
+                try:
+                    at_point = (rule.compute(problem.state), problem.right_value(ask, problem.state))
+                except (EvaluationError, ZeroDivisionError, OverflowError):
+                    at_point = (wrong_values[0], chosen_right[0])
+                return rule.diagnosis, rule.explain(*at_point)
+    return None
+
+
+def _explain_disagreement(
+    problem: Problem,
+    states: Sequence[PointState],
+    samples: Sequence[_Sample],
+    right: Sequence[Num],
+    verdicts: Sequence[str],
+    label: str,
+    expected_text: str,
+    tolerance: Tolerance | None,
+) -> str:
+    if all(verdict == UNDEFINED for verdict in verdicts):
+        reason = next((sample.error for sample in samples if sample.error), "it is undefined")
+        return f"Your formula has no value at the test points ({reason}). {label} = {expected_text}."
+    allowed = tolerance or Tolerance()
+    compared = [(sample, value) for sample, value in zip(samples, right) if sample.value is not None
+                and is_finite(sample.value)]
+    if compared and all(allowed.allows(to_float(sample.value), to_float(value)) for sample, value in compared):  # type: ignore[arg-type]
+        return (f"Close, but not the same function as {label} = {expected_text}: a formula must be exact. "
+                f"Write numbers exactly (1/3, not 0.333).")
+    index = next(index for index, verdict in enumerate(verdicts) if verdict == DISAGREE)
+    point = ", ".join(f"{name} = {describe(value)}" for name, value in states[index].inputs.items())
+    got = samples[index].value
+    return (f"Not the same function as {label} = {expected_text}. For example at {point}, {label} = "
+            f"{describe(right[index])} but your formula gives {describe(got)}.")  # type: ignore[arg-type]

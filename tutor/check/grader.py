@@ -1,0 +1,371 @@
+"""Grade one answer: parse it safely, compare it with the right answer, name the mistake.
+
+Numbers (``value:``, ``grad:``, ``local:``) are graded in-process with exact arithmetic and
+no sympy, so they take well under a millisecond once the problem is prepared. Formulas
+(``derivative:``) go through :mod:`tutor.check.formula`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text, precise_text
+from tutor.check.formula import _same_function, _sample, grade_formula
+from tutor.check.models import (
+    CORRECT,
+    INCORRECT,
+    INVALID,
+    AuthorMistake,
+    GradeRequest,
+    GradeResult,
+    RequestError,
+    Tolerance,
+)
+from tutor.check.numbers import Num, describe, evaluate_tree, is_finite
+from tutor.check.problem import Ask, Problem, prepare_problem
+from tutor.check.rules import wrong_rules
+from tutor.expr import ParseError, parse_expression
+from tutor.expr.convert import EvaluationError
+from tutor.expr.tree import Binary, Call, Expression, Name, Unary, names_in
+
+_RULE_ERRORS = (EvaluationError, ZeroDivisionError, OverflowError)
+
+
+# ---------------------------------------------------------------------------- public entry points
+
+
+def grade(request: GradeRequest) -> GradeResult:
+    """Grade ``request.answer``. Raises RequestError when the request itself is unusable."""
+    problem = prepare_problem(request.program, request.at)
+    return grade_answer(problem, request.ask, request.answer, request.tolerance, request.mistakes)
+
+
+def grade_answer(
+    problem: Problem,
+    ask: str,
+    answer: str,
+    tolerance: Tolerance | None = None,
+    mistakes: Sequence[AuthorMistake] = (),
+    time_budget: float | None = None,
+) -> GradeResult:
+    """Grade an answer on a prepared problem (``prepare_problem`` or ``Problem(graph)``)."""
+    the_ask = _ask(problem, ask)
+    _check_tolerance(tolerance)
+    expected = _expected_text(problem, the_ask, tolerance)
+    author = _author_mistakes(problem, the_ask, mistakes)
+    parsed = _parse_answer(problem, the_ask, answer)
+    if isinstance(parsed, GradeResult):
+        return GradeResult(INVALID, expected, None, parsed.message, parsed.column)
+    if the_ask.kind == "derivative":
+        return grade_formula(problem, the_ask, parsed, answer, tolerance, author, time_budget)
+    return _grade_number(problem, the_ask, parsed, expected, tolerance, author)
+
+
+def expected_answer(request: GradeRequest) -> str:
+    """The right answer as text (a number, or a formula for ``derivative:``) that grades correct."""
+    problem = prepare_problem(request.program, request.at)
+    return _expected_text(problem, _ask(problem, request.ask), request.tolerance)
+
+
+def coinciding_mistakes(request: GradeRequest) -> list[str]:
+    """Ids of the wrong rules and author mistakes that give the right answer for this request.
+
+    A problem variant where, say, b = 1 makes "multiply by your own value" give the right
+    number can't tell a learner's mistake from understanding, so ``validate`` rejects it.
+    Built-in rules that equal the right answer at *every* point (the rule is simply right on
+    this graph, like "forget dL/dL = 1") are not reported: no variant could avoid them.
+    """
+    problem = prepare_problem(request.program, request.at)
+    ask = _ask(problem, request.ask)
+    _check_tolerance(request.tolerance)
+    author = _author_mistakes(problem, ask, request.mistakes)
+    found: list[str] = []
+    if ask.kind == "derivative":
+        states = problem.random_states()
+        right = [state.grads[ask.node] for state in states]
+        for mistake, tree in author:
+            if _same_function([_sample(tree, state) for state in states], right):
+                found.append(mistake.id or "author")
+        return list(dict.fromkeys(found))
+    state = problem.state
+    right_here = problem.right_value(ask, state)
+    for rule in wrong_rules(problem, ask):
+        if rule.diagnosis in found:
+            continue
+        try:
+            wrong = rule.compute(state)
+        except _RULE_ERRORS:
+            continue
+        if matches(wrong, right_here, request.tolerance) and _differs_somewhere(problem, ask, rule):
+            found.append(rule.diagnosis)
+    for mistake, tree in author:
+        try:
+            value, _ = evaluate_tree(tree, state.values)
+        except EvaluationError:
+            continue
+        if matches(value, right_here, request.tolerance):
+            found.append(mistake.id or "author")
+    return list(dict.fromkeys(found))
+
+
+def _differs_somewhere(problem: Problem, ask: Ask, rule: Any) -> bool:
+    states = problem.random_states()
+    if not states:
+        return True  # can't show the rule is harmless on this graph, so report it
+    for state in states:
+        try:
+            wrong = rule.compute(state)
+        except _RULE_ERRORS:
+            continue
+        right = problem.right_value(ask, state)
+        if is_finite(wrong) and not matches(wrong, right, Tolerance(rel=1e-9, abs=1e-12)):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------- pieces
+
+
+def _ask(problem: Problem, text: str) -> Ask:
+    key = ("ask", text)
+    if key not in problem.memo:
+        problem.memo[key] = problem.parse_ask(text)
+    return problem.memo[key]
+
+
+def _check_tolerance(tolerance: Any) -> None:
+    if tolerance is not None and not isinstance(tolerance, Tolerance):
+        raise RequestError(f"tolerance must be a Tolerance, not {tolerance!r}")
+
+
+def _expected_text(problem: Problem, ask: Ask, tolerance: Tolerance | None) -> str:
+    if ask.kind == "derivative":
+        return problem.derivative_text(ask.node)
+    return number_text(problem.right_value(ask, problem.state), tolerance)
+
+
+def _author_mistakes(problem: Problem, ask: Ask, mistakes: Sequence[AuthorMistake]) -> list[tuple[AuthorMistake, Expression]]:
+    parsed: list[tuple[AuthorMistake, Expression]] = []
+    for mistake in mistakes or ():
+        if not isinstance(mistake, AuthorMistake):
+            raise RequestError(f"a mistake must be an AuthorMistake, not {mistake!r}")
+        key = ("mistake", ask, mistake.answer)
+        if key not in problem.memo:
+            try:
+                problem.memo[key] = parse_expression(mistake.answer, allowed_names=problem.allowed_names(ask))
+            except ParseError as error:
+                raise RequestError(f"the author mistake {mistake.answer!r} is not a valid answer to "
+                                   f"{ask.text}: {error}") from None
+        parsed.append((mistake, problem.memo[key]))
+    return parsed
+
+
+def _invalid(message: str, column: int | None) -> GradeResult:
+    return GradeResult(INVALID, "", None, message, column)
+
+
+def _parse_answer(problem: Problem, ask: Ask, answer: str) -> Expression | GradeResult:
+    try:
+        tree = parse_expression(answer, allowed_names=set(problem.graph.order))
+    except ParseError as error:
+        return _invalid(str(error), error.column)
+    if ask.kind != "value":
+        return tree
+    allowed = problem.allowed_names(ask)
+    for name in names_in(tree):
+        if name in allowed:
+            continue
+        column = _column_of(tree, name)
+        if name == ask.node:
+            reason = f"{name} is the value you are asked for"
+        elif name in problem.descendants(ask.node):
+            reason = f"{name} is computed from {ask.node}, so it can't be used to find {ask.node}"
+        else:
+            reason = f"{name} is not used to compute {ask.node}"
+        hint = f"; you can use {', '.join(sorted(allowed))}" if allowed else "; write a number"
+        return _invalid(f"column {column}: {reason}{hint}", column)
+    return tree
+
+
+def _column_of(tree: Expression, name: str) -> int:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.name == name:
+            return node.column
+        if isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Call):
+            stack.append(node.argument)
+        elif isinstance(node, Binary):
+            stack.extend((node.right, node.left))
+    return 1
+
+
+def _grade_number(
+    problem: Problem,
+    ask: Ask,
+    tree: Expression,
+    expected: str,
+    tolerance: Tolerance | None,
+    mistakes: Sequence[tuple[AuthorMistake, Expression]],
+) -> GradeResult:
+    state = problem.state
+    right = problem.right_value(ask, state)
+    label = problem.label(ask)
+    try:
+        value, _ = evaluate_tree(tree, state.values)
+    except EvaluationError as error:
+        return GradeResult(INCORRECT, expected, None,
+                           f"Your answer has no value here: {error.message}. {label} = {expected}.")
+    outcome = compare_numbers(value, right, tolerance)
+    if outcome == EXACT:
+        return GradeResult(CORRECT, expected, None, f"Correct: {label} = {describe(right)}.")
+    if outcome == ROUNDED:
+        return GradeResult(CORRECT, expected, None,
+                           f"Correct (rounded): {label} = {precise_text(right)}; yours, {describe(value)}, is "
+                           f"within the tolerance.", rounded=True)
+    found = _diagnose(problem, ask, value, right, tolerance, mistakes)
+    if found is not None:
+        return GradeResult(INCORRECT, expected, found[0], found[1])
+    if not is_finite(value):
+        return GradeResult(INCORRECT, expected, None, f"Your answer has no finite value. {_worked(problem, ask)}")
+    return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_worked(problem, ask)}")
+
+
+def _diagnose(
+    problem: Problem,
+    ask: Ask,
+    value: Num,
+    right: Num,
+    tolerance: Tolerance | None,
+    mistakes: Sequence[tuple[AuthorMistake, Expression]],
+) -> tuple[str, str] | None:
+    if not is_finite(value):
+        return None
+    state = problem.state
+    for mistake, tree in mistakes:
+        try:
+            wrong, _ = evaluate_tree(tree, state.values)
+        except EvaluationError:
+            continue
+        if matches(wrong, right, tolerance):
+            continue  # the author's "mistake" is right at this point; it never fires
+        if matches(value, wrong, tolerance):
+            return mistake.id or "author", mistake.feedback
+    for rule in wrong_rules(problem, ask):
+        try:
+            wrong = rule.compute(state)
+        except _RULE_ERRORS:
+            continue
+        if not is_finite(wrong) or matches(wrong, right, tolerance):
+            continue
+        if matches(value, wrong, tolerance):
+            return rule.diagnosis, rule.explain(wrong, right)
+    return None
+
+
+def _worked(problem: Problem, ask: Ask) -> str:
+    """The right answer worked out on this graph, for a wrong answer no rule explains."""
+    state = problem.state
+    graph = problem.graph
+    right = problem.right_value(ask, state)
+    label = problem.label(ask)
+    if ask.kind == "value":
+        node = graph.nodes[ask.node]
+        if node.is_input:
+            return f"{ask.node} is an input: {ask.node} = {describe(right)}."
+        step = next(step for step in graph.forward_steps() if step.node_id == ask.node)
+        return f"{ask.node} = {step.formula} = {step.substituted} = {describe(right)}."
+    if ask.kind == "local":
+        edges = [edge for edge in problem.edges_into[ask.node] if edge.source == ask.operand]
+        formula = " + ".join(edge.local_grad_formula for edge in edges)
+        return f"For {ask.node} = {graph.nodes[ask.node].formula}: {label} = {formula} = {describe(right)}."
+    if ask.node == problem.output:
+        return f"{label} = 1: the gradient of the output with respect to itself."
+    out_edges = problem.edges_out[ask.node]
+    symbols = " + ".join(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}" for edge in out_edges)
+    numbers = " + ".join(f"{describe(state.grads[edge.target])} · {describe(state.locals[(edge.target, edge.slot)])}"
+                         for edge in out_edges)
+    return f"{label} = {symbols} = {numbers} = {describe(right)}."
+
+
+# ---------------------------------------------------------------------------- numeric problems
+
+
+def grade_numeric(
+    answer: str,
+    expected: str,
+    tolerance: Tolerance | None = None,
+    mistakes: Sequence[AuthorMistake] = (),
+) -> GradeResult:
+    """Grade a plain number against ``expected``, an expression such as ``0.25^10`` (no names)."""
+    _check_tolerance(tolerance)
+    right = _numeric_value(expected, "the expected answer")
+    expected_text = number_text(right, tolerance)
+    try:
+        tree = parse_expression(answer)
+    except ParseError as error:
+        return GradeResult(INVALID, expected_text, None, str(error), error.column)
+    names = names_in(tree)
+    if names:
+        column = _column_of(tree, names[0])
+        return GradeResult(INVALID, expected_text, None,
+                           f"column {column}: the answer is a number; '{names[0]}' has no value here", column)
+    try:
+        value, _ = evaluate_tree(tree, {})
+    except EvaluationError as error:
+        return GradeResult(INCORRECT, expected_text, None, f"Your answer has no value: {error.message}.")
+    outcome = compare_numbers(value, right, tolerance)
+    if outcome == EXACT:
+        return GradeResult(CORRECT, expected_text, None, f"Correct: {describe(right)}.")
+    if outcome == ROUNDED:
+        return GradeResult(CORRECT, expected_text, None,
+                           f"Correct (rounded): the exact value is {precise_text(right)}.", rounded=True)
+    for mistake in mistakes or ():
+        if not isinstance(mistake, AuthorMistake):
+            raise RequestError(f"a mistake must be an AuthorMistake, not {mistake!r}")
+        wrong = _numeric_value(mistake.answer, "the author mistake")
+        if not matches(wrong, right, tolerance) and matches(value, wrong, tolerance):
+            return GradeResult(INCORRECT, expected_text, mistake.id or "author", mistake.feedback)
+    if is_finite(value) and value != 0 and matches(-value, right, tolerance):
+        return GradeResult(INCORRECT, expected_text, "sign-flip",
+                           f"Check the sign: the answer is {describe(right)}, not {describe(value)}.")
+    return GradeResult(INCORRECT, expected_text, None, f"Not quite: you gave {describe(value)}; the answer is "
+                                                       f"{describe(right)}.")
+
+
+def _numeric_value(text: str, what: str) -> Num:
+    try:
+        tree = parse_expression(text, allowed_names=set())
+        value, _ = evaluate_tree(tree, {})
+    except (ParseError, EvaluationError) as error:
+        raise RequestError(f"{what} {text!r} is not a number: {error}") from None
+    if not is_finite(value):
+        raise RequestError(f"{what} {text!r} has no finite value")
+    return value
+
+
+def request_from_mapping(record: Mapping[str, Any]) -> GradeRequest:
+    """A GradeRequest from a JSON-like mapping (used by ``backprop-tutor grade``)."""
+    tolerance = record.get("tolerance")
+    if tolerance is not None:
+        if not isinstance(tolerance, Mapping) or set(tolerance) - {"rel", "abs"}:
+            raise RequestError("'tolerance' must be an object with 'rel' and/or 'abs'")
+        tolerance = Tolerance(**{key: tolerance[key] for key in ("rel", "abs") if key in tolerance})
+    mistakes = []
+    for item in record.get("mistakes") or []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("answer"), str) or not isinstance(item.get("feedback"), str):
+            raise RequestError("each mistake needs text 'answer' and 'feedback' (and optionally 'id')")
+        mistake_id = item.get("id")
+        if mistake_id is not None and not isinstance(mistake_id, str):
+            raise RequestError("a mistake's 'id' must be text")
+        mistakes.append(AuthorMistake(answer=item["answer"], feedback=item["feedback"], id=mistake_id))
+    for field in ("program", "ask", "answer"):
+        if not isinstance(record.get(field), str):
+            raise RequestError(f"'{field}' must be text")
+    if not isinstance(record.get("at"), Mapping):
+        raise RequestError("'at' must be an object mapping input names to numbers")
+    return GradeRequest(program=record["program"], at=dict(record["at"]), ask=record["ask"], answer=record["answer"],
+                        tolerance=tolerance, mistakes=mistakes)

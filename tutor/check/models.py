@@ -1,0 +1,99 @@
+"""The checker's requests and results: plain frozen dataclasses, no sympy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CORRECT = "correct"
+INCORRECT = "incorrect"
+INVALID = "invalid"
+UNCHECKED = "unchecked"
+VERDICTS = (CORRECT, INCORRECT, INVALID, UNCHECKED)
+
+# The built-in diagnoses, in the order they are tried when an answer is wrong.
+DIAGNOSES = (
+    "value-for-grad",
+    "missing-upstream",
+    "missing-inner-derivative",
+    "missing-path",
+    "wrong-operand",
+    "power-rule",
+    "activation-derivative",
+    "sign-flip",
+)
+
+
+class RequestError(ValueError):
+    """The request itself is unusable: a program that doesn't parse, an unknown node in the ask,
+    an author mistake that isn't an expression. The author's fault, never the learner's."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a number must be when the exact value can't be typed (tanh(1) ≈ 0.7616)."""
+
+    rel: float = 1e-3
+    abs: float = 1e-9
+
+    def __post_init__(self) -> None:
+        for name in ("rel", "abs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise RequestError(f"tolerance {name} must be a number >= 0, not {value!r}")
+
+    def allows(self, answer: float, expected: float) -> bool:
+        if not (math.isfinite(answer) and math.isfinite(expected)):
+            return False
+        return abs(answer - expected) <= max(self.abs, self.rel * abs(expected))
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+@dataclass(frozen=True)
+class AuthorMistake:
+    """A wrong answer a pack author expects, with the feedback to show when a learner gives it."""
+
+    answer: str
+    feedback: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class GradeRequest:
+    program: str
+    at: Mapping[str, float]
+    ask: str  # "value:NODE" | "grad:NODE" | "local:NODE/INPUT" | "derivative:VAR"
+    answer: str
+    tolerance: Tolerance | None = None  # None: exact when rational, else the default tolerance
+    mistakes: Sequence[AuthorMistake] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    verdict: str  # correct | incorrect | invalid | unchecked
+    expected: str  # the right answer as text that itself grades correct
+    diagnosis: str | None  # a built-in id, an author mistake's id, "author", or None
+    message: str  # fit to show a learner
+    column: int | None = None  # where an invalid answer goes wrong (1-based)
+    rounded: bool = False  # correct, but only within the tolerance
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "verdict": self.verdict,
+            "expected": self.expected,
+            "diagnosis": self.diagnosis,
+            "message": self.message,
+        }
+        if self.column is not None:
+            record["column"] = self.column
+        if self.rounded:
+            record["rounded"] = True
+        return record

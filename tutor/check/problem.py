@@ -1,0 +1,385 @@
+"""A graph prepared for grading: exact numbers at the given point, random points, and asks.
+
+Building a graph costs tens of milliseconds (sympy), so problems are cached per
+``(program, at)``; every later answer on the same problem only does arithmetic.
+
+The numbers here are recomputed from the graph's structure with :mod:`tutor.check.numbers`
+(exact where possible) and cross-checked against the engine's values on every build, so the
+checker's "right answer" is the engine's and sympy's, just without rounding.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from tutor.check.models import RequestError
+from tutor.check.numbers import (
+    Num,
+    add,
+    apply_op,
+    evaluate_tree,
+    exact_fraction,
+    is_finite,
+    local_derivative,
+    mul,
+    to_float,
+)
+from tutor.expr import ParseError, parse_expression
+from tutor.expr.convert import EvaluationError
+from tutor.graph import ComputationalGraph, Edge, GraphBuildError, build_graph
+from tutor.graph.build import GraphConsistencyError
+
+ACTIVATIONS = ("relu", "tanh", "exp", "log", "sigmoid")
+RANDOM_POINT_COUNT = 8
+_RANDOM_POINT_ATTEMPTS = 160
+# Random points whose numbers get this large are too close to a singularity to compare at.
+_LARGEST_USEFUL_MAGNITUDE = 1e8
+
+
+@dataclass
+class PointState:
+    """Every number of the graph at one point: forward values, local derivatives, gradients."""
+
+    inputs: dict[str, Num]
+    values: dict[str, Num]
+    locals: dict[tuple[str, int], Num]  # (target, slot) -> ∂target/∂operand
+    grads: dict[str, Num]
+    arguments: dict[str, list[Num]] = field(default_factory=dict)  # node -> its operands' values
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the learner is asked for: parsed from "value:z2", "grad:a", "local:z2/z1", "derivative:x"."""
+
+    kind: str  # value | grad | local | derivative
+    node: str
+    operand: str | None = None  # the INPUT of local:NODE/INPUT
+
+    @property
+    def text(self) -> str:
+        if self.kind == "local":
+            return f"local:{self.node}/{self.operand}"
+        return f"{self.kind}:{self.node}"
+
+
+class Problem:
+    """A computational graph plus everything the checker derives from it (cheap after the first use)."""
+
+    def __init__(self, graph: ComputationalGraph) -> None:
+        self.graph = graph
+        self.output = graph.output
+        self.edges_into: dict[str, list[Edge]] = {node_id: [] for node_id in graph.order}
+        self.edges_out: dict[str, list[Edge]] = {node_id: [] for node_id in graph.order}
+        for edge in graph.edges:
+            self.edges_into[edge.target].append(edge)
+            self.edges_out[edge.source].append(edge)
+        for edges in self.edges_into.values():
+            edges.sort(key=lambda edge: edge.slot)
+        self.position = {node_id: index for index, node_id in enumerate(graph.order)}
+        self.constants = self._exact_constants()
+        point = {name: exact_fraction(graph.input_values[name]) for name in graph.input_ids}
+        try:
+            self.state = self.evaluate(point)
+        except EvaluationError as error:  # the engine accepted this point, so this is our bug
+            raise GraphConsistencyError(f"the checker can't evaluate {graph.program_text!r}: {error}") from None
+        self._cross_check()
+        self._lock = threading.Lock()
+        self._random_states: list[PointState] | None = None
+        self._descendants: dict[str, list[str]] = {}
+        self._ancestors: dict[str, set[str]] = {}
+        self._derivative_texts: dict[str, str] = {}
+        self.memo: dict[Any, Any] = {}  # per-ask caches owned by other checker modules
+
+    # ------------------------------------------------------------ numbers at a point
+
+    def _exact_constants(self) -> dict[tuple[str, int], Num]:
+        constants: dict[tuple[str, int], Num] = {}
+        for node_id in self.graph.computed_ids:
+            for slot, operand in enumerate(self.graph.nodes[node_id].operands):
+                if operand.node_id is not None:
+                    continue
+                value: Num = float(operand.constant)  # type: ignore[arg-type]
+                if operand.constant_text:
+                    try:
+                        value, _ = evaluate_tree(parse_expression(operand.constant_text, allowed_names=set()), {})
+                    except (ParseError, EvaluationError):
+                        pass
+                constants[(node_id, slot)] = value
+        return constants
+
+    def evaluate(self, inputs: Mapping[str, Num]) -> PointState:
+        """Forward values, local derivatives and gradients at ``inputs`` (EvaluationError off the domain)."""
+        values: dict[str, Num] = dict(inputs)
+        local_values: dict[tuple[str, int], Num] = {}
+        arguments_of: dict[str, list[Num]] = {}
+        for node_id in self.graph.computed_ids:
+            node = self.graph.nodes[node_id]
+            arguments = [
+                values[operand.node_id] if operand.node_id is not None else self.constants[(node_id, slot)]
+                for slot, operand in enumerate(node.operands)
+            ]
+            result = apply_op(node.op, arguments)
+            values[node_id] = result
+            arguments_of[node_id] = arguments
+            for edge in self.edges_into[node_id]:
+                local_values[(node_id, edge.slot)] = local_derivative(node.op, arguments, result, edge.slot)
+        state = PointState(dict(inputs), values, local_values, {}, arguments_of)
+        state.grads = self.backward(state)
+        return state
+
+    def backward(
+        self,
+        state: PointState,
+        seed: str | None = None,
+        replace: Mapping[tuple[str, int], Num] | None = None,
+        drop: frozenset[tuple[str, int]] = frozenset(),
+    ) -> dict[str, Num]:
+        """Reverse accumulation from ``seed`` (the output by default), optionally with a broken rule:
+        ``replace`` swaps some local derivatives, ``drop`` leaves some edges out. This is how the
+        checker computes what a learner who made one specific mistake would have answered."""
+        start = seed or self.output
+        grads: dict[str, Num] = {node_id: Fraction(0) for node_id in self.graph.order}
+        grads[start] = Fraction(1)
+        for target in reversed(self.graph.order[: self.position[start] + 1]):
+            upstream = grads[target]
+            for edge in self.edges_into[target]:
+                key = (target, edge.slot)
+                if key in drop:
+                    continue
+                local = replace[key] if replace is not None and key in replace else state.locals[key]
+                grads[edge.source] = add(grads[edge.source], mul(upstream, local))
+        return grads
+
+    def _cross_check(self) -> None:
+        for node_id in self.graph.order:
+            node = self.graph.nodes[node_id]
+            for what, ours, engine in (("value", self.state.values[node_id], node.value),
+                                       ("gradient", self.state.grads[node_id], node.grad)):
+                if not _agree(to_float(ours), engine):
+                    raise GraphConsistencyError(
+                        f"the checker and the engine disagree on the {what} of {node_id} in "
+                        f"{self.graph.program_text!r}: {to_float(ours)!r} vs {engine!r}"
+                    )
+
+    # ------------------------------------------------------------ structure
+
+    def descendants(self, node_id: str) -> list[str]:
+        """Nodes that depend on ``node_id`` (not itself), nearest first in evaluation order."""
+        if node_id not in self._descendants:
+            found: set[str] = set()
+            stack = [node_id]
+            while stack:
+                for edge in self.edges_out[stack.pop()]:
+                    if edge.target not in found:
+                        found.add(edge.target)
+                        stack.append(edge.target)
+            self._descendants[node_id] = sorted(found, key=self.position.__getitem__)
+        return self._descendants[node_id]
+
+    def ancestors(self, node_id: str) -> set[str]:
+        """Nodes ``node_id`` is computed from (not itself)."""
+        if node_id not in self._ancestors:
+            found: set[str] = set()
+            stack = [node_id]
+            while stack:
+                for edge in self.edges_into[stack.pop()]:
+                    if edge.source not in found:
+                        found.add(edge.source)
+                        stack.append(edge.source)
+            self._ancestors[node_id] = found
+        return self._ancestors[node_id]
+
+    def operand_text(self, node_id: str, slot: int) -> str:
+        return self.graph.nodes[node_id].operands[slot].text()
+
+    def operand_value(self, state: PointState, node_id: str, slot: int) -> Num:
+        return state.arguments[node_id][slot]
+
+    # ------------------------------------------------------------ asks
+
+    def parse_ask(self, text: str) -> Ask:
+        if not isinstance(text, str):
+            raise RequestError("the ask must be text such as 'grad:a'")
+        kind, separator, rest = text.strip().partition(":")
+        kind, rest = kind.strip(), rest.strip()
+        nodes = self.graph.nodes
+        if not separator or kind not in ("value", "grad", "local", "derivative"):
+            raise RequestError(f"unknown ask {text!r}: use value:NODE, grad:NODE, local:NODE/INPUT or derivative:VAR")
+        if kind == "local":
+            node, slash, operand = rest.partition("/")
+            node, operand = node.strip(), operand.strip()
+            if not slash:
+                raise RequestError(f"the ask {text!r} needs the form local:NODE/INPUT, e.g. local:z2/z1")
+            self._check_node(node, text)
+            if nodes[node].is_input:
+                raise RequestError(f"{node} is an input; it has no local derivatives (in {text!r})")
+            feeding = nodes[node].inputs
+            if operand not in feeding:
+                raise RequestError(f"{operand!r} doesn't feed {node} (its inputs are {', '.join(dict.fromkeys(feeding))}) in {text!r}")
+            return Ask("local", node, operand)
+        self._check_node(rest, text)
+        if kind == "derivative":
+            if not nodes[rest].is_input:
+                raise RequestError(f"derivative: asks are taken with respect to an input "
+                                   f"({', '.join(self.graph.input_ids)}), not {rest!r}")
+            self._check_derivative_is_writable(rest)
+        ask = Ask(kind, rest)
+        expected = self.right_value(ask, self.state)
+        if not is_finite(expected):
+            raise RequestError(f"{text} has no finite value at these inputs ({to_float(expected)!r})")
+        return ask
+
+    def _check_node(self, node: str, text: str) -> None:
+        if node not in self.graph.nodes:
+            raise RequestError(f"no node {node!r} in this graph (asked {text!r}); the nodes are {', '.join(self.graph.order)}")
+
+    def _check_derivative_is_writable(self, variable: str) -> None:
+        import sympy
+
+        if self.graph.sympy_grads[variable].has(sympy.Heaviside):
+            raise RequestError(f"the derivative with respect to {variable} passes through relu, whose slope is a step "
+                               f"function the answer language can't write; ask grad:{variable} instead")
+
+    def right_value(self, ask: Ask, state: PointState) -> Num:
+        if ask.kind == "value":
+            return state.values[ask.node]
+        if ask.kind == "local":
+            return self.local_sum(state, ask.node, ask.operand or "")
+        return state.grads[ask.node]
+
+    def local_sum(self, state: PointState, target: str, source: str,
+                  replace: Mapping[tuple[str, int], Num] | None = None) -> Num:
+        """∂target/∂source: one term per edge, so x*x gives x + x."""
+        total: Num = Fraction(0)
+        for edge in self.edges_into[target]:
+            if edge.source == source:
+                key = (target, edge.slot)
+                total = add(total, replace[key] if replace and key in replace else state.locals[key])
+        return total
+
+    def allowed_names(self, ask: Ask) -> set[str]:
+        """Names an answer may use. A forward value may only be written in terms of what it is computed from."""
+        if ask.kind == "value":
+            return self.ancestors(ask.node)
+        return set(self.graph.order)
+
+    def label(self, ask: Ask) -> str:
+        if ask.kind == "value":
+            return ask.node
+        if ask.kind == "local":
+            return f"∂{ask.node}/∂{ask.operand}"
+        return f"d{self.output}/d{ask.node}"
+
+    # ------------------------------------------------------------ random points (derivatives, coincidences)
+
+    def random_states(self) -> list[PointState]:
+        """A few well-behaved points near and away from the given one, the same on every run."""
+        with self._lock:
+            if self._random_states is None:
+                self._random_states = self._sample_states()
+            return self._random_states
+
+    def _sample_states(self) -> list[PointState]:
+        names = self.graph.input_ids
+        given = self.state.inputs
+        seed = hashlib.sha256(repr((self.graph.program_text, sorted(given.items()))).encode()).digest()
+        generator = random.Random(seed)
+        states: list[PointState] = []
+        seen: set[tuple[Fraction, ...]] = {tuple(given[name] for name in names)}  # type: ignore[misc]
+        for attempt in range(_RANDOM_POINT_ATTEMPTS):
+            if len(states) >= RANDOM_POINT_COUNT:
+                break
+            point: dict[str, Num] = {}
+            for name in names:
+                centre = to_float(given[name])
+                if attempt % 2 == 0:  # near the given point: stays inside domains like log's
+                    spread = 0.75 * max(1.0, abs(centre))
+                    x = centre + generator.uniform(-spread, spread)
+                else:  # anywhere in a small box, both signs
+                    x = generator.uniform(-3.0, 3.0)
+                # Sixteenths keep the arithmetic exact; keeping away from 0 avoids the usual singular point.
+                sixteenths = round(x * 16)
+                if abs(sixteenths) < 2:
+                    sixteenths = (2 + generator.randrange(6)) * (1 if x >= 0 else -1)
+                point[name] = Fraction(sixteenths, 16)
+            key = tuple(point[name] for name in names)
+            if key in seen:
+                continue
+            seen.add(key)  # type: ignore[arg-type]
+            try:
+                state = self.evaluate(point)
+            except EvaluationError:
+                continue
+            if self._well_behaved(state):
+                states.append(state)
+        return states
+
+    def _well_behaved(self, state: PointState) -> bool:
+        for collection in (state.values, state.grads, state.locals):
+            for number in collection.values():
+                if not is_finite(number) or abs(number) > _LARGEST_USEFUL_MAGNITUDE:
+                    return False
+        for node_id in self.graph.computed_ids:
+            if self.graph.nodes[node_id].op == "relu" and abs(state.arguments[node_id][0]) < 1e-3:
+                return False  # at relu's kink the slope is a convention, not a derivative
+        return True
+
+    # ------------------------------------------------------------ formulas
+
+    def derivative_text(self, variable: str) -> str:
+        """dL/dvariable as a formula in the answer language (sympy, once per problem and variable)."""
+        with self._lock:
+            if variable not in self._derivative_texts:
+                from tutor.check.printing import answer_text
+
+                import sympy
+
+                self._derivative_texts[variable] = answer_text(sympy.factor_terms(self.graph.sympy_grads[variable]))
+            return self._derivative_texts[variable]
+
+
+def _agree(ours: float, engine: float) -> bool:
+    if math.isnan(ours) or math.isnan(engine):
+        return math.isnan(ours) and math.isnan(engine)
+    if math.isinf(ours) or math.isinf(engine):
+        return ours == engine
+    return math.isclose(ours, engine, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _cache_key(program: str, at: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    if not isinstance(program, str):
+        raise RequestError("the program must be text")
+    if not isinstance(at, Mapping):
+        raise RequestError("'at' must map input names to numbers")
+    items = []
+    for name, value in at.items():
+        if not isinstance(name, str):
+            raise RequestError(f"input names in 'at' must be text, not {name!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+            raise RequestError(f"the value of {name} must be a number, not {value!r}")
+        items.append((name, value))
+    return program, tuple(sorted(items))
+
+
+def prepare_problem(program: str, at: Mapping[str, Any]) -> Problem:
+    """The graph of ``program`` at ``at``, ready to grade (cached; RequestError for a bad program)."""
+    return _prepare_cached(*_cache_key(program, at))
+
+
+@functools.lru_cache(maxsize=256)
+def _prepare_cached(program: str, at_items: tuple[tuple[str, Any], ...]) -> Problem:
+    try:
+        graph = build_graph(program, dict(at_items))
+    except ParseError as error:
+        raise RequestError(f"the program doesn't parse: {error}") from None
+    except GraphBuildError as error:
+        raise RequestError(f"the program can't be evaluated at these inputs: {error}") from None
+    return Problem(graph)

@@ -1,0 +1,120 @@
+"""`backprop-tutor grade`: grade answers read as JSON Lines on standard input.
+
+One request per line::
+
+    {"program": "L=(a*b+c)^2", "at": {"a": 2, "b": 3, "c": 1}, "ask": "grad:a", "answer": "2*z2*b"}
+
+optionally with ``"tolerance": {"rel": ..., "abs": ...}``, ``"mistakes": [{"answer", "feedback",
+"id"}]`` and an ``"id"`` that is echoed back. A numeric problem without a graph is
+``{"expected": "0.25^10", "answer": "..."}``. One JSON line comes out per request, in order::
+
+    {"verdict": "correct", "expected": "42", "diagnosis": null, "message": "Correct: dL/da = 42."}
+
+(``"column"`` is added for invalid answers, ``"rounded": true`` for rounded correct ones). A
+line that isn't a usable request gets ``{"verdict": "error", "message": ...}`` and the rest go
+on. Blank lines are skipped. The exit status is 0 unless standard output fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, BinaryIO, TextIO
+
+GRAPH_FIELDS = {"program", "at", "ask", "answer", "tolerance", "mistakes", "id"}
+NUMERIC_FIELDS = {"expected", "answer", "tolerance", "mistakes", "id"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-budget", type=_positive_seconds, default=None, metavar="SECONDS",
+                        help="how long the algebra for one derivative: answer may take before it is reported "
+                             "as unchecked (default 0.6)")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < seconds <= 600:
+        raise argparse.ArgumentTypeError("the time budget must be between 0 and 600 seconds")
+    return seconds
+
+
+def run(args: argparse.Namespace) -> int:
+    return grade_stream(sys.stdin.buffer, sys.stdout, getattr(args, "time_budget", None))
+
+
+def grade_stream(source: BinaryIO, sink: TextIO, time_budget: float | None = None) -> int:
+    for line_number, raw in enumerate(source, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            record: dict[str, Any] = _error(f"line {line_number}: not UTF-8 text (byte {error.start + 1})")
+        else:
+            if not text.strip():
+                continue
+            record = grade_line(text, line_number, time_budget)
+        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sink.flush()
+    return 0
+
+
+def grade_line(text: str, line_number: int = 1, time_budget: float | None = None) -> dict[str, Any]:
+    """The output record for one input line (never raises)."""
+    from tutor.check import RequestError
+
+    try:
+        request = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        return _error(f"line {line_number}: not valid JSON ({_json_problem(error)})")
+    if not isinstance(request, dict):
+        return _error(f"line {line_number}: a request must be a JSON object, not {type(request).__name__}")
+    request_id = request.get("id")
+    try:
+        result = _grade_request(request, time_budget)
+    except RequestError as error:
+        return _error(f"line {line_number}: {error.message}", request_id)
+    except Exception as error:  # noqa: BLE001 - a bug on one line must not stop the batch or print a traceback
+        return _error(f"line {line_number}: internal error while grading ({type(error).__name__}: {error})", request_id)
+    record = result.to_json()
+    if request_id is not None:
+        record["id"] = request_id
+    return record
+
+
+def _grade_request(request: dict[str, Any], time_budget: float | None) -> Any:
+    from tutor.check import RequestError, grade_answer, grade_numeric, prepare_problem, request_from_mapping
+
+    numeric = "expected" in request and "program" not in request
+    allowed = NUMERIC_FIELDS if numeric else GRAPH_FIELDS
+    unknown = sorted(set(request) - allowed)
+    if unknown:
+        raise RequestError(f"unknown field '{unknown[0]}' (a request has {', '.join(sorted(allowed))})")
+    if numeric:
+        if not isinstance(request.get("expected"), str):
+            raise RequestError("'expected' must be text, such as \"0.25^10\"")
+        if not isinstance(request.get("answer"), str):
+            raise RequestError("'answer' must be text")
+        parsed = request_from_mapping({"program": "", "at": {}, "ask": "", **request})
+        return grade_numeric(request["answer"], request["expected"], parsed.tolerance, parsed.mistakes)
+    missing = [field for field in ("program", "at", "ask", "answer") if field not in request]
+    if missing:
+        raise RequestError(f"missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    parsed = request_from_mapping(request)
+    problem = prepare_problem(parsed.program, parsed.at)
+    return grade_answer(problem, parsed.ask, parsed.answer, parsed.tolerance, parsed.mistakes, time_budget)
+
+
+def _json_problem(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at column {error.colno}"
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
+
+
+def _error(message: str, request_id: Any = None) -> dict[str, Any]:
+    record: dict[str, Any] = {"verdict": "error", "message": message}
+    if request_id is not None:
+        record["id"] = request_id
+    return record
