@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import pytest
 
@@ -171,3 +172,20 @@ def test_questions_match_the_measurements() -> None:
     assert recipe.expected == "mean-full"
     assert {option.id for option in recipe.options} == {"sum-full", "mean-full", "per-sample"}
     assert all(math.isfinite(summed_loss(0.5, "mean", "full-batch", seed)) for seed in SEEDS)
+
+
+def test_a_screen_can_read_while_a_worker_steps() -> None:
+    import threading
+
+    lab = XorLab({"seed": 6})
+    worker = threading.Thread(target=lab.step, args=(400,))
+    seen = []
+    worker.start()
+    while worker.is_alive() or not seen:
+        seen.append(lab.snapshot())
+    worker.join()
+    # Every snapshot is one consistent moment: its weights are exactly those after its epoch count.
+    for snapshot in (seen[0], seen[len(seen) // 2], seen[-1]):
+        assert len(snapshot["loss_history"]) == snapshot["epochs_trained"]
+        restored = XorLab.restore({"seed": 6}, snapshot["epochs_trained"])
+        assert snapshot["weights"] == asdict(restored.weights())

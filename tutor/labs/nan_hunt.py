@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -224,7 +225,8 @@ class NanHuntLab:
     """Toggle fixes (``configure(fix_loss=True)`` or :meth:`set_fix`), then :meth:`step` or :meth:`run`.
 
     ``entropy`` supplies the seed when the seed fix is off (default: the OS's randomness, so two
-    runs differ as they would in the reference); tests pass a fixed function.
+    runs differ as they would in the reference); tests pass a fixed function. Each training step
+    runs under a lock the readers also take, so a screen can read while a worker steps.
     """
 
     name: ClassVar[str] = "nan-hunt"
@@ -237,6 +239,7 @@ class NanHuntLab:
     ) -> None:
         self._settings = validate_settings(self.name, NanHuntSettings, settings)
         self._entropy = entropy
+        self._lock = threading.RLock()
         self.reset()
 
     @property
@@ -245,8 +248,9 @@ class NanHuntLab:
 
     def configure(self, **changes: Any) -> None:
         """Apply setting changes and start a fresh run."""
-        self._settings = updated_settings(self.name, self._settings, changes)
-        self.reset()
+        with self._lock:
+            self._settings = updated_settings(self.name, self._settings, changes)
+            self.reset()
 
     def set_fix(self, fix_id: str, on: bool) -> None:
         if fix_id not in FIX_IDS:
@@ -254,24 +258,27 @@ class NanHuntLab:
         self.configure(**{f"fix_{fix_id}": bool(on)})
 
     def reset(self) -> None:
-        seed = FIXED_SEED if self._settings.fix_seed else self._entropy()
-        self._loop = _TrainingLoop(self._settings, seed)
+        with self._lock:
+            seed = FIXED_SEED if self._settings.fix_seed else self._entropy()
+            self._loop = _TrainingLoop(self._settings, seed)
 
     def step(self, steps: int = 1) -> NanHuntRun:
         """Advance up to ``steps`` training steps (stops early at a failure or the last epoch)."""
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
             raise ValueError(f"nan-hunt lab: steps must be a whole number >= 0, got {steps!r}")
         for _ in range(steps):
-            if self._loop.finished:
-                break
-            self._loop.step()
-        return self._loop.snapshot()
+            with self._lock:
+                if self._loop.finished:
+                    break
+                self._loop.step()
+        return self.current_run()
 
     def run(self) -> NanHuntRun:
         return self.step(self._settings.epochs)
 
     def current_run(self) -> NanHuntRun:
-        return self._loop.snapshot()
+        with self._lock:
+            return self._loop.snapshot()
 
     @property
     def fixes_on(self) -> frozenset[str]:
@@ -280,15 +287,17 @@ class NanHuntLab:
     @property
     def passed(self) -> bool:
         """All five fixes on and the finished run's loss finite and falling at every step."""
-        run = self._loop.snapshot()
-        return self.fixes_on == frozenset(FIX_IDS) and run.finished and run.finite_and_decreasing
+        run = self.current_run()
+        return run.settings.fixes_on() == frozenset(FIX_IDS) and run.finished and run.finite_and_decreasing
 
     def snapshot(self) -> dict[str, Any]:
+        run = self.current_run()
+        fixes_on = run.settings.fixes_on()
         return {
             "lab": self.name,
-            "fixes": [vars(fix) | {"on": fix.id in self.fixes_on} for fix in FIXES],
-            **self._loop.snapshot().as_dict(),
-            "passed": self.passed,
+            "fixes": [vars(fix) | {"on": fix.id in fixes_on} for fix in FIXES],
+            **run.as_dict(),
+            "passed": fixes_on == frozenset(FIX_IDS) and run.finished and run.finite_and_decreasing,
         }
 
     def questions(self) -> tuple[LabQuestion, ...]:

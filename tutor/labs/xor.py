@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
@@ -81,7 +82,8 @@ class XorLab:
 
     Public state (read-only for callers): :attr:`settings`, :attr:`epochs_trained`,
     :attr:`loss_history` (one entry per epoch, see :meth:`step`), :meth:`predictions`,
-    :meth:`weights`, :meth:`current_loss`.
+    :meth:`weights`, :meth:`current_loss`. Each epoch runs under a lock that the readers also
+    take, so a screen may read while a worker thread is stepping and never sees a half update.
     """
 
     name: ClassVar[str] = "xor"
@@ -90,6 +92,7 @@ class XorLab:
 
     def __init__(self, settings: Mapping[str, Any] | XorSettings | None = None) -> None:
         self._settings = validate_settings(self.name, XorSettings, settings)
+        self._lock = threading.RLock()
         self.reset()
 
     # ------------------------------------------------------------------ settings and state
@@ -100,10 +103,15 @@ class XorLab:
 
     def configure(self, **changes: Any) -> None:
         """Apply setting changes (validated; LabSettingsError on bad ones) and start over."""
-        self._settings = updated_settings(self.name, self._settings, changes)
-        self.reset()
+        with self._lock:
+            self._settings = updated_settings(self.name, self._settings, changes)
+            self.reset()
 
     def reset(self) -> None:
+        with self._lock:
+            self._reset()
+
+    def _reset(self) -> None:
         start = initial_weights(self._settings.seed)
         self._hidden_weights = [[Value(w) for w in row] for row in start.hidden_weights]
         self._hidden_biases = [Value(b) for b in start.hidden_biases]
@@ -123,11 +131,13 @@ class XorLab:
 
     @property
     def epochs_trained(self) -> int:
-        return len(self._loss_history)
+        with self._lock:
+            return len(self._loss_history)
 
     @property
     def loss_history(self) -> tuple[float, ...]:
-        return tuple(self._loss_history)
+        with self._lock:
+            return tuple(self._loss_history)
 
     # ------------------------------------------------------------------------- training
 
@@ -159,23 +169,27 @@ class XorLab:
             raise ValueError(f"xor lab: epochs must be a whole number from 0 to {MAX_EPOCHS_PER_STEP}, got {epochs!r}")
         recorded = []
         for _ in range(epochs):
-            if self._settings.update_mode == "full-batch":
-                errors = [(self._forward(x1, x2) - target) ** 2 for (x1, x2), target in XOR_SAMPLES]
-                loss = errors[0] + errors[1] + errors[2] + errors[3]
-                if self._settings.reduction == "mean":
-                    loss = loss / len(XOR_SAMPLES)
-                self._descend(loss)
-                value = self._reduce([error.data for error in errors])
-            else:
-                seen = []
-                for (x1, x2), target in XOR_SAMPLES:
-                    error = (self._forward(x1, x2) - target) ** 2
-                    seen.append(error.data)
-                    self._descend(error)
-                value = self._reduce(seen)
-            recorded.append(value)
-        self._loss_history.extend(recorded)
+            with self._lock:
+                recorded.append(self._train_one_epoch())
         return recorded
+
+    def _train_one_epoch(self) -> float:
+        if self._settings.update_mode == "full-batch":
+            errors = [(self._forward(x1, x2) - target) ** 2 for (x1, x2), target in XOR_SAMPLES]
+            loss = errors[0] + errors[1] + errors[2] + errors[3]
+            if self._settings.reduction == "mean":
+                loss = loss / len(XOR_SAMPLES)
+            self._descend(loss)
+            value = self._reduce([error.data for error in errors])
+        else:
+            seen = []
+            for (x1, x2), target in XOR_SAMPLES:
+                error = (self._forward(x1, x2) - target) ** 2
+                seen.append(error.data)
+                self._descend(error)
+            value = self._reduce(seen)
+        self._loss_history.append(value)
+        return value
 
     def run(self, total_epochs: int = 1000) -> tuple[float, ...]:
         """Train until ``total_epochs`` have been done in all (a UI should step in chunks instead)."""
@@ -186,22 +200,29 @@ class XorLab:
 
     def predictions(self) -> tuple[float, float, float, float]:
         """Network output for (0,0), (0,1), (1,0), (1,1) with the current weights."""
-        return tuple(self._forward(x1, x2).data for (x1, x2), _ in XOR_SAMPLES)  # type: ignore[return-value]
+        with self._lock:
+            return tuple(self._forward(x1, x2).data for (x1, x2), _ in XOR_SAMPLES)  # type: ignore[return-value]
 
     def current_loss(self) -> float:
         """Loss of the current weights over all four samples, with the chosen reduction."""
-        return self._reduce([(prediction - target) ** 2 for prediction, (_, target) in zip(self.predictions(), XOR_SAMPLES)])
+        with self._lock:
+            return self._reduce([(prediction - target) ** 2 for prediction, (_, target) in zip(self.predictions(), XOR_SAMPLES)])
 
     def weights(self) -> XorWeights:
-        return XorWeights(
-            tuple((row[0].data, row[1].data) for row in self._hidden_weights),
-            tuple(b.data for b in self._hidden_biases),
-            tuple(w.data for w in self._output_weights),
-            self._output_bias.data,
-        )
+        with self._lock:
+            return XorWeights(
+                tuple((row[0].data, row[1].data) for row in self._hidden_weights),
+                tuple(b.data for b in self._hidden_biases),
+                tuple(w.data for w in self._output_weights),
+                self._output_bias.data,
+            )
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything a screen shows, as JSON-friendly data."""
+        """Everything a screen shows, as JSON-friendly data (one consistent moment)."""
+        with self._lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
         return {
             "lab": self.name,
             "settings": self._settings.model_dump(),
