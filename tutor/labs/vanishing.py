@@ -17,7 +17,7 @@ Initialisations (each weight drawn from N(0, 1) and multiplied by a scale):
 * ``naive``: scale 0.01 for every layer, the "small random numbers" recipe of early tutorials. It
   ignores the width, so each layer multiplies the backward signal by about
   0.01 * sqrt(width) * (activation slope); with sigmoid (slope at most 0.25) that shrinks the
-  gradient at least 4x per layer -- in practice 25x or more -- for every width up to 256.
+  gradient at least 4x per layer (typically 25x or more) for every width up to 256.
 * ``xavier``: scale sqrt(2 / (fan_in + fan_out)) = sqrt(1 / width) (Glorot), keeping the signal's
   size for activations with slope about 1 near 0.
 * ``he``: scale sqrt(2 / fan_in), which makes up for ReLU zeroing half of its inputs.
