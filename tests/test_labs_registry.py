@@ -110,3 +110,17 @@ def test_every_lab_has_well_formed_checked_questions(name: str) -> None:
         json.dumps(question.settings)
         if question.settings:
             lab_class(name).Settings.model_validate(question.settings)  # the settings reproduce a lab state
+
+
+@pytest.mark.parametrize("name", LAB_NAMES)
+def test_the_checker_accepts_each_expected_answer_and_refuses_a_wrong_one(name: str) -> None:
+    from tutor.check import CORRECT, INCORRECT, grade_numeric
+
+    for question in create_lab(name).questions():
+        if question.kind != "numeric":
+            continue
+        tolerance = question.checker_tolerance()
+        assert grade_numeric(question.expected, question.expected, tolerance).verdict == CORRECT
+        value = evaluate(parse_expression(question.expected), {})
+        wrong = repr(value * 1.5 + 1.0)
+        assert grade_numeric(wrong, question.expected, tolerance).verdict == INCORRECT, question.id

@@ -150,6 +150,17 @@ class LabQuestion:
     explanation: str = ""
     settings: dict[str, Any] = field(default_factory=dict)  # lab settings that reproduce the answer
 
+    def checker_tolerance(self) -> Any:
+        """``tolerance`` as the checker's ``Tolerance`` (purely absolute), or None for choices.
+
+        Use: ``grade_numeric(answer, question.expected, question.checker_tolerance())``.
+        """
+        if self.tolerance is None:
+            return None
+        from tutor.check import Tolerance  # imported here: the checker pulls in sympy
+
+        return Tolerance(rel=0.0, abs=self.tolerance)
+
 
 def format_expected(number: float, significant: int = 6) -> str:
     """A number as short expression text the checker can parse (``19``, ``0.0123``, ``2.5e-07``)."""
