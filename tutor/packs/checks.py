@@ -130,6 +130,12 @@ def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[
                           f"(a built-in id or one of this problem's mistake ids)")
             if test.seed is not None and not params:
                 error(("tests", index, "seed"), "`seed` picks a variant, but this problem has no params")
+    if isinstance(problem, GraphProblemBase):
+        for index, allowed in enumerate(problem.allow_coincidences):
+            if allowed not in BUILTIN_DIAGNOSES:
+                error(("allow_coincidences", index),
+                      f"'{allowed}' is not a built-in diagnosis{did_you_mean(allowed, BUILTIN_DIAGNOSES)} "
+                      "(author mistakes may never give the right answer)")
     if isinstance(problem, ChoiceProblem):
         errors.extend(_check_choice(problem, source, path))
     return errors

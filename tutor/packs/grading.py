@@ -96,7 +96,11 @@ def grade_request(rendered: RenderedProblem, answer: str, ask: str | None = None
 
 
 def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None) -> Any:
-    """Grade a typed answer to a ``trace`` entry, an ``ask`` or a ``numeric`` problem -> GradeResult."""
+    """Grade a typed answer to a ``trace`` entry, an ``ask`` or a ``numeric`` problem -> GradeResult.
+
+    Raises ``tutor.check.RequestError`` when the problem itself is unusable (a pack that did not
+    pass ``validate``); a learner's bad answer is never an exception but an ``invalid`` verdict.
+    """
     problem = rendered.problem
     if isinstance(problem, NumericProblem):
         return grade_numeric_answer(rendered, answer)
@@ -106,20 +110,14 @@ def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None)
 
 
 def grade_numeric_answer(rendered: RenderedProblem, answer: str) -> Any:
-    """Numeric problems: the checker compares numbers; the author's mistakes are matched the same way."""
+    """Numeric problems: the checker compares numbers and matches the author's mistakes the same way."""
     problem = rendered.problem
     if not isinstance(problem, NumericProblem):
         raise NotGradable(f"a {problem.kind} problem is not numeric")
     from tutor.check import grade_numeric
 
-    tolerance = checker_tolerance(problem.tolerance)
-    result = grade_numeric(answer, problem.answer, tolerance)
-    if result.verdict != "incorrect":
-        return result
-    for mistake in problem.mistakes:
-        if grade_numeric(answer, mistake.answer, tolerance).verdict == "correct":
-            return replace_result(result, diagnosis=mistake.id, message=mistake.feedback)
-    return result
+    return grade_numeric(answer, problem.answer, checker_tolerance(problem.tolerance),
+                         author_mistakes(list(problem.mistakes)))
 
 
 def grade_choice_answer(rendered: RenderedProblem, picked: str | list[str]) -> Any:

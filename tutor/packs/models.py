@@ -224,6 +224,11 @@ class GraphProblemBase(ProblemBase):
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
+    allow_coincidences: list[str] = Field(
+        default_factory=list,
+        description="built-in diagnoses that validate may find giving the right answer here, e.g. when the "
+        "right answer is 0 on purpose (a dead ReLU) and every wrong rule gives 0 too",
+    )
 
 
 class TraceProblem(GraphProblemBase):

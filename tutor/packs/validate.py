@@ -211,7 +211,7 @@ class _ProblemValidator:
         return error.column if isinstance(original, str) and "{" not in original else None
 
     def check_graph_variant(self, rendered: RenderedProblem) -> None:
-        from tutor.check import coinciding_mistakes, grade
+        from tutor.check import RequestError, coinciding_mistakes, expected_answer, grade
         from tutor.expr import ParseError
         from tutor.graph import GraphBuildError, build_graph
 
@@ -231,15 +231,21 @@ class _ProblemValidator:
             return
         asks = self.graph_asks(rendered, graph)
         for ask, ask_path in asks:
-            request = grade_request(rendered, "0", ask)
-            outcome = grade(request)
-            if outcome.verdict in ("invalid", "unchecked"):
-                reason = "ran out of time" if outcome.verdict == "unchecked" else outcome.message
-                self.report(ask_path, f"expected:{ask}", f"the checker cannot compute {ask}: {reason}")
+            try:
+                expected = expected_answer(grade_request(rendered, "0", ask, mistake_ids=[]))
+            except RequestError as error:
+                self.report(ask_path, f"expected:{ask}", f"the checker cannot compute {ask}: {error.message}")
                 continue
-            self.check_mistake_answers(rendered, ask, graph)
-            self.check_coincidences(rendered, ask, ask_path, outcome.expected, coinciding_mistakes)
-        self.check_graph_tests(rendered, {ask for ask, _ in asks}, grade)
+            if not self.check_mistake_answers(rendered, ask, graph):
+                continue
+            try:
+                self.check_coincidences(rendered, ask, ask_path, expected, coinciding_mistakes)
+            except RequestError as error:
+                self.report(ask_path, f"coincide:{ask}", f"cannot compare the mistakes for {ask}: {error.message}")
+        try:
+            self.check_graph_tests(rendered, {ask for ask, _ in asks}, grade)
+        except RequestError as error:
+            self.report(("tests",), "tests", f"cannot grade the tests: {error.message}", key=True)
 
     def graph_asks(self, rendered: RenderedProblem, graph: Any) -> list[tuple[str, tuple[Any, ...]]]:
         problem = rendered.problem
@@ -270,21 +276,25 @@ class _ProblemValidator:
         return [(entry, location if entry.startswith("value:") else
                  (("backward",) if problem.backward is not None else ("program",))) for entry in entries]
 
-    def check_mistake_answers(self, rendered: RenderedProblem, ask: str, graph: Any) -> None:
+    def check_mistake_answers(self, rendered: RenderedProblem, ask: str, graph: Any) -> bool:
+        """Report mistakes for ``ask`` that cannot be read; True when all of them can."""
         from tutor.expr import ParseError, parse_expression
 
         problem = rendered.problem
         assert isinstance(problem, GraphProblemBase)
         names = set(graph.input_ids) if ask.startswith("derivative:") else set(graph.order)
+        readable = True
         for index, mistake in enumerate(problem.mistakes):
             if isinstance(problem, TraceProblem) and mistake.ask != ask:
                 continue
             try:
                 parse_expression(mistake.answer, allowed_names=names)
             except ParseError as error:
+                readable = False
                 self.report(("mistakes", index, "answer"), "parse",
                             f"cannot read this answer: {error.message}",
                             column=self.exact_column(("mistakes", index, "answer"), mistake.answer, error.column))
+        return readable
 
     def check_coincidences(self, rendered: RenderedProblem, ask: str, ask_path: tuple[Any, ...], expected: str,
                            coinciding_mistakes: Any) -> None:
@@ -302,12 +312,13 @@ class _ProblemValidator:
                 self.report(("mistakes", index, "answer"), f"coincide:{ask}",
                             f"{label} gives the right answer {expected} for {ask}, so a right answer would get "
                             "its feedback; change the mistake or exclude these values")
-            else:
+            elif mistake_id not in problem.allow_coincidences:
                 fix = "exclude these values with `not:`" if rendered.params else "choose other input values"
+                fix += f" (or list it in `allow_coincidences` if the right answer is meant to be {expected})"
                 where = ("params",) if rendered.params else ("at",) if problem.at else ask_path
                 self.report(where, f"builtin:{ask}:{mistake_id}",
                             f"for {ask} the built-in diagnosis '{mistake_id}' gives the right answer {expected}, "
-                            f"so a learner making that mistake would be marked right; {fix}")
+                            f"so a learner making that mistake would be marked right; {fix}", key=True)
 
     def check_graph_tests(self, rendered: RenderedProblem, asks: set[str], grade: Any) -> None:
         problem = rendered.problem
@@ -356,7 +367,12 @@ class _ProblemValidator:
         for index, test in enumerate(problem.tests):
             if test.seed is not None and test.seed != rendered.seed:
                 continue
-            self.compare_test(index, test, grade_numeric_answer(rendered, test.answer))
+            try:
+                outcome = grade_numeric_answer(rendered, test.answer)
+            except ValueError as error:  # RequestError: the problem's own numbers are unusable
+                self.report(("tests", index), "request", f"cannot grade this test: {error}")
+                continue
+            self.compare_test(index, test, outcome)
 
     def check_choice_variant(self, rendered: RenderedProblem) -> None:
         problem = rendered.problem
