@@ -62,7 +62,11 @@ class SourceFile:
 
 def did_you_mean(word: str, candidates: typing.Iterable[str]) -> str:
     """ "; did you mean 'hints'?" or "" when nothing is close."""
-    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
+    options = [str(candidate) for candidate in candidates]
+    matches = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if not matches:
+        # Swapped letters ("tsets") score low with difflib but are the commonest typo.
+        matches = [option for option in options if sorted(option) == sorted(str(word))][:1]
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
@@ -263,8 +267,18 @@ def _message_for(
                 path + ("kind",),
             )
         if isinstance(value, dict):
+            for key in value:
+                hint = did_you_mean(str(key), ["kind", "text"])
+                if hint:
+                    return f"unknown key '{key}'{hint}", True, path + (key,)
             return "a step needs `text:` (Markdown) or `kind:` (a problem)", False, path
         return f"a step is a mapping with `text:` or `kind:`, not {describe_value(value)}", False, path
+    if kind == "param_kind" and isinstance(value, dict):
+        for key in value:
+            hint = did_you_mean(str(key), ["int", "choice"])
+            if hint and key not in ("not",):
+                return f"unknown key '{key}'{hint}", True, path + (key,)
+        return str(detail["msg"]), False, path
     if kind == "literal_error":
         allowed = [argument for argument in typing.get_args(_unwrap(resolved.annotation)[0])]
         names = [str(option) for option in allowed]
