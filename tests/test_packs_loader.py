@@ -223,3 +223,13 @@ def test_every_key_and_scalar_is_located_where_it_is_written(document, flow: boo
             assert at(loaded.positions.of_value(path)).lstrip("'\"").startswith(str(value))
 
     walk(loaded.data, ())
+
+
+@settings(max_examples=100, deadline=None)
+@given(document=st.dictionaries(st.text(min_size=1, max_size=6), trees, min_size=1, max_size=5),
+       flow=st.booleans())
+def test_libyaml_and_pure_python_parsers_give_the_same_positions(document, flow: bool) -> None:
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True, sort_keys=False)
+    fast, slow = load_yaml_text(text), load_yaml_text(text, pure_python=True)
+    assert fast.data == slow.data
+    assert fast.positions == slow.positions

@@ -97,11 +97,10 @@ def _position(mark: yaml.Mark) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
-class _PositionRecordingLoader(yaml.SafeLoader):
-    """SafeLoader that records node marks per constructed container (by object id)."""
+class _RecordingConstructor(yaml.constructor.SafeConstructor):
+    """SafeConstructor that records node marks per constructed container (by object id)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    def start_recording(self) -> None:
         self.mapping_marks: dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]] = {}
         self.sequence_marks: dict[int, list[yaml.Node]] = {}
         self.containers: list[Any] = []  # keeps ids valid while we read them
@@ -138,50 +137,67 @@ class _PositionRecordingLoader(yaml.SafeLoader):
         self.sequence_marks[id(data)] = list(node.value)
 
 
-_PositionRecordingLoader.add_constructor("tag:yaml.org,2002:map", _PositionRecordingLoader.construct_recorded_mapping)
-_PositionRecordingLoader.add_constructor("tag:yaml.org,2002:seq", _PositionRecordingLoader.construct_recorded_sequence)
+_RecordingConstructor.add_constructor("tag:yaml.org,2002:map", _RecordingConstructor.construct_recorded_mapping)
+_RecordingConstructor.add_constructor("tag:yaml.org,2002:seq", _RecordingConstructor.construct_recorded_sequence)
+# Sets and ordered maps are not part of the format; refusing them keeps every container a dict or list.
+for _tag in ("tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
+    _RecordingConstructor.add_constructor(_tag, yaml.constructor.SafeConstructor.construct_undefined)
+
+
+class _Resolver(yaml.resolver.Resolver):
+    pass
+
+
 # YAML 1.1 (PyYAML) reads 1e-5 as text because it wants a dot in the mantissa; YAML 1.2, which
 # editors use, reads it as a number. Authors write 1e-5, so we accept the 1.2 form too.
-_PositionRecordingLoader.add_implicit_resolver(
+_Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
-# Sets and ordered maps are not part of the format; refusing them keeps every container a dict or list.
-for _tag in ("tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
-    _PositionRecordingLoader.add_constructor(_tag, yaml.SafeLoader.construct_undefined)
 
 
-def _record_scalar(positions: PositionMap, path: DataPath, node: yaml.Node) -> None:
+class _PurePythonLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+                        _RecordingConstructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _RecordingConstructor.__init__(self)
+        _Resolver.__init__(self)
+        self.start_recording()
+
+
+if yaml.__with_libyaml__:
+    # libyaml parses about ten times faster; construction (and so the recording) stays in Python.
+    class _LibyamlLoader(yaml.cyaml.CParser, _RecordingConstructor, _Resolver):  # type: ignore[name-defined,misc]
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            _RecordingConstructor.__init__(self)
+            _Resolver.__init__(self)
+            self.start_recording()
+
+    _PositionRecordingLoader: type = _LibyamlLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _PositionRecordingLoader = _PurePythonLoader
+
+
+def _record_scalar(positions: PositionMap, path: DataPath, node: yaml.Node, lines: list[str]) -> None:
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
         single_line = node.start_mark.line == node.end_mark.line
-        positions.scalars[path] = ScalarInfo(node.style, single_line)
-        if node.style == "|":
+        positions.scalars[path] = ScalarInfo(node.style or None, single_line)  # libyaml says "" for plain
+        if node.style == "|" and node.start_mark.line + 1 < len(lines):
             # Block content starts on the line after the indicator, at the block's indentation.
-            text_lines = node.value.split("\n")
-            indent = _block_indent(node)
-            if text_lines and indent is not None:
-                positions.values[path + ("<block>",)] = Position(node.start_mark.line + 2, indent + 1)
+            first = lines[node.start_mark.line + 1]
+            indent = len(first) - len(first.lstrip(" "))
+            positions.values[path + ("<block>",)] = Position(node.start_mark.line + 2, indent + 1)
 
 
-def _block_indent(node: yaml.ScalarNode) -> int | None:
-    buffer = node.start_mark.buffer
-    if buffer is None:
-        return None
-    start_of_next_line = buffer.find("\n", node.start_mark.pointer)
-    if start_of_next_line < 0:
-        return None
-    line_start = start_of_next_line + 1
-    cursor = line_start
-    while cursor < len(buffer) and buffer[cursor] == " ":
-        cursor += 1
-    return cursor - line_start
-
-
-def _build_position_map(loader: _PositionRecordingLoader, root: Any, root_node: yaml.Node) -> PositionMap:
+def _build_position_map(loader: Any, root: Any, root_node: yaml.Node, lines: list[str]) -> PositionMap:
     positions = PositionMap()
     positions.values[()] = _position(root_node.start_mark)
-    _record_scalar(positions, (), root_node)
+    _record_scalar(positions, (), root_node, lines)
     budget = [MAX_EXPANDED_NODES]
     stack: list[tuple[DataPath, Any]] = [((), root)]
     while stack:
@@ -197,28 +213,32 @@ def _build_position_map(loader: _PositionRecordingLoader, root: Any, root_node: 
                 child = path + (key,)
                 positions.keys[child] = _position(key_node.start_mark)
                 positions.values[child] = _position(value_node.start_mark)
-                _record_scalar(positions, child, value_node)
+                _record_scalar(positions, child, value_node, lines)
                 stack.append((child, value[key]))
         elif isinstance(value, list):
             for index, child_node in enumerate(loader.sequence_marks.get(id(value), [])):
                 child = path + (index,)
                 positions.values[child] = _position(child_node.start_mark)
-                _record_scalar(positions, child, child_node)
+                _record_scalar(positions, child, child_node, lines)
                 stack.append((child, value[index]))
     return positions
 
 
-def load_yaml_text(text: str) -> YamlDocument:
+def load_yaml_text(text: str, *, pure_python: bool = False) -> YamlDocument:
     """Parse one YAML document. Raises YamlLoadError with the position of the problem."""
-    loader = _PositionRecordingLoader(text)
+    loader = (_PurePythonLoader if pure_python else _PositionRecordingLoader)(text)
     try:
         root_node = loader.get_single_node()
         if root_node is None:
             return YamlDocument(None, PositionMap(), [])
         data = loader.construct_document(root_node)
-        positions = _build_position_map(loader, data, root_node)
+        positions = _build_position_map(loader, data, root_node, text.split("\n"))
         return YamlDocument(data, positions, loader.duplicate_keys)
     except yaml.MarkedYAMLError as error:
+        if not pure_python and _PositionRecordingLoader is not _PurePythonLoader:
+            # PyYAML's own parser words syntax errors better (names the alias, points at the end of
+            # an unclosed bracket); errors are rare, so parse once more to report with its words.
+            return load_yaml_text(text, pure_python=True)
         mark = error.problem_mark or error.context_mark
         position = _position(mark) if mark is not None else Position(1, 1)
         problem = error.problem or "invalid YAML"
