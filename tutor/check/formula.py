@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
-from tutor.check.numbers import Num, describe, evaluate_tree, is_finite, to_float
+from tutor.check.numbers import Num, describe, evaluate_tree, format_approx, is_finite, to_float
 from tutor.check.problem import Ask, PointState, Problem
 from tutor.check.rules import wrong_rules
 from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
@@ -189,4 +189,5 @@ def _explain_disagreement(
     point = ", ".join(f"{name} = {describe(value)}" for name, value in states[index].inputs.items())
     got = samples[index].value
     return (f"Not the same function as {label} = {expected_text}. For example at {point}, {label} = "
-            f"{describe(right[index])} but your formula gives {describe(got)}.")  # type: ignore[arg-type]
+            f"{format_approx(to_float(right[index]))} but your formula gives "
+            f"{format_approx(to_float(got))}.")  # type: ignore[arg-type]

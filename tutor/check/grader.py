@@ -22,7 +22,7 @@ from tutor.check.models import (
     RequestError,
     Tolerance,
 )
-from tutor.check.numbers import Num, describe, evaluate_tree, is_finite
+from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite
 from tutor.check.problem import Ask, Problem, prepare_problem
 from tutor.check.rules import wrong_rules
 from tutor.expr import ParseError, parse_expression
@@ -285,10 +285,19 @@ def _worked(problem: Problem, ask: Ask) -> str:
     if ask.node == problem.output:
         return f"{label} = 1: the gradient of the output with respect to itself."
     out_edges = problem.edges_out[ask.node]
-    symbols = " + ".join(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}" for edge in out_edges)
-    numbers = " + ".join(f"{describe(state.grads[edge.target])} · {describe(state.locals[(edge.target, edge.slot)])}"
-                         for edge in out_edges)
-    return f"{label} = {symbols} = {numbers} = {describe(right)}."
+    symbols, numbers = [], []
+    for edge in out_edges:
+        local = state.locals[(edge.target, edge.slot)]
+        if edge.target == problem.output:  # dL/dL = 1 needs no writing out
+            symbols.append(f"∂{edge.target}/∂{ask.node}")
+            numbers.append(factor(local))
+        else:
+            symbols.append(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}")
+            numbers.append(f"{factor(state.grads[edge.target])} · {factor(local)}")
+    worked = f"{label} = {' + '.join(symbols)}"
+    if len(out_edges) > 1 or out_edges[0].target != problem.output:
+        worked += f" = {' + '.join(numbers)}"
+    return f"{worked} = {describe(right)}."
 
 
 # ---------------------------------------------------------------------------- numeric problems

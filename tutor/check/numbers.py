@@ -340,3 +340,9 @@ def describe(value: Num) -> str:
             return text
         return format_approx(to_float(value))
     return format_approx(value)
+
+
+def factor(value: Num) -> str:
+    """A number as a factor in a written product: negatives get brackets, 14 · (-3)."""
+    text = describe(value)
+    return f"({text})" if text.startswith("-") else text

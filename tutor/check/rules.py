@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-from tutor.check.numbers import Num, add, apply_function, describe, mul, neg, power, sub
+from tutor.check.numbers import Num, add, apply_function, describe, factor, mul, neg, power, sub
 from tutor.check.problem import ACTIVATIONS, Ask, PointState, Problem
 from tutor.graph import Edge
 
@@ -134,12 +134,16 @@ class _RuleBuilder:
             self.add("value-for-grad", lambda s: s.values[node],
                      lambda w, r: f"You gave {node}'s forward value ({describe(w)}). The question asks for its "
                                   f"gradient, {self.label} = {describe(r)}.")
+        # Stopping the chain where the factor left out is exactly 1 changes nothing, so such a
+        # stop can't be what went wrong (x^2 + 3x answered 2x left out a path, not an upstream 1).
+        # For a formula "exactly 1" must hold as a function (at every test point), not just at a = 0.
+        states = (problem.random_states() or [self.state]) if self.formula_mode else [self.state]
         for later in descendants:
-            if later != self.output:
+            if later != self.output and any(state.grads[later] != 1 for state in states):
                 self.add("missing-upstream", lambda s, m=later: problem.backward(s, seed=m)[node],
                          lambda w, r, m=later: self.explain_missing_upstream(m, w, r))
         for later in descendants:
-            if later != self.output or not self.formula_mode:
+            if later != self.output and any(problem.backward(state, seed=later)[node] != 1 for state in states):
                 self.add("missing-inner-derivative", lambda s, m=later: s.grads[m],
                          lambda w, r, m=later: self.explain_missing_inner(m, w, r))
         for fan_out in [node, *descendants]:
@@ -201,7 +205,7 @@ class _RuleBuilder:
         state = self.state
         if self.ask.kind == "local":
             return " + ".join(describe(state.locals[(edge.target, edge.slot)]) for edge in edges)
-        return " + ".join(f"{describe(state.grads[edge.target])}·{describe(state.locals[(edge.target, edge.slot)])}"
+        return " + ".join(f"{factor(state.grads[edge.target])}·{factor(state.locals[(edge.target, edge.slot)])}"
                           for edge in edges)
 
     def explain_dropped_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> str:
@@ -251,7 +255,7 @@ class _RuleBuilder:
             opening = f"You gave d{later}/d{node} = {describe(wrong)}: the chain rule stopped at {later}"
         if dominated and (only or not direct):
             return (f"{opening}. Multiply by the gradient arriving from above, {self.grad(later)} = {upstream}: "
-                    f"{upstream} · {describe(wrong)} = {describe(right)}.")
+                    f"{factor(self.state.grads[later])} · {factor(wrong)} = {describe(right)}.")
         return (f"{opening}. Multiply by the gradient arriving from above, {self.grad(later)} = {upstream}, and add "
                 f"the other paths: {self.label} = {describe(right)}.")
 
@@ -264,13 +268,13 @@ class _RuleBuilder:
         if self.consumers(node) == [later]:
             local = self.problem.local_sum(self.state, later, node)
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient arriving from above, but left out "
-                    f"the local derivative ∂{later}/∂{node} = {describe(local)}: {describe(wrong)} · {describe(local)} = "
+                    f"the local derivative ∂{later}/∂{node} = {describe(local)}: {factor(wrong)} · {factor(local)} = "
                     f"{describe(right)}.")
         if self.dominates(later, node):
             inner = self.problem.backward(self.state, seed=later)[node]
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}; {node} reaches "
                     f"{later} through more steps, so multiply by d{later}/d{node} = {describe(inner)}: "
-                    f"{describe(wrong)} · {describe(inner)} = {describe(right)}.")
+                    f"{factor(wrong)} · {factor(inner)} = {describe(right)}.")
         return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}, without the derivatives "
                 f"between {node} and {later}: {self.label} = {describe(right)}.")
 

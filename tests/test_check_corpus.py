@@ -1,0 +1,152 @@
+"""The grading corpus: hundreds of answers with the verdict and diagnosis each must get.
+
+Data lives in tests/grading_corpus/*.yaml (see the comments there for the hand working);
+every case goes through the public interface, ``tutor.check.grade`` or ``grade_numeric``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tutor.check import AuthorMistake, GradeRequest, GradeResult, Tolerance, grade, grade_numeric
+
+CORPUS = Path(__file__).parent / "grading_corpus"
+
+
+def _load(name: str) -> dict[str, Any]:
+    with open(CORPUS / name, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _text(answer: Any, where: str) -> str:
+    # Answers are quoted in the YAML so "0.10" stays "0.10"; a bare number would lose its spelling.
+    if not isinstance(answer, str):
+        raise TypeError(f"{where}: quote the answer {answer!r} in the corpus")
+    return answer
+
+
+def _tolerance(data: dict[str, Any] | None) -> Tolerance | None:
+    return Tolerance(**data) if data else None
+
+
+def _mistakes(data: list[dict[str, Any]] | None) -> list[AuthorMistake]:
+    return [AuthorMistake(answer=item["answer"], feedback=item["feedback"], id=item.get("id")) for item in data or []]
+
+
+def _graph_cases(file_name: str) -> list[Any]:
+    cases = []
+    for index, problem in enumerate(_load(file_name)["problems"]):
+        for ask, spec in problem["asks"].items():
+            common = (problem["program"], problem["at"], ask, _tolerance(spec.get("tolerance")), _mistakes(spec.get("mistakes")))
+            where = f"{file_name}#{index} {ask}"
+            for kind in ("correct", "rounded", "invalid", "unchecked"):
+                for answer in spec.get(kind, []):
+                    cases.append(pytest.param(*common, _text(answer, where), kind, None, id=f"{where} {kind} {answer!r}"))
+            for answer, diagnosis in spec.get("wrong", []):
+                cases.append(pytest.param(*common, _text(answer, where), "wrong", diagnosis,
+                                          id=f"{where} wrong {answer!r} -> {diagnosis}"))
+    return cases
+
+
+def _check(result: GradeResult, kind: str, diagnosis: str | None) -> None:
+    assert result.message, "every result has a message for the learner"
+    if kind == "correct":
+        assert (result.verdict, result.rounded) == ("correct", False), result
+    elif kind == "rounded":
+        assert (result.verdict, result.rounded) == ("correct", True), result
+        assert "rounded" in result.message.lower()
+    elif kind == "invalid":
+        assert result.verdict == "invalid", result
+        assert result.column is not None and result.column >= 1
+    elif kind == "unchecked":
+        assert result.verdict == "unchecked", result
+    else:
+        assert result.verdict == "incorrect", result
+        assert result.diagnosis == diagnosis, result
+    if kind != "invalid":
+        assert result.expected
+
+
+@pytest.mark.parametrize(("program", "at", "ask", "tolerance", "mistakes", "answer", "kind", "diagnosis"),
+                         _graph_cases("numbers.yaml"))
+def test_number_answers(program, at, ask, tolerance, mistakes, answer, kind, diagnosis):
+    result = grade(GradeRequest(program=program, at=at, ask=ask, answer=answer, tolerance=tolerance, mistakes=mistakes))
+    _check(result, kind, diagnosis)
+
+
+@pytest.mark.parametrize(("program", "at", "ask", "tolerance", "mistakes", "answer", "kind", "diagnosis"),
+                         _graph_cases("derivatives.yaml"))
+def test_formula_answers(program, at, ask, tolerance, mistakes, answer, kind, diagnosis):
+    result = grade(GradeRequest(program=program, at=at, ask=ask, answer=answer, tolerance=tolerance, mistakes=mistakes))
+    _check(result, kind, diagnosis)
+
+
+def _numeric_cases() -> list[Any]:
+    cases = []
+    for index, spec in enumerate(_load("numeric.yaml")["numeric"]):
+        common = (spec["expected"], _tolerance(spec.get("tolerance")), _mistakes(spec.get("mistakes")))
+        where = f"numeric#{index} {spec['expected']}"
+        for kind in ("correct", "rounded", "invalid"):
+            for answer in spec.get(kind, []):
+                cases.append(pytest.param(*common, _text(answer, where), kind, None, id=f"{where} {kind} {answer!r}"))
+        for answer, diagnosis in spec.get("wrong", []):
+            cases.append(pytest.param(*common, _text(answer, where), "wrong", diagnosis, id=f"{where} wrong {answer!r}"))
+    return cases
+
+
+@pytest.mark.parametrize(("expected", "tolerance", "mistakes", "answer", "kind", "diagnosis"), _numeric_cases())
+def test_numeric_answers(expected, tolerance, mistakes, answer, kind, diagnosis):
+    _check(grade_numeric(answer, expected, tolerance, mistakes), kind, diagnosis)
+
+
+def _hostile_cases() -> list[Any]:
+    cases = []
+    for problem in _load("hostile.yaml")["problems"]:
+        for answer, verdict in problem["cases"]:
+            cases.append(pytest.param(problem["program"], problem["at"], problem["ask"], _text(answer, "hostile"), verdict,
+                                      id=f"{problem['ask']} {answer[:40]!r}"))
+    # Too long or too repetitive to write out in the YAML.
+    program, at = "L = (a*b + c)^2", {"a": 2, "b": 3, "c": 1}
+    generated = {
+        "100 kB of a": "a" * 100_000,
+        "100 kB of digits": "7" * 100_000,
+        "5000 brackets": "(" * 5000 + "1" + ")" * 5000,
+        "45 brackets": "(" * 45 + "1" + ")" * 45,
+        "1999 minus signs": "-" * 1999 + "1",
+        "a tower of 500 powers": "a^" * 500 + "a",
+        "700 additions": "+".join(["a"] * 700),
+        "600 products": "*".join(["z2"] * 600),
+        "sigmoid 30 deep": "sigmoid(" * 30 + "a" + ")" * 30,
+        "repeated exponent literals": "1e1" * 600,
+        "control characters": "".join(chr(code) for code in range(1, 32)),
+        "many unicode letters": "λ" * 1500,
+        "2001 characters": "1+" * 1000 + "1",
+    }
+    for name, answer in generated.items():
+        cases.append(pytest.param(program, at, "grad:a", answer, "not-correct", id=f"generated {name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("program", "at", "ask", "answer", "verdict"), _hostile_cases())
+def test_hostile_answers(program, at, ask, answer, verdict):
+    result = grade(GradeRequest(program=program, at=at, ask=ask, answer=answer))
+    assert result.message
+    if verdict == "not-correct":
+        assert result.verdict in ("invalid", "incorrect", "unchecked"), result
+    elif verdict == "invalid-or-incorrect":
+        assert result.verdict in ("invalid", "incorrect"), result
+    else:
+        assert result.verdict == verdict, result
+    if result.verdict == "invalid":
+        assert result.column is not None
+
+
+def test_corpus_is_large():
+    """The issue asks for hundreds of cases; keep the corpus from quietly shrinking."""
+    total = len(_graph_cases("numbers.yaml")) + len(_graph_cases("derivatives.yaml")) + len(_numeric_cases()) \
+        + len(_hostile_cases())
+    assert total >= 500
