@@ -95,3 +95,13 @@ def test_packs_command_lists_good_and_broken_packs(capsys, monkeypatch, tmp_path
     assert re.search(r"\b1\b.*\b7\b.*built-in", row)
     assert "broken unknown-lab" in out
     assert "lesson.yaml:7:10: error: unknown lab 'xorr'; did you mean 'xor'?" in out
+
+
+def test_docs_single_file_pack_example_loads(tmp_path: Path) -> None:
+    from tutor.packs.loader import load_pack
+
+    docs = (REPO / "docs" / "lesson-packs.md").read_text()
+    block = next(block for block in re.findall(r"```yaml\n(.*?)```", docs, flags=re.S) if block.startswith("id: tiny"))
+    (tmp_path / "tiny.yaml").write_text(block)
+    pack = load_pack(tmp_path / "tiny.yaml")
+    assert pack.errors == [] and (pack.id, pack.lesson_count) == ("tiny", 1)
