@@ -116,7 +116,7 @@ def strict_errors(pack: LoadedPack) -> list[PackError]:
 
 def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
     if isinstance(ref.problem, LabProblem):
-        return []  # the lab name is checked by the model; labs carry no answers to compute
+        return _validate_lab_settings(ref)
     validator = _ProblemValidator(ref)
     try:
         validator.run(seed_count)
@@ -125,6 +125,18 @@ def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> l
         validator.report((), "internal", f"internal error while checking this problem "
                                          f"({type(error).__name__}: {error}); please report it")
     return validator.errors()
+
+
+def _validate_lab_settings(ref: ProblemRef) -> list[PackError]:
+    """The lab name is checked by the model; its settings only the lab itself can judge."""
+    from tutor.labs import LabSettingsError, create_lab
+
+    problem = ref.problem
+    try:
+        create_lab(problem.lab, dict(problem.settings or {}))
+    except LabSettingsError as error:
+        return [ref.source.error_at(ref.path + ("settings",), f"lab '{problem.lab}': {error}")]
+    return []
 
 
 @dataclass
