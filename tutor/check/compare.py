@@ -5,7 +5,8 @@ The rules, in a learner's terms:
 * If the right answer is a rational number (every input and operation was rational), an exact
   answer must be exactly right: 42, 42.0, 84/2 and 2*z2*b are correct, 42.01 is not.
 * A decimal is accepted as *rounded* only when the right answer can't be written exactly with
-  that many decimals: 0.333 for 1/3 is correct (rounded); 42.01 for 42 is wrong.
+  that many decimals: 0.333 for 1/3 is correct (rounded); 42.01 for 42 is wrong. Float noise
+  (0.010000000000000002 for 1/100, agreeing to twelve digits) is rounded, not wrong.
 * If the right answer is irrational (tanh(1)), anything within the tolerance is correct, and
   said to be rounded unless it agrees to about twelve digits (for example ``tanh(1)`` itself).
 * An explicit per-question tolerance is applied as given, even to rational answers.
@@ -26,6 +27,7 @@ WRONG = "wrong"
 _FLOAT_AGREEMENT = 1e-12
 _MAX_LITERAL_DIGITS = 30  # what the answer language accepts in one number
 _MAX_LITERAL_MAGNITUDE = 1e30
+_MAX_POWER_OF_TEN = 30  # the answer language folds 10^30 but refuses 10^31 as too large
 
 
 def compare_numbers(answer: Num, expected: Num, tolerance: Tolerance | None) -> str:
@@ -39,6 +41,8 @@ def compare_numbers(answer: Num, expected: Num, tolerance: Tolerance | None) -> 
         if isinstance(answer, Fraction):
             if answer == expected:
                 return EXACT
+            if _floats_agree(answer_float, expected_float):
+                return ROUNDED  # 0.010000000000000002 for 1/100: float noise copied from a calculator
             if explicit:
                 return ROUNDED if allowed.allows(answer_float, expected_float) else WRONG
             decimals = terminating_decimals(answer)
@@ -89,8 +93,13 @@ def number_text(value: Num, tolerance: Tolerance | None = None) -> str:
         if abs(float(mantissa_text) - number) <= margin:
             break
     if abs(number) >= _MAX_LITERAL_MAGNITUDE and "e+" in mantissa_text:
-        mantissa, exponent = mantissa_text.split("e+")
-        return f"{mantissa}*10^{int(exponent)}"
+        # Too large for one literal (and 10^40 for one folded power): 1.5*10^30*10^10.
+        mantissa, exponent_text = mantissa_text.split("e+")
+        exponent, powers = int(exponent_text), []
+        while exponent > 0:
+            powers.append(f"10^{min(exponent, _MAX_POWER_OF_TEN)}")
+            exponent -= _MAX_POWER_OF_TEN
+        return "*".join([mantissa, *powers])
     return mantissa_text.replace("e+", "e")
 
 

@@ -136,8 +136,9 @@ class _RuleBuilder:
                                   f"gradient, {self.label} = {describe(r)}.")
         # Stopping the chain where the factor left out is exactly 1 changes nothing, so such a
         # stop can't be what went wrong (x^2 + 3x answered 2x left out a path, not an upstream 1).
-        # For a formula "exactly 1" must hold as a function (at every test point), not just at a = 0.
-        states = (problem.random_states() or [self.state]) if self.formula_mode else [self.state]
+        # "Exactly 1" must hold on this graph as a function (at every test point), not by chance at
+        # this point: a factor that is 1 only here is a real ambiguity that coinciding_mistakes reports.
+        states = problem.random_states() or [self.state]
         for later in descendants:
             if later != self.output and any(state.grads[later] != 1 for state in states):
                 self.add("missing-upstream", lambda s, m=later: problem.backward(s, seed=m)[node],
