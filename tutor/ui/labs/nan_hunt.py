@@ -1,0 +1,163 @@
+"""NaN-hunt lab screen: the broken training loop, five fix switches, and the loss it produces.
+
+Every switch starts a fresh run in a worker, drawn as it goes. Without the seed fix each run draws
+new weights and data, so pressing ``r`` twice shows two different stories. The lab is passed when
+all five fixes are on and the loss comes out finite and falling at every step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button
+
+from tutor.labs.nan_hunt import FIXES
+from tutor.ui.lab_registry import register_lab_screen
+from tutor.ui.labs.charts import decade_ticks, round_ticks, short_number, thinned, tick_label
+from tutor.ui.labs.screen import ChartPage, LabScreen, legend
+
+# Short switch labels (the column is narrow); the full fix is the control's tooltip.
+FIX_LABELS = {
+    "fix_seed": "seed the RNG (42)",
+    "fix_activation": "ReLU, not sigmoid",
+    "fix_learning_rate": "learning rate 0.01",
+    "fix_loss": "MSE, not log(output)",
+    "fix_zero_grad": "zero grads each step",
+}
+FIX_SHORT_NAMES = {"seed": "seed", "activation": "activation", "learning_rate": "learning rate", "loss": "loss",
+                   "zero_grad": "zero_grad"}
+
+
+class NanHuntLabScreen(LabScreen):
+    lab_name = "nan-hunt"
+    SETTING_LABELS = {**FIX_LABELS, "epochs": "training steps"}
+    SETTING_STEPS = {"epochs": {"step": 10}}
+    TIGHT_CHECKBOXES = True
+    TRAIN_CHUNK = 5
+
+    BINDINGS = [Binding("r", "rerun", "Run again")]
+
+    def __init__(self, settings: Any = None, **kwargs: Any) -> None:
+        super().__init__(settings, **kwargs)
+        self.last_snapshot: dict[str, Any] | None = None
+        self.ever_passed = False
+
+    def compose_actions(self) -> ComposeResult:
+        with Horizontal():
+            yield Button("Run again", id="nan-rerun", compact=True, variant="primary")
+
+    def compose_charts(self) -> list[Any]:
+        return [ChartPage("nan-loss")]
+
+    # ------------------------------------------------------------------ training
+
+    def refresh_lab(self) -> None:
+        self.show_training(self.snapshot_now(), finished=False)
+        self.train(self.lab.settings.epochs)
+
+    def train_chunk(self, steps: int) -> int:
+        before = len(self.lab.current_run().loss_history)
+        run = self.lab.step(steps)
+        taken = len(run.loss_history) - before
+        return steps if not run.finished else min(taken, steps - 1)
+
+    def action_rerun(self) -> None:
+        self.stop_work()
+        with self.lab_lock:
+            self.lab.reset()  # without the seed fix: new weights and data
+        self.generation += 1
+        self.refresh_lab()
+
+    @on(Button.Pressed, "#nan-rerun")
+    def _rerun_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_rerun()
+
+    def extra_done(self) -> bool:
+        return self.ever_passed
+
+    # ------------------------------------------------------------------ drawing
+
+    def show_training(self, snapshot: dict[str, Any], *, finished: bool) -> None:
+        self.last_snapshot = snapshot
+        if finished and snapshot["passed"] and not self.ever_passed:
+            self.ever_passed = True
+            self.notify("All five bugs fixed: the loss is finite and falls at every step.", title="NaN hunt passed")
+        self._draw_loss(snapshot)
+        self.query_one("#lab-readout").update(readout(snapshot, running=not finished))
+        self.update_status()
+
+    def status_text(self) -> str:
+        if self.last_snapshot is None:
+            return ""
+        steps = len(self.last_snapshot["loss_history"])
+        state = "running…" if self.running else "run over"
+        return f"step {steps} · {state}\nseed {self.last_snapshot['seed_used']}"
+
+    def _draw_loss(self, snapshot: dict[str, Any]) -> None:
+        history = snapshot["loss_history"]
+        failure = snapshot["failure"]
+        finite = [value for value in history if math.isfinite(value)]
+        log_axis = bool(finite) and all(value > 0 for value in finite)
+        series = [("loss" + (", log scale" if log_axis else ""), "cyan")]
+        if failure:
+            series.append((f"broke at step {failure['step']}", "red"))
+        plot, plt = self.begin_chart("nan-loss", legend("loss per step", *series))
+        plt.xlabel("step")
+        if not history:
+            message = f"no loss: {failure['text']}" if failure else "starting…"
+            plt.text(message[:60], x=0.5, y=0.5, alignment="center", color="red" if failure else None)
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+            plot.refresh()
+            return
+        steps = list(range(len(history)))
+        if log_axis:  # positive losses can reach 1e296: only a log axis shows both ends
+            xs, ys = thinned(steps, [math.log10(value) for value in history])
+            ticks, labels = decade_ticks(min(ys), max(ys))
+            plt.yticks(ticks, labels)
+        else:  # mean log(output) can be negative
+            xs, ys = thinned(steps, history)
+        plt.plot(xs, ys, marker="braille", color="cyan")
+        if failure:
+            plt.vertical_line(failure["step"], color="red")
+        last_step = max(len(history) - 1, failure["step"] if failure else 0, 1)
+        step_ticks = [tick for tick in round_ticks(0, last_step) if tick == int(tick)] or [0, last_step]
+        plt.xticks(step_ticks, [tick_label(tick) for tick in step_ticks])
+        plot.refresh()
+
+
+def readout(snapshot: dict[str, Any], *, running: bool) -> Text:
+    text = Text()
+    found = [fix for fix in snapshot["fixes"] if fix["on"]]
+    text.append(f"fixed {len(found)} of {len(FIXES)}: ", style="bold")
+    for fix in snapshot["fixes"]:
+        text.append(f"{'✓' if fix['on'] else '·'} {FIX_SHORT_NAMES.get(fix['id'], fix['id'])}  ",
+                    style="green" if fix["on"] else "dim")
+    text.append("\n")
+    history = snapshot["loss_history"]
+    failure = snapshot["failure"]
+    if failure:
+        text.append(f"✗ {failure['text']}", style="red")
+    elif running:
+        text.append(f"running: {len(history)} steps so far")
+    elif history:
+        trend = "falls at every step" if snapshot["finite_and_decreasing"] else "does not fall at every step"
+        text.append(f"{len(history)} steps: loss {short_number(history[0])} → {short_number(history[-1])}, {trend}")
+    if snapshot["passed"]:
+        text.append("\n✓ Passed: all five fixes on, and the loss is finite and falling.", style="bold green")
+    return text
+
+
+@register_lab_screen("nan-hunt")
+def open_nan_hunt_lab(problem: Any) -> NanHuntLabScreen:
+    return NanHuntLabScreen(getattr(problem, "settings", None), problem=problem)
+
+
+SCREEN = NanHuntLabScreen

@@ -1,0 +1,306 @@
+"""Checked questions inside a lab, one shown at a time, and recording their answers as progress.
+
+The questions come from the lab core (``lab.questions()``), whose expected answers were computed
+by running the lab. Numeric answers are graded by the checker (:func:`tutor.check.grade_numeric`,
+with the question's absolute tolerance); choice answers by comparing option ids. The panel posts
+:class:`QuestionPanel.Answered` for every graded answer; the screen records it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tutor.labs import LabQuestion
+from tutor.ui.labs.controls import NumericField
+from tutor.ui.grading import Judgement
+from tutor.ui.widgets.feedback import FeedbackPanel
+
+# After this many wrong answers to one question its explanation is offered as a hint.
+WRONG_TRIES_BEFORE_HINT = 2
+
+
+def grade_question(question: LabQuestion, answer: str) -> Judgement:
+    """Grade one answer: the checker for numbers, the option id for choices. Never raises."""
+    answer = answer.strip()
+    if question.kind == "choice":
+        if not answer:
+            return Judgement("invalid", answer, "Pick an option first.")
+        if answer == question.expected:
+            return Judgement("correct", answer, question.explanation)
+        return Judgement("incorrect", answer, "Not this one. Try it in the lab, then answer again.")
+    if not answer:
+        return Judgement("invalid", answer, "Type a number first (an expression such as 0.25^10 works too).", column=1)
+    from tutor.check import Tolerance, grade_numeric
+    from tutor.ui.grading import judgement_from_result
+
+    # LabQuestion.tolerance is absolute (an integer count must be exact; a measured value is
+    # right to the digits the question asks for), so the relative part is switched off.
+    tolerance = None if question.tolerance is None else Tolerance(rel=0.0, abs=question.tolerance)
+    try:
+        result = grade_numeric(answer, question.expected, tolerance=tolerance)
+    except Exception as error:  # noqa: BLE001 - a checker failure is reported, not raised into the UI
+        return Judgement("unchecked", answer, f"This answer could not be checked: {error}")
+    judgement = judgement_from_result(result, answer)
+    if judgement.verdict == "correct" and question.explanation:
+        judgement = replace(judgement, explanation=question.explanation)
+    return judgement
+
+
+@dataclass
+class QuestionState:
+    tries: int = 0
+    wrong: int = 0
+    solved: bool = False
+    draft: str = ""
+    judgement: Judgement | None = None
+    started: float = 0.0
+
+
+class QuestionPanel(Vertical):
+    """One lab question at a time; PgUp/PgDn (on the screen) move between them."""
+
+    DEFAULT_CSS = """
+    QuestionPanel { height: auto; max-height: 60%; border-top: solid $primary 50%; padding: 0 1; }
+    QuestionPanel #question-nav { height: 1; }
+    QuestionPanel #question-status { width: 1fr; height: 1; }
+    QuestionPanel #question-setup { min-width: 10; margin-left: 1; }
+    QuestionPanel #question-setup.-hidden { display: none; }
+    QuestionPanel #question-text { height: auto; }
+    QuestionPanel #question-answer { height: 1; margin-top: 1; }
+    QuestionPanel #question-answer.-hidden { display: none; }
+    QuestionPanel #question-answer > Static { width: auto; padding-right: 1; color: $text-muted; }
+    QuestionPanel #question-input { width: 1fr; }
+    QuestionPanel #question-options { height: auto; max-height: 6; margin-top: 1; border: none; padding: 0; }
+    QuestionPanel #question-options.-hidden { display: none; }
+    QuestionPanel FeedbackPanel { border: none; border-left: outer $panel; margin-top: 1; max-height: 8; }
+    QuestionPanel FeedbackPanel.-correct { border: none; border-left: outer $success; }
+    QuestionPanel FeedbackPanel.-incorrect { border: none; border-left: outer $error; }
+    QuestionPanel FeedbackPanel.-invalid { border: none; border-left: outer $warning; }
+    """
+
+    @dataclass
+    class Answered(Message):
+        question: LabQuestion
+        judgement: Judgement
+        seconds: float
+
+    @dataclass
+    class SetupRequested(Message):
+        question: LabQuestion
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.questions: tuple[LabQuestion, ...] | None = None
+        self.index = 0
+        self.states: dict[str, QuestionState] = {}
+        self.load_error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="question-nav"):
+            yield Static("Questions", id="question-status")
+            yield Button("Set up", id="question-setup", compact=True, classes="-hidden")
+        yield Static("Working out this lab's answers by running it…", id="question-text")
+        with Horizontal(id="question-answer", classes="-hidden"):
+            yield Static("answer")
+            yield NumericField(placeholder="a number or expression, Enter checks", id="question-input", compact=True)
+        yield OptionList(id="question-options", classes="-hidden", compact=True)
+        yield FeedbackPanel(id="question-feedback")
+
+    # ------------------------------------------------------------------ loading
+
+    def show_questions(self, questions: tuple[LabQuestion, ...]) -> None:
+        self.questions = tuple(questions)
+        now = time.monotonic()
+        self.states = {question.id: QuestionState(started=now) for question in self.questions}
+        self.index = 0
+        self._draw()
+
+    def show_load_error(self, message: str) -> None:
+        self.load_error = message
+        self.query_one("#question-text", Static).update(Text(f"The questions could not be prepared: {message}",
+                                                             style="yellow"))
+
+    @property
+    def loaded(self) -> bool:
+        return self.questions is not None
+
+    @property
+    def current(self) -> LabQuestion | None:
+        if not self.questions:
+            return None
+        return self.questions[self.index]
+
+    @property
+    def all_solved(self) -> bool:
+        return bool(self.questions) and all(state.solved for state in self.states.values())
+
+    def solved_count(self) -> int:
+        return sum(state.solved for state in self.states.values())
+
+    # ------------------------------------------------------------------ moving between questions
+
+    def move(self, delta: int) -> None:
+        if not self.questions:
+            return
+        self._save_draft()
+        self.index = (self.index + delta) % len(self.questions)
+        self._draw()
+
+    def focus_answer(self) -> None:
+        question = self.current
+        if question is None:
+            return
+        target = self.query_one("#question-options" if question.kind == "choice" else "#question-input")
+        target.focus()
+
+    def _save_draft(self) -> None:
+        question = self.current
+        if question is not None and question.kind == "numeric":
+            self.states[question.id].draft = self.query_one("#question-input", Input).value
+
+    def _draw(self) -> None:
+        question = self.current
+        if question is None or self.questions is None:
+            return
+        state = self.states[question.id]
+        marks = Text("Question ", style="bold")
+        marks.append(f"{self.index + 1} of {len(self.questions)}  ", style="bold")
+        for position, other in enumerate(self.questions):
+            other_state = self.states[other.id]
+            mark = "✓" if other_state.solved else ("✗" if other_state.wrong else "○")
+            style = "green" if other_state.solved else ("red" if other_state.wrong else "dim")
+            if position == self.index:
+                style += " reverse"
+            marks.append(f" {mark} ", style=style)
+        if len(self.questions) > 1:
+            marks.append("  PgUp/PgDn: other questions", style="dim")
+        self.query_one("#question-status", Static).update(marks)
+        self.query_one("#question-setup", Button).set_class(not question.settings, "-hidden")
+        self.query_one("#question-text", Static).update(Text(question.text))
+        answer_row = self.query_one("#question-answer")
+        options = self.query_one("#question-options", OptionList)
+        field = self.query_one("#question-input", Input)
+        if question.kind == "choice":
+            answer_row.add_class("-hidden")
+            options.remove_class("-hidden")
+            options.clear_options()
+            options.add_options([
+                Option(Text.assemble((f"{chr(ord('A') + position)}. ", "bold"), option.text), id=option.id)
+                for position, option in enumerate(question.options)
+            ])
+            options.disabled = state.solved
+        else:
+            options.add_class("-hidden")
+            answer_row.remove_class("-hidden")
+            field.value = state.draft
+            field.disabled = state.solved
+        feedback = self.query_one("#question-feedback", FeedbackPanel)
+        if state.judgement is None:
+            feedback.clear()
+        else:
+            feedback.show(state.judgement)
+
+    # ------------------------------------------------------------------ answering
+
+    @on(Input.Submitted, "#question-input")
+    def _numeric_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        question = self.current
+        if question is None or self.states[question.id].solved:
+            return
+        self._grade(question, event.value)
+
+    @on(OptionList.OptionSelected, "#question-options")
+    def _choice_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        question = self.current
+        if question is None or self.states[question.id].solved:
+            return
+        self._show(question, grade_question(question, event.option.id or ""))
+
+    @work(thread=True, group="grade", exit_on_error=False)
+    def _grade(self, question: LabQuestion, answer: str) -> None:
+        # The checker may import sympy on first use: off the UI thread.
+        judgement = grade_question(question, answer)
+        self.app.call_from_thread(self._show, question, judgement)
+
+    def _show(self, question: LabQuestion, judgement: Judgement) -> None:
+        state = self.states.get(question.id)
+        if state is None:
+            return
+        seconds = max(0.0, time.monotonic() - state.started)
+        state.started = time.monotonic()
+        if judgement.counts:
+            state.tries += 1
+        if judgement.verdict == "correct":
+            state.solved = True
+        elif judgement.verdict == "incorrect":
+            state.wrong += 1
+            if state.wrong >= WRONG_TRIES_BEFORE_HINT and question.explanation:
+                judgement = replace(judgement, diagnosis_text=f"**Hint:** {question.explanation}")
+        state.judgement = judgement
+        if question is self.current:
+            self._draw()
+        self.post_message(self.Answered(question, judgement, seconds))
+
+    @on(Button.Pressed, "#question-setup")
+    def _setup(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.current is not None:
+            self.post_message(self.SetupRequested(self.current))
+
+
+# ---------------------------------------------------------------------- recording as progress
+
+
+@dataclass
+class LessonLink:
+    """Where a lab was opened from: the session and the lesson holding its ``lab`` problem."""
+
+    session: Any
+    entry: Any
+    problem: Any
+
+    def attempt(self, question: LabQuestion, judgement: Judgement, seconds: float) -> Any:
+        """An Attempt on the lab problem, the answer prefixed with the question id (like a trace's asks)."""
+        from tutor.ui.recording import attempt_from
+
+        event = SimpleNamespace(judgement=judgement, ask=question.id, problem_id=self.problem.id, hints_used=0,
+                                seconds=seconds)
+        return attempt_from(self.session, self.entry, event, variant_seed=None)
+
+
+def find_lesson_link(app: Any, problem: Any) -> LessonLink | None:
+    """The lesson a lab problem belongs to, if the app has a progress session (else None: nothing is recorded).
+
+    The lesson screen under the lab is asked first (it knows exactly which lesson is open); failing
+    that, the session's lessons are searched for the one lab problem with this id and lab name.
+    """
+    if problem is None:
+        return None
+    session = getattr(app, "session", None)
+    if session is None or getattr(session, "store", None) is None:
+        return None
+    for screen in reversed(getattr(app, "screen_stack", [])):
+        entry = getattr(screen, "entry", None)
+        if entry is not None and getattr(screen, "session", None) is session and problem.id in entry.problem_ids:
+            return LessonLink(session, entry, problem)
+    matches = [
+        entry for entry in session.lessons()
+        for candidate in entry.lesson.problems()
+        if candidate.id == problem.id and getattr(candidate, "lab", None) == getattr(problem, "lab", None)
+    ]
+    if len(matches) == 1:
+        return LessonLink(session, matches[0], problem)
+    return None

@@ -1,0 +1,230 @@
+"""XOR lab screen: train the 2-4-1 tanh network live and watch the loss, predictions and weights.
+
+Training runs in a worker ten epochs at a time; ``r`` runs to the run length (1000 epochs unless
+the lesson says otherwise) and pauses, ``s`` takes ten epochs, ``x`` starts again from the seed's
+weights. ``g`` opens one training sample's loss in the playground's graph view with the current
+weights, where its forward and backward pass can be played step by step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Select, Static
+
+from tutor.labs.xor import XOR_SAMPLES
+from tutor.ui.lab_registry import register_lab_screen
+from tutor.ui.labs.charts import decade_ticks, log10s, round_ticks, short_number, thinned, tick_label
+from tutor.ui.labs.screen import ChartPage, LabScreen, legend
+
+DEFAULT_RUN_EPOCHS = 1000
+STEP_EPOCHS = 10
+SAMPLE_NAMES = tuple(f"({int(x1)},{int(x2)})" for (x1, x2), _ in XOR_SAMPLES)
+
+
+class XorLabScreen(LabScreen):
+    DEFAULT_CSS = """
+    XorLabScreen #xor-loss-page { width: 3fr; }
+    XorLabScreen #xor-side { width: 2fr; }
+    XorLabScreen #xor-predictions-page { height: 1fr; min-height: 6; }
+    XorLabScreen #xor-weights { height: auto; padding: 0 1; }
+    XorLabScreen #graph-row { height: 1; }
+    XorLabScreen #graph-row Select { width: 1fr; }
+    XorLabScreen #graph-row Button { width: auto; min-width: 7; margin-left: 1; margin-right: 0; }
+    """
+
+    lab_name = "xor"
+    EXTRA_SETTINGS = ("epochs",)
+    SETTING_LABELS = {"learning_rate": "learning rate", "update_mode": "updates"}
+    SETTING_STEPS = {"learning_rate": {"factor": 2.0}}
+    TRAIN_CHUNK = STEP_EPOCHS
+
+    BINDINGS = [
+        Binding("s", "step", "Step"),
+        Binding("r", "run", "Run/Pause"),
+        Binding("x", "reset", "Reset"),
+        Binding("g", "graph", "Sample graph"),
+    ]
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(settings, **kwargs)
+        epochs = self.extra_settings.get("epochs", DEFAULT_RUN_EPOCHS)
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= 100_000:
+            self.notes.append(f"epochs should be a whole number from 1 to 100000 (got {epochs!r}); using "
+                              f"{DEFAULT_RUN_EPOCHS}")
+            epochs = DEFAULT_RUN_EPOCHS
+        self.run_epochs = epochs
+        self.last_snapshot: dict[str, Any] | None = None
+
+    def compose_actions(self) -> ComposeResult:
+        with Horizontal():
+            yield Button(f"Step {STEP_EPOCHS}", id="xor-step", compact=True)
+            yield Button("Run", id="xor-run", compact=True, variant="primary")
+            yield Button("Reset", id="xor-reset", compact=True)
+        yield Label("loss graph of one sample", classes="setting-label -first")
+        with Horizontal(id="graph-row"):
+            yield Select([(f"x = {name}", index) for index, name in enumerate(SAMPLE_NAMES)], value=1,
+                         allow_blank=False, compact=True, id="graph-sample")
+            yield Button("Open", id="xor-graph", compact=True)
+
+    def compose_charts(self) -> list[Any]:
+        side = Vertical(ChartPage("xor-predictions", classes=""), Static("", id="xor-weights"), id="xor-side",
+                        classes="lab-page")
+        return [ChartPage("xor-loss"), side]
+
+    # ------------------------------------------------------------------ training
+
+    def refresh_lab(self) -> None:
+        self.show_training(self.snapshot_now(), finished=True)
+
+    def settings_applied(self, changes: Mapping[str, Any]) -> None:
+        self.query_one("#xor-run", Button).label = "Run"
+
+    def train_chunk(self, steps: int) -> int:
+        self.lab.step(steps)
+        return steps
+
+    def action_step(self) -> None:
+        if self.running:
+            return
+        self.train(STEP_EPOCHS)
+
+    def action_run(self) -> None:
+        if self.running:  # pause: stop the worker, drop its last messages, show where it stopped
+            self.stop_work()
+            self.generation += 1
+            self.show_training(self.snapshot_now(), finished=True)
+            return
+        with self.lab_lock:
+            trained = self.lab.epochs_trained
+        target = self.run_epochs if trained < self.run_epochs else trained + self.run_epochs
+        self.query_one("#xor-run", Button).label = "Pause"
+        self.train(target - trained)
+
+    def action_reset(self) -> None:
+        self.stop_work()
+        with self.lab_lock:
+            self.lab.reset()
+        self.generation += 1
+        self.query_one("#xor-run", Button).label = "Run"
+        self.refresh_lab()
+
+    def action_graph(self) -> None:
+        from tutor.ui.screens.playground import PlaygroundScreen
+
+        sample = self.query_one("#graph-sample", Select).value
+        index = sample if isinstance(sample, int) else 0
+        with self.lab_lock:
+            program, values = self.lab.sample_loss_program(index)
+        # The playground's program field is one line: statements separated by ';' parse the same.
+        one_line = "; ".join(program.splitlines())
+        values_text = ", ".join(f"{name} = {value:.6g}" for name, value in values.items())
+        self.app.push_screen(PlaygroundScreen(one_line, values_text))
+
+    @on(Button.Pressed, "#xor-step")
+    def _step_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_step()
+
+    @on(Button.Pressed, "#xor-run")
+    def _run_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_run()
+
+    @on(Button.Pressed, "#xor-reset")
+    def _reset_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_reset()
+
+    @on(Button.Pressed, "#xor-graph")
+    def _graph_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_graph()
+
+    # ------------------------------------------------------------------ drawing
+
+    def show_training(self, snapshot: dict[str, Any], *, finished: bool) -> None:
+        self.last_snapshot = snapshot
+        if finished:
+            self.query_one("#xor-run", Button).label = "Run"
+        self._draw_loss(snapshot)
+        self._draw_predictions(snapshot)
+        self.query_one("#xor-weights", Static).update(weights_table(snapshot["weights"]))
+        self.query_one("#lab-readout", Static).update(readout(snapshot))
+        self.update_status()
+
+    def status_text(self) -> str:
+        if self.last_snapshot is None:
+            return ""
+        trained = self.last_snapshot["epochs_trained"]
+        if self.running:
+            state = "training…"
+        elif trained == 0:
+            state = "ready: r runs, s steps"
+        else:
+            state = "paused" if trained % self.run_epochs else "run finished"
+        return f"epoch {trained} · {state}\nrun length {self.run_epochs} epochs"
+
+    def _draw_loss(self, snapshot: dict[str, Any]) -> None:
+        reduction = snapshot["settings"]["reduction"]
+        plot, plt = self.begin_chart("xor-loss", f"loss ({reduction} of squared errors), log scale")
+        plt.xlabel("epoch")
+        history = snapshot["loss_history"]
+        if history:
+            epochs = list(range(1, len(history) + 1))
+            xs, ys = thinned(epochs, log10s(history))
+            plt.plot(xs, ys, marker="braille", color="cyan")
+            ticks, labels = decade_ticks(min(ys), max(ys))
+            plt.yticks(ticks, labels)
+            epoch_ticks = round_ticks(0, len(history))
+            plt.xticks(epoch_ticks, [tick_label(tick) for tick in epoch_ticks])
+        else:
+            plt.text("press r to train", x=0.5, y=0.5, alignment="center")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+        plot.refresh()
+
+    def _draw_predictions(self, snapshot: dict[str, Any]) -> None:
+        # The legend goes in the caption: plotext draws its own over the bars.
+        plot, plt = self.begin_chart("xor-predictions", legend("predictions", ("output", "cyan"), ("target", "grey50")))
+        plt.multiple_bar(list(SAMPLE_NAMES), [snapshot["predictions"], snapshot["targets"]], color=["cyan", "gray"])
+        plt.ylim(-1, 1)
+        plt.yticks([-1, -0.5, 0, 0.5, 1], ["-1", "-0.5", "0", "0.5", "1"])
+        plot.refresh()
+
+
+def weights_table(weights: dict[str, Any]) -> Table:
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim")
+    for column in ("unit", "w·x1", "w·x2", "bias", "out w"):
+        table.add_column(column, justify="right")
+    for unit, ((w1, w2), bias, out) in enumerate(
+            zip(weights["hidden_weights"], weights["hidden_biases"], weights["output_weights"]), start=1):
+        table.add_row(f"h{unit}", f"{w1:+.2f}", f"{w2:+.2f}", f"{bias:+.2f}", f"{out:+.2f}")
+    table.add_row("out", "", "", f"{weights['output_bias']:+.2f}", "")
+    return table
+
+
+def readout(snapshot: dict[str, Any]) -> Text:
+    text = Text()
+    text.append(f"epoch {snapshot['epochs_trained']}", style="bold")
+    text.append(f"  ·  loss {short_number(snapshot['current_loss'], 4)}")
+    right = sum((prediction > 0.5) == (target > 0.5)
+                for prediction, target in zip(snapshot["predictions"], snapshot["targets"]))
+    text.append(f"  ·  {right}/4 on the right side of 0.5  ·  outputs ")
+    text.append(" ".join(f"{name}→{prediction:.2f}" for name, prediction in zip(SAMPLE_NAMES, snapshot["predictions"])))
+    return text
+
+
+@register_lab_screen("xor")
+def open_xor_lab(problem: Any) -> XorLabScreen:
+    return XorLabScreen(getattr(problem, "settings", None), problem=problem)
+
+
+SCREEN = XorLabScreen
