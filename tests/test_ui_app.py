@@ -115,7 +115,7 @@ async def test_whole_trace_problem_wrong_answers_hint_and_completion(tmp_path):
         await settle(pilot)
         texts = option_texts(app.screen.query_one("#lessons"))
         assert any("◐ 1. Tracing a small graph" in text and "1/2" in text for text in texts)
-        assert any("Continue: Tracing a small graph" in text for text in texts)
+        assert any("Continue: Tracing a small graph" in text for text in texts), texts
 
 
 @async_test
@@ -177,7 +177,7 @@ async def test_give_up_shows_worked_solution_and_counts_as_gave_up(tmp_path):
 
 @async_test
 async def test_replay_is_locked_until_the_pass_is_done_and_steps_back_and_forth(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, animation_interval=30.0)  # slow: the test steps by hand
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await open_lesson(pilot, "tracing")
@@ -187,7 +187,7 @@ async def test_replay_is_locked_until_the_pass_is_done_and_steps_back_and_forth(
         await pilot.press("f5")
         await settle(pilot)
         assert not view.graph_view.in_playback
-        assert "opens once you have filled in" in widget_text(view.feedback)
+        assert "opens once you have filled in" in widget_text(view.feedback, flat=True)
         for text in ("6", "7", "49"):
             await answer(pilot, text)
         await pilot.press("f5")
@@ -290,11 +290,55 @@ async def test_ask_and_numeric_problems_grade_with_the_same_feedback_panel(tmp_p
         numeric.answer_input.value = ""
         await answer(pilot, "1/64")
         assert numeric.completed == "solved"
-        await pilot.press("enter")
+
+
+@async_test
+async def test_lab_problem_says_coming_soon_without_a_registered_lab_screen(tmp_path, monkeypatch):
+    import tutor.ui.lab_registry as registry
+
+    monkeypatch.setattr(registry, "find_lab_screen", lambda name: None)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "single")
+        await pilot.press("pagedown", "pagedown")
         await settle(pilot)
         lab = app.screen.current_problem()
         assert type(lab).__name__ == "LabProblemView"
-        assert "coming soon" in widget_text(lab.query_one("#lab-note"))
+        assert "coming soon" in widget_text(lab.query_one("#lab-note"), flat=True)
+
+
+@async_test
+async def test_lab_problem_opens_the_registered_lab_screen(tmp_path, monkeypatch):
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    import tutor.ui.lab_registry as registry
+
+    opened = []
+
+    class FakeLab(Screen):
+        def compose(self):
+            yield Static("fake lab")
+
+    def factory(problem):
+        opened.append(problem.lab)
+        return FakeLab()
+
+    monkeypatch.setattr(registry, "find_lab_screen", lambda name: factory)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "single")
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        lab = app.screen.current_problem()
+        await pilot.press("enter")  # the focused "Open the xor lab" button
+        await settle(pilot)
+        assert opened == ["xor"] and isinstance(app.screen, FakeLab)
+        app.screen.dismiss(True)  # the lab reports it is finished
+        await settle(pilot)
+        assert lab.completed == "solved"
 
 
 @async_test
@@ -331,10 +375,20 @@ async def test_playground_reports_errors_with_a_caret_and_builds_the_graph(tmp_p
             if "w = 1" in widget_text(screen.query_one("#playground-error")):
                 break
             await asyncio.sleep(0.02)
-        assert "add w = 1" in widget_text(screen.query_one("#playground-error"))
-        await pilot.press("f5")  # replays are free in the playground
+        assert "add w = 1" in widget_text(screen.query_one("#playground-error"), flat=True)
+        screen.query_one("#values").value = "x = 1, w = 0.5"
+        await pilot.press("enter")
+        for _ in range(50):
+            await pilot.pause()
+            views = screen.query("TraceProblemView")
+            if views and "tanh" in views.first().graph_view.frame_plain():
+                break
+            await asyncio.sleep(0.02)
+        view = screen.query_one("TraceProblemView")
+        assert "tanh" in view.graph_view.frame_plain()
+        await pilot.press("f5")  # replays are free in the playground, even from the program field
         await settle(pilot)
-        assert screen.query_one("TraceProblemView").graph_view.in_playback
+        assert view.graph_view.in_playback
 
 
 @async_test

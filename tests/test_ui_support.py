@@ -19,7 +19,7 @@ class FrozenClock:
         return self.now
 
 
-def make_app(data_dir, *, clock=None, seed: int = 7, extra_packs=()):
+def make_app(data_dir, *, clock=None, seed: int = 7, extra_packs=(), animation_interval: float = 0.05):
     from tutor.ui.app import create_app
 
     return create_app(
@@ -30,7 +30,7 @@ def make_app(data_dir, *, clock=None, seed: int = 7, extra_packs=()):
         clock=clock or FrozenClock(),
         seed=seed,
         review_fuzzing=False,
-        animation_interval=0.05,
+        animation_interval=animation_interval,
     )
 
 
@@ -79,12 +79,16 @@ def async_test(function):
     return wrapper
 
 
-def widget_text(widget) -> str:
-    """The text a Static-like widget holds, laid out at the widget's width (independent of repaint timing)."""
+def widget_text(widget, *, flat: bool = False) -> str:
+    """The text a Static-like widget holds, laid out at the widget's width (independent of repaint timing).
+
+    ``flat`` joins the wrapped lines with single spaces, for checking sentences.
+    """
     import io
 
     from rich.console import Console
 
     console = Console(width=max(widget.size.width, 60), file=io.StringIO(), record=True, color_system=None)
     console.print(widget.content)
-    return console.export_text()
+    text = console.export_text()
+    return " ".join(text.split()) if flat else text

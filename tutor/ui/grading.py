@@ -130,20 +130,10 @@ def expected_answer_text(rendered) -> str | None:
 
             return format_number(evaluate(parse_expression(problem.answer, allowed_names=set()), {}))
         if problem.kind == "ask":
-            from tutor.graph import build_graph
+            from tutor.check import GradeRequest, expected_answer
 
-            graph = build_graph(problem.program, rendered.at)
-            kind, _, what = problem.ask.partition(":")
-            if kind == "value":
-                return format_number(graph.nodes[what].value)
-            if kind == "grad":
-                return format_number(graph.nodes[what].grad)
-            if kind == "local":
-                node_id, _, operand = what.partition("/")
-                edge = next(edge for edge in graph.edges if edge.target == node_id and edge.source == operand)
-                return f"{edge.local_grad_formula} = {format_number(edge.local_grad)}"
-            if kind == "derivative":
-                return graph.nodes[what].grad_formula
+            return expected_answer(GradeRequest(program=problem.program, at=dict(rendered.at), ask=problem.ask,
+                                                answer="", tolerance=_tolerance(problem.tolerance)))
     except Exception:  # noqa: BLE001 - showing the solution must never crash the lesson
         return None
     return None

@@ -251,5 +251,9 @@ def warm_checker() -> None:
     import importlib.util
 
     if importlib.util.find_spec("tutor.check") is not None:
-        import tutor.check  # noqa: F401
+        import tutor.check
+
+        warm_up = getattr(tutor.check, "warm_up", None)
+        if warm_up is not None:
+            warm_up()  # starts the checker's algebra process (it imports sympy) in the background
     import sympy  # noqa: F401

@@ -287,9 +287,10 @@ class HomeScreen(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "filter":
             return
-        option_list = self.query_one("#lessons")
-        option_list.focus()
-        self.action_open_selected()
+        option = self.query_one("#lessons").highlighted_option
+        self.action_clear_filter()  # coming back home shows the whole list again
+        if option is not None:
+            self._activate(option.id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys that only mean something once packs have loaded are hidden until then.

@@ -108,7 +108,15 @@ class PlaygroundScreen(Screen):
     PlaygroundScreen #workspace { height: 1fr; }
     """
 
-    BINDINGS = [Binding("escape", "back", "Home")]
+    BINDINGS = [
+        Binding("escape", "back", "Home"),
+        # The workspace's keys also work while the cursor is in the program or inputs field.
+        Binding("f5,ctrl+f", "workspace('replay', 'forward')", "Forward ▶"),
+        Binding("f6,ctrl+b", "workspace('replay', 'backward')", "Backward ◀"),
+        Binding("f7", "workspace('step', -1)", "Step back", show=False),
+        Binding("f8", "workspace('step', 1)", "Step on", show=False),
+        Binding("f9", "workspace('pause')", "Pause", show=False),
+    ]
 
     @dataclass
     class Built(Message):
@@ -170,6 +178,11 @@ class PlaygroundScreen(Screen):
     @on(ProblemView.HintTaken)
     def _not_recorded(self, event: Message) -> None:
         event.stop()  # playground answers are practice: nothing is saved
+
+    def action_workspace(self, action: str, *arguments: object) -> None:
+        view = next(iter(self.query("TraceProblemView")), None)
+        if view is not None:
+            getattr(view, f"action_{action}")(*arguments)
 
     def action_back(self) -> None:
         view = next(iter(self.query("TraceProblemView")), None)
