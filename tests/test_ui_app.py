@@ -69,13 +69,11 @@ async def test_whole_trace_problem_wrong_answers_hint_and_completion(tmp_path):
         assert "^" in widget_text(view.feedback)
 
         # A wrong value: the row turns incorrect and the node is flagged in the graph.
-        view.rows[0].input.value = ""
-        await answer(pilot, "5")
+        await answer(pilot, "5")  # the unreadable answer is selected, so this replaces it
         assert view.feedback.judgement.verdict == "incorrect"
         assert view.progress.status["value:z1"] == "incorrect"
         assert view.rows[0].has_class("-incorrect")
 
-        view.rows[0].input.value = ""
         await answer(pilot, "a*b")  # names of inputs mean their values
         assert view.progress.status["value:z1"] == "correct"
         assert "z1 = a*b = 2 · 3 = 6" in view.graph_view.frame_plain() or "= 6" in view.graph_view.frame_plain()
@@ -95,7 +93,6 @@ async def test_whole_trace_problem_wrong_answers_hint_and_completion(tmp_path):
         assert view.hints_used == 1
         assert "Hint 1/2" in widget_text(view.hint_ladder)
 
-        view.rows[7].input.value = ""
         await answer(pilot, "14*a")
         await answer(pilot, "42")
         assert view.completed == "solved"
@@ -287,7 +284,6 @@ async def test_ask_and_numeric_problems_grade_with_the_same_feedback_panel(tmp_p
         numeric = app.screen.current_problem()
         await answer(pilot, "0.25*3")
         assert numeric.feedback.judgement.verdict == "incorrect"
-        numeric.answer_input.value = ""
         await answer(pilot, "1/64")
         assert numeric.completed == "solved"
 

@@ -24,11 +24,11 @@ from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 # Short switch labels (the column is narrow); the full fix is the control's tooltip.
 FIX_LABELS = {
-    "fix_seed": "seed the RNG (42)",
-    "fix_activation": "ReLU, not sigmoid",
+    "fix_seed": "seed the RNG",
+    "fix_activation": "ReLU not sigmoid",
     "fix_learning_rate": "learning rate 0.01",
-    "fix_loss": "MSE, not log(output)",
-    "fix_zero_grad": "zero grads each step",
+    "fix_loss": "MSE not log(out)",
+    "fix_zero_grad": "zero the grads",
 }
 FIX_SHORT_NAMES = {"seed": "seed", "activation": "activation", "learning_rate": "learning rate", "loss": "loss",
                    "zero_grad": "zero_grad"}
@@ -41,7 +41,7 @@ class NanHuntLabScreen(LabScreen):
     TIGHT_CHECKBOXES = True
     TRAIN_CHUNK = 5
 
-    BINDINGS = [Binding("r", "rerun", "Run again")]
+    BINDINGS = [Binding("r", "rerun", "Rerun")]
 
     def __init__(self, settings: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)

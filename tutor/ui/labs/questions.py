@@ -54,7 +54,20 @@ def grade_question(question: LabQuestion, answer: str) -> Judgement:
     judgement = judgement_from_result(result, answer)
     if judgement.verdict == "correct" and question.explanation:
         judgement = replace(judgement, explanation=question.explanation)
+    elif judgement.verdict == "incorrect":
+        # The checker's message names the right answer, which would end the experiment before it
+        # starts: in a lab the learner measures it (or asks for it with ctrl+g).
+        nudge = "Check the sign." if judgement.diagnosis == "sign-flip" else "Try it in the lab and look again."
+        judgement = replace(judgement, message=f"{answer} is not it. {nudge}", expected=None)
     return judgement
+
+
+def answer_text(question: LabQuestion) -> str:
+    """The right answer as the learner would read it (a choice's option text, or the number)."""
+    if question.kind == "choice":
+        option = next((option for option in question.options if option.id == question.expected), None)
+        return option.text if option is not None else question.expected
+    return question.expected
 
 
 @dataclass
@@ -62,6 +75,7 @@ class QuestionState:
     tries: int = 0
     wrong: int = 0
     solved: bool = False
+    revealed: bool = False  # the learner asked for the answer (ctrl+g)
     draft: str = ""
     judgement: Judgement | None = None
     started: float = 0.0
@@ -77,13 +91,13 @@ class QuestionPanel(Vertical):
     QuestionPanel #question-setup { min-width: 10; margin-left: 1; }
     QuestionPanel #question-setup.-hidden { display: none; }
     QuestionPanel #question-text { height: auto; }
-    QuestionPanel #question-answer { height: 1; margin-top: 1; }
+    QuestionPanel #question-answer { height: 1; }
     QuestionPanel #question-answer.-hidden { display: none; }
     QuestionPanel #question-answer > Static { width: auto; padding-right: 1; color: $text-muted; }
     QuestionPanel #question-input { width: 1fr; }
-    QuestionPanel #question-options { height: auto; max-height: 6; margin-top: 1; border: none; padding: 0; }
+    QuestionPanel #question-options { height: auto; max-height: 6; border: none; padding: 0; }
     QuestionPanel #question-options.-hidden { display: none; }
-    QuestionPanel FeedbackPanel { border: none; border-left: outer $panel; margin-top: 1; max-height: 8; }
+    QuestionPanel FeedbackPanel { border: none; border-left: outer $panel; max-height: 8; }
     QuestionPanel FeedbackPanel.-correct { border: none; border-left: outer $success; }
     QuestionPanel FeedbackPanel.-incorrect { border: none; border-left: outer $error; }
     QuestionPanel FeedbackPanel.-invalid { border: none; border-left: outer $warning; }
@@ -105,6 +119,7 @@ class QuestionPanel(Vertical):
         self.index = 0
         self.states: dict[str, QuestionState] = {}
         self.load_error: str | None = None
+        self._latest_submission = 0  # answers graded out of order (the first one imports the checker) are dropped
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="question-nav"):
@@ -142,8 +157,9 @@ class QuestionPanel(Vertical):
         return self.questions[self.index]
 
     @property
-    def all_solved(self) -> bool:
-        return bool(self.questions) and all(state.solved for state in self.states.values())
+    def all_settled(self) -> bool:
+        """Every question answered right, or its answer shown."""
+        return bool(self.questions) and all(state.solved or state.revealed for state in self.states.values())
 
     def solved_count(self) -> int:
         return sum(state.solved for state in self.states.values())
@@ -178,13 +194,19 @@ class QuestionPanel(Vertical):
         marks.append(f"{self.index + 1} of {len(self.questions)}  ", style="bold")
         for position, other in enumerate(self.questions):
             other_state = self.states[other.id]
-            mark = "✓" if other_state.solved else ("✗" if other_state.wrong else "○")
-            style = "green" if other_state.solved else ("red" if other_state.wrong else "dim")
+            if other_state.solved:
+                mark, style = "✓", "green"
+            elif other_state.revealed:
+                mark, style = "·", "yellow"
+            elif other_state.wrong:
+                mark, style = "✗", "red"
+            else:
+                mark, style = "○", "dim"
             if position == self.index:
                 style += " reverse"
             marks.append(f" {mark} ", style=style)
         if len(self.questions) > 1:
-            marks.append("  PgUp/PgDn: other questions", style="dim")
+            marks.append("  PgDn: next", style="dim")
         self.query_one("#question-status", Static).update(marks)
         self.query_one("#question-setup", Button).set_class(not question.settings, "-hidden")
         self.query_one("#question-text", Static).update(Text(question.text))
@@ -199,12 +221,12 @@ class QuestionPanel(Vertical):
                 Option(Text.assemble((f"{chr(ord('A') + position)}. ", "bold"), option.text), id=option.id)
                 for position, option in enumerate(question.options)
             ])
-            options.disabled = state.solved
+            options.disabled = state.solved or state.revealed
         else:
             options.add_class("-hidden")
             answer_row.remove_class("-hidden")
             field.value = state.draft
-            field.disabled = state.solved
+            field.disabled = state.solved or state.revealed
         feedback = self.query_one("#question-feedback", FeedbackPanel)
         if state.judgement is None:
             feedback.clear()
@@ -217,23 +239,30 @@ class QuestionPanel(Vertical):
     def _numeric_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         question = self.current
-        if question is None or self.states[question.id].solved:
+        state = self.states[question.id] if question is not None else None
+        if question is None or state.solved or state.revealed:
             return
-        self._grade(question, event.value)
+        self._latest_submission += 1
+        self._grade(question, event.value, self._latest_submission)
 
     @on(OptionList.OptionSelected, "#question-options")
     def _choice_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         question = self.current
-        if question is None or self.states[question.id].solved:
+        state = self.states[question.id] if question is not None else None
+        if question is None or state.solved or state.revealed:
             return
         self._show(question, grade_question(question, event.option.id or ""))
 
     @work(thread=True, group="grade", exit_on_error=False)
-    def _grade(self, question: LabQuestion, answer: str) -> None:
+    def _grade(self, question: LabQuestion, answer: str, submission: int) -> None:
         # The checker may import sympy on first use: off the UI thread.
         judgement = grade_question(question, answer)
-        self.app.call_from_thread(self._show, question, judgement)
+        self.app.call_from_thread(self._graded, question, judgement, submission)
+
+    def _graded(self, question: LabQuestion, judgement: Judgement, submission: int) -> None:
+        if submission == self._latest_submission:
+            self._show(question, judgement)
 
     def _show(self, question: LabQuestion, judgement: Judgement) -> None:
         state = self.states.get(question.id)
@@ -247,12 +276,27 @@ class QuestionPanel(Vertical):
             state.solved = True
         elif judgement.verdict == "incorrect":
             state.wrong += 1
-            if state.wrong >= WRONG_TRIES_BEFORE_HINT and question.explanation:
-                judgement = replace(judgement, diagnosis_text=f"**Hint:** {question.explanation}")
+            if state.wrong >= WRONG_TRIES_BEFORE_HINT:
+                hint = f"**Hint:** {question.explanation} " if question.explanation else ""
+                judgement = replace(judgement, diagnosis_text=hint + "*(ctrl+g twice shows the answer)*")
         state.judgement = judgement
         if question is self.current:
+            self._save_draft()
             self._draw()
         self.post_message(self.Answered(question, judgement, seconds))
+
+    def reveal_current(self) -> None:
+        """Show the current question's answer (it then counts as settled, not solved)."""
+        question = self.current
+        if question is None:
+            return
+        state = self.states[question.id]
+        if state.solved or state.revealed:
+            return
+        state.revealed = True
+        judgement = Judgement("gave-up", "", f"The answer is {answer_text(question)}.",
+                              explanation=question.explanation)
+        self._show(question, judgement)
 
     @on(Button.Pressed, "#question-setup")
     def _setup(self, event: Button.Pressed) -> None:

@@ -42,6 +42,7 @@ from tutor.ui.screens.home import TitleBar
 
 NARROW_WIDTH = 100  # below this many columns the charts are shown one at a time
 UPDATE_SECONDS = 0.05  # how often a training worker repaints
+REVEAL_CONFIRM_SECONDS = 3.0
 
 
 class ChartDeck(Horizontal):
@@ -130,7 +131,8 @@ class LabScreen(Screen):
         Binding("pagedown", "question(1)", "Next question"),
         Binding("pageup", "question(-1)", "Prev question", show=False),
         Binding("a", "answer", "Answer"),
-        Binding("v", "flip_chart", "Next chart"),
+        Binding("ctrl+g", "reveal", "Show answer", show=False),
+        Binding("v", "flip_chart", "Chart"),
     ]
 
     @dataclass
@@ -170,6 +172,7 @@ class LabScreen(Screen):
         self.link = None
         self.busy = ""
         self.running = False  # a training run is under way (its worker may lag a chunk behind)
+        self._reveal_armed_at: float | None = None
 
     def _split_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         known = set(lab_class(self.lab_name).Settings.model_fields)
@@ -441,7 +444,7 @@ class LabScreen(Screen):
         return True
 
     def check_finished(self) -> None:
-        if not self.finished and self.query_one(QuestionPanel).all_solved and self.extra_done():
+        if not self.finished and self.query_one(QuestionPanel).all_settled and self.extra_done():
             self.finished = True
             self.notify("Every question answered. Esc returns" + (" to the lesson." if self.problem else "."),
                         title="Lab complete", timeout=6)
@@ -464,6 +467,16 @@ class LabScreen(Screen):
 
     def action_answer(self) -> None:
         self.query_one(QuestionPanel).focus_answer()
+
+    def action_reveal(self) -> None:
+        # Asked twice, like giving up in a lesson: one stray key must not spoil the question.
+        now = time.monotonic()
+        if self._reveal_armed_at is None or now - self._reveal_armed_at > REVEAL_CONFIRM_SECONDS:
+            self._reveal_armed_at = now
+            self.notify("Press ctrl+g again to see this question's answer.", title="Show the answer?", timeout=3)
+            return
+        self._reveal_armed_at = None
+        self.query_one(QuestionPanel).reveal_current()
 
     def action_flip_chart(self) -> None:
         self.query_one(ChartDeck).flip()

@@ -48,9 +48,9 @@ class XorLabScreen(LabScreen):
 
     BINDINGS = [
         Binding("s", "step", "Step"),
-        Binding("r", "run", "Run/Pause"),
+        Binding("r", "run", "Run"),
         Binding("x", "reset", "Reset"),
-        Binding("g", "graph", "Sample graph"),
+        Binding("g", "graph", "Graph"),
     ]
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
@@ -68,7 +68,7 @@ class XorLabScreen(LabScreen):
             yield Button(f"Step {STEP_EPOCHS}", id="xor-step", compact=True)
             yield Button("Run", id="xor-run", compact=True, variant="primary")
             yield Button("Reset", id="xor-reset", compact=True)
-        yield Label("loss graph of one sample", classes="setting-label -first")
+        yield Label("one sample's loss graph", classes="setting-label -first")
         with Horizontal(id="graph-row"):
             yield Select([(f"x = {name}", index) for index, name in enumerate(SAMPLE_NAMES)], value=1,
                          allow_blank=False, compact=True, id="graph-sample")

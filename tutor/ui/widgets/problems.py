@@ -265,7 +265,9 @@ class AnswerProblemView(ProblemView):
                 self.graph_view.show_state(self._graph_state(reveal=True))
             self.finish(OUTCOME_SOLVED)
         else:
+            # Selected, so typing the next try replaces it while arrows still allow editing it.
             self.answer_input.focus()
+            self.answer_input.select_all()
 
     def give_up(self) -> None:
         from tutor.ui.grading import expected_answer_text

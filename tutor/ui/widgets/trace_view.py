@@ -200,6 +200,7 @@ class TraceProblemView(ProblemView):
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, False, ask=ask))
         row.input.focus()
+        row.input.select_all()  # typing the next try replaces it; arrows still allow editing
 
     def _complete(self, last: Judgement) -> None:
         summary = self.progress.answer_summary()
