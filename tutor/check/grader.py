@@ -16,13 +16,14 @@ from tutor.check.models import (
     CORRECT,
     INCORRECT,
     INVALID,
+    UNCHECKED,
     AuthorMistake,
     GradeRequest,
     GradeResult,
     RequestError,
     Tolerance,
 )
-from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite
+from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite, to_float
 from tutor.check.problem import Ask, Problem, prepare_problem
 from tutor.check.rules import wrong_rules
 from tutor.expr import ParseError, parse_expression
@@ -215,10 +216,12 @@ def _grade_number(
     right = problem.right_value(ask, state)
     label = problem.label(ask)
     try:
-        value, _ = evaluate_tree(tree, state.values)
+        value, largest = evaluate_tree(tree, state.values)
     except EvaluationError as error:
         return GradeResult(INCORRECT, expected, None,
                            f"Your answer has no value here: {error.message}. {label} = {expected}.")
+    if not is_finite(value):
+        return GradeResult(UNCHECKED, expected, None, _TOO_LARGE)
     outcome = compare_numbers(value, right, tolerance)
     if outcome == EXACT:
         return GradeResult(CORRECT, expected, None, f"Correct: {label} = {describe(right)}.")
@@ -226,12 +229,24 @@ def _grade_number(
         return GradeResult(CORRECT, expected, None,
                            f"Correct (rounded): {label} = {precise_text(right)}; yours, {describe(value)}, is "
                            f"within the tolerance.", rounded=True)
+    if _within_rounding_noise(value, right, largest):
+        return GradeResult(UNCHECKED, expected, None, _TOO_LARGE)
     found = _diagnose(problem, ask, value, right, tolerance, mistakes)
     if found is not None:
         return GradeResult(INCORRECT, expected, found[0], found[1])
-    if not is_finite(value):
-        return GradeResult(INCORRECT, expected, None, f"Your answer has no finite value. {_worked(problem, ask)}")
     return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_worked(problem, ask)}")
+
+
+_TOO_LARGE = ("Your answer passes through numbers too large to work out exactly (for example a huge power or "
+              "exp), so it was not graded; it is not marked wrong. Write it more simply.")
+
+
+def _within_rounding_noise(value: Num, right: Num, largest: float) -> bool:
+    """A float answer that went through huge numbers carries their rounding error: (exp(40) + 42) - exp(40)
+    comes out as 32 or 48 in floats. If the gap to the right answer is inside that error, we can't tell."""
+    if not isinstance(value, float) or largest < 1e12:
+        return False
+    return abs(value - to_float(right)) <= largest * 1e-14
 
 
 def _diagnose(
@@ -323,15 +338,19 @@ def grade_numeric(
         return GradeResult(INVALID, expected_text, None,
                            f"column {column}: the answer is a number; '{names[0]}' has no value here", column)
     try:
-        value, _ = evaluate_tree(tree, {})
+        value, largest = evaluate_tree(tree, {})
     except EvaluationError as error:
         return GradeResult(INCORRECT, expected_text, None, f"Your answer has no value: {error.message}.")
+    if not is_finite(value):
+        return GradeResult(UNCHECKED, expected_text, None, _TOO_LARGE)
     outcome = compare_numbers(value, right, tolerance)
     if outcome == EXACT:
         return GradeResult(CORRECT, expected_text, None, f"Correct: {describe(right)}.")
     if outcome == ROUNDED:
         return GradeResult(CORRECT, expected_text, None,
                            f"Correct (rounded): the exact value is {precise_text(right)}.", rounded=True)
+    if _within_rounding_noise(value, right, largest):
+        return GradeResult(UNCHECKED, expected_text, None, _TOO_LARGE)
     for mistake in mistakes or ():
         if not isinstance(mistake, AuthorMistake):
             raise RequestError(f"a mistake must be an AuthorMistake, not {mistake!r}")

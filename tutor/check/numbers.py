@@ -8,7 +8,10 @@ becomes a float. The size guard is what keeps hostile answers such as ``z^z^z`` 
 operation here ever builds an integer with more than a few thousand bits.
 
 The float conventions (relu'(0) = 0, overflow to infinity, the derivative of ``x^n`` at 0)
-mirror :mod:`tutor.engine.value`, so numbers computed here agree with the engine's.
+mirror :mod:`tutor.engine.value`, so numbers computed here agree with the engine's. One
+difference: EvaluationError ("no value here") is raised only when that is certain. A float
+0.0 may be an underflow, so dividing by it gives inf or nan (unknown), never an error; the
+grader reports answers it can't evaluate as "unchecked", not "incorrect".
 """
 
 from __future__ import annotations
@@ -91,7 +94,10 @@ def neg(a: Num) -> Num:
 
 def div(a: Num, b: Num) -> Num:
     if b == 0:
-        raise EvaluationError("division by zero here")
+        if isinstance(b, Fraction):
+            raise EvaluationError("division by zero here")
+        # A float 0.0 may be an underflow (1/exp(-1000)): the true quotient is unknown, not undefined.
+        return math.nan if a == 0 else math.copysign(math.inf, to_float(a))
     if type(a) is Fraction and type(b) is Fraction:
         return _bounded(a / b)
     return to_float(a) / to_float(b)
@@ -129,7 +135,9 @@ def power(base: Num, exponent: Num) -> Num:
                 return power(Fraction(numerator_root, denominator_root), Fraction(exponent.numerator))
     x, y = to_float(base), to_float(exponent)
     if x == 0 and y < 0:
-        raise EvaluationError("0 to a negative power is undefined")
+        if isinstance(base, Fraction):
+            raise EvaluationError("0 to a negative power is undefined")
+        return math.inf  # a float 0.0 may be an underflow; see div
     if x < 0 and not y.is_integer():
         raise EvaluationError(f"a negative number ({x:g}) to a fractional power has no real value")
     try:
@@ -140,6 +148,8 @@ def power(base: Num, exponent: Num) -> Num:
 
 
 def _log(x: Num) -> Num:
+    if x == 0 and isinstance(x, float):
+        return -math.inf  # possibly an underflow (log(exp(-1000))): unknown rather than undefined
     if not x > 0:
         raise EvaluationError(f"log needs a positive number, but its argument is {to_float(x):g} here")
     if x == 1:
