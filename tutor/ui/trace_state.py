@@ -153,10 +153,11 @@ class TraceProgress:
                 active_node = step.node_id
                 active_edge = step.edge
                 caption = step.narration
-        if focused_ask is not None and self.is_open(focused_ask):
+        if focused_ask is not None and self.is_open(focused_ask) and not caption:
+            # Only when there is no step to explain: the caption is one line and must stay readable.
             entry = self.entry(focused_ask)
             what = "value" if entry.kind == "value" else "gradient"
-            caption = (caption + "   " if caption else "") + f"Next: the {what} {entry.label}"
+            caption = f"Next: the {what} {entry.label}"
         return exercise_state(
             self.graph, revealed_values=revealed_values, revealed_grads=revealed_grads,
             asked_values=asked_values, asked_grads=asked_grads, active_node=active_node, active_edge=active_edge,

@@ -43,6 +43,7 @@ from tutor.ui.screens.home import TitleBar
 NARROW_WIDTH = 100  # below this many columns the charts are shown one at a time
 UPDATE_SECONDS = 0.05  # how often a training worker repaints
 REVEAL_CONFIRM_SECONDS = 3.0
+YIELD_SECONDS = 0.002  # a training worker's pause between chunks, so the UI thread can run
 
 
 class ChartDeck(Horizontal):
@@ -342,6 +343,9 @@ class LabScreen(Screen):
                     self.post_message(self.Trained(generation, self.lab.snapshot(), min(done, steps), steps, finished))
             if finished:
                 return
+            # Pure-Python training holds the GIL; without a pause between chunks the UI thread
+            # waits a switch interval for every small step of its event loop and keys lag by seconds.
+            time.sleep(YIELD_SECONDS)
 
     @on(Trained)
     def _trained(self, event: Trained) -> None:

@@ -86,7 +86,7 @@ class HomeScreen(Screen):
             Static("", id="detail"),
             id="main",
         )
-        await self.mount(main, Footer())
+        await self.mount(main, Footer(compact=True))
         notices = session.notices
         notice_widget = self.query_one("#notices", Static)
         notice_widget.update("\n".join(notices))

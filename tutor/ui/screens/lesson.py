@@ -67,12 +67,18 @@ class LessonScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Home"),
         Binding("pagedown", "next_step", "Next step", priority=True),
-        Binding("pageup", "previous_step", "Prev step", priority=True),
+        Binding("pageup", "previous_step", "Prev step", priority=True, show=False),
         Binding("right,l,space", "next_text_step", "Next", show=False),
         Binding("left,h", "previous_step", "Back", show=False),
         Binding("enter", "continue_after_problem", "Continue", show=False),
         Binding("j", "scroll(1)", "Down", show=False),
         Binding("k", "scroll(-1)", "Up", show=False),
+        # The trace workspace's keys, also when the focus has left it (e.g. after the last entry).
+        Binding("f5,ctrl+f", "problem('replay', 'forward')", "Forward ▶", show=False),
+        Binding("f6,ctrl+b", "problem('replay', 'backward')", "Backward ◀", show=False),
+        Binding("f7", "problem('step', -1)", "Step back", show=False),
+        Binding("f8", "problem('step', 1)", "Step on", show=False),
+        Binding("f9", "problem('pause')", "Pause", show=False),
     ]
 
     def __init__(self, session: TutorSession, entry: LessonEntry, *, start_problem: str | None = None) -> None:
@@ -99,7 +105,7 @@ class LessonScreen(Screen):
         yield Static("", id="lesson-bar")
         yield Container(id="steps")
         yield Static("✓ Done. Press Enter (or PgDn) for the next step.", id="continue")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show_step(self.index)
@@ -146,13 +152,20 @@ class LessonScreen(Screen):
             return problem_view_for(rendered, graph_interval=self.app.animation_interval, id=f"problem-{index}")
         except (VariantError, ValueError) as error:
             # A broken problem (e.g. a variant the graph cannot compute) is reported, not a crash.
-            return Static(f"This problem cannot be shown: {error}", id=f"problem-{index}")
+            return Static(f"This problem cannot be shown: {error}", id=f"problem-{index}", markup=False)
+        except Exception as error:  # noqa: BLE001 - one faulty problem must not end the learner's session
+            return Static(f"This problem cannot be shown ({type(error).__name__}: {error}). "
+                          "Press PgDn to go on.", id=f"problem-{index}", markup=False)
 
     def _focus_step(self) -> None:
         view = self.current_view()
         if isinstance(view, ProblemView):
             if view.completed:
-                self.set_focus(None)  # Enter then reaches the screen: continue
+                graph = getattr(view, "graph_view", None)
+                if graph is not None:
+                    graph.focus()  # Enter still reaches the screen (continue); arrows step the replay
+                else:
+                    self.set_focus(None)  # Enter then reaches the screen: continue
             else:
                 view.focus_answer()
         elif view is not None and view.can_focus:
@@ -167,7 +180,8 @@ class LessonScreen(Screen):
             step = self.steps[self.index]
             kind = "text" if step.kind == "text" else f"{step.kind} problem"
             dots = "".join(self._dot(i) for i in range(total))
-            bar.update(Text.assemble(f"Step {self.index + 1}/{total}  ·  {kind}   ", (dots, "dim")))
+            how = "   → or space: next step" if step.kind == "text" else ""
+            bar.update(Text.assemble(f"Step {self.index + 1}/{total}  ·  {kind}   ", (dots, "dim"), (how, "dim")))
         problem = self.current_problem()
         self.query_one("#continue").set_class(bool(problem is not None and problem.completed), "-visible")
 
@@ -210,6 +224,12 @@ class LessonScreen(Screen):
                 self.app.open_lesson(following.key)
             else:
                 self.dismiss()
+
+    def action_problem(self, action: str, *arguments: object) -> None:
+        problem = self.current_problem()
+        method = getattr(problem, f"action_{action}", None)
+        if method is not None:
+            method(*arguments)
 
     def action_back(self) -> None:
         problem = self.current_problem()

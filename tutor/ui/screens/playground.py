@@ -138,7 +138,7 @@ class PlaygroundScreen(Screen):
                 yield Input(self.initial_values, id="values", compact=True)
         yield Static("", id="playground-error", classes="-hidden")
         yield Container(id="workspace")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#program", Input).focus()

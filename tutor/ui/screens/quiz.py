@@ -146,7 +146,7 @@ class QuizScreen(Screen):
         yield Static("", id="quiz-bar")
         yield Container(id="question")
         yield Static("Press Enter for the next question.", id="next-note")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         from tutor.progress.quiz import QuizSession, select_problems
@@ -226,7 +226,8 @@ class QuizScreen(Screen):
         if feedback.question_done:
             self.question_done = True
             self.query_one("#next-note").add_class("-visible")
-            self.set_focus(None)
+            if getattr(self.view, "graph_view", None) is None:
+                self.set_focus(None)
         self._update_bar_after_answer()
 
     def _update_bar_after_answer(self) -> None:

@@ -71,9 +71,9 @@ class FeedbackPanel(Static):
         if judgement.message:
             parts.append(Text(judgement.message))
         if judgement.diagnosis_text:
-            if judgement.diagnosis:
-                parts.append(Text.assemble(("Diagnosis ", "bold"), (f"({judgement.diagnosis})", "dim")))
             parts.append(RichMarkdown(judgement.diagnosis_text))
+        if judgement.diagnosis and judgement.diagnosis != "author":
+            parts.append(Text(f"diagnosis: {judgement.diagnosis}", style="dim"))
         if judgement.explanation:
             parts.append(RichMarkdown(judgement.explanation))
         self.update(Group(*parts))

@@ -34,6 +34,7 @@ OUTCOME_SOLVED = "solved"
 OUTCOME_GAVE_UP = "gave-up"
 
 GIVE_UP_CONFIRM_SECONDS = 3.0
+EMPTY_ANSWER_NOTE = "Type your answer first (a number, or an expression like `2*7`), then press Enter."
 
 
 def inline_markdown(text: str) -> Text:
@@ -236,7 +237,9 @@ class AnswerProblemView(ProblemView):
         event.stop()
         if self.completed:
             return
-        self.answer_input.loading = False
+        if not event.value.strip():
+            self.feedback.show_text(EMPTY_ANSWER_NOTE, kind="info", title="feedback")
+            return
         self._grade(event.value)
 
     @work(thread=True, group="grade", exclusive=True)

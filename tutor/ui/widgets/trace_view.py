@@ -20,7 +20,7 @@ from tutor.graph.model import format_number
 from tutor.ui.grading import Judgement, judge_answer
 from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED, TraceEntry, TraceProgress, trace_entries
 from tutor.ui.widgets.graph_view import GraphView
-from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView, Prompt
+from tutor.ui.widgets.problems import EMPTY_ANSWER_NOTE, OUTCOME_SOLVED, ProblemView, Prompt
 
 MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
 
@@ -28,9 +28,9 @@ MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
 class TraceRow(Horizontal):
     DEFAULT_CSS = """
     TraceRow { height: 1; margin: 0 1; }
-    TraceRow > .entry-label { width: 9; text-align: right; padding-right: 1; }
-    TraceRow > Input { width: 1fr; max-width: 22; }
-    TraceRow > .entry-mark { width: 2; padding-left: 1; }
+    TraceRow > .entry-label { width: 9; text-align: right; }
+    TraceRow > .entry-mark { width: 3; padding: 0 1; }
+    TraceRow > Input { width: 1fr; }
     TraceRow.-correct > .entry-mark { color: $success; }
     TraceRow.-correct > Input { color: $success; }
     TraceRow.-incorrect > .entry-mark { color: $error; }
@@ -46,8 +46,8 @@ class TraceRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self.entry.label, classes="entry-label")
-        yield self.input
         yield self.mark
+        yield self.input
 
     def set_status(self, status: str, shown_text: str | None = None) -> None:
         for name in ("-correct", "-incorrect", "-revealed"):
@@ -155,6 +155,9 @@ class TraceProblemView(ProblemView):
             return
         if row.entry.ask in self._pending:
             return
+        if not event.value.strip():
+            self.feedback.show_text(EMPTY_ANSWER_NOTE, kind="info", title="feedback")
+            return
         self._pending.add(row.entry.ask)
         self._grade(row.entry.ask, event.value)
 
@@ -180,7 +183,9 @@ class TraceProblemView(ProblemView):
         about = f"{entry.label} ({'value' if entry.kind == 'value' else 'gradient'})"
         if judgement.verdict == "correct":
             self.progress.mark(ask, True, judgement.answer_text)
-            row.set_status(CORRECT)
+            value_text = format_number(self.progress.expected_text(entry))
+            shown = judgement.answer_text if judgement.answer_text == value_text else f"{judgement.answer_text} = {value_text}"
+            row.set_status(CORRECT, shown)
             if self.graph_view.in_playback:
                 self.graph_view.leave_playback()
             next_entry = self.progress.next_open
@@ -211,6 +216,7 @@ class TraceProblemView(ProblemView):
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, True))
         self.finish(OUTCOME_SOLVED)
+        self.graph_view.focus()  # ←/→ and space now drive replays; Enter goes on
 
     def give_up(self) -> None:
         self.progress.give_up()
@@ -225,6 +231,7 @@ class TraceProblemView(ProblemView):
         self._focused_ask = None
         self.graph_view.play(self.progress.steps, "solution")
         super().give_up()
+        self.graph_view.focus()
 
     # -------------------------------------------------------------------------------- actions
 
