@@ -41,7 +41,7 @@ from tutor.ui.labs.questions import QuestionPanel, find_lesson_link
 from tutor.ui.screens.home import TitleBar
 
 NARROW_WIDTH = 100  # below this many columns the charts are shown one at a time
-UPDATE_SECONDS = 0.05  # how often a training worker repaints
+UPDATE_SECONDS = 0.1  # how often a training worker repaints
 REVEAL_CONFIRM_SECONDS = 3.0
 YIELD_SECONDS = 0.002  # a training worker's pause between chunks, so the UI thread can run
 

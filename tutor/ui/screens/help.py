@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
 HELP_TEXT = """\
-# backprop-tutor help
+**backprop-tutor help**: F1 or ? opens it, Esc closes it, ↑ ↓ or j k scroll.
 
 ## Typing answers
 - Numbers: `7`, `-2.5`, `1/3`, `1e-3`. Fractions stay exact.

@@ -59,6 +59,7 @@ class FeedbackPanel(Static):
         self._set_kind(kind)
         self.border_title = title
         self.update(RichMarkdown(markdown))
+        self.reveal()
 
     def show(self, judgement: Judgement, *, about: str | None = None) -> None:
         self.judgement = judgement
@@ -77,6 +78,11 @@ class FeedbackPanel(Static):
         if judgement.explanation:
             parts.append(RichMarkdown(judgement.explanation))
         self.update(Group(*parts))
+        self.reveal()
+
+    def reveal(self) -> None:
+        """Scroll the panel into view once it has been laid out (small terminals)."""
+        self.call_after_refresh(self.scroll_visible, animate=False)
 
     def _set_kind(self, kind: str | None) -> None:
         for name in ("-correct", "-incorrect", "-invalid", "-empty"):
@@ -120,3 +126,4 @@ class HintLadder(Static):
             lines.append(f"*{extra}*")
         self.remove_class("-empty")
         self.update(RichMarkdown("\n\n".join(lines)))
+        self.call_after_refresh(self.scroll_visible, animate=False)

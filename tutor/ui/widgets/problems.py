@@ -165,7 +165,7 @@ class AnswerProblemView(ProblemView):
     AnswerProblemView #answer-row { height: auto; margin: 0 1; }
     AnswerProblemView #answer-row > Static { width: auto; padding-right: 1; }
     AnswerProblemView #answer { width: 1fr; }
-    AnswerProblemView GraphView { height: auto; max-height: 20; }
+    AnswerProblemView GraphView { height: auto; max-height: 45vh; }
     """
 
     def __init__(self, rendered, **kwargs) -> None:

@@ -121,7 +121,7 @@ class TraceProblemView(ProblemView):
 
     def _status_text(self, playback: str = "") -> str:
         if playback:
-            return playback + "  (F7/F8 step, F9 pause, Esc back to the exercise)"
+            return playback + "  ·  F7/F8 step · F9 pause · Esc exercise"
         done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
         return (f"{done}/{len(self.progress.entries)} entries  ·  enter checks  ·  ↑/↓ move  ·  "
                 f"F2 hint  ·  ctrl+g give up")
