@@ -8,8 +8,6 @@ shows the step that entry stands for. Wrong entries and unreadable ones are repo
 
 from __future__ import annotations
 
-from rich.markdown import Markdown as RichMarkdown
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
