@@ -1,0 +1,485 @@
+"""Pilot tests of the lab screens: open each lab, change a control, answer its questions right and wrong.
+
+The expected answers come from the lab cores (``lab.questions()``), never from this file; a wrong
+answer is built to be outside the question's tolerance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from test_ui_labs_support import answer, async_test, lab_app, settle, text_of, wrong_answer
+from tutor.labs import LAB_NAMES
+from tutor.ui.labs.controls import format_setting
+
+
+async def answer_every_question(pilot, screen) -> None:
+    """Each question: a wrong answer (marked wrong, nothing solved), then the right one."""
+    panel = screen.query_one("QuestionPanel")
+    assert panel.loaded and len(panel.questions) >= 2
+    for position, question in enumerate(panel.questions):
+        assert panel.index == position
+        await answer(pilot, panel, question, wrong_answer(question))
+        state = panel.states[question.id]
+        assert state.judgement.verdict == "incorrect", question.id
+        assert not state.solved and state.wrong == 1
+        assert "not" in text_of(panel.query_one("#question-feedback")).lower()
+        assert not screen.finished
+
+        await answer(pilot, panel, question, question.expected)
+        assert state.judgement.verdict == "correct", (question.id, state.judgement)
+        assert state.solved
+        assert "Correct" in text_of(panel.query_one("#question-feedback"))
+        await pilot.press("pagedown")
+        await pilot.pause()
+    assert panel.all_settled
+    assert screen.finished
+    assert "Lab complete" in text_of(screen.query_one("#lab-status"))
+
+
+# ---------------------------------------------------------------------- each lab: a control and its questions
+
+
+@async_test
+async def test_xor_learning_rate_steps_training_and_questions():
+    app = lab_app("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "XorLabScreen"
+        field = screen.query_one("#setting-learning_rate")
+        field.focus()
+        field.value = ""
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert screen.lab.settings.learning_rate == 2.0
+
+        # Letters reach the screen's keys even from inside a number field.
+        await pilot.press("s", "s", "s")
+        await settle(pilot)
+        assert screen.lab.epochs_trained == 30
+        assert "epoch 30" in text_of(screen.query_one("#lab-readout"))
+        assert len(screen.last_snapshot["loss_history"]) == 30
+
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.lab.epochs_trained == 0
+        await answer_every_question(pilot, screen)
+
+
+@async_test
+async def test_xor_run_reaches_a_small_loss_with_mean_error():
+    app = lab_app("xor", {"learning_rate": 0.5, "reduction": "mean", "seed": 4})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.lab.epochs_trained == 1000
+        assert screen.lab.current_loss() < 0.01
+        assert not screen.running
+        assert "run finished" in text_of(screen.query_one("#lab-status"))
+        assert not screen.query_one("#lab-progress").has_class("-running")
+
+
+@async_test
+async def test_xor_pause_stops_training_and_the_screen_stays_responsive():
+    app = lab_app("xor", {"epochs": 100000})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.action_run()
+        await asyncio.sleep(0.2)
+        assert screen.running
+        assert screen.query_one("#lab-progress").has_class("-running")
+        # Keys are handled while the worker trains.
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert screen.query_one("QuestionPanel").index == 1
+        await pilot.press("r")  # pause
+        await pilot.pause(0.1)
+        stopped_at = screen.lab.epochs_trained
+        await asyncio.sleep(0.3)
+        assert screen.lab.epochs_trained == stopped_at
+        assert 0 < stopped_at < 100000
+        assert not screen.running
+        assert "paused" in text_of(screen.query_one("#lab-status"))
+
+
+@async_test
+async def test_leaving_the_lab_stops_its_training_worker():
+    app = lab_app("xor", {"epochs": 100000})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.action_run()
+        await asyncio.sleep(0.2)
+        assert screen.running
+        await pilot.press("escape")
+        await pilot.pause()
+    left_at = screen.lab.epochs_trained
+    await asyncio.sleep(0.3)
+    # At most the chunk in progress when the screen closed may still have finished.
+    assert screen.lab.epochs_trained - left_at <= screen.TRAIN_CHUNK
+    assert screen.lab.epochs_trained < 100000
+
+
+@async_test
+async def test_vanishing_depth_arrow_keys_and_questions():
+    app = lab_app("vanishing")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        depth = screen.query_one("#setting-depth")
+        depth.focus()
+        await pilot.press("up")
+        await settle(pilot)
+        assert screen.lab.settings.depth == 11
+        assert screen.last_result.settings.depth == 11
+        assert "0.25^11" in text_of(screen.query_one("#lab-readout"))
+        assert len(screen.last_result.weight_gradient_norms) == 11
+        await answer_every_question(pilot, screen)
+
+
+@async_test
+async def test_gradcheck_bug_switch_and_questions():
+    app = lab_app("gradcheck")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.last_result.verdict == "agree"
+        switch = screen.query_one("#setting-plant_bug")
+        switch.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen.lab.settings.plant_bug is True
+        assert screen.last_result.verdict == "wrong"
+        readout = text_of(screen.query_one("#lab-readout"))
+        assert "wrong" in readout and "planted bug" in readout
+
+        epsilon = screen.query_one("#setting-epsilon")
+        epsilon.focus()
+        await pilot.press("up")  # epsilon steps by a factor of 10
+        await settle(pilot)
+        assert screen.lab.settings.epsilon == pytest.approx(1e-4)
+        assert epsilon.value == "0.0001"
+        await answer_every_question(pilot, screen)
+
+
+@async_test
+async def test_clipping_method_select_and_questions():
+    app = lab_app("clipping")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.last_result.method == "norm" and screen.last_result.keeps_direction
+        method = screen.query_one("#setting-method")
+        method.focus()
+        await pilot.press("enter")  # open the list
+        await pilot.pause()
+        await pilot.press("up", "enter")  # "value" is above "norm"
+        await settle(pilot)
+        assert screen.lab.settings.method == "value"
+        assert screen.last_result.method == "value"
+        assert not screen.last_result.keeps_direction
+        await answer_every_question(pilot, screen)
+
+
+@async_test
+async def test_nan_hunt_all_five_fixes_pass_and_questions():
+    app = lab_app("nan-hunt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.last_snapshot["failure"] is not None  # the broken loop breaks
+        for fix_id in ("seed", "activation", "learning_rate", "loss", "zero_grad"):
+            assert not screen.ever_passed
+            switch = screen.query_one(f"#setting-fix_{fix_id}")
+            switch.focus()
+            await pilot.press("space")
+            await settle(pilot)
+        assert screen.lab.fixes_on == {"seed", "activation", "learning_rate", "loss", "zero_grad"}
+        assert screen.last_snapshot["passed"]
+        assert screen.ever_passed
+        assert "Passed" in text_of(screen.query_one("#lab-readout"))
+        await answer_every_question(pilot, screen)
+
+
+@async_test
+async def test_nan_hunt_is_not_finished_by_the_questions_alone():
+    app = lab_app("nan-hunt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        panel = screen.query_one("QuestionPanel")
+        for question in panel.questions:
+            await answer(pilot, panel, question, question.expected)
+            await pilot.press("pagedown")
+        assert panel.all_settled
+        assert not screen.finished  # the five fixes are still to be found
+
+
+@async_test
+async def test_checkpointing_keep_every_and_questions():
+    app = lab_app("checkpointing")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        field = screen.query_one("#setting-keep_every")
+        field.focus()
+        field.value = ""
+        await pilot.press("2", "0", "enter")
+        await settle(pilot)
+        assert screen.lab.settings.keep_every == 20
+        assert screen.last_plan.keep_every == 20
+        assert screen.last_plan.gradients_match is True
+        assert "k = 20" in text_of(screen.query_one("#lab-readout"))
+        await answer_every_question(pilot, screen)
+
+
+# ---------------------------------------------------------------------- shared behaviour
+
+
+@async_test
+async def test_a_refused_setting_says_why_and_keeps_the_old_value():
+    app = lab_app("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        field = screen.query_one("#setting-learning_rate")
+        field.focus()
+        field.value = ""
+        await pilot.press("-", "1", "enter")
+        await settle(pilot)
+        error = screen.query_one("#setting-error")
+        assert not error.has_class("-hidden")
+        assert "learning rate" in text_of(error) and "greater than 0" in text_of(error)
+        assert screen.lab.settings.learning_rate == 0.5
+        assert field.has_class("-invalid")
+
+        field.value = ""
+        await pilot.press("0", ".", "2", "5", "enter")
+        await settle(pilot)
+        assert screen.lab.settings.learning_rate == 0.25
+        assert error.has_class("-hidden")
+
+
+@async_test
+async def test_lesson_settings_reach_the_lab_and_unknown_ones_are_reported():
+    app = lab_app("xor", {"reduction": "sum", "seed": 3, "epochs": 200, "colour": "blue"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.lab.settings.reduction == "sum" and screen.lab.settings.seed == 3
+        assert screen.run_epochs == 200
+        assert any("colour" in note for note in screen.notes)
+        assert screen.query_one("#setting-reduction").value == "sum"
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.lab.epochs_trained == 200
+
+
+@async_test
+async def test_set_up_button_loads_the_questions_settings():
+    app = lab_app("clipping", {"dimension": 20, "threshold": 5.0})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        panel = screen.query_one("QuestionPanel")
+        question = panel.current
+        assert question.settings
+        assert any(getattr(screen.lab.settings, name) != value for name, value in question.settings.items())
+        await pilot.click("#question-setup")
+        await settle(pilot)
+        for name, value in question.settings.items():
+            assert getattr(screen.lab.settings, name) == value
+            assert str(screen.query_one(f"#setting-{name}").value) == format_setting(value)
+
+
+@async_test
+async def test_show_answer_needs_two_presses_and_settles_the_question():
+    app = lab_app("checkpointing")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        panel = screen.query_one("QuestionPanel")
+        question = panel.current
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert not panel.states[question.id].revealed
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        state = panel.states[question.id]
+        assert state.revealed and not state.solved
+        assert state.judgement.verdict == "gave-up"
+        shown = text_of(panel.query_one("#question-feedback"))
+        expected_text = next(option.text for option in question.options if option.id == question.expected) \
+            if question.kind == "choice" else question.expected
+        assert expected_text in shown
+        # A settled question takes no more answers.
+        assert panel.query_one("#question-options" if question.kind == "choice" else "#question-input").disabled
+
+
+@async_test
+async def test_wrong_numeric_answers_do_not_give_the_answer_away():
+    app = lab_app("checkpointing")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        panel = screen.query_one("QuestionPanel")
+        numeric = next(question for question in panel.questions if question.kind == "numeric")
+        panel.move(list(panel.questions).index(numeric))
+        await pilot.pause()
+        await answer(pilot, panel, numeric, wrong_answer(numeric))
+        shown = text_of(panel.query_one("#question-feedback"))
+        assert numeric.expected not in shown.replace(wrong_answer(numeric), "")
+        # Typing something the checker cannot read costs nothing.
+        await answer(pilot, panel, numeric, "2*")
+        assert panel.states[numeric.id].judgement.verdict == "invalid"
+        assert panel.states[numeric.id].tries == 1
+
+
+@async_test
+async def test_narrow_terminal_shows_one_chart_at_a_time():
+    app = lab_app("clipping")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        deck = screen.query_one("ChartDeck")
+        assert deck.has_class("-single")
+        pages = deck.pages
+        assert [page.display for page in pages] == [True, False]
+        await pilot.press("v")
+        await pilot.pause()
+        assert [page.display for page in pages] == [False, True]
+        assert screen.check_action("flip_chart", ()) is True
+    app = lab_app("clipping")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        deck = app.screen.query_one("ChartDeck")
+        assert not deck.has_class("-single")
+        assert all(page.display for page in deck.pages)
+        assert app.screen.check_action("flip_chart", ()) is False
+
+
+@pytest.mark.parametrize("name", LAB_NAMES)
+def test_every_lab_opens_and_draws_at_80_by_24(name):
+    @async_test
+    async def run():
+        app = lab_app(name)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert screen.query_one("QuestionPanel").loaded
+            assert text_of(screen.query_one("#lab-readout")).strip()
+            assert "⚠" not in text_of(screen.query_one("#lab-readout"))
+            # Every chart page has been drawn on (a caption is set by every drawing).
+            for page in screen.query("ChartPage"):
+                assert text_of(page.query_one(".chart-caption")).strip()
+
+    run()
+
+
+def test_every_lab_registers_a_screen_for_lessons():
+    from tutor.ui.lab_registry import find_lab_screen
+
+    for name in LAB_NAMES:
+        factory = find_lab_screen(name)
+        assert factory is not None, name
+        problem = type("LabProblem", (), {"id": f"{name}-lab", "lab": name, "settings": {}})()
+        screen = factory(problem)
+        assert screen.lab_name == name and screen.problem is problem
+
+
+# ---------------------------------------------------------------------- progress from a lesson
+
+LAB_PACK = """
+id: lab-fixture
+title: "Lab fixture"
+version: "1.0.0"
+lessons:
+  - id: clip-lesson
+    title: "Clipping"
+    steps:
+      - text: "Clip a gradient."
+      - kind: lab
+        id: clip-lab
+        lab: clipping
+        prompt: "Clip it both ways."
+        settings: {threshold: 2.0}
+"""
+
+
+@async_test
+async def test_answers_in_a_lab_opened_from_a_lesson_are_recorded(tmp_path):
+    from tutor.ui.app import create_app
+    from tutor.ui.lab_registry import find_lab_screen
+
+    pack = tmp_path / "lab-pack.yaml"
+    pack.write_text(LAB_PACK, encoding="utf-8")
+    app = create_app(data_dir=tmp_path / "data", pack_paths=[pack], include_builtin=False, include_user=False,
+                     seed=1, review_fuzzing=False, animation_interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_until_loaded()
+        entry, problem = app.session.find_problem("lab-fixture", "clip-lab")
+        finished = []
+        app.push_screen(find_lab_screen("clipping")(problem), finished.append)
+        await settle(pilot)
+        screen = app.screen
+        assert screen.lab.settings.threshold == 2.0
+        assert screen.link is not None and screen.link.entry.key.lesson_id == "clip-lesson"
+        panel = screen.query_one("QuestionPanel")
+        question = panel.current
+        await answer(pilot, panel, question, wrong_answer(question))
+        await answer(pilot, panel, question, question.expected)
+        await settle(pilot)
+        attempts = [stored.attempt for stored in app.session.store.attempts(pack_id="lab-fixture")]
+        assert [attempt.verdict.value for attempt in attempts] == ["incorrect", "correct"]
+        assert {attempt.problem_id for attempt in attempts} == {"clip-lab"}
+        assert {attempt.lesson_id for attempt in attempts} == {"clip-lesson"}
+        assert all(attempt.answer_text.startswith(f"{question.id}: ") for attempt in attempts)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert finished == [False]  # questions left: the lab is not finished
+
+
+# ---------------------------------------------------------------------- the command
+
+
+def test_lab_command_refuses_an_unknown_lab(capsys):
+    from tutor.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lab", "no-such-lab"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "no-such-lab" in error and "xor" in error and "checkpointing" in error
+
+
+def test_lab_command_opens_the_named_lab(monkeypatch):
+    from tutor.cli import main
+    from tutor.ui.labs import app as lab_app_module
+
+    opened = []
+
+    def fake_run(self, *args, **kwargs):
+        opened.append(self.lab_name)
+
+    monkeypatch.setattr(lab_app_module.LabApp, "run", fake_run)
+    for name in LAB_NAMES:
+        assert main(["lab", name]) == 0
+    assert opened == list(LAB_NAMES)
+
+
+def test_building_the_parser_does_not_import_the_labs():
+    import subprocess
+    import sys
+
+    code = ("import sys; from tutor.cli import build_parser; build_parser(); "
+            "print('tutor.labs' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
