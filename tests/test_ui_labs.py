@@ -432,6 +432,12 @@ async def test_answers_in_a_lab_opened_from_a_lesson_are_recorded(tmp_path):
         assert screen.link is not None and screen.link.entry.key.lesson_id == "clip-lesson"
         panel = screen.query_one("QuestionPanel")
         question = panel.current
+        # A stray letter in a number field is ignored: it must not reach the app's q (quit).
+        screen.query_one("#setting-threshold").focus()
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is screen and app.is_running
+        assert screen.query_one("#setting-threshold").value == "2"
         await answer(pilot, panel, question, wrong_answer(question))
         await answer(pilot, panel, question, question.expected)
         await settle(pilot)

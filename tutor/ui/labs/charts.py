@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 # The smallest positive number a log axis shows; exact zeros (a dead ReLU's gradient, a gradient
 # check that agrees to the last bit) are drawn at this floor instead of breaking the axis.
@@ -106,3 +107,23 @@ def round_ticks(low: float, high: float, most: int = 5) -> list[float]:
 
 def tick_label(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def log_y_axis(plt: Any, low: float, high: float, most: int = 6) -> None:
+    """Label a y axis of log10 values ``low``..``high``.
+
+    Over a decade or more: powers of ten, the axis spanning whole decades so every tick sits inside
+    the frame (plotext draws a tick outside its range on top of the x labels). Over less than a
+    decade powers of ten would leave one tick or none, so round values are labelled instead.
+    """
+    if high - low < 1.0:
+        values = [value for value in round_ticks(10.0 ** low, 10.0 ** high, most) if value > 0]
+        margin = max((high - low) * 0.05, 1e-9)
+        plt.ylim(low - margin, high + margin)
+        if values:
+            plt.yticks([math.log10(value) for value in values], [short_number(value) for value in values])
+        return
+    bottom, top = math.floor(low), math.ceil(high)
+    ticks, labels = decade_ticks(bottom, top, most)
+    plt.ylim(bottom, top)
+    plt.yticks(ticks, labels)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 
 from tutor.labs.clipping import ClippingLab, ClipResult
 from tutor.ui.lab_registry import register_lab_screen
-from tutor.ui.labs.charts import bar_floor, decade_ticks, round_ticks, short_number, tick_label
+from tutor.ui.labs.charts import bar_floor, log_y_axis, round_ticks, short_number, tick_label
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 METHOD_NAMES = {"value": "by value", "norm": "by norm"}
@@ -54,8 +53,7 @@ class ClippingLabScreen(LabScreen):
         logs_after = [math.log10(value) if value > 0 else floor for value in after]
         entries = list(range(1, len(before) + 1))
         plt.multiple_bar(entries, [logs_before, logs_after], color=["gray", "cyan"], minimum=floor)
-        ticks, labels = decade_ticks(floor, max(logs_before + logs_after))
-        plt.yticks(ticks, labels)
+        log_y_axis(plt, floor, max(logs_before + logs_after))
         self._entry_ticks(plt, len(entries))
         plot.refresh()
 
@@ -81,17 +79,23 @@ def unit(vector: tuple[float, ...]) -> list[float]:
     return [value / norm for value in vector] if norm > 0 else [0.0 for _ in vector]
 
 
-def readout(settings: Any, results: dict[str, ClipResult]) -> Table:
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim")
-    for column in ("clipping", "norm before", "norm after", "cosine", "angle", "entries changed", "direction"):
-        table.add_column(column, justify="left" if column in ("clipping", "direction") else "right")
-    for method, result in results.items():
-        style = "bold" if method == settings.method else "dim"
-        kept = Text("kept", style="green") if result.keeps_direction else Text("turned", style="yellow")
-        table.add_row(Text(("▸ " if method == settings.method else "  ") + METHOD_NAMES[method], style=style),
-                      short_number(result.norm_before, 4), short_number(result.norm_after, 4),
-                      f"{result.cosine:.6f}", f"{result.angle_degrees:.2f}°", str(result.entries_changed), kept)
-    return table
+def readout(settings: Any, results: dict[str, ClipResult]) -> Text:
+    """Both methods at the same threshold, one line each, the selected one first and bold."""
+    text = Text()
+    order = sorted(results, key=lambda method: method != settings.method)
+    for line, method in enumerate(order):
+        result = results[method]
+        if line:
+            text.append("\n")
+        chosen = method == settings.method
+        text.append(("▸ " if chosen else "  ") + f"{METHOD_NAMES[method]}: ", style="bold" if chosen else "dim")
+        text.append(f"‖g‖ {short_number(result.norm_before, 4)} → {short_number(result.norm_after, 4)} · "
+                    f"cosine {result.cosine:.6f} ({result.angle_degrees:.1f}°) · "
+                    f"{result.entries_changed}/{len(result.original)} entries changed · ",
+                    style="" if chosen else "dim")
+        text.append("same direction" if result.keeps_direction else "turned",
+                    style="green" if result.keeps_direction else "yellow")
+    return text
 
 
 @register_lab_screen("clipping")

@@ -38,20 +38,27 @@ def describe_range(spec: SettingSpec) -> str:
     return f"{low}value{high}"
 
 
-# What a number or a number expression (0.25^10, 1e-5, 2*(3+1)) can contain. Any other printable
-# key typed into a number field is left to the screen's one-letter shortcuts instead.
+# What a number or a number expression (0.25^10, 1e-5, 2*(3+1)) can contain.
 NUMBER_CHARACTERS = frozenset("0123456789.eE+-*/^() ")
 
 
 class NumericField(Input):
-    """An Input for numbers that lets letters through to the screen's key bindings."""
+    """An Input for numbers. A letter that is one of the screen's one-key shortcuts (``r`` runs,
+    ``s`` steps) goes to the screen even while typing here; any other letter is ignored, so a
+    stray key cannot reach an app-wide binding such as ``q`` (quit)."""
+
+    def _is_shortcut(self, character: str | None) -> bool:
+        shortcuts = getattr(self.screen, "shortcut_keys", None)
+        return character is not None and callable(shortcuts) and character in shortcuts()
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
-        return character is not None and character in NUMBER_CHARACTERS
+        return character is not None and character.isprintable() and not self._is_shortcut(character)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.is_printable and event.character not in NUMBER_CHARACTERS:
-            event.prevent_default()  # Input must not type it; it bubbles on to the bindings
+            event.prevent_default()  # never typed into the field
+            if not self._is_shortcut(event.character):
+                event.stop()  # and not passed on either
 
 
 class NumberInput(NumericField):

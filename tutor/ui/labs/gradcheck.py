@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from tutor.labs.gradcheck import AGREEMENT_THRESHOLD, WRONG_THRESHOLD, GradcheckLab, GradcheckResult
 from tutor.ui.lab_registry import register_lab_screen
-from tutor.ui.labs.charts import decade_label, decade_ticks, short_number
+from tutor.ui.labs.charts import decade_label, log_y_axis, short_number
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 # A relative error of exactly 0 (the two gradients agree to the last bit) is drawn here.
@@ -35,8 +35,8 @@ def error_log(value: float) -> float:
 
 class GradcheckLabScreen(LabScreen):
     DEFAULT_CSS = """
-    GradcheckLabScreen #gradcheck-curve-page { width: 3fr; }
-    GradcheckLabScreen #gradcheck-table { width: 2fr; padding: 0 1; }
+    GradcheckLabScreen #gradcheck-curve-page { width: 4fr; }
+    GradcheckLabScreen #gradcheck-table { width: 3fr; padding: 0 1; }
     """
 
     lab_name = "gradcheck"
@@ -73,23 +73,24 @@ class GradcheckLabScreen(LabScreen):
         plt.horizontal_line(math.log10(WRONG_THRESHOLD), color="red")
         plt.horizontal_line(math.log10(AGREEMENT_THRESHOLD), color="green")
         low, high = min(ys + [chosen_y, -7.0]), max(ys + [chosen_y, -1.0])
-        ticks, labels = decade_ticks(low, high, most=7)
-        plt.yticks(ticks, labels)
-        x_exponents = list(range(math.floor(min(xs + [chosen_x])), math.ceil(max(xs + [chosen_x])) + 1, 2))
+        log_y_axis(plt, low, high, most=7)
+        x_low, x_high = math.floor(min(xs + [chosen_x])), math.ceil(max(xs + [chosen_x]))
+        plt.xlim(x_low, x_high)
+        x_exponents = list(range(x_low, x_high + 1, 2))
         plt.xticks([float(exponent) for exponent in x_exponents], [decade_label(exponent) for exponent in x_exponents])
         plot.refresh()
 
 
 def comparison_table(result: GradcheckResult) -> Table:
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim",
+    table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False, header_style="bold dim",
                   title=result.formula, title_justify="left", title_style="bold")
-    for column in ("input", "analytic", "numeric", "rel. err"):
-        table.add_column(column, justify="right")
+    for column in ("", "analytic", "numeric", "rel. err"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in result.comparisons:
         style = "red" if row.relative_error >= WRONG_THRESHOLD else ("yellow" if row.relative_error >= AGREEMENT_THRESHOLD
                                                                       else "")
-        table.add_row(f"{row.name}={row.value:.3g}", f"{row.analytic:.6g}", f"{row.numerical:.6g}",
-                      Text(short_number(row.relative_error), style=style))
+        table.add_row(row.name, f"{row.analytic:.3g}", f"{row.numerical:.3g}",
+                      Text(short_number(row.relative_error, 2), style=style))
     return table
 
 

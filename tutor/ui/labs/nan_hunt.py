@@ -19,7 +19,7 @@ from textual.widgets import Button
 
 from tutor.labs.nan_hunt import FIXES
 from tutor.ui.lab_registry import register_lab_screen
-from tutor.ui.labs.charts import decade_ticks, round_ticks, short_number, thinned, tick_label
+from tutor.ui.labs.charts import log_y_axis, round_ticks, short_number, thinned, tick_label
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 # Short switch labels (the column is narrow); the full fix is the control's tooltip.
@@ -120,8 +120,7 @@ class NanHuntLabScreen(LabScreen):
         steps = list(range(len(history)))
         if log_axis:  # positive losses can reach 1e296: only a log axis shows both ends
             xs, ys = thinned(steps, [math.log10(value) for value in history])
-            ticks, labels = decade_ticks(min(ys), max(ys))
-            plt.yticks(ticks, labels)
+            log_y_axis(plt, min(ys), max(ys))
         else:  # mean log(output) can be negative
             xs, ys = thinned(steps, history)
         plt.plot(xs, ys, marker="braille", color="cyan")

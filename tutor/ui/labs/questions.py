@@ -96,11 +96,12 @@ class QuestionPanel(Vertical):
     QuestionPanel #question-answer > Static { width: auto; padding-right: 1; color: $text-muted; }
     QuestionPanel #question-input { width: 1fr; }
     QuestionPanel #question-options { height: auto; max-height: 6; border: none; padding: 0; }
-    QuestionPanel #question-options.-hidden { display: none; }
+    QuestionPanel #question-options.-hidden { display: none !important; }
     QuestionPanel FeedbackPanel { border: none; border-left: outer $panel; max-height: 8; }
     QuestionPanel FeedbackPanel.-correct { border: none; border-left: outer $success; }
     QuestionPanel FeedbackPanel.-incorrect { border: none; border-left: outer $error; }
     QuestionPanel FeedbackPanel.-invalid { border: none; border-left: outer $warning; }
+    QuestionPanel FeedbackPanel.-empty { display: none !important; }
     """
 
     @dataclass

@@ -41,6 +41,7 @@ from tutor.ui.labs.questions import QuestionPanel, find_lesson_link
 from tutor.ui.screens.home import TitleBar
 
 NARROW_WIDTH = 100  # below this many columns the charts are shown one at a time
+SHORT_HEIGHT = 34  # below this many rows the questions panel folds up while not in use
 UPDATE_SECONDS = 0.1  # how often a training worker repaints
 REVEAL_CONFIRM_SECONDS = 3.0
 YIELD_SECONDS = 0.002  # a training worker's pause between chunks, so the UI thread can run
@@ -117,6 +118,13 @@ class LabScreen(Screen):
     LabScreen #lab-progress Bar { width: 1fr; }
     LabScreen #lab-main { width: 1fr; height: 1fr; }
     LabScreen #lab-readout { height: auto; max-height: 8; padding: 0 1; }
+    LabScreen.-narrow ChartPage > .chart-caption { text-wrap: nowrap; text-overflow: ellipsis; }
+    LabScreen.-short #lab-readout { max-height: 3; }
+    /* Short terminals: a question's options and feedback only take room while it is being answered. */
+    LabScreen.-short QuestionPanel #question-options { display: none; }
+    LabScreen.-short QuestionPanel FeedbackPanel { display: none; }
+    LabScreen.-short QuestionPanel:focus-within #question-options { display: block; }
+    LabScreen.-short QuestionPanel:focus-within FeedbackPanel { display: block; }
     """
 
     lab_name: ClassVar[str] = ""
@@ -217,17 +225,18 @@ class LabScreen(Screen):
         self.refresh_lab()
         if self.notes:
             self.notify("\n".join(self.notes), title="Lab settings", severity="warning", timeout=8)
-        self._fit_to(self.size.width)
+        self._fit_to(self.size.width, self.size.height)
         first = next(iter(self.query_one("#settings", SettingsPanel).query("Select, Input, Checkbox")), None)
         if first is not None:
             first.focus()
 
     def on_resize(self, event: Any) -> None:
-        self._fit_to(event.size.width)
+        self._fit_to(event.size.width, event.size.height)
 
-    def _fit_to(self, width: int) -> None:
+    def _fit_to(self, width: int, height: int) -> None:
         narrow = 0 < width < NARROW_WIDTH
         self.set_class(narrow, "-narrow")
+        self.set_class(0 < height < SHORT_HEIGHT, "-short")
         self.query_one(ChartDeck).set_single(narrow)
         self.refresh_bindings()
 
@@ -455,6 +464,16 @@ class LabScreen(Screen):
         self.update_status()
 
     # ------------------------------------------------------------------ actions
+
+    @classmethod
+    def shortcut_keys(cls) -> frozenset[str]:
+        """The single-character keys bound on this screen (number fields pass them through)."""
+        keys = set()
+        for klass in cls.__mro__:
+            for binding in klass.__dict__.get("BINDINGS", ()):
+                key = binding.key if isinstance(binding, Binding) else binding[0]
+                keys.update(part for part in key.split(",") if len(part) == 1)
+        return frozenset(keys)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "flip_chart":

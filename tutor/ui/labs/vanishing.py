@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tutor.labs.vanishing import VanishingLab, VanishingResult
 from tutor.ui.lab_registry import register_lab_screen
-from tutor.ui.labs.charts import bar_floor, decade_ticks, round_ticks, short_number, tick_label
+from tutor.ui.labs.charts import bar_floor, log_y_axis, round_ticks, short_number, tick_label
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 
@@ -68,9 +68,9 @@ class VanishingLabScreen(LabScreen):
             bound_logs = [math.log10(bound) for bound in result.derivative_bounds]
             plt.plot(layers, bound_logs, color="red", marker="braille")
             highest = max(highest, max(bound_logs))
-        ticks, labels = decade_ticks(floor, highest)
-        plt.yticks(ticks, labels)
-        layer_ticks = layers if len(layers) <= 12 else [tick for tick in round_ticks(1, len(layers)) if tick >= 1]
+        log_y_axis(plt, floor, highest)
+        layer_ticks = layers if len(layers) <= 16 else [1] + [tick for tick in round_ticks(1, len(layers), most=10)
+                                                               if tick > 1]
         plt.xticks(layer_ticks, [tick_label(tick) for tick in layer_ticks])
         plot.refresh()
         self.query_one("#lab-readout").update(readout(result))

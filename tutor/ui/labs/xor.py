@@ -21,7 +21,7 @@ from textual.widgets import Button, Label, Select, Static
 
 from tutor.labs.xor import XOR_SAMPLES
 from tutor.ui.lab_registry import register_lab_screen
-from tutor.ui.labs.charts import decade_ticks, log10s, round_ticks, short_number, thinned, tick_label
+from tutor.ui.labs.charts import log10s, log_y_axis, round_ticks, short_number, thinned, tick_label
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 DEFAULT_RUN_EPOCHS = 1000
@@ -181,8 +181,7 @@ class XorLabScreen(LabScreen):
             epochs = list(range(1, len(history) + 1))
             xs, ys = thinned(epochs, log10s(history))
             plt.plot(xs, ys, marker="braille", color="cyan")
-            ticks, labels = decade_ticks(min(ys), max(ys))
-            plt.yticks(ticks, labels)
+            log_y_axis(plt, min(ys), max(ys))
             epoch_ticks = round_ticks(0, len(history))
             plt.xticks(epoch_ticks, [tick_label(tick) for tick in epoch_ticks])
         else:
