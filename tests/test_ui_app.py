@@ -197,6 +197,13 @@ async def test_replay_is_locked_until_the_pass_is_done_and_steps_back_and_forth(
         assert graph.current_step.index == position + 1
         await pilot.press("f7", "f7")
         assert graph.current_step.index == max(0, position - 1)
+        graph.focus()  # with the graph focused, plain keys drive it
+        await pilot.press("right")
+        assert graph.current_step.index == max(0, position - 1) + 1
+        await pilot.press("plus", "plus", "plus")
+        assert graph.interval == 1.0  # 30 s halves to 15, capped at 4, then 2 and 1
+        await pilot.press("minus")
+        assert graph.interval == 2.0
         await pilot.press("escape")  # back to the exercise, not out of the lesson
         await settle(pilot)
         assert not graph.in_playback

@@ -62,7 +62,7 @@ Fill in the forward values top to bottom, then the gradients.
 | F7 / F8 | step the animation back / on |
 | F9 | pause or resume the animation |
 | Esc | during a replay: back to the exercise |
-| Tab | focus the graph; then ← → step and space pauses |
+| Tab | focus the graph; then ← → step, space pauses, + / − change the speed |
 
 In the graph, `= 7` is a node's value and `∂ 14` its gradient, the derivative of the
 output with respect to that node. `?` marks what you are asked for.

@@ -42,7 +42,12 @@ class GraphView(ScrollableContainer, can_focus=True):
         Binding("left,h", "step(-1)", "Step back", show=False),
         Binding("right,l", "step(1)", "Step on", show=False),
         Binding("space", "toggle_pause", "Pause", show=False),
+        Binding("plus,equals_sign", "speed(0.5)", "Faster", show=False),
+        Binding("minus", "speed(2.0)", "Slower", show=False),
     ]
+
+    MIN_INTERVAL = 0.1
+    MAX_INTERVAL = 4.0
 
     class PlaybackChanged(Message):
         """Playback started, paused, stepped or finished; ``label`` describes it for a status line."""
@@ -142,6 +147,13 @@ class GraphView(ScrollableContainer, can_focus=True):
 
     def action_toggle_pause(self) -> None:
         self.toggle_pause()
+
+    def action_speed(self, factor: float) -> None:
+        """Multiply the time per step (0.5 is twice as fast); a running playback keeps going at the new pace."""
+        self.interval = min(self.MAX_INTERVAL, max(self.MIN_INTERVAL, self.interval * factor))
+        if self.playing:
+            self._start_timer()
+        self.notify(f"Animation: {self.interval:.2g} s per step", timeout=1.5)
 
     # ------------------------------------------------------------------------------ internals
 

@@ -221,12 +221,23 @@ class AnswerProblemView(ProblemView):
         values = set(graph.order)
         asked_values: set[str] = set()
         asked_grads: set[str] = set()
+        active_node = None
+        active_edge = None
         if kind == "value":
             values.discard(what)
             asked_values.add(what)
+            active_node = what
         elif kind == "grad":
             asked_grads.add(what)
-        return exercise_state(graph, revealed_values=values, asked_values=asked_values, asked_grads=asked_grads)
+            active_node = what
+        elif kind == "local":
+            # Highlight the edge whose local derivative is asked for.
+            node_id, _, operand = what.partition("/")
+            active_node = node_id
+            active_edge = next((edge for edge in graph.edges if edge.target == node_id and edge.source == operand),
+                               None)
+        return exercise_state(graph, revealed_values=values, asked_values=asked_values, asked_grads=asked_grads,
+                              active_node=active_node, active_edge=active_edge)
 
     def focus_answer(self) -> None:
         if not self.completed:
