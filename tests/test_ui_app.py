@@ -173,6 +173,31 @@ async def test_give_up_shows_worked_solution_and_counts_as_gave_up(tmp_path):
 
 
 @async_test
+async def test_animation_timer_stops_when_its_screen_is_left(tmp_path):
+    app = make_app(tmp_path, animation_interval=30.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("pagedown")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        await pilot.press("ctrl+g", "ctrl+g")  # the worked solution plays the whole animation
+        await settle(pilot)
+        graph = view.graph_view
+        assert graph.playing
+        await pilot.press("f1")  # another screen on top: the animation pauses
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HelpScreen" and not graph.playing
+        await pilot.press("escape", "f9")  # help closes; resume
+        await settle(pilot)
+        assert graph.playing
+        await pilot.press("escape", "escape")  # leave the replay, then the lesson
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert not graph.is_attached and not graph.playing
+
+
+@async_test
 async def test_replay_is_locked_until_the_pass_is_done_and_steps_back_and_forth(tmp_path):
     app = make_app(tmp_path, animation_interval=30.0)  # slow: the test steps by hand
     async with app.run_test(size=(120, 40)) as pilot:
