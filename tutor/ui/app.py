@@ -68,7 +68,7 @@ class TutorApp(App):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_session(self) -> None:
-        from tutor.ui.session import load_session
+        from tutor.ui.session import load_session, warm_checker
 
         try:
             session = load_session(self.options)
@@ -76,6 +76,12 @@ class TutorApp(App):
             self.post_message(self.SessionLoaded(None, f"Could not load the lessons: {error}"))
             return
         self.post_message(self.SessionLoaded(session))
+        if self.options.warm_checker:
+            # While the learner reads the list: the first answer is then graded without a pause.
+            try:
+                warm_checker()
+            except Exception:  # noqa: BLE001 - grading will import it again and report any real problem
+                pass
 
     @on(SessionLoaded)
     async def _session_loaded(self, event: SessionLoaded) -> None:

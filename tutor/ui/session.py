@@ -217,7 +217,7 @@ class SessionOptions:
     clock: Clock | None = None
     seed: int | None = None  # fixes variant seeds (tests); None draws them at random
     review_fuzzing: bool = True
-    warm_checker: bool = True  # import sympy and the checker while the learner reads the home screen
+    warm_checker: bool = True  # import sympy and the checker once the lessons are listed
 
 
 def load_session(options: SessionOptions) -> TutorSession:
@@ -241,8 +241,6 @@ def load_session(options: SessionOptions) -> TutorSession:
         notices.append(f"Progress will not be saved this time: {error}")
     session = TutorSession(catalog, store, review, clock, random.Random(options.seed), notices)
     session.lessons()
-    if options.warm_checker:
-        warm_checker()
     return session
 
 

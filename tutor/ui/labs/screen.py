@@ -44,6 +44,7 @@ NARROW_WIDTH = 100  # below this many columns the charts are shown one at a time
 SHORT_HEIGHT = 34  # below this many rows the questions panel folds up while not in use
 UPDATE_SECONDS = 0.1  # how often a training worker repaints
 REVEAL_CONFIRM_SECONDS = 3.0
+SETTLE_SECONDS = 0.15  # a pure lab recomputes once its settings have been still this long
 YIELD_SECONDS = 0.002  # a training worker's pause between chunks, so the UI thread can run
 
 
@@ -182,6 +183,8 @@ class LabScreen(Screen):
         self.busy = ""
         self.running = False  # a training run is under way (its worker may lag a chunk behind)
         self._reveal_armed_at: float | None = None
+        self._compute_timer: Any = None
+        self._computed_once = False
 
     def _split_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         known = set(lab_class(self.lab_name).Settings.model_fields)
@@ -276,8 +279,22 @@ class LabScreen(Screen):
     # ------------------------------------------------------------------ computing (pure labs)
 
     def refresh_lab(self) -> None:
-        """Recompute and redraw for the current settings (pure labs: in a worker)."""
+        """Recompute and redraw for the current settings (pure labs: in a worker).
+
+        The first computation starts at once; later ones wait a moment for the settings to stop
+        changing, so holding ↑ on a 50-layer stack does not start a computation per key.
+        """
         self.set_busy("computing…")
+        if self._compute_timer is not None:
+            self._compute_timer.stop()
+        if self._computed_once:
+            self._compute_timer = self.set_timer(SETTLE_SECONDS, self._start_compute)
+        else:
+            self._start_compute()
+
+    def _start_compute(self) -> None:
+        self._compute_timer = None
+        self._computed_once = True
         with self.lab_lock:
             settings = self.lab.settings
         self._compute_worker(self.generation, settings)

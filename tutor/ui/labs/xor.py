@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -35,6 +36,10 @@ class XorLabScreen(LabScreen):
     XorLabScreen #xor-side { width: 2fr; }
     XorLabScreen #xor-predictions-page { height: 1fr; min-height: 6; }
     XorLabScreen #xor-weights { height: auto; padding: 0 1; }
+    /* Narrow: the weights get a chart page of their own instead of squeezing the predictions. */
+    XorLabScreen.-narrow #xor-weights { display: none; }
+    XorLabScreen #xor-weights-page { display: none; padding: 0 1; }
+    XorLabScreen.-narrow ChartDeck.-single > #xor-weights-page.-current { display: block; }
     XorLabScreen #graph-row { height: 1; }
     XorLabScreen #graph-row Select { width: 1fr; }
     XorLabScreen #graph-row Button { width: auto; min-width: 7; margin-left: 1; margin-right: 0; }
@@ -77,7 +82,7 @@ class XorLabScreen(LabScreen):
     def compose_charts(self) -> list[Any]:
         side = Vertical(ChartPage("xor-predictions", classes=""), Static("", id="xor-weights"), id="xor-side",
                         classes="lab-page")
-        return [ChartPage("xor-loss"), side]
+        return [ChartPage("xor-loss"), side, Static("", id="xor-weights-page", classes="lab-page")]
 
     # ------------------------------------------------------------------ training
 
@@ -156,7 +161,9 @@ class XorLabScreen(LabScreen):
             self.query_one("#xor-run", Button).label = "Run"
         self._draw_loss(snapshot)
         self._draw_predictions(snapshot)
-        self.query_one("#xor-weights", Static).update(weights_table(snapshot["weights"]))
+        table = weights_table(snapshot["weights"])
+        self.query_one("#xor-weights", Static).update(table)
+        self.query_one("#xor-weights-page", Static).update(Group(Text("weights and biases\n", style="bold"), table))
         self.query_one("#lab-readout", Static).update(readout(snapshot))
         self.update_status()
 
