@@ -111,6 +111,12 @@ def test_invalid_answers_point_at_the_column():
     assert result.expected == "42"
 
 
+def test_an_unknown_name_lists_only_the_names_this_ask_allows():
+    result = grade(request("value:z1", "q"))
+    assert result.message == "column 1: unknown name 'q'; the names you can use here are: a, b"
+    assert "did you mean a*b?" in grade(request("grad:a", "ab")).message
+
+
 def test_a_value_may_not_be_written_with_itself_or_what_comes_after():
     assert grade(request("value:z2", "z2")).verdict == "invalid"
     assert grade(request("value:z2", "sqrt(L)")).verdict == "invalid"

@@ -168,24 +168,27 @@ def _invalid(message: str, column: int | None) -> GradeResult:
 
 def _parse_answer(problem: Problem, ask: Ask, answer: str) -> Expression | GradeResult:
     try:
-        tree = parse_expression(answer, allowed_names=set(problem.graph.order))
+        tree = parse_expression(answer)  # the grammar first; names are checked against this ask below
     except ParseError as error:
         return _invalid(str(error), error.column)
-    if ask.kind != "value":
-        return tree
     allowed = problem.allowed_names(ask)
     for name in names_in(tree):
         if name in allowed:
             continue
         column = _column_of(tree, name)
-        if name == ask.node:
-            reason = f"{name} is the value you are asked for"
-        elif name in problem.descendants(ask.node):
-            reason = f"{name} is computed from {ask.node}, so it can't be used to find {ask.node}"
-        else:
-            reason = f"{name} is not used to compute {ask.node}"
-        hint = f"; you can use {', '.join(sorted(allowed))}" if allowed else "; write a number"
-        return _invalid(f"column {column}: {reason}{hint}", column)
+        if name in problem.graph.nodes:  # a node, but not one a forward value may be written with
+            if name == ask.node:
+                reason = f"{name} is the value you are asked for"
+            elif name in problem.descendants(ask.node):
+                reason = f"{name} is computed from {ask.node}, so it can't be used to find {ask.node}"
+            else:
+                reason = f"{name} is not used to compute {ask.node}"
+            hint = f"; you can use {', '.join(sorted(allowed))}" if allowed else "; write a number"
+            return _invalid(f"column {column}: {reason}{hint}", column)
+        try:  # the parser words unknown names best ("did you mean a*b?"), listing only this ask's names
+            parse_expression(name, allowed_names=allowed)
+        except ParseError as error:
+            return _invalid(f"column {column}: {error.message}", column)
     return tree
 
 

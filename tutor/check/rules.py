@@ -21,7 +21,7 @@ from tutor.check.numbers import Num, add, apply_function, describe, factor, mul,
 from tutor.check.problem import ACTIVATIONS, Ask, PointState, Problem
 from tutor.graph import Edge
 
-MAX_RULES = 80
+MAX_RULES_PER_DIAGNOSIS = 12
 _ONE = Fraction(1)
 
 
@@ -47,7 +47,7 @@ def wrong_rules(problem: Problem, ask: Ask) -> list[WrongRule]:
     key = ("rules", ask)
     if key not in problem.memo:
         builder = _RuleBuilder(problem, ask)
-        problem.memo[key] = builder.build()[:MAX_RULES]
+        problem.memo[key] = builder.build()
     return problem.memo[key]
 
 
@@ -111,7 +111,13 @@ class _RuleBuilder:
             self.gradient_rules()
         # Stable: the ids in their documented order, nearest part of the graph first within each id.
         self.rules.sort(key=lambda rule: _ORDER[rule.diagnosis])
-        return self.rules
+        kept: list[WrongRule] = []
+        per_id: dict[str, int] = {}
+        for rule in self.rules:  # a big graph keeps the nearest few of each kind, so every kind is tried
+            per_id[rule.diagnosis] = per_id.get(rule.diagnosis, 0) + 1
+            if per_id[rule.diagnosis] <= MAX_RULES_PER_DIAGNOSIS:
+                kept.append(rule)
+        return kept
 
     def value_rules(self) -> None:
         node = self.ask.node
