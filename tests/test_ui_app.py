@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-
-
 from test_ui_support import async_test, loaded, make_app, settle, type_text, widget_text
+
+from tutor.graph.model import format_number
 
 
 def option_texts(option_list) -> list[str]:
@@ -456,3 +456,40 @@ async def test_q_quits(tmp_path):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+@async_test
+async def test_a_damaged_progress_file_is_moved_aside_and_the_learner_is_told(tmp_path):
+    (tmp_path / "progress.db").write_bytes(b"this is not a database" * 10)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        notice = widget_text(app.screen.query_one("#notices"), flat=True)
+        assert notice and "progress" in notice.lower()
+        assert list(tmp_path.glob("progress.db.corrupt-*"))
+        assert any("Tracing a small graph" in text for text in option_texts(app.screen.query_one("#lessons")))
+
+
+@async_test
+async def test_after_a_finished_lesson_home_offers_the_next_one(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("pagedown")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        for entry in view.progress.entries:
+            await answer(pilot, format_number(view.progress.expected_text(entry)))
+        await pilot.press("enter")  # on to the choice problem
+        await settle(pilot)
+        await pilot.press("enter")  # A, the right option
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        texts = option_texts(app.screen.query_one("#lessons"))
+        assert any("✓ 1. Tracing a small graph" in text and "2/2" in text for text in texts)
+        assert any("Next: Single questions" in text for text in texts)
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen.entry.key.lesson_id == "second-questions"

@@ -51,6 +51,17 @@ Markers: ✓ done, ◐ in progress, ○ new.
 | F2 or ctrl+n | next hint |
 | ctrl+g (twice) | give up and show the worked solution |
 
+## Quizzes and reviews
+| Key | What it does |
+|---|---|
+| t (home) | choose what to be quizzed on and how many questions |
+| r (home) | review the problems that are due (spaced repetition) |
+| Enter | after a question: the next one |
+| PgDn | skip the question |
+| Esc | end the quiz and see the summary; Esc again goes home |
+
+A wrong answer can be tried again. Invalid answers never count.
+
 ## Trace workspace
 Fill in the forward values top to bottom, then the gradients.
 | Key | What it does |

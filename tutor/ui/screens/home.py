@@ -165,10 +165,13 @@ class HomeScreen(Screen):
             label.append(f"  ({entry.pack.title})", style="dim")
             options.append(Option(label, id=ACTION_CONTINUE))
         else:
-            first = next(iter(self.session.lessons()), None) if self.session else None
-            if first is not None:
-                label = Text("▶ Start: ", style="bold green")
-                label.append(first.title)
+            lessons = self.session.lessons() if self.session else []
+            upcoming = next((entry for entry in lessons if entry.status != STATUS_DONE), None)
+            if upcoming is not None:
+                started = any(entry.status != "new" for entry in lessons)
+                label = Text("▶ Next: " if started else "▶ Start: ", style="bold green")
+                label.append(upcoming.title)
+                label.append(f"  ({upcoming.pack.title})", style="dim")
                 options.append(Option(label, id=ACTION_CONTINUE))
         review = Text(f"↻ Review: {self._reviews_due} due", style="bold" if self._reviews_due else "dim")
         options.append(Option(review, id=ACTION_REVIEW))
@@ -241,8 +244,11 @@ class HomeScreen(Screen):
         if self._continue is not None:
             entry, problem_id = self._continue
             self.app.open_lesson(entry.key, problem_id=problem_id)
-        elif self.session.lessons():
-            self.app.open_lesson(self.session.lessons()[0].key)
+            return
+        lessons = self.session.lessons()
+        upcoming = next((entry for entry in lessons if entry.status != STATUS_DONE), lessons[0] if lessons else None)
+        if upcoming is not None:
+            self.app.open_lesson(upcoming.key)
 
     def action_review(self) -> None:
         if self.session is not None:
