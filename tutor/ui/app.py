@@ -53,6 +53,7 @@ class TutorApp(App):
         self.options = options or SessionOptions()
         self.animation_interval = animation_interval
         self.session: TutorSession | None = None
+        self.load_error: str | None = None
         self.home = HomeScreen()
         self._load_in_background = load_in_background
 
@@ -86,21 +87,23 @@ class TutorApp(App):
     @on(SessionLoaded)
     async def _session_loaded(self, event: SessionLoaded) -> None:
         if event.session is None:
-            self.home.query_one("#loading").update(event.error or "Could not load the lessons.")
+            self.load_error = event.error or "Could not load the lessons."
+            self.home.query_one("#loading").update(self.load_error)
             return
         self.session = event.session
         await self.home.show_session(event.session)
 
-    async def wait_until_loaded(self) -> None:
-        """For tests: wait for the background load to finish."""
+    async def wait_until_loaded(self, timeout: float = 60.0) -> None:
+        """For tests: wait until the session has arrived (or the load failed), then for the checker warm-up."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.session is None and self.load_error is None and loop.time() < deadline:
+            await asyncio.sleep(0.01)
         for worker in list(self.workers):
             if worker.group == "load":
                 await worker.wait()
-        # let the SessionLoaded message be handled
-        while self.session is None:
-            import asyncio
-
-            await asyncio.sleep(0.01)
 
     def on_unmount(self) -> None:
         if self.session is not None:

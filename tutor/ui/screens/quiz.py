@@ -227,12 +227,9 @@ class QuizScreen(Screen):
             self.question_done = True
             self.query_one("#next-note").add_class("-visible")
             if getattr(self.view, "graph_view", None) is None:
-                self.set_focus(None)
-        self._update_bar_after_answer()
-
-    def _update_bar_after_answer(self) -> None:
-        if not self.question_done:
-            self._update_bar()
+                self.set_focus(None)  # Enter then reaches the screen: next question
+        else:
+            self._update_bar()  # shows the number of tries
 
     @on(ProblemView.Completed)
     def _completed(self, event: ProblemView.Completed) -> None:

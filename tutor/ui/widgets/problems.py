@@ -170,7 +170,10 @@ class AnswerProblemView(ProblemView):
 
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
-        self.answer_input = Input(placeholder="your answer, e.g. 2*7 or 14", id="answer", compact=True)
+        ask = getattr(rendered.problem, "ask", "") or ""
+        placeholder = ("a formula, e.g. 6*(2*x + 1)^2" if ask.startswith("derivative:")
+                       else "your answer, e.g. 2*7 or 14")
+        self.answer_input = Input(placeholder=placeholder, id="answer", compact=True)
         self.graph_view = None
         problem = self.problem
         if problem.kind == "ask" and getattr(problem, "graph", False):
@@ -205,7 +208,13 @@ class AnswerProblemView(ProblemView):
         if kind == "local":
             node, _, operand = what.partition("/")
             return f"∂{node}/∂{operand} ="
-        return f"d(output)/d{what} ="
+        from tutor.expr import ParseError, parse_program
+
+        try:
+            output = parse_program(self.problem.program).output
+        except ParseError:
+            output = "output"
+        return f"d{output}/d{what} ="
 
     def on_mount(self) -> None:
         if self.graph_view is not None:
