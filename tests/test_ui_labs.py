@@ -140,6 +140,11 @@ async def test_vanishing_depth_arrow_keys_and_questions():
         assert screen.last_result.settings.depth == 11
         assert "0.25^11" in text_of(screen.query_one("#lab-readout"))
         assert len(screen.last_result.weight_gradient_norms) == 11
+        # Held down: the stack is recomputed for the depth the keys stop at.
+        await pilot.press("up", "up", "up", "up")
+        await settle(pilot)
+        assert screen.lab.settings.depth == 15
+        assert screen.last_result.settings.depth == 15
         await answer_every_question(pilot, screen)
 
 
@@ -355,6 +360,16 @@ async def test_narrow_terminal_shows_one_chart_at_a_time():
         await pilot.pause()
         assert [page.display for page in pages] == [False, True]
         assert screen.check_action("flip_chart", ()) is True
+    app = lab_app("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pages = app.screen.query_one("ChartDeck").pages
+        assert len(pages) == 3  # loss, predictions, and the weights on a page of their own
+        for shown in range(3):
+            assert [page.display for page in pages] == [index == shown for index in range(3)]
+            await pilot.press("v")
+            await pilot.pause()
+        assert "w·x1" in text_of(app.screen.query_one("#xor-weights-page"))
     app = lab_app("clipping")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

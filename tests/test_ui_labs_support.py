@@ -41,7 +41,8 @@ async def settle(pilot, timeout: float = 60.0) -> None:
         busy = [worker for worker in app.workers if worker.is_running and worker.group in WORKER_GROUPS]
         panel = next(iter(app.screen.query("QuestionPanel")), None)
         questions_pending = panel is not None and not panel.loaded and panel.load_error is None
-        if not busy and not questions_pending:
+        computing = bool(getattr(app.screen, "busy", ""))  # a recomputation waiting for settings to settle
+        if not busy and not questions_pending and not computing:
             break
         await asyncio.sleep(0.02)
     else:

@@ -76,7 +76,8 @@ class GradcheckLabScreen(LabScreen):
         log_y_axis(plt, low, high, most=7)
         x_low, x_high = math.floor(min(xs + [chosen_x])), math.ceil(max(xs + [chosen_x]))
         plt.xlim(x_low, x_high)
-        x_exponents = list(range(x_low, x_high + 1, 2))
+        # Labels well apart: plotext nudges crowded tick labels, and not always the same way.
+        x_exponents = list(range(x_high, x_low - 1, -3))[::-1]
         plt.xticks([float(exponent) for exponent in x_exponents], [decade_label(exponent) for exponent in x_exponents])
         plot.refresh()
 
