@@ -5,8 +5,25 @@ One request per line::
     {"program": "L=(a*b+c)^2", "at": {"a": 2, "b": 3, "c": 1}, "ask": "grad:a", "answer": "2*z2*b"}
 
 optionally with ``"tolerance": {"rel": ..., "abs": ...}``, ``"mistakes": [{"answer", "feedback",
-"id"}]`` and an ``"id"`` that is echoed back. A numeric problem without a graph is
-``{"expected": "0.25^10", "answer": "..."}``. One JSON line comes out per request, in order::
+"id"}]`` and an ``"id"`` that is echoed back. Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``,
+``derivative:VAR`` (a formula) and ``derivative2:VAR`` (the second derivative as a formula). A numeric
+problem without a graph is ``{"expected": "0.25^10", "answer": "..."}``.
+
+A layer quantity of a small network is asked with ``layer:NAME`` and a ``network`` instead of a
+program; the answer is a matrix, ``[[1, 2], [3, 4]]``, a column ``[1; 2; 3]``, or a number for 1x1::
+
+    {"network": {"layers": [{"linear": {"W": [[1, -1], [2, 0], [-1, 1]], "b": [0, 1, 0]}},
+                            {"activation": "relu"}, {"linear": {"W": [[1, 2, -1]], "b": [0]}}],
+                 "x": [1, 2], "target": [1], "loss": "mse"},
+     "ask": "layer:dL/dW1", "answer": "[[0, 0], [8, 16], [-4, -8]]"}
+
+Layers are ``{"linear": {"W": rows, "b": entries}}`` or ``{"activation": "relu" | "tanh" |
+"sigmoid"}``; ``loss`` is ``"mse"`` (½ Σ (y − t)², target a list) or ``"softmax_ce"`` (target a
+class number). NAME is one of ``z1``, ``a1``, ..., ``loss``, ``dL/dz2``, ``dL/dW2``, ``dL/db2``,
+``dL/da1``, ...; diagnoses include ``transposed``, ``wrong-shape``, ``missing-relu-mask``,
+``missing-upstream``, ``sign-flip`` and ``wrong-operand``. Author mistakes are matrices too.
+
+One JSON line comes out per request, in order::
 
     {"verdict": "correct", "expected": "42", "diagnosis": null, "message": "Correct: dL/da = 42."}
 
@@ -24,6 +41,7 @@ from typing import Any, BinaryIO, TextIO
 
 GRAPH_FIELDS = {"program", "at", "ask", "answer", "tolerance", "mistakes", "id"}
 NUMERIC_FIELDS = {"expected", "answer", "tolerance", "mistakes", "id"}
+LAYER_FIELDS = {"network", "ask", "answer", "tolerance", "mistakes", "id"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,10 +106,20 @@ def _grade_request(request: dict[str, Any], time_budget: float | None) -> Any:
     from tutor.check import RequestError, grade_answer, grade_numeric, prepare_problem, request_from_mapping
 
     numeric = "expected" in request and "program" not in request
-    allowed = NUMERIC_FIELDS if numeric else GRAPH_FIELDS
+    layer = "network" in request and "program" not in request
+    allowed = LAYER_FIELDS if layer else NUMERIC_FIELDS if numeric else GRAPH_FIELDS
     unknown = sorted(set(request) - allowed)
     if unknown:
         raise RequestError(f"unknown field '{unknown[0]}' (a request has {', '.join(sorted(allowed))})")
+    if layer:
+        from tutor.check.matrix import grade_layer
+
+        missing = [field for field in ("ask", "answer") if field not in request]
+        if missing:
+            raise RequestError(f"missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        parsed = request_from_mapping({"program": "", "at": {}, **{key: value for key, value in request.items()
+                                                                   if key != "network"}})
+        return grade_layer(request["network"], parsed.ask, parsed.answer, parsed.tolerance, parsed.mistakes)
     if numeric:
         if not isinstance(request.get("expected"), str):
             raise RequestError("'expected' must be text, such as \"0.25^10\"")
