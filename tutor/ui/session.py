@@ -92,7 +92,9 @@ class TutorSession:
         if not self._entries:
             for pack in self.catalog.usable:
                 for position, lesson in enumerate(pack.lessons, start=1):
-                    self._entries.append(LessonEntry(LessonKey(pack.id, lesson.id), pack, lesson, position))
+                    entry = LessonEntry(LessonKey(pack.id, lesson.id), pack, lesson, position)
+                    entry.total = len(entry.problem_ids)
+                    self._entries.append(entry)
             self.refresh_progress()
         return self._entries
 

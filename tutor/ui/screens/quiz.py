@@ -152,8 +152,11 @@ class QuizScreen(Screen):
         from tutor.progress.quiz import QuizSession, select_problems
 
         session = self.session
-        problems = select_problems(session.problem_refs(), self.selection, length=self.length, rng=session.rng,
-                                   store=session.store, review=session.review, now=session.clock())
+        if self.selection.kind == "mixed-review" and session.review is None:
+            problems = []  # without saved progress there is nothing to review
+        else:
+            problems = select_problems(session.problem_refs(), self.selection, length=self.length, rng=session.rng,
+                                       store=session.store, review=session.review, now=session.clock())
         record = session.review.record_attempt if session.review is not None else None
         self.quiz = QuizSession(problems, started_at=session.clock(), record=record)
         if not problems:
