@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tutor.expr import evaluate, names_in, parse_expression, parse_program
-from tutor.graph import GraphBuildError, build_graph
+from tutor.graph import GraphBuildError, GraphConsistencyError, build_graph
 
 
 def grads(program: str, **values: float) -> dict[str, float]:
@@ -157,3 +157,38 @@ def test_engine_gradients_match_central_differences(expression: str, point: dict
         down = evaluate(tree, {**values, name: values[name] - step})
         numeric = (up - down) / (2 * step)
         assert graph.nodes[name].grad == pytest.approx(numeric, rel=1e-4, abs=1e-4), name
+
+
+def test_cross_check_catches_a_wrong_local_derivative(monkeypatch) -> None:
+    import tutor.graph.build as build_module
+
+    real = build_module._slot_values
+
+    def off_by_a_little(node, value):
+        return [local * 1.001 for local in real(node, value)]
+
+    monkeypatch.setattr(build_module, "_slot_values", off_by_a_little)
+    with pytest.raises(GraphConsistencyError, match="local derivative"):
+        build_graph("L = (a*b + c)^2", {"a": 2, "b": 3, "c": 1})
+
+
+def test_deep_graphs_skip_printing_formulas_that_swell() -> None:
+    # A 3-layer tanh network: gradients as formulas of the inputs would run to pages.
+    lines, values = [], {"x0": 0.5, "x1": -0.25}
+    previous = ["x0", "x1"]
+    for layer in range(3):
+        current = []
+        for unit in range(4):
+            terms = []
+            for index, name in enumerate(previous):
+                weight = f"w{layer}_{unit}_{index}"
+                values[weight] = ((unit + index + layer) % 5 - 2) / 4
+                terms.append(f"{weight}*{name}")
+            lines.append(f"h{layer}_{unit} = tanh({' + '.join(terms)})")
+            current.append(f"h{layer}_{unit}")
+        previous = current
+    lines.append(f"L = ({' + '.join(previous)} - 1)^2")
+    graph = build_graph("\n".join(lines), values)
+    assert graph.nodes["w0_0_0"].grad_formula == "(too long to show)"
+    assert graph.nodes["L"].grad_formula == "1"
+    assert len(graph.order) > 100

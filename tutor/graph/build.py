@@ -240,6 +240,13 @@ def _slot_values(node: _PendingNode, value: Value) -> list[float]:
     return list(value.local_grads)
 
 
+# Formulas longer than this (counted as operations before simplification) are not printed:
+# expression swell in deep graphs would cost seconds and fill the screen with no insight.
+MAX_PRINTED_FORMULA_SIZE = 400
+TOO_LONG_TO_SHOW = "(too long to show)"
+_PRECISION = 30  # digits for sympy's side of the cross-check
+
+
 def _assemble(
     program: Program, pending: list[_PendingNode], values: dict[str, float], engine_values: dict[str, Value]
 ) -> ComputationalGraph:
@@ -247,13 +254,16 @@ def _assemble(
 
     functions = sympy_functions()
     input_symbols = {name: sympy.Symbol(name, real=True) for name in program.inputs}
-    exact_point = {input_symbols[name]: _exact(values[name]) for name in program.inputs}
     sympy_exprs: dict[str, Any] = dict(input_symbols)
-    node_symbol = {name: sympy.Symbol(name, real=True) for name in [*program.inputs, *(n.node_id for n in pending)]}
+    formula_size: dict[str, int] = {name: 1 for name in program.inputs}  # an upper bound on printed size
+    # sympy's own numbers, computed node by node from the exact inputs, independently of the engine.
+    sympy_values: dict[str, Any] = {name: _exact(values[name]) for name in program.inputs}
+    sympy_locals: dict[tuple[str, int], Any] = {}
 
     nodes: dict[str, GraphNode] = {}
     edges: list[Edge] = []
     local_in_inputs: dict[tuple[str, int], Any] = {}
+    local_size: dict[tuple[str, int], int] = {}
     for name in program.inputs:
         nodes[name] = GraphNode(
             id=name, op=INPUT, operands=(), value=values[name], grad=engine_values[name].grad,
@@ -266,19 +276,24 @@ def _assemble(
             for index, operand in enumerate(node.operands)
         ]
         local_function = _sympy_op(node.op, slot_symbols, functions)
-        by_operand = {slot_symbols[i]: node.operand_sympy[i] for i, o in enumerate(node.operands) if o.node_id}
-        by_input = {slot_symbols[i]: sympy_exprs[o.node_id] for i, o in enumerate(node.operands) if o.node_id}
+        node_operands = [(i, o.node_id) for i, o in enumerate(node.operands) if o.node_id is not None]
+        by_operand = {slot_symbols[i]: node.operand_sympy[i] for i, _ in node_operands}
+        by_input = {slot_symbols[i]: sympy_exprs[source] for i, source in node_operands}
+        by_value = {slot_symbols[i]: sympy_values[source] for i, source in node_operands}
         sympy_exprs[node.node_id] = local_function.xreplace(by_input)
+        formula_size[node.node_id] = 1 + sum(formula_size[source] for _, source in node_operands) + (
+            len(node.operands) - len(node_operands))
+        sympy_values[node.node_id] = _numeric(local_function.xreplace(by_value))
         value = engine_values[node.node_id]
         slot_locals = _slot_values(node, value)
-        for slot, operand in enumerate(node.operands):
-            if operand.node_id is None:
-                continue
+        for slot, source in node_operands:
             derivative = sympy.diff(local_function, slot_symbols[slot])
             local_in_inputs[(node.node_id, slot)] = derivative.xreplace(by_input)
+            local_size[(node.node_id, slot)] = formula_size[node.node_id]
+            sympy_locals[(node.node_id, slot)] = _numeric(derivative.xreplace(by_value))
             edges.append(
                 Edge(
-                    source=operand.node_id,
+                    source=source,
                     target=node.node_id,
                     slot=slot,
                     local_grad=slot_locals[slot],
@@ -292,16 +307,15 @@ def _assemble(
             value=value.data,
             grad=value.grad,
             formula=tree_text(node.formula_tree),
-            expanded_formula=sympy_text(sympy_exprs[node.node_id]),
+            expanded_formula=_printable(sympy_exprs[node.node_id], formula_size[node.node_id], simplify=False),
             grad_formula="",
             named_by_author=node.named_by_author,
         )
 
     order = [*program.inputs, *(node.node_id for node in pending)]
-    sympy_grads = _symbolic_gradients(order, program.output, edges, local_in_inputs)
+    sympy_grads, grad_size = _symbolic_gradients(order, program.output, edges, local_in_inputs, local_size)
     for node_id in order:
-        # factor_terms pulls out common factors cheaply: 2*b*(a*b + c) rather than b*(2*a*b + 2*c).
-        nodes[node_id].grad_formula = sympy_text(sympy.factor_terms(sympy_grads[node_id]))
+        nodes[node_id].grad_formula = _printable(sympy_grads[node_id], grad_size[node_id], simplify=True)
     graph = ComputationalGraph(
         program_text=program.source_text,
         output=program.output,
@@ -312,8 +326,30 @@ def _assemble(
         sympy_exprs=sympy_exprs,
         sympy_grads=sympy_grads,
     )
-    _cross_check(graph, exact_point)
+    _cross_check(graph, sympy_values, sympy_locals)
     return graph
+
+
+def _printable(expression: Any, size: int, simplify: bool) -> str:
+    if size > MAX_PRINTED_FORMULA_SIZE:
+        return TOO_LONG_TO_SHOW
+    import sympy
+
+    # factor_terms pulls out common factors cheaply: 2*b*(a*b + c) rather than b*(2*a*b + 2*c).
+    return sympy_text(sympy.factor_terms(expression) if simplify else expression)
+
+
+def _numeric(expression: Any) -> Any:
+    """A sympy number at 30 digits (nan when it has no real value), so later nodes stay cheap to evaluate."""
+    import sympy
+
+    try:
+        number = sympy.N(expression, _PRECISION)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return sympy.nan
+    if number.is_real is False or number.has(sympy.zoo, sympy.I):
+        return sympy.nan
+    return number
 
 
 def _sympy_op(op: str, slots: list[Any], functions: dict[str, Any]) -> Any:
@@ -325,19 +361,33 @@ def _sympy_op(op: str, slots: list[Any], functions: dict[str, Any]) -> Any:
     return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b, "pow": a**b}[op]
 
 
-def _symbolic_gradients(order: list[str], output: str, edges: list[Edge], local_in_inputs: dict[tuple[str, int], Any]) -> dict[str, Any]:
-    """Reverse accumulation done with formulas: the same sums the engine does with numbers."""
+def _symbolic_gradients(
+    order: list[str],
+    output: str,
+    edges: list[Edge],
+    local_in_inputs: dict[tuple[str, int], Any],
+    local_size: dict[tuple[str, int], int],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Reverse accumulation done with formulas: the same sums the engine does with numbers.
+
+    Also returns an upper bound on each formula's printed size, so printing can be skipped
+    before it gets expensive.
+    """
     import sympy
 
     grads: dict[str, Any] = {node_id: sympy.S.Zero for node_id in order}
+    sizes: dict[str, int] = {node_id: 0 for node_id in order}
     grads[output] = sympy.S.One
+    sizes[output] = 1
     edges_by_target: dict[str, list[Edge]] = {}
     for edge in edges:
         edges_by_target.setdefault(edge.target, []).append(edge)
     for target in reversed(order):
         for edge in edges_by_target.get(target, []):
-            grads[edge.source] = grads[edge.source] + grads[target] * local_in_inputs[(target, edge.slot)]
-    return grads
+            key = (target, edge.slot)
+            grads[edge.source] = grads[edge.source] + grads[target] * local_in_inputs[key]
+            sizes[edge.source] = min(sizes[edge.source] + sizes[target] + local_size[key] + 2, 10**9)
+    return grads, sizes
 
 
 def _exact(number: float) -> Any:
@@ -350,20 +400,6 @@ def _exact(number: float) -> Any:
     return sympy.Rational(fraction.numerator, fraction.denominator)
 
 
-def sympy_number(expression: Any, exact_point: dict[Any, Any]) -> float:
-    """A sympy expression's value at a point, as a float (nan when it has none)."""
-    import sympy
-
-    try:
-        value = expression.xreplace(exact_point)
-        number = complex(sympy.N(value, 30))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-        return math.nan
-    if abs(number.imag) > 1e-12 * max(1.0, abs(number.real)):
-        return math.nan
-    return number.real
-
-
 def _agree(engine_number: float, sympy_value: float) -> bool:
     if math.isnan(engine_number) or math.isnan(sympy_value):
         return math.isnan(engine_number) and math.isnan(sympy_value) or math.isinf(engine_number) or math.isinf(sympy_value)
@@ -372,16 +408,41 @@ def _agree(engine_number: float, sympy_value: float) -> bool:
     return math.isclose(engine_number, sympy_value, rel_tol=1e-7, abs_tol=1e-9)
 
 
-def _cross_check(graph: ComputationalGraph, exact_point: dict[Any, Any]) -> None:
+def _as_float(number: Any) -> float:
+    try:
+        return float(number)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
+
+
+def _cross_check(graph: ComputationalGraph, sympy_values: dict[str, Any], sympy_locals: dict[tuple[str, int], Any]) -> None:
+    """Engine against sympy, node by node: values, every local derivative, then the accumulated gradients.
+
+    Checking locally keeps the cost linear in the graph's size; evaluating each node's full
+    formula of the inputs would grow with expression swell in deep graphs.
+    """
     for node_id in graph.order:
-        node = graph.nodes[node_id]
-        for what, engine_number, expression in (
-            ("value", node.value, graph.sympy_exprs[node_id]),
-            ("gradient", node.grad, graph.sympy_grads[node_id]),
-        ):
-            symbolic = sympy_number(expression, exact_point)
-            if not _agree(engine_number, symbolic):
-                raise GraphConsistencyError(
-                    f"engine and sympy disagree on the {what} of {node_id} in {graph.program_text!r}: "
-                    f"engine {format_number(engine_number)}, sympy {format_number(symbolic)}"
-                )
+        engine_number = graph.nodes[node_id].value
+        symbolic = _as_float(sympy_values[node_id])
+        if not _agree(engine_number, symbolic):
+            raise GraphConsistencyError(
+                f"engine and sympy disagree on the value of {node_id} in {graph.program_text!r}: "
+                f"engine {format_number(engine_number)}, sympy {format_number(symbolic)}"
+            )
+    grads = {node_id: 0.0 for node_id in graph.order}
+    grads[graph.output] = 1.0
+    for edge in sorted(graph.edges, key=lambda e: (-graph.order.index(e.target), e.slot)):
+        symbolic_local = _as_float(sympy_locals[(edge.target, edge.slot)])
+        if not _agree(edge.local_grad, symbolic_local):
+            raise GraphConsistencyError(
+                f"engine and sympy disagree on the local derivative of {edge.target} with respect to "
+                f"{edge.source} in {graph.program_text!r}: engine {format_number(edge.local_grad)}, "
+                f"sympy {format_number(symbolic_local)}"
+            )
+        grads[edge.source] += grads[edge.target] * symbolic_local
+    for node_id in graph.order:
+        if not _agree(graph.nodes[node_id].grad, grads[node_id]):
+            raise GraphConsistencyError(
+                f"engine and sympy disagree on the gradient of {node_id} in {graph.program_text!r}: "
+                f"engine {format_number(graph.nodes[node_id].grad)}, sympy {format_number(grads[node_id])}"
+            )
