@@ -7,7 +7,8 @@
     result.diagnosis  # "missing-upstream"
     result.message    # "You gave ∂z1/∂a = 3, the local derivative only. Multiply by ..."
 
-Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``, ``derivative:VAR``. Verdicts:
+Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``, ``derivative:VAR``, ``derivative2:VAR``
+(:mod:`tutor.check.second`); layer quantities are graded by :mod:`tutor.check.matrix`. Verdicts:
 correct, incorrect, invalid (never counts as an attempt), unchecked (out of time; never
 "wrong"). ``RequestError`` means the request itself (program, ask, author mistake) is unusable.
 

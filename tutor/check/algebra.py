@@ -97,6 +97,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         request["answer"],
         [{name: sympy.Rational(int(numerator), int(denominator)) for name, numerator, denominator in point}
          for point in request.get("points", [])],
+        order=2 if request.get("order") == 2 else 1,
     )
 
 
@@ -106,11 +107,13 @@ def _graph(program: str, at_items: tuple[tuple[str, float], ...]) -> Any:
 
 
 def compare_derivative(program: str, at: dict[str, float], variable: str, answer: str,
-                       points: list[dict[str, Any]]) -> dict[str, Any]:
+                       points: list[dict[str, Any]], order: int = 1) -> dict[str, Any]:
     graph = _graph(program, tuple(sorted(at.items())))
     tree = parse_expression(answer, allowed_names=set(graph.order))
     answer_expression = to_sympy(tree, dict(graph.sympy_exprs))  # intermediate names mean their formulas
     expected = graph.sympy_grads[variable]
+    if order == 2:  # derivative2: asks
+        expected = sympy.diff(expected, sympy.Symbol(variable, real=True))
     difference = answer_expression - expected
     if difference == 0:
         return {"status": "equal", "how": "identical"}

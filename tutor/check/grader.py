@@ -60,6 +60,10 @@ def grade_answer(
         return GradeResult(INVALID, expected, None, parsed.message, parsed.column)
     if the_ask.kind == "derivative":
         return grade_formula(problem, the_ask, parsed, answer, tolerance, author, time_budget)
+    if the_ask.kind == "derivative2":
+        from tutor.check.second import grade_second_derivative
+
+        return grade_second_derivative(problem, the_ask, parsed, answer, tolerance, author, time_budget)
     return _grade_number(problem, the_ask, parsed, expected, tolerance, author)
 
 
@@ -82,6 +86,10 @@ def coinciding_mistakes(request: GradeRequest) -> list[str]:
     _check_tolerance(request.tolerance)
     author = _author_mistakes(problem, ask, request.mistakes)
     found: list[str] = []
+    if ask.kind == "derivative2":
+        from tutor.check.second import coinciding_second_derivative_mistakes
+
+        return coinciding_second_derivative_mistakes(problem, ask, author)
     if ask.kind == "derivative":
         states = problem.random_states()
         right = [state.grads[ask.node] for state in states]
@@ -143,6 +151,10 @@ def _check_tolerance(tolerance: Any) -> None:
 def _expected_text(problem: Problem, ask: Ask, tolerance: Tolerance | None) -> str:
     if ask.kind == "derivative":
         return problem.derivative_text(ask.node)
+    if ask.kind == "derivative2":
+        from tutor.check.second import second_derivative_text
+
+        return second_derivative_text(problem, ask.node)
     return number_text(problem.right_value(ask, problem.state), tolerance)
 
 

@@ -57,9 +57,10 @@ class PointState:
 
 @dataclass(frozen=True)
 class Ask:
-    """What the learner is asked for: parsed from "value:z2", "grad:a", "local:z2/z1", "derivative:x"."""
+    """What the learner is asked for: parsed from "value:z2", "grad:a", "local:z2/z1", "derivative:x",
+    "derivative2:x" (the second derivative, see :mod:`tutor.check.second`)."""
 
-    kind: str  # value | grad | local | derivative
+    kind: str  # value | grad | local | derivative | derivative2
     node: str
     operand: str | None = None  # the INPUT of local:NODE/INPUT
 
@@ -211,8 +212,11 @@ class Problem:
         kind, separator, rest = text.strip().partition(":")
         kind, rest = kind.strip(), rest.strip()
         nodes = self.graph.nodes
-        if not separator or kind not in ("value", "grad", "local", "derivative"):
-            raise RequestError(f"unknown ask {text!r}: use value:NODE, grad:NODE, local:NODE/INPUT or derivative:VAR")
+        if not separator or kind not in ("value", "grad", "local", "derivative", "derivative2"):
+            hint = " (layer quantities such as layer:dL/dW1 are asked of a network, not a program)" \
+                if kind == "layer" else ""
+            raise RequestError(f"unknown ask {text!r}: use value:NODE, grad:NODE, local:NODE/INPUT, derivative:VAR "
+                               f"or derivative2:VAR{hint}")
         if kind == "local":
             node, slash, operand = rest.partition("/")
             node, operand = node.strip(), operand.strip()
@@ -226,11 +230,15 @@ class Problem:
                 raise RequestError(f"{operand!r} doesn't feed {node} (its inputs are {', '.join(dict.fromkeys(feeding))}) in {text!r}")
             return Ask("local", node, operand)
         self._check_node(rest, text)
-        if kind == "derivative":
+        if kind in ("derivative", "derivative2"):
             if not nodes[rest].is_input:
-                raise RequestError(f"derivative: asks are taken with respect to an input "
+                raise RequestError(f"{kind}: asks are taken with respect to an input "
                                    f"({', '.join(self.graph.input_ids)}), not {rest!r}")
             self._check_derivative_is_writable(rest)
+        if kind == "derivative2":
+            from tutor.check.second import prepare_second_derivative
+
+            prepare_second_derivative(self, rest)
         ask = Ask(kind, rest)
         expected = self.right_value(ask, self.state)
         if not is_finite(expected):
@@ -253,6 +261,11 @@ class Problem:
             return state.values[ask.node]
         if ask.kind == "local":
             return self.local_sum(state, ask.node, ask.operand or "")
+        if ask.kind == "derivative2":
+            from tutor.check.second import second_derivative_at
+
+            value = second_derivative_at(self, ask.node, state)
+            return math.nan if value is None else value
         return state.grads[ask.node]
 
     def local_sum(self, state: PointState, target: str, source: str,
@@ -276,6 +289,8 @@ class Problem:
             return ask.node
         if ask.kind == "local":
             return f"∂{ask.node}/∂{ask.operand}"
+        if ask.kind == "derivative2":
+            return f"d²{self.output}/d{ask.node}²"
         return f"d{self.output}/d{ask.node}"
 
     # ------------------------------------------------------------ random points (derivatives, coincidences)

@@ -44,7 +44,24 @@ NUMERIC_FIELDS = {"expected", "answer", "tolerance", "mistakes", "id"}
 LAYER_FIELDS = {"network", "ask", "answer", "tolerance", "mistakes", "id"}
 
 
+REQUEST_FORMS = """\
+one JSON request per line, one JSON result per line out:
+  {"program": "L=(a*b+c)^2", "at": {"a": 2, "b": 3, "c": 1}, "ask": "grad:a", "answer": "42"}
+      asks: value:NODE, grad:NODE, local:NODE/INPUT, derivative:VAR, derivative2:VAR
+  {"expected": "0.25^10", "answer": "9.537e-7"}
+  {"network": {"layers": [{"linear": {"W": [[1, -1], [2, 0], [-1, 1]], "b": [0, 1, 0]}},
+                          {"activation": "relu"}, {"linear": {"W": [[1, 2, -1]], "b": [0]}}],
+               "x": [1, 2], "target": [1], "loss": "mse"},
+   "ask": "layer:dL/dW1", "answer": "[[0, 0], [8, 16], [-4, -8]]"}
+      layer asks: layer:z1, layer:a1, layer:loss, layer:dL/dz2, layer:dL/dW2, ... (matrix answers;
+      a column is [1; 2; 3]); loss "mse" or "softmax_ce" (target: a class number)
+optional fields: "tolerance": {"rel", "abs"}, "mistakes": [{"answer", "feedback", "id"}], "id"
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = REQUEST_FORMS
     parser.add_argument("--time-budget", type=_positive_seconds, default=None, metavar="SECONDS",
                         help="how long the algebra for one derivative: answer may take before it is reported "
                              "as unchecked (default 0.6)")
