@@ -70,6 +70,34 @@ async def test_xor_learning_rate_steps_training_and_questions():
 
 
 @async_test
+async def test_xor_opens_one_samples_loss_graph_with_the_current_weights():
+    app = lab_app("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        screen.query_one("#graph-sample").value = 3
+        await pilot.press("g")
+        await pilot.pause()
+        playground = app.screen
+        assert type(playground).__name__ == "PlaygroundScreen"
+        program, values = screen.lab.sample_loss_program(3)
+        assert playground.initial_program == "; ".join(program.splitlines())
+        for name, value in values.items():
+            assert f"{name} = {value:.6g}" in playground.initial_values
+        for _ in range(200):  # the playground builds the graph in its own worker
+            if playground.query("TraceProblemView"):
+                break
+            await pilot.pause(0.05)
+        assert playground.query("TraceProblemView"), "the sample's graph was not built"
+        assert playground.query_one("#playground-error").has_class("-hidden")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+@async_test
 async def test_xor_run_reaches_a_small_loss_with_mean_error():
     app = lab_app("xor", {"learning_rate": 0.5, "reduction": "mean", "seed": 4})
     async with app.run_test(size=(120, 40)) as pilot:

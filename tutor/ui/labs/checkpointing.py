@@ -52,7 +52,9 @@ class CheckpointingLabScreen(LabScreen):
         plt.scatter([math.log10(plan.keep_every)], [chosen_value], marker="◆", color="yellow")
         k_ticks = [tick for tick in K_TICKS if tick <= max(ks)]
         plt.xticks([math.log10(tick) for tick in k_ticks], [str(tick) for tick in k_ticks])
-        y_ticks = round_ticks(0, max(values + [1]))
+        top = max(values + [1])
+        plt.ylim(0, top)  # every tick inside the frame: plotext draws outside ones over the x labels
+        y_ticks = [tick for tick in round_ticks(0, top) if tick <= top]
         plt.yticks(y_ticks, [tick_label(tick) for tick in y_ticks])
         plot.refresh()
 
