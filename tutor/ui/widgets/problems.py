@@ -233,7 +233,12 @@ class AnswerProblemView(ProblemView):
         active_node = None
         active_edge = None
         if kind == "value":
-            values.discard(what)
+            # Hide the asked node and everything computed from it: L = 42.25 downstream would give z2 away.
+            hidden = {what}
+            for edge in graph.edges:  # edges are listed in evaluation order, so one sweep finds every descendant
+                if edge.source in hidden:
+                    hidden.add(edge.target)
+            values -= hidden
             asked_values.add(what)
             active_node = what
         elif kind == "grad":
