@@ -222,7 +222,7 @@ async def test_clipping_method_select_and_questions():
 
 @async_test
 async def test_nan_hunt_all_five_fixes_pass_and_questions():
-    app = lab_app("nan-hunt")
+    app = lab_app("nan-hunt", {"epochs": 30})
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen

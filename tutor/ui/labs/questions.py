@@ -120,6 +120,7 @@ class QuestionPanel(Vertical):
         self.index = 0
         self.states: dict[str, QuestionState] = {}
         self.load_error: str | None = None
+        self._options_shown_for: str | None = None
         self._latest_submission = 0  # answers graded out of order (the first one imports the checker) are dropped
 
     def compose(self) -> ComposeResult:
@@ -217,11 +218,14 @@ class QuestionPanel(Vertical):
         if question.kind == "choice":
             answer_row.add_class("-hidden")
             options.remove_class("-hidden")
-            options.clear_options()
-            options.add_options([
-                Option(Text.assemble((f"{chr(ord('A') + position)}. ", "bold"), option.text), id=option.id)
-                for position, option in enumerate(question.options)
-            ])
+            if self._options_shown_for != question.id:  # redrawing after an answer keeps the learner's place
+                self._options_shown_for = question.id
+                options.clear_options()
+                options.add_options([
+                    Option(Text.assemble((f"{chr(ord('A') + position)}. ", "bold"), option.text), id=option.id)
+                    for position, option in enumerate(question.options)
+                ])
+                options.highlighted = 0  # Enter must pick something: nothing is highlighted by default
             options.disabled = state.solved or state.revealed
         else:
             options.add_class("-hidden")
