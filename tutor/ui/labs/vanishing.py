@@ -37,7 +37,7 @@ def log_or_floor(values: tuple[float, ...] | list[float], floor: float) -> list[
 
 class VanishingLabScreen(LabScreen):
     lab_name = "vanishing"
-    SETTING_LABELS = {"init": "initialisation", "residual": "residual connections"}
+    SETTING_LABELS = {"init": "initialisation", "residual": "skip connections"}
     SETTING_STEPS = {"width": {"factor": 2.0}}
 
     def compose_charts(self) -> list[Any]:
@@ -57,10 +57,10 @@ class VanishingLabScreen(LabScreen):
         lowest = math.log10(min(positives)) if positives else -1.0
         floor = bar_floor(lowest)
         layers = list(range(1, settings.depth + 1))
-        series = [("‖dL/dW‖ of each layer", "cyan")]
+        series = [("norm", "cyan")]
         if sigmoid:
-            series.append(("0.25^k bound, k = sigmoids between the layer and the loss", "red"))
-        plot, plt = self.begin_chart("vanishing-bars", legend("log scale, input side left:", *series))
+            series.append(("0.25^k bound", "red"))
+        plot, plt = self.begin_chart("vanishing-bars", legend("‖dL/dW‖ per layer, log scale", *series))
         plt.xlabel("layer")
         plt.bar(layers, log_or_floor(norms, floor), minimum=floor, color="cyan", width=0.8)
         highest = max(log_or_floor(norms, floor))
@@ -94,7 +94,8 @@ def readout(result: VanishingResult) -> Text:
     text.append("\n")
     if settings.activation == "sigmoid":
         text.append(f"0.25^{settings.depth} = {short_number(result.sigmoid_bound)}", style="bold")
-        text.append(f": the most {settings.depth} sigmoid slopes in a row can multiply to")
+        text.append(f": the most {settings.depth} sigmoid slopes in a row can multiply to. The red line is 0.25^k, "
+                    "k = the sigmoids between a layer and the loss")
     else:
         text.append(f"{settings.activation}'s slope can reach 1, so the activation alone need not shrink the gradient")
     if any(value == 0 for value in result.weight_gradient_norms):
