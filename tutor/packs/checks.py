@@ -14,12 +14,14 @@ from typing import Any
 from tutor.packs.errors import PackError, SourceFile, did_you_mean
 from tutor.packs.models import (
     BUILTIN_DIAGNOSES,
+    LAYER_DIAGNOSES,
     NAME_PATTERN,
     PLACEHOLDER_PATTERN,
     AskProblem,
     ChoiceProblem,
     ChoiceTest,
     GraphProblemBase,
+    LayerProblem,
     Lesson,
     NumericProblem,
     Problem,
@@ -106,18 +108,19 @@ def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[
                     error(("params", name, "not", index), f"{excluded!r} is not one of the choices, so `not:` has no effect")
     _check_placeholders(problem, params, error)
 
-    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem)):
+    builtin_ids = LAYER_DIAGNOSES if isinstance(problem, LayerProblem) else BUILTIN_DIAGNOSES
+    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem, LayerProblem)):
         mistake_ids: dict[str, int] = {}
         for index, mistake in enumerate(problem.mistakes):
             if mistake.id is not None:
                 if mistake.id in mistake_ids:
                     error(("mistakes", index, "id"), f"mistake id '{mistake.id}' is already used in this problem")
-                elif mistake.id in BUILTIN_DIAGNOSES:
+                elif mistake.id in builtin_ids:
                     error(("mistakes", index, "id"), f"'{mistake.id}' is a built-in diagnosis id; "
                                                       "give your mistake its own id")
                 mistake_ids.setdefault(mistake.id, index)
             _check_ask_presence(problem, mistake.ask, ("mistakes", index), "mistake", error)
-        known = list(BUILTIN_DIAGNOSES) + list(mistake_ids)
+        known = list(builtin_ids) + list(mistake_ids)
         for index, test in enumerate(problem.tests):
             _check_ask_presence(problem, test.ask, ("tests", index), "test", error)
             if test.diagnosis is not None:
@@ -130,11 +133,11 @@ def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[
                           f"(a built-in id or one of this problem's mistake ids)")
             if test.seed is not None and not params:
                 error(("tests", index, "seed"), "`seed` picks a variant, but this problem has no params")
-    if isinstance(problem, GraphProblemBase):
+    if isinstance(problem, (GraphProblemBase, LayerProblem)):
         for index, allowed in enumerate(problem.allow_coincidences):
-            if allowed not in BUILTIN_DIAGNOSES:
+            if allowed not in builtin_ids:
                 error(("allow_coincidences", index),
-                      f"'{allowed}' is not a built-in diagnosis{did_you_mean(allowed, BUILTIN_DIAGNOSES)} "
+                      f"'{allowed}' is not a built-in diagnosis{did_you_mean(allowed, builtin_ids)} "
                       "(author mistakes may never give the right answer)")
     if isinstance(problem, ChoiceProblem):
         errors.extend(_check_choice(problem, source, path))
@@ -147,6 +150,12 @@ def _check_ask_presence(problem: Problem, ask: str | None, relative: DataPath, w
             error(relative, f"a {what} of a trace problem needs `ask:` (which entry, e.g. \"grad:a\" or \"value:z1\")")
         elif not (ask.startswith("value:") or ask.startswith("grad:")):
             error(relative + ("ask",), f"a trace problem's entries are value:NODE and grad:NODE, not '{ask}'")
+    elif isinstance(problem, LayerProblem):
+        if ask is None:
+            error(relative, f"a {what} of a layer problem needs `ask:` (which quantity, e.g. \"layer:dL/dW1\")")
+        elif not ask.startswith("layer:"):
+            error(relative + ("ask",), f"a layer problem's entries are layer:NAME (layer:z1, layer:dL/dW1), "
+                                       f"not '{ask}'")
     elif ask is not None:
         error(relative + ("ask",), f"`ask:` belongs to trace problems; this {what} is about the problem's own question",
               key=True)
@@ -161,7 +170,9 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
         expression_fields.extend((("at", name), value) for name, value in problem.at.items() if isinstance(value, str))
     if isinstance(problem, NumericProblem):
         expression_fields.append((("answer",), problem.answer))
-    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem)):
+    if isinstance(problem, LayerProblem):
+        expression_fields.extend(_network_expression_fields(problem))
+    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem, LayerProblem)):
         expression_fields.extend((("mistakes", index, "answer"), mistake.answer) for index, mistake in enumerate(problem.mistakes))
         expression_fields.extend((("tests", index, "answer"), test.answer) for index, test in enumerate(problem.tests))
         text_fields.extend(mistake.feedback for mistake in problem.mistakes)
@@ -185,6 +196,28 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
         if name not in used:
             error(("params", name), f"parameter '{name}' is never used: write {{{name}}} where it goes, or name a "
                                     "program input after it", key=True)
+
+
+def _network_expression_fields(problem: LayerProblem) -> list[tuple[DataPath, str]]:
+    """Every text entry of a layer problem's network (weights, biases, x, target, a {param} activation)."""
+    fields: list[tuple[DataPath, str]] = []
+    network = problem.network
+    for index, layer in enumerate(network.layers):
+        if hasattr(layer, "linear"):
+            for row, entries in enumerate(layer.linear.W):
+                fields.extend((("network", "layers", index, "linear", "W", row, column), entry)
+                              for column, entry in enumerate(entries) if isinstance(entry, str))
+            fields.extend((("network", "layers", index, "linear", "b", row), entry)
+                          for row, entry in enumerate(layer.linear.b or []) if isinstance(entry, str))
+        elif "{" in layer.activation:
+            fields.append((("network", "layers", index, "activation"), layer.activation))
+    fields.extend((("network", "x", index), entry) for index, entry in enumerate(network.x) if isinstance(entry, str))
+    target = network.target
+    if isinstance(target, str):
+        fields.append((("network", "target"), target))
+    elif isinstance(target, list):
+        fields.extend((("network", "target", index), entry) for index, entry in enumerate(target) if isinstance(entry, str))
+    return fields
 
 
 def _check_choice(problem: ChoiceProblem, source: SourceFile, path: DataPath) -> list[PackError]:

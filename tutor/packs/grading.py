@@ -15,6 +15,7 @@ from tutor.packs.models import (
     AskProblem,
     ChoiceProblem,
     GraphProblemBase,
+    LayerProblem,
     Mistake,
     NumericProblem,
     Tolerance,
@@ -56,9 +57,9 @@ def problem_ask(rendered: RenderedProblem, ask: str | None = None) -> str:
     raise NotGradable(f"a {problem.kind} problem has no graph ask")
 
 
-def mistakes_for(problem: GraphProblemBase | NumericProblem, ask: str | None) -> list[Mistake]:
-    """The author's mistakes that apply to ``ask`` (all of them outside trace problems)."""
-    if isinstance(problem, TraceProblem):
+def mistakes_for(problem: GraphProblemBase | NumericProblem | LayerProblem, ask: str | None) -> list[Mistake]:
+    """The author's mistakes that apply to ``ask`` (all of them outside trace and layer problems)."""
+    if isinstance(problem, (TraceProblem, LayerProblem)):
         return [mistake for mistake in problem.mistakes if mistake.ask == ask]
     return list(problem.mistakes)
 
@@ -104,6 +105,10 @@ def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None)
     problem = rendered.problem
     if isinstance(problem, NumericProblem):
         return grade_numeric_answer(rendered, answer)
+    if isinstance(problem, LayerProblem):
+        if ask is None:
+            raise NotGradable("a layer problem needs the quantity being answered, e.g. ask='layer:dL/dW1'")
+        return grade_layer_answer(rendered, answer, ask)
     from tutor.check import grade
 
     return grade(grade_request(rendered, answer, ask))
@@ -118,6 +123,48 @@ def grade_numeric_answer(rendered: RenderedProblem, answer: str) -> Any:
 
     return grade_numeric(answer, problem.answer, checker_tolerance(problem.tolerance),
                          author_mistakes(list(problem.mistakes)))
+
+
+def layer_network_data(rendered: RenderedProblem) -> dict[str, Any]:
+    """A rendered layer problem's network as the plain data :mod:`tutor.check.matrix` reads."""
+    problem = rendered.problem
+    if not isinstance(problem, LayerProblem):
+        raise NotGradable(f"a {problem.kind} problem has no network")
+    return problem.network.model_dump(by_alias=True, exclude_none=True)
+
+
+def layer_trace_of(rendered: RenderedProblem) -> Any:
+    """The :class:`tutor.graph.layers.LayerTrace` of a rendered layer problem (cached by the checker)."""
+    from tutor.check.matrix import layer_trace
+
+    return layer_trace(layer_network_data(rendered))
+
+
+def layer_entries(rendered: RenderedProblem, trace: Any | None = None) -> list[str]:
+    """The asks of a layer problem in the order the learner fills them in: ``layer:z1``, ..., ``layer:dL/db1``.
+
+    The forward quantities, then the gradients in the order backpropagation reaches them, limited to the
+    names the author listed in ``forward`` / ``backward``.
+    """
+    problem = rendered.problem
+    if not isinstance(problem, LayerProblem):
+        raise NotGradable(f"a {problem.kind} problem has no layer quantities")
+    trace = trace if trace is not None else layer_trace_of(rendered)
+    forward = set(problem.forward) if problem.forward is not None else set(trace.forward_names)
+    backward = set(problem.backward) if problem.backward is not None else set(trace.backward_names)
+    return [f"layer:{name}" for name in trace.forward_names if name in forward] + \
+        [f"layer:{name}" for name in trace.backward_names if name in backward]
+
+
+def grade_layer_answer(rendered: RenderedProblem, answer: str, ask: str) -> Any:
+    """Grade a matrix typed for one quantity (``ask`` = "layer:dL/dW1") of a layer problem -> GradeResult."""
+    problem = rendered.problem
+    if not isinstance(problem, LayerProblem):
+        raise NotGradable(f"a {problem.kind} problem has no layer quantities")
+    from tutor.check.matrix import grade_layer
+
+    return grade_layer(layer_network_data(rendered), ask, answer, checker_tolerance(problem.tolerance),
+                       author_mistakes(mistakes_for(problem, ask)))
 
 
 def grade_choice_answer(rendered: RenderedProblem, picked: str | list[str]) -> Any:

@@ -30,7 +30,7 @@ from pydantic import (
 
 FORMAT_VERSION = 1
 
-PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab")
+PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab", "layer")
 STEP_KINDS = ("text",) + PROBLEM_KINDS
 LAB_NAMES = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
 BUILTIN_DIAGNOSES = (
@@ -43,13 +43,26 @@ BUILTIN_DIAGNOSES = (
     "value-for-grad",
     "missing-inner-derivative",
 )
-ASK_KINDS = ("value", "grad", "local", "derivative")
+ASK_KINDS = ("value", "grad", "local", "derivative", "derivative2")
 VERDICTS = ("correct", "incorrect", "invalid")
+# Diagnoses of matrix answers in `layer` problems (tutor.check.matrix).
+LAYER_DIAGNOSES = (
+    "transposed",
+    "wrong-shape",
+    "missing-relu-mask",
+    "missing-upstream",
+    "wrong-operand",
+    "activation-derivative",
+    "sign-flip",
+)
+LAYER_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+LAYER_LOSSES = ("mse", "softmax_ce")
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ASK_PATTERN = r"^(value|grad):[A-Za-z_][A-Za-z0-9_]*$|^local:[A-Za-z_][A-Za-z0-9_]*/[A-Za-z_][A-Za-z0-9_]*$" \
-    r"|^derivative:[A-Za-z_][A-Za-z0-9_]*$"
+    r"|^derivative2?:[A-Za-z_][A-Za-z0-9_]*$|^layer:(loss|[za][0-9]+|dL/d[zaWb][0-9]+)$"
+ACTIVATION_PATTERN = r"^(relu|tanh|sigmoid|\{[A-Za-z_][A-Za-z0-9_]*\})$"
 PLACEHOLDER_PATTERN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # Largest integer range a parameter may span: variants are drawn from the full list of allowed values.
@@ -85,7 +98,8 @@ def _text_only(value: Any) -> Any:
 def _ask(value: Any) -> Any:
     if isinstance(value, str) and not re.match(ASK_PATTERN, value.strip()):
         raise ValueError(
-            f"'{value}' is not an ask: write value:NODE, grad:NODE, local:NODE/INPUT or derivative:VAR"
+            f"'{value}' is not an ask: write value:NODE, grad:NODE, local:NODE/INPUT, derivative:VAR, derivative2:VAR, "
+            "or layer:NAME (layer:z1, layer:dL/dW1, layer:loss)"
         )
     return value.strip() if isinstance(value, str) else value
 
@@ -184,7 +198,8 @@ class Mistake(FormatModel):
     answer: ExpressionText = Field(description="the wrong answer: a number or an expression (may use {params})")
     feedback: Text = Field(description="Markdown shown to the learner who gives this answer")
     id: Slug | None = Field(None, description="names the mistake in tests and in progress statistics")
-    ask: AskText | None = Field(None, description="trace problems only: which entry this mistake is about")
+    ask: AskText | None = Field(None, description="trace and layer problems only: which entry this mistake is "
+                                "about (grad:b, layer:dL/dW1)")
 
 
 class AnswerTest(FormatModel):
@@ -195,7 +210,8 @@ class AnswerTest(FormatModel):
     diagnosis: str | None = Field(
         None, description="the diagnosis the grade must carry: a built-in id or one of this problem's mistake ids"
     )
-    ask: AskText | None = Field(None, description="trace problems only (required there): which entry is answered")
+    ask: AskText | None = Field(None, description="trace and layer problems only (required there): which entry is "
+                                "answered")
     seed: StrictInt | None = Field(None, description="check only this variant; default: every variant validate renders")
 
 
@@ -251,6 +267,64 @@ class AskProblem(GraphProblemBase):
     graph: StrictBool = Field(True, description="draw the graph beside the question")
 
 
+def _activation(value: Any) -> Any:
+    if isinstance(value, str) and not re.match(ACTIVATION_PATTERN, value.strip()):
+        raise ValueError(f"'{value}' is not an activation: use relu, tanh or sigmoid (or a {{param}} that picks one)")
+    return value.strip() if isinstance(value, str) else value
+
+
+ActivationName = Annotated[str, BeforeValidator(_activation), Field(json_schema_extra={"pattern": ACTIVATION_PATTERN})]
+
+
+class LinearSpec(FormatModel):
+    """The weights and biases of a linear layer ``z = W·input + b``."""
+
+    W: list[list[InputValue]] = Field(
+        min_length=1, description="the weight matrix, one row per output: shape (outputs, inputs); entries are "
+        "numbers or expressions over {params}")
+    b: list[InputValue] | None = Field(None, description="one bias per output (default: zeros)")
+
+
+class LinearLayer(FormatModel):
+    linear: LinearSpec
+
+
+class ActivationLayer(FormatModel):
+    activation: ActivationName = Field(description="relu, tanh or sigmoid, applied entry by entry")
+
+
+def _layer_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "linear" in value:
+            return "linear"
+        if "activation" in value:
+            return "activation"
+        return None
+    return "linear" if isinstance(value, LinearLayer) else "activation" if isinstance(value, ActivationLayer) else None
+
+
+NetworkLayer = Annotated[
+    Union[Annotated[LinearLayer, Tag("linear")], Annotated[ActivationLayer, Tag("activation")]],
+    Discriminator(
+        _layer_kind,
+        custom_error_type="layer_kind",
+        custom_error_message="a layer is `linear: {W: [[...]], b: [...]}` or `activation: relu` (or tanh, sigmoid)",
+    ),
+]
+
+
+class Network(FormatModel):
+    """A small network for a `layer` problem: layers applied in order to the column vector ``x``."""
+
+    layers: list[NetworkLayer] = Field(min_length=1, description="linear and activation layers, first a linear one")
+    x: list[InputValue] = Field(min_length=1, description="the input, a column vector: numbers or expressions")
+    target: Union[StrictInt, list[InputValue], str] = Field(
+        description="mse: the target vector, one entry per output; softmax_ce: the right class number (from 0), "
+        "or a {param}")
+    loss: Literal["mse", "softmax_ce"] = Field(
+        "mse", description="mse: ½ Σ (output − target)²; softmax_ce: cross-entropy of softmax(output)")
+
+
 class NumericProblem(ProblemBase):
     """A number, which the learner may type as an expression such as 0.25^10."""
 
@@ -260,6 +334,25 @@ class NumericProblem(ProblemBase):
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
+
+
+class LayerProblem(ProblemBase):
+    """Backprop through a small network with matrices: fill in z1, a1, ..., then dL/dz, dL/dW, dL/db, ..."""
+
+    kind: Literal["layer"]
+    network: Network
+    forward: list[str] | None = Field(
+        None, description="forward quantities the learner fills in, e.g. [z1, a1, z2, loss] (default: all)")
+    backward: list[str] | None = Field(
+        None, description="gradients the learner fills in, e.g. [dL/dz2, dL/dW2] (default: all)")
+    params: dict[str, ParamSpec] = Field(default_factory=dict, description="randomized variants, seeded")
+    tolerance: Tolerance | None = None
+    mistakes: list[Mistake] = Field(default_factory=list)
+    tests: list[AnswerTest] = Field(default_factory=list)
+    allow_coincidences: list[str] = Field(
+        default_factory=list,
+        description="layer diagnoses that validate may find giving the right answer here, e.g. missing-relu-mask "
+        "when no ReLU is off on purpose")
 
 
 class ChoiceOption(FormatModel):
@@ -297,7 +390,7 @@ class TextStep(FormatModel):
     text: Text = Field(description="Markdown")
 
 
-Problem = Union[TraceProblem, AskProblem, NumericProblem, ChoiceProblem, LabProblem]
+Problem = Union[TraceProblem, AskProblem, NumericProblem, ChoiceProblem, LabProblem, LayerProblem]
 
 
 def _step_kind(value: Any) -> str | None:
@@ -319,6 +412,7 @@ Step = Annotated[
         Annotated[NumericProblem, Tag("numeric")],
         Annotated[ChoiceProblem, Tag("choice")],
         Annotated[LabProblem, Tag("lab")],
+        Annotated[LayerProblem, Tag("layer")],
     ],
     Discriminator(
         _step_kind,

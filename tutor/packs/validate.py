@@ -28,6 +28,7 @@ from tutor.packs.models import (
     ChoiceProblem,
     GraphProblemBase,
     LabProblem,
+    LayerProblem,
     NumericProblem,
     TraceProblem,
 )
@@ -106,7 +107,7 @@ def strict_errors(pack: LoadedPack) -> list[PackError]:
             errors.append(ref.source.error_at(where, "no hints (--strict wants at least one)"))
         if not problem.explanation:
             errors.append(ref.source.error_at(where, "no explanation (--strict wants one)"))
-        if isinstance(problem, (TraceProblem, AskProblem)):
+        if isinstance(problem, (TraceProblem, AskProblem, LayerProblem)):
             diagnosed = [test for test in problem.tests if test.verdict == "incorrect" and test.diagnosis]
             if len(problem.tests) < 2 or not diagnosed:
                 errors.append(ref.source.error_at(
@@ -221,6 +222,8 @@ class _ProblemValidator:
                 self.check_numeric_variant(rendered)
             elif isinstance(self.problem, ChoiceProblem):
                 self.check_choice_variant(rendered)
+            elif isinstance(self.problem, LayerProblem):
+                self.check_layer_variant(rendered)
 
     def column_of_variant_error(self, error: VariantError) -> int | None:
         if error.column is None:
@@ -300,7 +303,7 @@ class _ProblemValidator:
 
         problem = rendered.problem
         assert isinstance(problem, GraphProblemBase)
-        names = set(graph.input_ids) if ask.startswith("derivative:") else set(graph.order)
+        names = set(graph.input_ids) if ask.startswith(("derivative:", "derivative2:")) else set(graph.order)
         readable = True
         for index, mistake in enumerate(problem.mistakes):
             if isinstance(problem, TraceProblem) and mistake.ask != ask:
@@ -397,6 +400,89 @@ class _ProblemValidator:
                 continue
             self.compare_test(index, test, outcome)
 
+    def check_layer_variant(self, rendered: RenderedProblem) -> None:
+        from tutor.check import RequestError
+        from tutor.check.matrix import coinciding_layer_mistakes
+        from tutor.expr import ParseError
+        from tutor.expr.matrix import parse_matrix
+        from tutor.packs.errors import did_you_mean
+        from tutor.packs.grading import (
+            author_mistakes,
+            checker_tolerance,
+            grade_layer_answer,
+            layer_entries,
+            layer_trace_of,
+        )
+
+        problem = rendered.problem
+        assert isinstance(problem, LayerProblem)
+        try:
+            trace = layer_trace_of(rendered)
+        except RequestError as error:
+            self.report(("network",), "network", f"cannot trace the network: {error.message}", key=True)
+            return
+        for list_name, listed, allowed in (("forward", problem.forward, trace.forward_names),
+                                           ("backward", problem.backward, trace.backward_names)):
+            for index, name in enumerate(listed or []):
+                if name not in allowed:
+                    self.report((list_name, index), f"{list_name}:{name}",
+                                f"'{name}' is not a {list_name} quantity of this network{did_you_mean(str(name), allowed)} "
+                                f"({', '.join(allowed)})")
+        where_values = ("params",) if rendered.params else ("network",)
+        for name, quantity in trace.quantities.items():
+            pre_activation = trace.quantities.get("z" + name[1:]) if name.startswith("a") else None
+            if pre_activation is not None and quantity.rule.startswith(f"{name} = relu(") and \
+                    (pre_activation.value == 0).any():
+                self.report(where_values, f"kink:{name}",
+                            f"{pre_activation.name} has an entry exactly 0, where relu has no slope (the convention "
+                            f"says 0); choose values that keep every entry of {pre_activation.name} away from 0",
+                            key=True)
+        entries = layer_entries(rendered, trace)
+        for group in ("mistakes", "tests"):
+            for index, item in enumerate(getattr(problem, group)):
+                if item.ask is not None and item.ask not in entries:
+                    self.report((group, index, "ask"), f"entry:{group}:{index}",
+                                f"{item.ask} is not an entry of this problem (entries: {', '.join(entries)})")
+        tolerance = checker_tolerance(problem.tolerance)
+        readable: set[int] = set()
+        for index, mistake in enumerate(problem.mistakes):
+            try:
+                parse_matrix(mistake.answer)
+                readable.add(index)
+            except ParseError as error:
+                self.report(("mistakes", index, "answer"), "parse", f"cannot read this answer: {error.message}",
+                            column=self.exact_column(("mistakes", index, "answer"), mistake.answer, error.column))
+        for entry in entries:
+            quantity = trace.quantities[entry.removeprefix("layer:")]
+            indexes = [index for index, mistake in enumerate(problem.mistakes) if mistake.ask == entry and index in readable]
+            synthetic = [f"#mistake-{index}" for index in indexes]
+            mistakes = author_mistakes([problem.mistakes[index] for index in indexes], synthetic)
+            expected = quantity.name
+            for found in coinciding_layer_mistakes(quantity, tolerance, mistakes):
+                if found in synthetic:
+                    index = indexes[synthetic.index(found)]
+                    name = problem.mistakes[index].id
+                    label = f"mistake '{name}'" if name else "this mistake"
+                    self.report(("mistakes", index, "answer"), f"coincide:{entry}",
+                                f"{label} is the right answer for {expected} here, so a right answer would get its "
+                                "feedback; change the mistake or exclude these values")
+                elif found not in problem.allow_coincidences:
+                    fix = "exclude these values with `not:`" if rendered.params else "choose other numbers"
+                    self.report(where_values, f"builtin:{entry}:{found}",
+                                f"for {entry} the diagnosis '{found}' gives the right answer, so a learner making that "
+                                f"mistake would be marked right; {fix} (or list it in `allow_coincidences`)", key=True)
+        for index, test in enumerate(problem.tests):
+            if test.seed is not None and test.seed != rendered.seed:
+                continue
+            if test.ask is None or test.ask not in entries:
+                continue  # reported elsewhere
+            try:
+                outcome = grade_layer_answer(rendered, test.answer, test.ask)
+            except RequestError as error:
+                self.report(("tests", index), "request", f"cannot grade this test: {error.message}")
+                continue
+            self.compare_test(index, test, outcome)
+
     def check_choice_variant(self, rendered: RenderedProblem) -> None:
         problem = rendered.problem
         assert isinstance(problem, ChoiceProblem)
@@ -443,9 +529,11 @@ def _ask_error(ask: str, graph: Any) -> str | None:
             return f"'{node}' is not a computed node (computed: {', '.join(graph.computed_ids)})"
         if operand not in graph.nodes[node].inputs:
             return f"'{operand}' is not an input of {node} (its inputs: {', '.join(dict.fromkeys(graph.nodes[node].inputs))})"
-    elif kind == "derivative":
+    elif kind in ("derivative", "derivative2"):
         if target not in graph.input_ids:
             return f"'{target}' is not an input of the program (inputs: {', '.join(graph.input_ids)})"
+    elif kind == "layer":
+        return "layer:NAME asks belong to `kind: layer` problems, which have a network instead of a program"
     return None
 
 

@@ -20,6 +20,7 @@ from tutor.packs.models import (
     ChoiceProblem,
     GraphProblemBase,
     LabProblem,
+    LayerProblem,
     Mistake,
     NumericProblem,
     Problem,
@@ -126,7 +127,7 @@ def render_problem(problem: Problem, seed: int = 0) -> RenderedProblem:
     }
     rendered_at: dict[str, float] = {}
     option_order: list[str] = []
-    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem)):
+    if isinstance(problem, (TraceProblem, AskProblem, NumericProblem, LayerProblem)):
         update["mistakes"] = [
             _copy(mistake, answer=expression(mistake.answer), feedback=text(mistake.feedback))
             for mistake in problem.mistakes
@@ -140,6 +141,8 @@ def render_problem(problem: Problem, seed: int = 0) -> RenderedProblem:
             name: (expression(value) if isinstance(value, str) else value) for name, value in problem.at.items()
         }
         rendered_at = resolve_inputs(update["program"], update["at"], values)
+    if isinstance(problem, LayerProblem):
+        update["network"] = resolve_network(problem, values)
     if isinstance(problem, ChoiceProblem):
         update["options"] = [
             _copy(option, text=text(option.text), feedback=text(option.feedback)) for option in problem.options
@@ -200,6 +203,63 @@ def resolve_inputs(program_text: str, at: dict[str, float | str], values: dict[s
                 ("at", name),
             )
     return resolved
+
+
+def resolve_network(problem: LayerProblem, values: dict[str, ParamValue]) -> Any:
+    """The network of a layer problem with every placeholder filled in and every entry a number."""
+    from tutor.packs.models import LAYER_ACTIVATIONS, Network
+
+    network = problem.network
+
+    def number(raw: Any, path: tuple[Any, ...]) -> float | int:
+        if not isinstance(raw, str):
+            return raw
+        text = substitute(raw, values, in_expression=True)
+        return _evaluate_entry(text, ("network", *path))
+
+    layers: list[dict[str, Any]] = []
+    for index, layer in enumerate(network.layers):
+        if hasattr(layer, "linear"):
+            spec = layer.linear
+            body: dict[str, Any] = {"W": [[number(entry, ("layers", index, "linear", "W", row, column))
+                                           for column, entry in enumerate(entries)]
+                                          for row, entries in enumerate(spec.W)]}
+            if spec.b is not None:
+                body["b"] = [number(entry, ("layers", index, "linear", "b", row)) for row, entry in enumerate(spec.b)]
+            layers.append({"linear": body})
+        else:
+            name = substitute(layer.activation, values, in_expression=False)
+            if name not in LAYER_ACTIVATIONS:
+                raise VariantError(f"activation {name!r} is not one of {', '.join(LAYER_ACTIVATIONS)}",
+                                   ("network", "layers", index, "activation"))
+            layers.append({"activation": name})
+    x = [number(entry, ("x", index)) for index, entry in enumerate(network.x)]
+    target: Any = network.target
+    if isinstance(target, list):
+        target = [number(entry, ("target", index)) for index, entry in enumerate(target)]
+    elif isinstance(target, str):
+        target = number(target, ("target",))
+    if network.loss == "softmax_ce":
+        if isinstance(target, list) or float(target) != int(target):
+            raise VariantError("for softmax_ce the target is a class number (0, 1, ...)", ("network", "target"))
+        target = int(target)
+    elif not isinstance(target, list):
+        raise VariantError("for mse the target is a list, one entry per output", ("network", "target"))
+    return Network.model_validate({"layers": layers, "x": x, "target": target, "loss": network.loss})
+
+
+def _evaluate_entry(text: str, path: tuple[Any, ...]) -> float | int:
+    from tutor.expr import EvaluationError, ParseError, evaluate, parse_expression
+
+    try:
+        value = float(evaluate(parse_expression(text, allowed_names=set()), {}))
+    except ParseError as error:
+        raise VariantError(f"cannot read {text!r}: {error.message}", path, error.column) from None
+    except EvaluationError as error:
+        raise VariantError(f"cannot compute {text!r}: {error}", path) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise VariantError(f"{text!r} is not a finite number", path)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
 def variant_count(problem: Problem) -> int:

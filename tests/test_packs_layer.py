@@ -1,0 +1,160 @@
+"""`layer` problems in lesson packs: the model, variants, grading glue, docs and the built-in lesson."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from tutor.packs import grade_answer, load_pack, render_problem
+from tutor.packs.grading import layer_entries, layer_network_data
+from tutor.packs.models import (
+    LAYER_DIAGNOSES,
+    ActivationLayer,
+    LayerProblem,
+    LinearLayer,
+    LinearSpec,
+    Network,
+    Step,
+)
+from tutor.packs.validate import validate_pack
+from tutor.packs.variants import VariantError
+
+REPO = Path(__file__).resolve().parents[1]
+STEP = TypeAdapter(Step)
+
+PROBLEM = {
+    "kind": "layer", "id": "p", "prompt": "Trace it.",
+    "params": {"w": {"choice": [-2, 3]}, "f": {"choice": ["tanh", "sigmoid"]}},
+    "network": {
+        "layers": [{"linear": {"W": [[1, "{w}"], [2, 0]], "b": [0, "{w} + 1"]}}, {"activation": "{f}"},
+                   {"linear": {"W": [[1, -1]]}}],
+        "x": [1, "{w}"], "target": ["{w}"],
+    },
+    "forward": ["a1"],
+    "backward": ["dL/dW1", "dL/dz2"],
+}
+
+
+def test_a_layer_step_is_read_with_its_network() -> None:
+    problem = STEP.validate_python(PROBLEM)
+    assert isinstance(problem, LayerProblem)
+    assert isinstance(problem.network.layers[0], LinearLayer) and isinstance(problem.network.layers[1], ActivationLayer)
+    assert problem.network.loss == "mse"
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"network": {**PROBLEM["network"], "layers": [{"activation": "softplus"}]}}, "not an activation"),
+    ({"network": {**PROBLEM["network"], "layers": [{"pool": 2}]}}, "a layer is"),
+    ({"network": {**PROBLEM["network"], "loss": "hinge"}}, "mse"),
+    ({"tests": [{"ask": "layer:W1", "answer": "1", "verdict": "correct"}]}, "not an ask"),
+    ({"networks": {}}, "networks"),
+])
+def test_bad_layer_steps_are_rejected(change, words) -> None:
+    with pytest.raises(ValidationError, match=words):
+        STEP.validate_python({**PROBLEM, **change})
+
+
+def test_variants_fill_every_number_and_the_activation() -> None:
+    problem = STEP.validate_python(PROBLEM)
+    seen = set()
+    for seed in range(12):
+        rendered = render_problem(problem, seed)
+        w, f = rendered.params["w"], rendered.params["f"]
+        seen.add((w, f))
+        data = layer_network_data(rendered)
+        assert data["layers"][0]["linear"] == {"W": [[1, w], [2, 0]], "b": [0, w + 1]}
+        assert data["layers"][1] == {"activation": f}
+        assert data["x"] == [1, w] and data["target"] == [w]
+        assert layer_entries(rendered) == ["layer:a1", "layer:dL/dz2", "layer:dL/dW1"]
+    assert len(seen) == 4
+
+
+def test_a_parameter_that_is_not_an_activation_is_a_variant_error() -> None:
+    problem = STEP.validate_python({**PROBLEM, "params": {"w": {"choice": [1]}, "f": {"choice": ["softplus"]}}})
+    with pytest.raises(VariantError) as caught:
+        render_problem(problem, 0)
+    assert caught.value.field_path == ("network", "layers", 1, "activation")
+
+
+def test_softmax_targets_must_render_to_class_numbers() -> None:
+    data = {**PROBLEM, "params": {"t": {"choice": [0.5]}}, "forward": None, "backward": None,
+            "network": {"layers": [{"linear": {"W": [[1, 0], [0, 1]]}}], "x": [1, 2], "target": "{t}",
+                        "loss": "softmax_ce"}}
+    with pytest.raises(VariantError, match="class number"):
+        render_problem(STEP.validate_python(data), 0)
+
+
+def test_grading_a_layer_answer_goes_through_the_matrix_checker() -> None:
+    data = {**PROBLEM, "params": {"w": {"choice": [3]}, "f": {"choice": ["tanh"]}},
+            "mistakes": [{"ask": "layer:dL/dz2", "answer": "[[99]]", "feedback": "Far off.", "id": "far"}]}
+    rendered = render_problem(STEP.validate_python(data), 0)
+    assert grade_answer(rendered, "[tanh(10); tanh(6)]", ask="layer:a1").verdict == "correct"
+    assert grade_answer(rendered, "[tanh(10), tanh(6)]", ask="layer:a1").diagnosis == "transposed"
+    far = grade_answer(rendered, "99", ask="layer:dL/dz2")
+    assert (far.diagnosis, far.message) == ("far", "Far off.")
+    from tutor.packs import NotGradable
+
+    with pytest.raises(NotGradable):
+        grade_answer(rendered, "1")
+
+
+# ---------------------------------------------------------------------------- docs
+
+
+DOCS = (REPO / "docs" / "lesson-packs.md").read_text()
+
+
+def test_docs_name_every_layer_field_and_diagnosis() -> None:
+    for model in (LayerProblem, Network, LinearSpec, LinearLayer, ActivationLayer):
+        for name, info in model.model_fields.items():
+            assert f"`{info.alias or name}`" in DOCS, f"{model.__name__}.{name} is not documented"
+    for diagnosis in LAYER_DIAGNOSES:
+        assert f"`{diagnosis}`" in DOCS
+    assert "`derivative2:VAR`" in DOCS and "`layer:NAME`" in DOCS
+
+
+def test_the_docs_layer_example_validates_clean(tmp_path: Path) -> None:
+    block = next(block for block in re.findall(r"```yaml\n(.*?)```", DOCS, re.S) if "kind: layer" in block)
+    problem = yaml.safe_load(block)[0]
+    pack = {"id": "docs-layer", "title": "T", "version": "1",
+            "lessons": [{"id": "l", "title": "L", "steps": [problem]}]}
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump(pack, allow_unicode=True))
+    loaded = load_pack(path)
+    assert loaded.problem_count == 1
+    assert validate_pack(loaded, seed_count=10) == []
+
+
+# ---------------------------------------------------------------------------- the built-in curriculum
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    return load_pack(REPO / "lessons" / "backprop")
+
+
+def test_the_course_has_a_layer_lesson_after_the_layer_lesson(builtin) -> None:
+    ids = [lesson.id for lesson in builtin.lessons]
+    assert ids.index("layers-by-hand") == ids.index("layer") + 1
+    lesson = builtin.lessons[ids.index("layers-by-hand")]
+    layer_problems = [problem for problem in lesson.problems() if problem.kind == "layer"]
+    assert len(layer_problems) >= 8
+    activations = {layer.activation for problem in layer_problems for layer in problem.network.layers
+                   if isinstance(layer, ActivationLayer)}
+    assert {"relu", "tanh", "sigmoid"} <= activations
+    assert any(problem.network.loss == "softmax_ce" for problem in layer_problems)
+    assert any(all(isinstance(layer, LinearLayer) for layer in problem.network.layers) and len(problem.network.layers) > 1
+               for problem in layer_problems)
+    assert sum(bool(problem.params) for problem in layer_problems) >= 3
+
+
+def test_the_course_asks_for_second_derivatives_and_counts_passes(builtin) -> None:
+    problems = [problem for lesson in builtin.lessons for problem in lesson.problems()]
+    second = [problem for problem in problems if getattr(problem, "ask", "").startswith("derivative2:")]
+    assert len(second) >= 2
+    forward_reverse = next(lesson for lesson in builtin.lessons if lesson.id == "forward-reverse")
+    assert any("jacobian" in problem.id or "passes" in problem.id for problem in forward_reverse.problems())
