@@ -532,3 +532,31 @@ def test_building_the_parser_does_not_import_the_labs():
                             cwd=str(__import__("pathlib").Path(__file__).parent.parent))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+@async_test
+async def test_finishing_a_lab_from_its_lesson_solves_the_lab_problem(tmp_path, monkeypatch):
+    from textual.screen import Screen
+
+    from tutor.ui import lab_registry
+    from tutor.ui.app import create_app
+
+    class FinishesAtOnce(Screen):
+        def on_mount(self) -> None:
+            self.dismiss(True)
+
+    monkeypatch.setitem(lab_registry._FACTORIES, "clipping", lambda problem: FinishesAtOnce())
+    pack = tmp_path / "lab-pack.yaml"
+    pack.write_text(LAB_PACK, encoding="utf-8")
+    app = create_app(data_dir=tmp_path / "data", pack_paths=[pack], include_builtin=False, include_user=False,
+                     seed=1, review_fuzzing=False, animation_interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_until_loaded()
+        entry, _ = app.session.find_problem("lab-fixture", "clip-lab")
+        app.open_lesson(entry.key, problem_id="clip-lab")
+        await settle(pilot)
+        await pilot.click("#open-lab")
+        await settle(pilot)
+        attempts = [stored.attempt for stored in app.session.store.attempts(pack_id="lab-fixture")]
+        assert [(attempt.problem_id, attempt.verdict.value) for attempt in attempts] == [("clip-lab", "correct")]
+        assert app.session.store.problem_status("lab-fixture", "clip-lab").value == "solved"

@@ -438,6 +438,9 @@ class LabProblemView(ProblemView):
         def finished(result: object) -> None:
             if result:
                 self.feedback.show_text(self.problem.explanation or "Lab finished.", kind="correct", title="lab")
+                # Finishing the lab is the lab problem's solve; record it like any right answer.
+                self.post_message(self.Attempted(self.problem_id, Judgement("correct", "lab finished"), self.hints_used,
+                                                 self.seconds_since_last(), self.rendered.seed, True))
                 self.finish(OUTCOME_SOLVED)
 
         self.app.push_screen(screen, finished)
