@@ -210,8 +210,10 @@ def test_any_other_shape_is_transposed_or_wrong_shape(network, rows, columns) ->
 
 def test_grade_command_reads_layer_requests() -> None:
     right = json.dumps({"network": REFERENCE, "ask": "layer:dL/dW1", "answer": "[[0, 0], [8, 16], [-4, -8]]", "id": 3})
-    assert grade_line(right) == {"verdict": "correct", "expected": "[[0, 0], [8, 16], [-4, -8]]", "diagnosis": None,
-                                 "message": "Correct: dL/dW1 = dL/dz1 · xᵀ = [[0, 0], [8, 16], [-4, -8]].", "id": 3}
+    record = grade_line(right)
+    assert {key: record[key] for key in ("verdict", "expected", "diagnosis", "message", "id")} == {
+        "verdict": "correct", "expected": "[[0, 0], [8, 16], [-4, -8]]", "diagnosis": None,
+        "message": "Correct: dL/dW1 = dL/dz1 · xᵀ = [[0, 0], [8, 16], [-4, -8]].", "id": 3}
     unmasked = grade_line(json.dumps({"network": REFERENCE, "ask": "layer:dL/dz1", "answer": "[4; 8; -4]"}))
     assert (unmasked["verdict"], unmasked["diagnosis"]) == ("incorrect", "missing-relu-mask")
     with_mistake = grade_line(json.dumps({"network": REFERENCE, "ask": "layer:dL/dz1", "answer": "[0; 8; 4]",

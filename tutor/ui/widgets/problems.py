@@ -171,7 +171,7 @@ class AnswerProblemView(ProblemView):
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
         ask = getattr(rendered.problem, "ask", "") or ""
-        placeholder = ("a formula, e.g. 6*(2*x + 1)^2" if ask.startswith("derivative:")
+        placeholder = ("a formula, e.g. 6*(2*x + 1)^2" if ask.startswith(("derivative:", "derivative2:"))
                        else "your answer, e.g. 2*7 or 14")
         self.answer_input = Input(placeholder=placeholder, id="answer", compact=True)
         self.graph_view = None
@@ -214,6 +214,8 @@ class AnswerProblemView(ProblemView):
             output = parse_program(self.problem.program).output
         except ParseError:
             output = "output"
+        if kind == "derivative2":
+            return f"d²{output}/d{what}² ="
         return f"d{output}/d{what} ="
 
     def on_mount(self) -> None:
@@ -456,4 +458,8 @@ def problem_view_for(rendered, *, graph_interval: float = 0.8, id: str | None = 
         return AnswerProblemView(rendered, graph_interval=graph_interval, id=id)
     if kind == "choice":
         return ChoiceProblemView(rendered, graph_interval=graph_interval, id=id)
+    if kind == "layer":
+        from tutor.ui.widgets.layer_view import LayerProblemView
+
+        return LayerProblemView(rendered, graph_interval=graph_interval, id=id)
     return LabProblemView(rendered, graph_interval=graph_interval, id=id)

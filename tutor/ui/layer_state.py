@@ -1,0 +1,218 @@
+"""The state of one layer exercise, independent of any widget (so it is easy to test).
+
+The learner fills in matrices: the forward quantities of a small network (``z1``, ``a1``, ...,
+``loss``), then its gradients in the order backpropagation reaches them. This module knows
+the entries, which are answered, what the network drawing shows now (numbers the learner has
+earned or been given, ``?`` on the open ones), and the replays of both passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tutor.render.layers import (
+    OPEN,
+    SHOWN,
+    WRONG,
+    LayerStep,
+    NetworkDrawing,
+    inline_matrix,
+    layer_steps,
+    network_stages,
+    shape_label,
+    step_visibility,
+)
+from tutor.ui.grading import Judgement, judgement_from_result
+
+PENDING = "pending"
+CORRECT = "correct"
+INCORRECT = "incorrect"
+REVEALED = "revealed"  # shown by giving up
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    ask: str  # "layer:dL/dW1", the checker's name for the entry
+    name: str  # "dL/dW1"
+    kind: str  # "forward" or "backward"
+    shape: tuple[int, int]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {shape_label(self.shape)}"
+
+    @property
+    def placeholder(self) -> str:
+        rows, columns = self.shape
+        if (rows, columns) == (1, 1):
+            return "a number"
+        if columns == 1:
+            return "[" + "; ".join("?" for _ in range(rows)) + "]"
+        if rows == 1:
+            return "[" + ", ".join("?" for _ in range(columns)) + "]"
+        return "[" + ", ".join("[" + ", ".join("?" for _ in range(columns)) + "]" for _ in range(rows)) + "]"
+
+
+@dataclass
+class LayerProgress:
+    rendered: Any
+    trace: Any = None
+    stages: list[Any] = field(default_factory=list)
+    entries: list[LayerEntry] = field(default_factory=list)
+    status: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+    wrong_tries: int = 0
+    gave_up: bool = False
+    last_ask: str | None = None
+
+    def __post_init__(self) -> None:
+        from tutor.graph.layers import network_from_spec
+        from tutor.packs.grading import layer_entries, layer_network_data, layer_trace_of
+
+        network = layer_network_data(self.rendered)
+        self.network = network
+        self.trace = layer_trace_of(self.rendered)
+        self.stages = network_stages(network_from_spec(network["layers"]), self.trace, network.get("loss", "mse"),
+                                     network["target"])
+        forward = set(self.trace.forward_names)
+        for ask in layer_entries(self.rendered, self.trace):
+            name = ask.removeprefix("layer:")
+            quantity = self.trace.quantities[name]
+            self.entries.append(LayerEntry(ask, name, "forward" if name in forward else "backward", quantity.shape))
+        for entry in self.entries:
+            self.status.setdefault(entry.ask, PENDING)
+
+    # ------------------------------------------------------------------------------ queries
+
+    @property
+    def order(self) -> list[str]:
+        """Every quantity of the network in the order they are computed: forward, then backward."""
+        return [*self.trace.forward_names, *self.trace.backward_names]
+
+    def entry(self, ask: str) -> LayerEntry:
+        return next(entry for entry in self.entries if entry.ask == ask)
+
+    def is_open(self, ask: str) -> bool:
+        return self.status[ask] in (PENDING, INCORRECT)
+
+    @property
+    def open_entries(self) -> list[LayerEntry]:
+        return [entry for entry in self.entries if self.is_open(entry.ask)]
+
+    @property
+    def next_open(self) -> LayerEntry | None:
+        open_entries = self.open_entries
+        return open_entries[0] if open_entries else None
+
+    @property
+    def finished(self) -> bool:
+        return not self.open_entries
+
+    @property
+    def forward_done(self) -> bool:
+        return all(not self.is_open(entry.ask) for entry in self.entries if entry.kind == "forward")
+
+    @property
+    def backward_done(self) -> bool:
+        return all(not self.is_open(entry.ask) for entry in self.entries if entry.kind == "backward")
+
+    def expected_text(self, entry: LayerEntry) -> str:
+        from tutor.check.matrix import expected_text
+        from tutor.packs.grading import checker_tolerance
+
+        return expected_text(self.trace.quantities[entry.name], checker_tolerance(self.rendered.problem.tolerance))
+
+    def answer_summary(self) -> str:
+        return "; ".join(f"{ask}={text}" for ask, text in self.answers.items())
+
+    # ------------------------------------------------------------------------------ updates
+
+    def mark(self, ask: str, correct: bool, answer_text: str) -> None:
+        if correct:
+            self.status[ask] = CORRECT
+            self.answers[ask] = answer_text
+            self.last_ask = ask
+        else:
+            self.status[ask] = INCORRECT
+            self.wrong_tries += 1
+
+    def give_up(self) -> None:
+        self.gave_up = True
+        for entry in self.entries:
+            if self.is_open(entry.ask):
+                self.status[entry.ask] = REVEALED
+        self.last_ask = None
+
+    # ------------------------------------------------------------------------------ drawing
+
+    def visibility(self) -> dict[str, str]:
+        """What the drawing shows for each quantity.
+
+        Asked entries: their number once answered (or revealed), else ``?``. Quantities the learner is
+        not asked for are given once everything before them is done, so a later number never gives an
+        earlier answer away (``loss`` would reveal ``z2``).
+        """
+        asked = {entry.name: entry for entry in self.entries}
+        first_open = next((self.order.index(entry.name) for entry in self.entries if self.is_open(entry.ask)),
+                          len(self.order))
+        shown: dict[str, str] = {}
+        for position, name in enumerate(self.order):
+            if name in asked:
+                status = self.status[asked[name].ask]
+                shown[name] = SHOWN if status in (CORRECT, REVEALED) else WRONG if status == INCORRECT else OPEN
+            elif position < first_open:
+                shown[name] = SHOWN
+        return shown
+
+    def drawing(self, focus: str | None = None, caption: str = "") -> NetworkDrawing:
+        return NetworkDrawing(self.stages, self.trace, self.network["x"], self.visibility(), focus, caption)
+
+    def caption_for(self, focus: str | None) -> str:
+        """The rule of the entry just answered, or else what comes next."""
+        if self.finished:
+            return "Solution: every quantity" if self.gave_up else "Done: every quantity is right"
+        if self.last_ask is not None:
+            quantity = self.trace.quantities[self.entry(self.last_ask).name]
+            return f"✓ {quantity.rule} = {inline_matrix(quantity.value)}"
+        if focus is not None:
+            quantity = self.trace.quantities[focus]
+            return f"Next: {quantity.rule}, shape {shape_label(quantity.shape)}"
+        return ""
+
+    def replay_steps(self, stage: str) -> list[LayerStep]:
+        """One pass, up to the last quantity this problem asks in it: a later problem's answers stay hidden."""
+        steps = layer_steps(self.trace, stage)
+        asked = {entry.name for entry in self.entries}
+        last = max((index for index, step in enumerate(steps) if step.name in asked), default=None)
+        if last is None:
+            return steps if stage == "forward" else []  # unasked forward values are given anyway
+        return steps[: last + 1]
+
+    def replay_drawing(self, step: LayerStep) -> NetworkDrawing:
+        return NetworkDrawing(self.stages, self.trace, self.network["x"], step_visibility(step), step.name,
+                              step.caption)
+
+    def replay_allowed(self, stage: str) -> bool:
+        return self.forward_done if stage == "forward" else (self.forward_done and self.backward_done)
+
+    def solution_lines(self) -> list[str]:
+        return [step.caption for stage in ("forward", "backward") for step in layer_steps(self.trace, stage)
+                if any(entry.name == step.name for entry in self.entries)]
+
+
+def judge_layer_answer(rendered: Any, answer_text: str, ask: str) -> Judgement:
+    """Grade a matrix typed for one entry of a layer problem (``ask`` = "layer:dL/dW1")."""
+    from tutor.packs.grading import grade_layer_answer
+
+    answer_text = answer_text.strip()
+    if not answer_text:
+        return Judgement("invalid", answer_text, "Type a matrix first, like [[1, 2], [3, 4]] or a column [1; 2].",
+                         column=1)
+    judgement = judgement_from_result(grade_layer_answer(rendered, answer_text, ask), answer_text)
+    if judgement.diagnosis and not judgement.diagnosis_text:
+        feedback = next((mistake.feedback for mistake in rendered.problem.mistakes
+                         if mistake.ask == ask and mistake.id == judgement.diagnosis), None)
+        if feedback and feedback.strip() not in judgement.message:
+            judgement = replace(judgement, diagnosis_text=feedback)
+    return judgement
