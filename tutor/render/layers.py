@@ -24,8 +24,10 @@ rule and the numbers it produced.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -54,7 +56,7 @@ FOCUS_BORDER_STYLE = "bold yellow"
 
 def matrix_lines(matrix: Any) -> list[str]:
     """A matrix drawn with brackets, columns right-aligned: one line per row (a 1x1 is just the number)."""
-    rows = [[format_number(float(value)) for value in row] for row in _rows(matrix)]
+    rows = [[number_text(value) for value in row] for row in _rows(matrix)]
     if len(rows) == 1 and len(rows[0]) == 1:
         return [rows[0][0]]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
@@ -76,7 +78,7 @@ def _block_matrix(matrix: Any) -> str:
 
 def inline_matrix(matrix: Any) -> str:
     """One line: ``8``, ``[0, 12, 4]`` for a row, ``[-1; 3; 1]`` for a column, ``[[1, 2], [3, 4]]`` otherwise."""
-    rows = [[format_number(float(value)) for value in row] for row in _rows(matrix)]
+    rows = [[number_text(value) for value in row] for row in _rows(matrix)]
     if len(rows) == 1 and len(rows[0]) == 1:
         return rows[0][0]
     if len(rows[0]) == 1:
@@ -84,6 +86,21 @@ def inline_matrix(matrix: Any) -> str:
     if len(rows) == 1:
         return "[" + ", ".join(rows[0]) + "]"
     return "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
+
+
+def number_text(value: Any) -> str:
+    """7, 0.5, 0.7616 as usual; a third or a sixth as 1/3, -5/6 (a decimal would hide that it is exact)."""
+    number = float(value)
+    if math.isfinite(number) and not number.is_integer():
+        fraction = Fraction(number).limit_denominator(12)
+        denominator = fraction.denominator
+        while denominator % 2 == 0:
+            denominator //= 2
+        while denominator % 5 == 0:
+            denominator //= 5
+        if denominator > 1 and abs(float(fraction) - number) <= 1e-12 * max(1.0, abs(number)):
+            return f"{fraction.numerator}/{fraction.denominator}"
+    return format_number(number)
 
 
 def _rows(matrix: Any) -> list[list[float]]:
