@@ -44,9 +44,12 @@ def test_requests_are_answered_in_order_and_bad_lines_do_not_stop_the_batch():
         "correct", "error", "incorrect", "error", "error", "invalid", "correct", "correct", "correct", "incorrect",
         "error", "error",
     ]
-    assert records[0] == {"verdict": "correct", "expected": "42", "diagnosis": None, "message": "Correct: dL/da = 42."}
+    assert records[0] == {"verdict": "correct", "expected": "42", "diagnosis": None, "message": "Correct: dL/da = 42.",
+                          "worked": "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."}
     assert "line 2" in records[1]["message"] and "JSON" in records[1]["message"]
     assert records[2]["diagnosis"] == "missing-upstream" and records[2]["id"] == "q7"
+    # A wrong answer's message names the mistake; the arithmetic that gives the answer away is in "worked".
+    assert "42" not in records[2]["message"] and records[2]["worked"].endswith("14 · 3 = 42.")
     assert "line 5" in records[3]["message"]
     assert "no node 'nope'" in records[4]["message"]
     assert records[5]["column"] == 3
@@ -56,9 +59,10 @@ def test_requests_are_answered_in_order_and_bad_lines_do_not_stop_the_batch():
     assert (records[9]["diagnosis"], records[9]["message"]) == ("no-z2", "Where is z2?")
     assert "tolerence" in records[10]["message"]
     assert "answer" in records[11]["message"]
+    assert records[9]["worked"] == "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."  # an author's mistake gets it too
     for record in records:
         if record["verdict"] != "error":
-            assert set(record) >= {"verdict", "expected", "diagnosis", "message"}
+            assert set(record) >= {"verdict", "expected", "diagnosis", "message", "worked"}
 
 
 def test_hostile_lines_get_an_answer_not_a_traceback():
@@ -85,6 +89,7 @@ def test_help_describes_the_command():
                                timeout=60, text=True)
     assert completed.returncode == 0
     assert "--time-budget" in completed.stdout
+    assert '"worked"' in completed.stdout  # the output fields are documented, the one that reveals the answer too
 
 
 def test_a_bad_time_budget_is_a_usage_error():

@@ -11,8 +11,12 @@ from typing import Any
 
 import pytest
 import yaml
+from test_check_support import formula_given_away, giveaway_numbers, numbers_in, program_constants, quotable_formulas
 
-from tutor.check import AuthorMistake, GradeRequest, GradeResult, Tolerance, grade, grade_numeric
+from tutor.check import DIAGNOSES, AuthorMistake, GradeRequest, GradeResult, Tolerance, grade, grade_numeric, prepare_problem
+from tutor.check.numbers import evaluate_tree, to_float
+from tutor.expr import parse_expression
+from tutor.expr.convert import EvaluationError
 
 CORPUS = Path(__file__).parent / "grading_corpus"
 
@@ -69,6 +73,25 @@ def _check(result: GradeResult, kind: str, diagnosis: str | None) -> None:
         assert result.diagnosis == diagnosis, result
     if kind != "invalid":
         assert result.expected
+    if result.verdict in ("correct", "incorrect"):
+        assert result.worked, "a graded answer comes with the worked answer, for when the learner has had their tries"
+
+
+def _check_no_giveaway_in_graph_message(result: GradeResult, program: str, at: dict, ask: str, answer: str) -> None:
+    """A wrong answer's message (built-in wording, not an author's feedback) keeps the right answer back."""
+    if result.verdict != "incorrect" or (result.diagnosis is not None and result.diagnosis not in DIAGNOSES):
+        return
+    problem = prepare_problem(program, at)
+    if ask.startswith("derivative"):
+        assert not formula_given_away(result.message, result.expected, quotable_formulas(problem.graph, answer)), result
+        return
+    right = to_float(problem.right_value(problem.parse_ask(ask), problem.state))
+    allowed = [value for _, value in numbers_in(answer)] + program_constants(problem.graph)
+    try:
+        allowed.append(to_float(evaluate_tree(parse_expression(answer), problem.state.values)[0]))
+    except EvaluationError:
+        pass
+    assert giveaway_numbers(result.message, right, allowed) == [], result
 
 
 @pytest.mark.parametrize(("program", "at", "ask", "tolerance", "mistakes", "answer", "kind", "diagnosis"),
@@ -76,6 +99,7 @@ def _check(result: GradeResult, kind: str, diagnosis: str | None) -> None:
 def test_number_answers(program, at, ask, tolerance, mistakes, answer, kind, diagnosis):
     result = grade(GradeRequest(program=program, at=at, ask=ask, answer=answer, tolerance=tolerance, mistakes=mistakes))
     _check(result, kind, diagnosis)
+    _check_no_giveaway_in_graph_message(result, program, at, ask, answer)
 
 
 @pytest.mark.parametrize(("program", "at", "ask", "tolerance", "mistakes", "answer", "kind", "diagnosis"),
@@ -83,6 +107,7 @@ def test_number_answers(program, at, ask, tolerance, mistakes, answer, kind, dia
 def test_formula_answers(program, at, ask, tolerance, mistakes, answer, kind, diagnosis):
     result = grade(GradeRequest(program=program, at=at, ask=ask, answer=answer, tolerance=tolerance, mistakes=mistakes))
     _check(result, kind, diagnosis)
+    _check_no_giveaway_in_graph_message(result, program, at, ask, answer)
 
 
 def _numeric_cases() -> list[Any]:
@@ -100,7 +125,16 @@ def _numeric_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("expected", "tolerance", "mistakes", "answer", "kind", "diagnosis"), _numeric_cases())
 def test_numeric_answers(expected, tolerance, mistakes, answer, kind, diagnosis):
-    _check(grade_numeric(answer, expected, tolerance, mistakes), kind, diagnosis)
+    result = grade_numeric(answer, expected, tolerance, mistakes)
+    _check(result, kind, diagnosis)
+    if result.verdict == "incorrect" and (result.diagnosis is None or result.diagnosis in DIAGNOSES):
+        right = to_float(evaluate_tree(parse_expression(expected), {})[0])
+        allowed = [value for _, value in numbers_in(answer)]
+        try:
+            allowed.append(to_float(evaluate_tree(parse_expression(answer), {})[0]))
+        except EvaluationError:
+            pass
+        assert giveaway_numbers(result.message, right, allowed) == [], result
 
 
 def _hostile_cases() -> list[Any]:

@@ -13,10 +13,11 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from test_check_support import formula_given_away, giveaway_numbers, numbers_in, program_constants, quotable_formulas
 
 from tutor.check import DIAGNOSES, GradeRequest, RequestError, expected_answer, grade, prepare_problem
 from tutor.check.compare import number_text
-from tutor.check.numbers import add, apply_function, div, mul, power, sub, to_float
+from tutor.check.numbers import add, apply_function, describe, div, mul, power, sub, to_float
 from tutor.check.problem import Ask
 from tutor.check.rules import wrong_rules
 from tutor.expr import parse_program
@@ -134,6 +135,36 @@ def test_every_wrong_rule_is_diagnosed(problem_data, data):
         assert result.message
 
 
+@SETTINGS
+@given(problems(), st.data())
+def test_a_wrong_answers_message_keeps_the_right_number_back(problem_data, data):
+    """For every wrong rule's answer (and a number no rule explains), the message shown at once names the
+    mistake without the right number (see test_check_support for exactly what is allowed), and
+    ``worked`` ends with it."""
+    text, at, problem = problem_data
+    ask_text = data.draw(st.sampled_from(_numeric_asks(problem)))
+    ask: Ask = problem.parse_ask(ask_text)
+    right = problem.right_value(ask, problem.state)
+    wrong_numbers = []
+    for rule in wrong_rules(problem, ask):
+        try:
+            wrong_numbers.append(rule.compute(problem.state))
+        except EvaluationError:
+            continue
+    wrong_numbers.append(add(right, Fraction(data.draw(st.sampled_from([1, -3, 7])), 2)))
+    for wrong in wrong_numbers:
+        number = to_float(wrong)
+        if not math.isfinite(number) or abs(number) > 1e12:
+            continue
+        answer = number_text(wrong)
+        result = grade(GradeRequest(text, at, ask_text, answer))
+        if result.verdict != "incorrect":
+            continue  # this rule gives the right answer here
+        allowed = [value for _, value in numbers_in(answer)] + [number] + program_constants(problem.graph)
+        assert giveaway_numbers(result.message, to_float(right), allowed) == [], (text, at, ask_text, answer, result)
+        assert describe(right) in [token for token, _ in numbers_in(result.worked)], (text, at, ask_text, answer, result)
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(problems(allow_relu=False), st.data())
 def test_expected_formula_grades_correct_and_a_shifted_one_does_not(problem_data, data):
@@ -145,6 +176,10 @@ def test_expected_formula_grades_correct_and_a_shifted_one_does_not(problem_data
     assert result.verdict in ("correct", "unchecked"), (text, at, ask, expected, result)
     shifted = grade(GradeRequest(text, at, ask, f"{expected} + 1/100"))
     assert shifted.verdict in ("incorrect", "unchecked"), (text, at, ask, shifted)
+    if shifted.verdict == "incorrect":  # the message is shown at once, so the right formula stays in "worked"
+        quotable = quotable_formulas(problem.graph, f"{expected} + 1/100")
+        assert not formula_given_away(shifted.message, expected, quotable), (text, at, ask, shifted)
+        assert expected in shifted.worked
 
 
 exact_numbers = st.fractions(min_value=-50, max_value=50, max_denominator=64)

@@ -91,17 +91,31 @@ def test_a_tight_tolerance_makes_the_expected_text_longer():
 # ------------------------------------------------------------------ results and messages
 
 
-def test_the_missing_upstream_message_explains_with_this_graphs_numbers():
+def test_the_missing_upstream_message_names_the_rule_and_the_worked_answer_is_separate():
     result = grade(request("grad:a", "3"))
     assert result.diagnosis == "missing-upstream"
-    assert result.message == ("You gave ∂z1/∂a = 3, the local derivative only. Multiply by the gradient arriving "
-                              "from above, dL/dz1 = 14: 14 · 3 = 42.")
+    assert result.message == ("You gave ∂z1/∂a = 3, the local derivative only. Multiply it by the gradient arriving "
+                              "from above, dL/dz1.")
+    assert result.worked == "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."
 
 
-def test_an_unexplained_wrong_number_gets_the_worked_answer():
+def test_an_unexplained_wrong_number_gets_the_rule_now_and_the_arithmetic_in_worked():
     result = grade(request("grad:a", "40"))
     assert (result.verdict, result.diagnosis) == ("incorrect", None)
-    assert "dL/dz1 · ∂z1/∂a = 14 · 3 = 42" in result.message
+    assert result.message == ("Not quite: you gave 40. Use the chain rule: dL/da = dL/dz1 · ∂z1/∂a, "
+                              "with z1 = a*b.")
+    assert result.worked == "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."
+
+
+def test_a_wrong_local_derivative_keeps_its_numbers_for_worked():
+    result = grade(request("grad:a", "28"))  # 14 · a instead of 14 · b
+    assert result.diagnosis == "wrong-operand"
+    assert result.message == "For the product z1 = a*b, ∂z1/∂a is the other factor, b, not a itself."
+    assert result.worked == "Here ∂z1/∂a = b = 3, not 2. dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."
+
+
+def test_a_correct_answer_also_carries_the_worked_line():
+    assert grade(request("value:z1", "6")).worked == "z1 = a*b = 2*3 = 6."
 
 
 def test_invalid_answers_point_at_the_column():
@@ -126,7 +140,8 @@ def test_a_value_may_not_be_written_with_itself_or_what_comes_after():
 
 def test_result_json_has_the_cli_fields():
     record = grade(request("grad:a", "(")).to_json()
-    assert set(record) == {"verdict", "expected", "diagnosis", "message", "column"}
+    assert set(record) == {"verdict", "expected", "diagnosis", "message", "worked", "column"}
+    assert record["worked"] == ""  # an unreadable answer has nothing to work through
     rounded = grade(request("value:L", "0.762", program="L = tanh(x)", at={"x": 1})).to_json()
     assert rounded["rounded"] is True
 

@@ -87,15 +87,19 @@ def grade_formula(
     samples = [_sample(tree, state) for state in states]
     verdicts = [_classify(sample, value) for sample, value in zip(samples, right)]
 
+    worked = f"{label} = {expected_text}."
+
     def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
-        return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message)
+        return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message,
+                           worked=worked if verdict in (CORRECT, INCORRECT) else "")
 
     if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
         found = _diagnose(problem, ask, states, samples, right, mistakes)
         if found is not None:
-            return result(INCORRECT, found[1], found[0])
-        return result(INCORRECT, _explain_disagreement(problem, states, samples, right, verdicts, label,
-                                                       expected_text, tolerance))
+            diagnosis, message, detail = found
+            return GradeResult(INCORRECT, expected_text, diagnosis, message,
+                               worked=" ".join(dict.fromkeys(part for part in (detail, worked) if part)))
+        return result(INCORRECT, disagreement_message(states, samples, right, verdicts, label, tolerance))
     reply = algebra_worker().run(
         {
             "job": "compare-derivative",
@@ -117,10 +121,9 @@ def grade_formula(
         return result(CORRECT, f"Correct: {label} = {expected_text}.")
     if status == "different":
         return result(INCORRECT, f"Very close, but not the same function as {label}: the difference is "
-                                 f"{reply.get('detail', 'not zero')}. {label} = {expected_text}.")
+                                 f"{reply.get('detail', 'not zero')}.")
     if status == "undefined":
-        return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}). "
-                                 f"{label} = {expected_text}.")
+        return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}).")
     return result(UNCHECKED, "This formula could not be checked automatically, so it was not graded "
                              "(it is not marked wrong).")
 
@@ -132,7 +135,8 @@ def _diagnose(
     samples: Sequence[_Sample],
     right: Sequence[Num],
     mistakes: Sequence[tuple[AuthorMistake, Expression]],
-) -> tuple[str, str] | None:
+) -> tuple[str, str, str] | None:
+    """(diagnosis, message, detail) of the mistake the formula matches as a function, if any."""
     usable = [index for index, sample in enumerate(samples) if sample.value is not None and is_finite(sample.value)]
     if not usable:
         return None
@@ -145,7 +149,7 @@ def _diagnose(
             continue  # the author's "mistake" is right here; it never fires
         wrong = [sample.value for sample in mistake_samples]
         if all(value is not None for value in wrong) and _same_function(chosen_samples, wrong):  # type: ignore[arg-type]
-            return mistake.id or "author", mistake.feedback
+            return mistake.id or "author", mistake.feedback, ""
     for rule in wrong_rules(problem, ask):
         wrong_values: list[Num] = []
         for state in chosen_states:
@@ -162,32 +166,38 @@ def _diagnose(
                     at_point = (rule.compute(problem.state), problem.right_value(ask, problem.state))
                 except (EvaluationError, ZeroDivisionError, OverflowError):
                     at_point = (wrong_values[0], chosen_right[0])
-                return rule.diagnosis, rule.explain(*at_point)
+                return rule.diagnosis, *rule.explain(*at_point)
     return None
 
 
-def _explain_disagreement(
-    problem: Problem,
+def disagreement_message(
     states: Sequence[PointState],
     samples: Sequence[_Sample],
     right: Sequence[Num],
     verdicts: Sequence[str],
     label: str,
-    expected_text: str,
     tolerance: Tolerance | None,
 ) -> str:
+    """Why a formula is not the right function, without the right formula (``derivative:`` and ``derivative2:``).
+
+    A test point where the two differ is named with both values, unless the right derivative is the
+    same number everywhere: then that number is the answer, and only the learner's value is given.
+    """
     if all(verdict == UNDEFINED for verdict in verdicts):
         reason = next((sample.error for sample in samples if sample.error), "it is undefined")
-        return f"Your formula has no value at the test points ({reason}). {label} = {expected_text}."
+        return f"Your formula has no value at the test points ({reason})."
     allowed = tolerance or Tolerance()
     compared = [(sample, value) for sample, value in zip(samples, right) if sample.value is not None
                 and is_finite(sample.value)]
     if compared and all(allowed.allows(to_float(sample.value), to_float(value)) for sample, value in compared):  # type: ignore[arg-type]
-        return (f"Close, but not the same function as {label} = {expected_text}: a formula must be exact. "
+        return (f"Close, but not the same function as {label}: a formula must be exact. "
                 f"Write numbers exactly (1/3, not 0.333).")
     index = next(index for index, verdict in enumerate(verdicts) if verdict == DISAGREE)
     point = ", ".join(f"{name} = {describe(value)}" for name, value in states[index].inputs.items())
-    got = samples[index].value
-    return (f"Not the same function as {label} = {expected_text}. For example at {point}, {label} = "
-            f"{format_approx(to_float(right[index]))} but your formula gives "
-            f"{format_approx(to_float(got))}.")  # type: ignore[arg-type]
+    got = format_approx(to_float(samples[index].value))  # type: ignore[arg-type]
+    if len(set(right)) <= 1:
+        return f"Not the same function as {label}: at {point}, your formula gives {got}, which is not {label} there."
+    return (f"Not the same function as {label}. For example at {point}, {label} = "
+            f"{format_approx(to_float(right[index]))} but your formula gives {got}.")
+
+

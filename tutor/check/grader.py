@@ -230,26 +230,34 @@ def _grade_number(
     state = problem.state
     right = problem.right_value(ask, state)
     label = problem.label(ask)
+    worked = _worked(problem, ask)
     try:
         value, largest = evaluate_tree(tree, state.values)
     except EvaluationError as error:
-        return GradeResult(INCORRECT, expected, None,
-                           f"Your answer has no value here: {error.message}. {label} = {expected}.")
+        return GradeResult(INCORRECT, expected, None, f"Your answer has no value here: {error.message}.",
+                           worked=worked)
     if not is_finite(value):
         return GradeResult(UNCHECKED, expected, None, _TOO_LARGE)
     outcome = compare_numbers(value, right, tolerance)
     if outcome == EXACT:
-        return GradeResult(CORRECT, expected, None, f"Correct: {label} = {describe(right)}.")
+        return GradeResult(CORRECT, expected, None, f"Correct: {label} = {describe(right)}.", worked=worked)
     if outcome == ROUNDED:
         return GradeResult(CORRECT, expected, None,
                            f"Correct (rounded): {label} = {precise_text(right)}; yours, {describe(value)}, is "
-                           f"within the tolerance.", rounded=True)
+                           f"within the tolerance.", rounded=True, worked=worked)
     if _within_rounding_noise(value, right, largest):
         return GradeResult(UNCHECKED, expected, None, _TOO_LARGE)
     found = _diagnose(problem, ask, value, right, tolerance, mistakes)
     if found is not None:
-        return GradeResult(INCORRECT, expected, found[0], found[1])
-    return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_worked(problem, ask)}")
+        diagnosis, message, detail = found
+        return GradeResult(INCORRECT, expected, diagnosis, message, worked=_joined(detail, worked))
+    return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_rule_for(problem, ask)}",
+                       worked=worked)
+
+
+def _joined(*sentences: str) -> str:
+    """Sentences in order, each once (a rule's detail may already be the worked line)."""
+    return " ".join(dict.fromkeys(sentence for sentence in sentences if sentence))
 
 
 _TOO_LARGE = ("Your answer passes through numbers too large to work out exactly (for example a huge power or "
@@ -271,7 +279,8 @@ def _diagnose(
     right: Num,
     tolerance: Tolerance | None,
     mistakes: Sequence[tuple[AuthorMistake, Expression]],
-) -> tuple[str, str] | None:
+) -> tuple[str, str, str] | None:
+    """(diagnosis, message, detail) of the first mistake that gives ``value``; the detail may reveal the answer."""
     if not is_finite(value):
         return None
     state = problem.state
@@ -283,7 +292,7 @@ def _diagnose(
         if matches(wrong, right, tolerance):
             continue  # the author's "mistake" is right at this point; it never fires
         if matches(value, wrong, tolerance):
-            return mistake.id or "author", mistake.feedback
+            return mistake.id or "author", mistake.feedback, ""
     for rule in wrong_rules(problem, ask):
         try:
             wrong = rule.compute(state)
@@ -292,12 +301,48 @@ def _diagnose(
         if not is_finite(wrong) or matches(wrong, right, tolerance):
             continue
         if matches(value, wrong, tolerance):
-            return rule.diagnosis, rule.explain(wrong, right)
+            return rule.diagnosis, *rule.explain(wrong, right)
     return None
 
 
+def _rule_for(problem: Problem, ask: Ask) -> str:
+    """The rule that gives the answer, in this graph's names and formulas but without its numbers."""
+    graph = problem.graph
+    label = problem.label(ask)
+    if ask.kind == "value":
+        node = graph.nodes[ask.node]
+        if node.is_input:
+            return f"{ask.node} is an input: its value is given with the problem."
+        return f"Work out {ask.node} = {node.formula} from the values of {_names(node.inputs)}."
+    if ask.kind == "local":
+        return (f"Differentiate {ask.node} = {graph.nodes[ask.node].formula} with respect to {ask.operand} alone, "
+                f"holding {_names([name for name in graph.nodes[ask.node].inputs if name != ask.operand]) or 'the rest'} "
+                f"fixed, then put in this graph's values.")
+    if ask.node == problem.output:
+        return f"{label} is the output's gradient with respect to itself."
+    consumers = dict.fromkeys(edge.target for edge in problem.edges_out[ask.node])
+    formulas = " and ".join(f"{target} = {graph.nodes[target].formula}" for target in consumers)
+    return f"Use the chain rule: {label} = {_chain_symbols(problem, ask)}, with {formulas}."
+
+
+def _names(names: Sequence[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1] if unique else ""
+
+
+def _chain_symbols(problem: Problem, ask: Ask) -> str:
+    """dL/dz1 · ∂z1/∂a (+ one product per other path): the chain rule for ``ask``, in symbols."""
+    symbols = []
+    for edge in problem.edges_out[ask.node]:
+        if edge.target == problem.output:  # dL/dL = 1 needs no writing out
+            symbols.append(f"∂{edge.target}/∂{ask.node}")
+        else:
+            symbols.append(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}")
+    return " + ".join(symbols)
+
+
 def _worked(problem: Problem, ask: Ask) -> str:
-    """The right answer worked out on this graph, for a wrong answer no rule explains."""
+    """The right answer worked out on this graph (``GradeResult.worked``): it gives the answer away."""
     state = problem.state
     graph = problem.graph
     right = problem.right_value(ask, state)
@@ -315,16 +360,14 @@ def _worked(problem: Problem, ask: Ask) -> str:
     if ask.node == problem.output:
         return f"{label} = 1: the gradient of the output with respect to itself."
     out_edges = problem.edges_out[ask.node]
-    symbols, numbers = [], []
+    numbers = []
     for edge in out_edges:
         local = state.locals[(edge.target, edge.slot)]
-        if edge.target == problem.output:  # dL/dL = 1 needs no writing out
-            symbols.append(f"∂{edge.target}/∂{ask.node}")
+        if edge.target == problem.output:
             numbers.append(factor(local))
         else:
-            symbols.append(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}")
             numbers.append(f"{factor(state.grads[edge.target])} · {factor(local)}")
-    worked = f"{label} = {' + '.join(symbols)}"
+    worked = f"{label} = {_chain_symbols(problem, ask)}"
     if len(out_edges) > 1 or out_edges[0].target != problem.output:
         worked += f" = {' + '.join(numbers)}"
     return f"{worked} = {describe(right)}."
@@ -352,18 +395,20 @@ def grade_numeric(
         column = _column_of(tree, names[0])
         return GradeResult(INVALID, expected_text, None,
                            f"column {column}: the answer is a number; '{names[0]}' has no value here", column)
+    worked = _numeric_worked(expected, right)
     try:
         value, largest = evaluate_tree(tree, {})
     except EvaluationError as error:
-        return GradeResult(INCORRECT, expected_text, None, f"Your answer has no value: {error.message}.")
+        return GradeResult(INCORRECT, expected_text, None, f"Your answer has no value: {error.message}.",
+                           worked=worked)
     if not is_finite(value):
         return GradeResult(UNCHECKED, expected_text, None, _TOO_LARGE)
     outcome = compare_numbers(value, right, tolerance)
     if outcome == EXACT:
-        return GradeResult(CORRECT, expected_text, None, f"Correct: {describe(right)}.")
+        return GradeResult(CORRECT, expected_text, None, f"Correct: {describe(right)}.", worked=worked)
     if outcome == ROUNDED:
         return GradeResult(CORRECT, expected_text, None,
-                           f"Correct (rounded): the exact value is {precise_text(right)}.", rounded=True)
+                           f"Correct (rounded): the exact value is {precise_text(right)}.", rounded=True, worked=worked)
     if _within_rounding_noise(value, right, largest):
         return GradeResult(UNCHECKED, expected_text, None, _TOO_LARGE)
     for mistake in mistakes or ():
@@ -371,12 +416,19 @@ def grade_numeric(
             raise RequestError(f"a mistake must be an AuthorMistake, not {mistake!r}")
         wrong = _numeric_value(mistake.answer, "the author mistake")
         if not matches(wrong, right, tolerance) and matches(value, wrong, tolerance):
-            return GradeResult(INCORRECT, expected_text, mistake.id or "author", mistake.feedback)
+            return GradeResult(INCORRECT, expected_text, mistake.id or "author", mistake.feedback, worked=worked)
     if is_finite(value) and value != 0 and matches(-value, right, tolerance):
         return GradeResult(INCORRECT, expected_text, "sign-flip",
-                           f"Check the sign: the answer is {describe(right)}, not {describe(value)}.")
-    return GradeResult(INCORRECT, expected_text, None, f"Not quite: you gave {describe(value)}; the answer is "
-                                                       f"{describe(right)}.")
+                           f"Check the sign: you gave {describe(value)}; go over each step's sign again.",
+                           worked=worked)
+    return GradeResult(INCORRECT, expected_text, None, f"Not quite: you gave {describe(value)}.", worked=worked)
+
+
+def _numeric_worked(expected: str, right: Num) -> str:
+    """The answer, with the author's expression when it shows the arithmetic (0.25^10 = 9.537e-07)."""
+    value = describe(right)
+    shown = " ".join(expected.split())
+    return f"The answer is {value}." if shown in (value, number_text(right)) else f"The answer is {shown} = {value}."
 
 
 def _numeric_value(text: str, what: str) -> Num:

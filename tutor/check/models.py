@@ -81,9 +81,12 @@ class GradeResult:
     verdict: str  # correct | incorrect | invalid | unchecked
     expected: str  # the right answer as text that itself grades correct
     diagnosis: str | None  # a built-in id, an author mistake's id, "author", or None
-    message: str  # fit to show a learner
+    message: str  # fit to show a learner at once: what is wrong and which rule applies, never the right answer
     column: int | None = None  # where an invalid answer goes wrong (1-based)
     rounded: bool = False  # correct, but only within the tolerance
+    # The right answer worked out on this graph ("dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."). It gives the
+    # answer away, so a tutor shows it only once the learner has had their tries; "" when there is none.
+    worked: str = ""
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -91,6 +94,7 @@ class GradeResult:
             "expected": self.expected,
             "diagnosis": self.diagnosis,
             "message": self.message,
+            "worked": self.worked,
         }
         if self.column is not None:
             record["column"] = self.column

@@ -5,7 +5,10 @@ the backward pass re-run with one rule broken (a local derivative swapped for a 
 one, an edge left out, the chain stopped early), or a confusion such as the forward value in
 place of the gradient. Each :class:`WrongRule` computes its wrong answer at *any* point (the
 given one for numbers, several random ones for ``derivative:`` formulas) and explains itself in
-terms of this graph's node names and numbers.
+terms of this graph's node names. An explanation comes in two parts: the message says what
+went wrong and which rule applies, using only formulas and the learner's own number, so it can be
+shown at once; the detail holds this point's numbers, which may give the right answer away (a
+tutor shows it with the worked answer, once the learner has had their tries).
 
 The grader reports the first rule whose answer matches the learner's and differs from the
 right answer, so a rule that happens to give the right number (b = 1) never fires.
@@ -25,11 +28,15 @@ MAX_RULES_PER_DIAGNOSIS = 12
 _ONE = Fraction(1)
 
 
+# (message, detail): the message names the mistake without the right answer; the detail has the numbers.
+Explanation = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class WrongRule:
     diagnosis: str  # one of models.DIAGNOSES
     compute: Callable[[PointState], Num]  # the wrong answer at a point (may raise EvaluationError)
-    explain: Callable[[Num, Num], str]  # (wrong, right) at the given point -> message for the learner
+    explain: Callable[[Num, Num], Explanation]  # (wrong, right) at the given point -> (message, detail)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class _EdgeVariant:
     diagnosis: str
     wrong_local: Callable[[PointState], Num]
     sentence: str  # the rule, in words and formulas (true at every point)
-    numbers: Callable[[Num, Num], str]  # (wrong local, right local) at the given point -> " Here ..."
+    numbers: Callable[[Num, Num], str]  # (wrong local, right local) at the given point -> "Here ..." (a detail)
 
 
 def wrong_rules(problem: Problem, ask: Ask) -> list[WrongRule]:
@@ -64,7 +71,8 @@ class _RuleBuilder:
 
     # -------------------------------------------------------------- helpers
 
-    def add(self, diagnosis: str, compute: Callable[[PointState], Num], explain: Callable[[Num, Num], str]) -> None:
+    def add(self, diagnosis: str, compute: Callable[[PointState], Num],
+            explain: Callable[[Num, Num], Explanation]) -> None:
         self.rules.append(WrongRule(diagnosis, compute, explain))
 
     def grad(self, node: str) -> str:
@@ -72,11 +80,6 @@ class _RuleBuilder:
 
     def formula(self, node: str) -> str:
         return f"{node} = {self.graph.nodes[node].formula}"
-
-    def tail(self, wrong: Num, right: Num) -> str:
-        if self.formula_mode:
-            return ""
-        return f" So {self.label} = {describe(right)}, not {describe(wrong)}."
 
     def consumers(self, node: str) -> list[str]:
         return list(dict.fromkeys(edge.target for edge in self.problem.edges_out[node]))
@@ -122,10 +125,11 @@ class _RuleBuilder:
     def value_rules(self) -> None:
         node = self.ask.node
         self.add("value-for-grad", lambda s: s.grads[node],
-                 lambda w, r: f"You gave the gradient {self.grad(node)} = {describe(w)}; the question asks for "
-                              f"the forward value of {node}, which is {describe(r)}.")
+                 lambda w, r: (f"You gave the gradient {self.grad(node)} = {describe(w)}; the question asks for "
+                               f"the forward value of {node}, what the forward pass computes.", ""))
         self.add("sign-flip", lambda s: neg(s.values[node]),
-                 lambda w, r: f"Check the sign: {node} = {describe(r)}, not {describe(w)}.")
+                 lambda w, r: (f"Check the sign of {node}: work out {self.value_rule(node)} again, minding each "
+                               f"minus sign.", ""))
 
     def gradient_rules(self) -> None:
         node = self.ask.node
@@ -134,12 +138,12 @@ class _RuleBuilder:
         if self.formula_mode:
             output = self.output
             self.add("value-for-grad", lambda s: s.values[output],
-                     lambda w, r: f"Your formula is {output} itself ({self.graph.nodes[output].expanded_formula}), "
-                                  f"not its derivative with respect to {node}.")
+                     lambda w, r: (f"Your formula is {output} itself ({self.graph.nodes[output].expanded_formula}), "
+                                   f"not its derivative with respect to {node}.", ""))
         else:
             self.add("value-for-grad", lambda s: s.values[node],
-                     lambda w, r: f"You gave {node}'s forward value ({describe(w)}). The question asks for its "
-                                  f"gradient, {self.label} = {describe(r)}.")
+                     lambda w, r: (f"You gave {node}'s forward value ({describe(w)}). The question asks for its "
+                                   f"gradient {self.label}: how fast {self.output} changes as {node} changes.", ""))
         # Stopping the chain where the factor left out is exactly 1 changes nothing, so such a
         # stop can't be what went wrong (x^2 + 3x answered 2x left out a path, not an upstream 1).
         # "Exactly 1" must hold on this graph as a function (at every test point), not by chance at
@@ -169,22 +173,23 @@ class _RuleBuilder:
         target, source = self.ask.node, self.ask.operand or ""
         problem = self.problem
         self.add("value-for-grad", lambda s: s.values[target],
-                 lambda w, r: f"You gave {target}'s forward value ({describe(w)}); the question asks for the local "
-                              f"derivative {self.label} = {describe(r)}.")
+                 lambda w, r: (f"You gave {target}'s forward value ({describe(w)}); the question asks for the local "
+                               f"derivative {self.label}: the derivative of {self.formula(target)} with respect to "
+                               f"{source} alone.", ""))
         edges = [edge for edge in problem.edges_into[target] if edge.source == source]
         if len(edges) > 1:
             for edge in edges:
                 self.add("missing-path", lambda s, k=(target, edge.slot): s.locals[k],
-                         lambda w, r: f"{source} appears {len(edges)} times in {self.formula(target)}, so "
-                                      f"{self.label} has one term per appearance ({self.terms_text(edges)} = "
-                                      f"{describe(r)}); your answer counts only one of them.")
+                         lambda w, r: (f"{source} appears more than once in {self.formula(target)}, so "
+                                       f"{self.label} has one term per appearance; your answer counts only one of "
+                                       f"them.", ""))
         for edge in edges:
             for variant in self.edge_variants(edge):
                 key = (edge.target, edge.slot)
                 self.add(
                     variant.diagnosis,
                     lambda s, v=variant, k=key: problem.local_sum(s, target, source, replace={k: v.wrong_local(s)}),
-                    lambda w, r, v=variant, k=key: self.explain_variant(v, k, w, r, with_tail=len(edges) > 1),
+                    lambda w, r, v=variant, k=key: self.explain_variant(v, k, w, r),
                 )
         self.add("sign-flip", lambda s: neg(problem.local_sum(s, target, source)), self.explain_total_sign)
 
@@ -210,96 +215,103 @@ class _RuleBuilder:
 
     def terms_text(self, edges: list[Edge]) -> str:
         state = self.state
-        if self.ask.kind == "local":
-            return " + ".join(describe(state.locals[(edge.target, edge.slot)]) for edge in edges)
         return " + ".join(f"{factor(state.grads[edge.target])}·{factor(state.locals[(edge.target, edge.slot)])}"
                           for edge in edges)
 
-    def explain_dropped_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> str:
+    def explain_dropped_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> Explanation:
         out_edges = self.problem.edges_out[fan_out]
         targets = self.consumers(fan_out)
         if len(targets) == 1:
-            opening = (f"{fan_out} appears {len(out_edges)} times in {self.formula(edge.target)}, so it gets one "
+            opening = (f"{fan_out} appears more than once in {self.formula(edge.target)}, so it gets one "
                        f"term per appearance")
             leaving = "leaves one of them out"
         else:
-            opening = (f"{fan_out} feeds {len(targets)} nodes ({', '.join(targets)}), and its gradient adds one "
-                       f"term per path")
+            opening = (f"{fan_out} feeds {_listed(targets)}, and its gradient adds one term per path")
             leaving = f"leaves out the path through {edge.target}"
         if self.formula_mode:
-            return f"{opening}; your formula {leaving}."
-        if fan_out == self.ask.node:
-            return f"{opening}: {self.grad(fan_out)} = {self.terms_text(out_edges)} = {describe(right)}. Your answer {leaving}."
-        return (f"{opening}: {self.grad(fan_out)} = {self.terms_text(out_edges)} = {describe(self.state.grads[fan_out])}. "
-                f"Your answer {leaving}, giving {describe(wrong)} instead of {self.label} = {describe(right)}.")
+            return f"{opening}; your formula {leaving}.", ""
+        # For the asked node itself the worked answer already is this sum.
+        detail = "" if fan_out == self.ask.node else \
+            f"{self.grad(fan_out)} = {self.terms_text(out_edges)} = {describe(self.state.grads[fan_out])}."
+        if len(targets) < len(out_edges):  # the same consumer twice: its terms would read alike
+            return f"{opening}. Your answer {leaving}.", detail
+        return (f"{opening}: {self.grad(fan_out)} = {self.symbolic_terms(fan_out, out_edges)}. Your answer {leaving}.",
+                detail)
 
-    def explain_single_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> str:
+    def explain_single_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> Explanation:
         others = [target for target in self.consumers(fan_out) if target != edge.target]
-        text = (f"Your answer keeps only the path through {edge.target}, but {fan_out} also feeds "
-                f"{', '.join(others)}; the gradient adds every path")
-        if self.formula_mode:
-            return text + "."
-        return text + f": {self.label} = {describe(right)}."
+        return (f"Your answer keeps only the path through {edge.target}, but {fan_out} also feeds "
+                f"{', '.join(others)}; the gradient adds every path.", "")
+
+    def symbolic_terms(self, node: str, edges: list[Edge]) -> str:
+        """The sum over paths as symbols: dL/dz1 · ∂z1/∂a + dL/dz2 · ∂z2/∂a."""
+        terms = []
+        for edge in edges:
+            local = f"∂{edge.target}/∂{node}"
+            terms.append(local if edge.target == self.output else f"{self.grad(edge.target)} · {local}")
+        return " + ".join(terms)
+
+    def value_rule(self, node: str) -> str:
+        return self.formula(node) if not self.graph.nodes[node].is_input else f"the input {node}"
 
     # -------------------------------------------------------------- chain stopped early
 
-    def explain_missing_upstream(self, later: str, wrong: Num, right: Num) -> str:
+    def explain_missing_upstream(self, later: str, wrong: Num, right: Num) -> Explanation:
         node = self.ask.node
         direct = later in self.consumers(node)
         only = self.consumers(node) == [later]
         dominated = self.dominates(later, node)
         if self.formula_mode:
             text = (f"Your formula is the derivative of {later} = {self.graph.nodes[later].expanded_formula} with "
-                    f"respect to {node}, without the gradient arriving from above. Multiply by "
-                    f"{self.grad(later)} = {self.graph.nodes[later].grad_formula}")
-            return text + ("." if dominated else ", and add the other paths.")
-        upstream = describe(self.state.grads[later])
+                    f"respect to {node}, without the gradient arriving from above. Multiply it by {self.grad(later)}")
+            return (text + ("." if dominated else ", and add the other paths."),
+                    f"{self.grad(later)} = {self.graph.nodes[later].grad_formula}.")
+        step = f"∂{later}/∂{node}" if direct else f"d{later}/d{node}"
         if direct:
-            opening = f"You gave ∂{later}/∂{node} = {describe(wrong)}, the local derivative only"
+            opening = f"You gave {step} = {describe(wrong)}, the local derivative only"
             if not only:
                 opening += f" through {later}"
         else:
-            opening = f"You gave d{later}/d{node} = {describe(wrong)}: the chain rule stopped at {later}"
+            opening = f"You gave {step} = {describe(wrong)}: the chain rule stopped at {later}"
         if dominated and (only or not direct):
-            return (f"{opening}. Multiply by the gradient arriving from above, {self.grad(later)} = {upstream}: "
-                    f"{factor(self.state.grads[later])} · {factor(wrong)} = {describe(right)}.")
-        return (f"{opening}. Multiply by the gradient arriving from above, {self.grad(later)} = {upstream}, and add "
-                f"the other paths: {self.label} = {describe(right)}.")
+            return (f"{opening}. Multiply it by the gradient arriving from above, {self.grad(later)}.",
+                    f"{self.label} = {self.grad(later)} · {step} = {factor(self.state.grads[later])} · "
+                    f"{factor(wrong)} = {describe(right)}.")
+        return (f"{opening}. Multiply it by the gradient arriving from above, {self.grad(later)}, and add the "
+                f"other paths.", "")
 
-    def explain_missing_inner(self, later: str, wrong: Num, right: Num) -> str:
+    def explain_missing_inner(self, later: str, wrong: Num, right: Num) -> Explanation:
         node = self.ask.node
         if self.formula_mode:
             return (f"Your formula is {self.grad(later)} = {self.graph.nodes[later].grad_formula}, the outer "
                     f"derivative only. {later} = {self.graph.nodes[later].expanded_formula} depends on {node}, so "
-                    f"multiply by its derivative with respect to {node} (the inner factor).")
+                    f"multiply by its derivative with respect to {node} (the inner factor).", "")
         if self.consumers(node) == [later]:
             local = self.problem.local_sum(self.state, later, node)
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient arriving from above, but left out "
-                    f"the local derivative ∂{later}/∂{node} = {describe(local)}: {factor(wrong)} · {factor(local)} = "
+                    f"the local derivative ∂{later}/∂{node} (from {self.formula(later)}).",
+                    f"{self.label} = {self.grad(later)} · ∂{later}/∂{node} = {factor(wrong)} · {factor(local)} = "
                     f"{describe(right)}.")
         if self.dominates(later, node):
             inner = self.problem.backward(self.state, seed=later)[node]
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}; {node} reaches "
-                    f"{later} through more steps, so multiply by d{later}/d{node} = {describe(inner)}: "
-                    f"{factor(wrong)} · {factor(inner)} = {describe(right)}.")
+                    f"{later} through more steps, so multiply by d{later}/d{node}.",
+                    f"{self.label} = {self.grad(later)} · d{later}/d{node} = {factor(wrong)} · {factor(inner)} = "
+                    f"{describe(right)}.")
         return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}, without the derivatives "
-                f"between {node} and {later}: {self.label} = {describe(right)}.")
+                f"between {node} and {later}.", "")
 
     # -------------------------------------------------------------- wrong local derivatives
 
-    def explain_variant(self, variant: _EdgeVariant, key: tuple[str, int], wrong: Num, right: Num,
-                        with_tail: bool = True) -> str:
-        text = variant.sentence
-        if not self.formula_mode:
-            text += variant.numbers(variant.wrong_local(self.state), self.state.locals[key])
-            if self.ask.kind != "local" or with_tail:
-                text += self.tail(wrong, right)
-        return text
-
-    def explain_total_sign(self, wrong: Num, right: Num) -> str:
+    def explain_variant(self, variant: _EdgeVariant, key: tuple[str, int], wrong: Num, right: Num) -> Explanation:
         if self.formula_mode:
-            return f"Your formula has the wrong sign: it is −{self.label}."
-        return f"Check the sign: {self.label} = {describe(right)}, not {describe(wrong)}."
+            return variant.sentence, ""
+        return variant.sentence, variant.numbers(variant.wrong_local(self.state), self.state.locals[key])
+
+    def explain_total_sign(self, wrong: Num, right: Num) -> Explanation:
+        if self.formula_mode:
+            return f"Your formula has the wrong sign: it is −{self.label}.", ""
+        return f"Check the sign of {self.label}: count the minus signs along the way again.", ""
 
     def edge_variants(self, edge: Edge) -> list[_EdgeVariant]:
         target, source, slot = edge.target, edge.source, edge.slot
@@ -313,7 +325,7 @@ class _RuleBuilder:
                 "wrong-operand", lambda s: s.values[source],
                 f"For the product {self.formula(target)}, ∂{target}/∂{source} is the other factor, {other_text}, "
                 f"not {source} itself.",
-                lambda w, r: f" Here that is {other_text} = {describe(other_value)}, not {describe(w)}.",
+                lambda w, r: f"Here ∂{target}/∂{source} = {other_text} = {describe(other_value)}, not {describe(w)}.",
             ))
         elif op == "pow":
             variants.extend(self.power_variants(target, source, slot, here))
@@ -323,7 +335,8 @@ class _RuleBuilder:
             verb = "subtracts" if op == "sub" else "negates"
             variants.append(_EdgeVariant(
                 "sign-flip", lambda s: _ONE,
-                f"{self.formula(target)} {verb} {source}, so ∂{target}/∂{source} = −1; your answer uses +1.",
+                f"{self.formula(target)} {verb} {source}, so ∂{target}/∂{source} is negative; your answer has it "
+                f"positive.",
                 lambda w, r: "",
             ))
         if op == "div" and slot == 1:
@@ -338,7 +351,7 @@ class _RuleBuilder:
         return variants
 
     def numbers_sentence(self, target: str, source: str) -> Callable[[Num, Num], str]:
-        return lambda w, r: f" Here ∂{target}/∂{source} = {describe(r)}, not {describe(w)}."
+        return lambda w, r: f"Here ∂{target}/∂{source} = {describe(r)}, not {describe(w)}."
 
     def power_variants(self, target: str, source: str, slot: int, here: Callable[[Num, Num], str]) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
@@ -445,6 +458,10 @@ _ORDER = {
     "value-for-grad": 0, "missing-upstream": 1, "missing-inner-derivative": 2, "missing-path": 3,
     "wrong-operand": 4, "power-rule": 5, "activation-derivative": 6, "sign-flip": 7,
 }
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _power_text(base: str, exponent: Num) -> str:

@@ -28,10 +28,10 @@ from tutor.check.formula import (
     DISAGREE,
     UNDEFINED,
     _classify,
-    _explain_disagreement,
     _same_function,
     _sample,
     _Sample,
+    disagreement_message,
 )
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, RequestError, Tolerance
 from tutor.check.numbers import Num, is_finite, to_float
@@ -178,7 +178,9 @@ def grade_second_derivative(
     verdicts = [_classify(sample, value) for sample, value in zip(samples, right)]
 
     def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
-        return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message)
+        # The message never holds the right formula; "worked" does, for when the learner has had their tries.
+        return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message,
+                           worked=f"{label} = {expected_text}." if verdict in (CORRECT, INCORRECT) else "")
 
     if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
         for mistake, mistake_tree in mistakes:
@@ -191,9 +193,8 @@ def grade_second_derivative(
         first = [state.grads[ask.node] for state in states]
         if _same_function(samples, first) and not _same_function([_Sample(value, 0.0) for value in first], right):
             return result(INCORRECT, f"That is the first derivative d{problem.output}/d{ask.node}. Differentiate it "
-                                     f"once more with respect to {ask.node}: {label} = {expected_text}.")
-        return result(INCORRECT, _explain_disagreement(problem, states, samples, right, verdicts, label, expected_text,
-                                                       tolerance))
+                                     f"once more with respect to {ask.node}.")
+        return result(INCORRECT, disagreement_message(states, samples, right, verdicts, label, tolerance))
     if AGREE not in verdicts:
         return result(UNCHECKED, "This formula could not be compared at any test point, so it was not graded "
                                  "(it is not marked wrong).")
@@ -218,10 +219,9 @@ def grade_second_derivative(
         return result(CORRECT, f"Correct: {label} = {expected_text}.")
     if status == "different":
         return result(INCORRECT, f"Very close, but not the same function as {label}: the difference is "
-                                 f"{reply.get('detail', 'not zero')}. {label} = {expected_text}.")
+                                 f"{reply.get('detail', 'not zero')}.")
     if status == "undefined":
-        return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}). "
-                                 f"{label} = {expected_text}.")
+        return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}).")
     return result(UNCHECKED, "This formula could not be checked automatically, so it was not graded "
                              "(it is not marked wrong).")
 

@@ -25,8 +25,13 @@ class number). NAME is one of ``z1``, ``a1``, ..., ``loss``, ``dL/dz2``, ``dL/dW
 
 One JSON line comes out per request, in order::
 
-    {"verdict": "correct", "expected": "42", "diagnosis": null, "message": "Correct: dL/da = 42."}
+    {"verdict": "incorrect", "expected": "42", "diagnosis": "missing-upstream",
+     "message": "You gave ∂z1/∂a = 3, the local derivative only. Multiply it by the gradient arriving from above, dL/dz1.",
+     "worked": "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."}
 
+``message`` says what is wrong and which rule applies without giving the right answer away, so it
+can be shown at once; ``worked`` is the right answer worked out on this graph ("" when there is
+none, e.g. for invalid answers), for a tutor to show once the learner has had their tries.
 (``"column"`` is added for invalid answers, ``"rounded": true`` for rounded correct ones). A
 line that isn't a usable request gets ``{"verdict": "error", "message": ...}`` and the rest go
 on. Blank lines are skipped. The exit status is 0 unless standard output fails.
@@ -56,6 +61,13 @@ one JSON request per line, one JSON result per line out:
       layer asks: layer:z1, layer:a1, layer:loss, layer:dL/dz2, layer:dL/dW2, ... (matrix answers;
       a column is [1; 2; 3]); loss "mse" or "softmax_ce" (target: a class number)
 optional fields: "tolerance": {"rel", "abs"}, "mistakes": [{"answer", "feedback", "id"}], "id"
+
+out, per request: {"verdict", "expected", "diagnosis", "message", "worked"} (+ "column", "rounded", "id")
+  verdict: correct | incorrect | invalid (no penalty) | unchecked, or error (the request itself is
+           unusable; such a line has only "verdict", "message" and "id")
+  message: what is wrong and which rule applies, without the right answer (show it at once)
+  worked:  the right answer worked out, e.g. "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42." (reveals it;
+           "" when there is none); expected: the right answer as text that grades correct
 """
 
 
