@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_check_support import giveaway_numbers, numbers_in
 
 from tutor.check import AuthorMistake, RequestError, Tolerance
 from tutor.check.matrix import (
@@ -70,8 +71,25 @@ def test_corpus(network, ask, answer, kind, diagnosis) -> None:
     else:
         assert result.verdict == "incorrect", result
         assert result.diagnosis == diagnosis, result
+        _assert_message_keeps_the_answer_back(network, ask, answer, result)
+    if result.verdict in ("correct", "incorrect"):
+        assert result.worked.startswith(f"{ask[len('layer:'):]} = ")  # the rule worked out, for after the tries
     # The right answer, as the checker writes it, is itself graded correct.
     assert grade_layer(network, ask, result.expected).verdict == "correct"
+
+
+def _assert_message_keeps_the_answer_back(network, ask: str, answer: str, result) -> None:
+    """A wrong answer's message is shown at once: it has neither the right matrix (as typed or as described)
+    nor, for a 1x1 quantity, the right number (see test_check_support for what counts)."""
+    quantity = layer_trace(network).quantities[ask[len("layer:"):]]
+    right = [[exact_entry(value) for value in row] for row in quantity.value.tolist()]
+    squeezed = "".join(result.message.split())
+    for text in (result.expected, matrix_text(right)):
+        if text.startswith("["):
+            assert "".join(text.split()) not in squeezed, result
+    if quantity.shape == (1, 1):
+        allowed = [value for _, value in numbers_in(answer)]
+        assert giveaway_numbers(result.message, float(right[0][0]), allowed) == [], result
 
 
 def test_corpus_covers_every_layer_diagnosis() -> None:
@@ -89,7 +107,9 @@ def test_messages_speak_of_this_network() -> None:
     row = grade_layer(REFERENCE, "layer:z1", "[-1, 3, 1]")
     assert "[v1; v2; v3]" in row.message
     worked = grade_layer(REFERENCE, "layer:dL/da1", "[4; 8; -5]")
-    assert "entry (3, 1)" in worked.message and "W2ᵀ" in worked.message
+    assert "entry (3, 1)" in worked.message and "W2ᵀ" in worked.message and "-5" in worked.message
+    assert "-4" not in worked.message  # the right entry waits for "worked"
+    assert worked.worked == "dL/da1 = W2ᵀ · dL/dz2 = [4; 8; -4]."
 
 
 def test_author_mistakes_come_first_and_never_fire_when_right() -> None:

@@ -164,20 +164,25 @@ def grade_quantity(
     name = quantity.name
     expected_shape = shape_of(right)
     answer_shape = shape_of(answer_matrix)
+    # Messages name the mistake and the rule, never the right entries: those are in "worked".
+    worked = f"{quantity.rule} = {_describe_matrix(right)}."
     if answer_shape == expected_shape:
         outcomes = [compare_numbers(a, r, tolerance)
                     for row_a, row_r in zip(answer_matrix, right) for a, r in zip(row_a, row_r)]
         if all(outcome == EXACT for outcome in outcomes):
-            return GradeResult(CORRECT, expected, None, f"Correct: {quantity.rule} = {_describe_matrix(right)}.")
+            return GradeResult(CORRECT, expected, None, f"Correct: {worked}", worked=worked)
         if all(outcome in (EXACT, ROUNDED) for outcome in outcomes):
             return GradeResult(CORRECT, expected, None,
-                               f"Correct (rounded): {name} = {expected}; yours is within the tolerance.", rounded=True)
+                               f"Correct (rounded): {name} = {expected}; yours is within the tolerance.", rounded=True,
+                               worked=worked)
     found = _diagnose(quantity, answer_matrix, right, tolerance, author)
     if found is not None:
-        return GradeResult(INCORRECT, expected, found[0], found[1])
+        return GradeResult(INCORRECT, expected, found[0], found[1], worked=worked)
     if answer_shape != expected_shape:
-        return GradeResult(INCORRECT, expected, "wrong-shape", _wrong_shape_message(quantity, answer_shape))
-    return GradeResult(INCORRECT, expected, None, _worked_message(quantity, answer_matrix, right, tolerance))
+        return GradeResult(INCORRECT, expected, "wrong-shape", _wrong_shape_message(quantity, answer_shape),
+                           worked=worked)
+    return GradeResult(INCORRECT, expected, None, _entries_off_message(quantity, answer_matrix, right, tolerance),
+                       worked=worked)
 
 
 def _parse_message(quantity: Any, error: ParseError) -> str:
@@ -288,16 +293,18 @@ def _diagnosis_message(quantity: Any, diagnosis: str) -> str:
     return f"Not quite. {rule}."
 
 
-def _worked_message(quantity: Any, answer: Matrix, right: Matrix, tolerance: Tolerance | None) -> str:
+def _entries_off_message(quantity: Any, answer: Matrix, right: Matrix, tolerance: Tolerance | None) -> str:
+    """Which entries are off (not what they should be): the learner redoes those with the rule."""
     wrong_cells = [(row, column) for row, (row_a, row_r) in enumerate(zip(answer, right))
                    for column, (a, r) in enumerate(zip(row_a, row_r)) if not matches(a, r, tolerance)]
     total = sum(len(row) for row in right)
     row, column = wrong_cells[0]
-    where = f"entry ({row + 1}, {column + 1})" if total > 1 else "it"
+    if total == 1:
+        return f"Not quite: you gave {describe(answer[row][column])}. {quantity.rule}."
     verb = "is" if len(wrong_cells) == 1 else "are"
-    count = f"{len(wrong_cells)} of {total} entries {verb} off; " if total > 1 else ""
-    return (f"Not quite: {count}{where} should be {describe(right[row][column])}, you gave "
-            f"{describe(answer[row][column])}. {quantity.rule}.")
+    first = "" if len(wrong_cells) == 1 else "the first "
+    return (f"Not quite: {len(wrong_cells)} of {total} entries {verb} off; {first}entry ({row + 1}, {column + 1}) "
+            f"has {describe(answer[row][column])}. {quantity.rule}.")
 
 
 # ---------------------------------------------------------------------------- coincidences (for validate)
