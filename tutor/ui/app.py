@@ -11,6 +11,7 @@ frozen clock); ``run_app(args)`` is what the command line calls.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -198,8 +199,25 @@ def create_app(*, data_dir: str | os.PathLike[str] | None = None, pack_paths: It
     return TutorApp(options, animation_interval=animation_interval)
 
 
+def _clock_from_environment():
+    """BACKPROP_TUTOR_DAYS_AHEAD=N runs the tutor N days in the future: a way to try spaced review
+    (and for teachers to preview what a learner sees tomorrow) without waiting. None means the real clock."""
+    from datetime import datetime, timedelta, timezone
+
+    text = os.environ.get("BACKPROP_TUTOR_DAYS_AHEAD", "").strip()
+    if not text:
+        return None
+    try:
+        days = float(text)
+    except ValueError:
+        print(f"backprop-tutor: ignoring BACKPROP_TUTOR_DAYS_AHEAD={text!r} (not a number of days)", file=sys.stderr)
+        return None
+    return lambda: datetime.now(timezone.utc) + timedelta(days=days)
+
+
 def run_app(args: Any) -> int:
     """Open the tutor for parsed command-line arguments (``.data_dir``, ``.pack``). Returns the exit code."""
-    app = create_app(data_dir=getattr(args, "data_dir", None), pack_paths=getattr(args, "pack", None) or [])
+    app = create_app(data_dir=getattr(args, "data_dir", None), pack_paths=getattr(args, "pack", None) or [],
+                     clock=_clock_from_environment())
     app.run()
     return int(app.return_code or 0)
