@@ -91,9 +91,9 @@ def test_stats_shows_packs_lessons_reviews_and_frequent_mistakes(data_dir, capsy
     lines = out.splitlines()
     chain = next(line for line in lines if " chain " in line)
     # solved 1, three answers, one of three right, one hint
-    assert [cell.strip() for cell in chain.split("│")[3:7]] == ["1", "3", "33%", "2"]
+    assert [cell.strip() for cell in chain.split("│")[2:6]] == ["1", "3", "33%", "2"]
     relu = next(line for line in lines if " relu " in line)
-    assert [cell.strip() for cell in relu.split("│")[3:6]] == ["0", "1", "0%"]  # the invalid answer is not counted
+    assert [cell.strip() for cell in relu.split("│")[2:5]] == ["0", "1", "0%"]  # the invalid answer is not counted
     # Due: c1 (clean solve 3 days ago, back after 2), c2 (wrong) and r1 (gave up); i1 was solved just now.
     assert "Reviews due now: 3" in out
     mistakes = [line for line in lines if "forgot-to-add-paths" in line or "relu-slope-at-zero" in line]
@@ -242,7 +242,7 @@ def test_stats_shows_titles_and_totals_from_the_packs(data_dir, capsys, monkeypa
     assert run_cli("--data-dir", str(data_dir), "stats") == 0
     lines = capsys.readouterr().out.splitlines()
     pack_row = next(line for line in lines if "Backprop basics (basics)" in line)
-    assert pack_row.split("│")[3].strip() == "2/5"
+    assert pack_row.split("│")[2].strip() == "2/5"
     chain_row = next(line for line in lines if "The chain rule (chain)" in line)
-    assert chain_row.split("│")[3].strip() == "1/4"
+    assert chain_row.split("│")[2].strip() == "1/4"
     assert any(" relu " in line for line in lines)  # packs that are not loaded still show by id

@@ -89,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
 def _progress_table(lesson_rows: list[ActivityStats], pack_rows: dict[str, ActivityStats],
                     outline: dict[str, PackOutline], statuses: dict[tuple[str, str], Any]) -> Table:
     table = Table(title="Progress by lesson", title_justify="left")
-    for name, justify in (("Pack", "left"), ("Lesson", "left"), ("Solved", "right"), ("Answers", "right"),
-                          ("Accuracy", "right"), ("Hints", "right"), ("Time", "right"), ("Last active (UTC)", "left")):
+    for name, justify in (("Pack / lesson", "left"), ("Solved", "right"), ("Answers", "right"),
+                          ("Accuracy", "right"), ("Hints", "right"), ("Time", "right"), ("Last (UTC)", "left")):
+        # Numbers never wrap; the name takes whatever width is left (80 columns when piped).
+        is_name = name == "Pack / lesson"
         table.add_column(name, justify=justify, overflow="fold",  # type: ignore[arg-type]
-                         no_wrap=name in ("Time", "Last active (UTC)"))
+                         no_wrap=not is_name, ratio=1 if is_name else None)
     current_pack = None
     for row in lesson_rows:
         if row.pack_id != current_pack:
@@ -104,19 +106,19 @@ def _progress_table(lesson_rows: list[ActivityStats], pack_rows: dict[str, Activ
             pack_completion = statuses.get((row.pack_id, None))
             pack_solved = (f"{pack_completion.solved}/{pack_completion.total}" if pack_completion
                            else str(total.problems_solved))
-            table.add_row(_named(pack.title if pack else None, row.pack_id), "(all)", pack_solved,
+            table.add_row(_named(pack.title if pack else None, row.pack_id), pack_solved,
                           *_figures(total), style="bold")
         pack = outline.get(row.pack_id)
         lesson = pack.lessons.get(row.lesson_id or "") if pack else None
         completion = statuses.get((row.pack_id, row.lesson_id))
         solved = f"{completion.solved}/{completion.total}" if completion else str(row.problems_solved)
-        table.add_row("", _named(lesson.title if lesson else None, row.lesson_id or ""), solved, *_figures(row))
+        table.add_row("  " + _named(lesson.title if lesson else None, row.lesson_id or ""), solved, *_figures(row))
     return table
 
 
 def _figures(row: ActivityStats) -> list[str]:
     return [str(row.attempts), f"{row.accuracy:.0%}", str(row.hints_used), _duration(row.seconds_spent),
-            f"{row.last_activity:%Y-%m-%d %H:%M}"]
+            f"{row.last_activity:%b %d %H:%M}"]
 
 
 def _named(title: str | None, identifier: str) -> str:
