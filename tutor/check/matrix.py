@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text, same_number
+from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text
 from tutor.check.models import CORRECT, INCORRECT, INVALID, AuthorMistake, GradeResult, RequestError, Tolerance
 from tutor.check.numbers import Num, describe
 from tutor.expr.parser import ParseError
@@ -127,12 +127,9 @@ def _all_match(answer: Matrix, right: Matrix, tolerance: Tolerance | None) -> bo
     return all(matches(a, r, tolerance) for row_a, row_r in zip(answer, right) for a, r in zip(row_a, row_r))
 
 
-def _same(first: Matrix, second: Matrix, tolerance: Tolerance | None) -> bool:
-    """Too close to tell apart: a wrong answer like this would be marked right."""
-    if shape_of(first) != shape_of(second):
-        return False
-    return all(same_number(a, b, tolerance) or matches(a, b, tolerance)
-               for row_a, row_b in zip(first, second) for a, b in zip(row_a, row_b))
+def _same(wrong: Matrix, right: Matrix, tolerance: Tolerance | None) -> bool:
+    """A wrong answer that, typed in, would be graded right: the learner who made that mistake can't be told apart."""
+    return _all_match(wrong, right, tolerance)
 
 
 # ---------------------------------------------------------------------------- grading one quantity

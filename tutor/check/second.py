@@ -79,6 +79,13 @@ def prepare_second_derivative(problem: Problem, variable: str) -> None:
     value = second_derivative_at(problem, variable, problem.state)
     if value is None:
         raise RequestError(f"derivative2:{variable} has no finite value at these inputs")
+    from tutor.expr import ParseError, parse_expression
+
+    try:  # the right answer must itself be an answer a learner could type
+        parse_expression(second_derivative_text(problem, variable), allowed_names=set(problem.graph.order))
+    except ParseError as error:
+        raise RequestError(f"the second derivative with respect to {variable} is too big to write as an answer "
+                           f"({error.message}); ask about a smaller program") from None
 
 
 def second_derivative_at(problem: Problem, variable: str, state: PointState) -> Num | None:
