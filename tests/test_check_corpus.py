@@ -13,7 +13,16 @@ import pytest
 import yaml
 from test_check_support import formula_given_away, giveaway_numbers, numbers_in, program_constants, quotable_formulas
 
-from tutor.check import DIAGNOSES, AuthorMistake, GradeRequest, GradeResult, Tolerance, grade, grade_numeric, prepare_problem
+from tutor.check import (
+    DIAGNOSES,
+    AuthorMistake,
+    GradeRequest,
+    GradeResult,
+    Tolerance,
+    grade,
+    grade_numeric,
+    prepare_problem,
+)
 from tutor.check.numbers import evaluate_tree, to_float
 from tutor.expr import parse_expression
 from tutor.expr.convert import EvaluationError

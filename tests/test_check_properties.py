@@ -162,7 +162,7 @@ def test_a_wrong_answers_message_keeps_the_right_number_back(problem_data, data)
             continue  # this rule gives the right answer here
         allowed = [value for _, value in numbers_in(answer)] + [number] + program_constants(problem.graph)
         assert giveaway_numbers(result.message, to_float(right), allowed) == [], (text, at, ask_text, answer, result)
-        assert describe(right) in [token for token, _ in numbers_in(result.worked)], (text, at, ask_text, answer, result)
+        assert describe(right) in [token for token, _ in numbers_in(result.worked)], (text, ask_text, answer, result)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

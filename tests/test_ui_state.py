@@ -59,6 +59,39 @@ def test_frame_state_shows_answered_numbers_and_asks_for_open_entries(right_or_w
         assert state.values[node_id] == graph.nodes[node_id].value  # inputs are given
 
 
+def test_answering_out_of_order_keeps_the_graph_caption_from_quoting_open_entries():
+    graph = build_graph("L = (a*b + c)^2", {"a": 2, "b": 3, "c": 1})
+    progress = TraceProgress(graph, trace_entries(graph))
+    progress.mark("value:z2", True, "7")  # z1 skipped: "z2 = z1 + c = 6 + 1 = 7" would give z1 away
+    assert "6" not in progress.frame_state().caption
+    progress.mark("value:z1", True, "6")
+    progress.mark("value:z2", True, "7")  # now every number the step quotes is answered
+    assert progress.frame_state().caption.endswith("z2 = z1 + c = 6 + 1 = 7")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.permutations(range(9)), st.integers(1, 9))
+def test_the_graph_caption_never_shows_a_number_only_an_open_entry_has(order, answered):
+    """Entries answered in any order: no number in the caption belongs only to an entry still open
+    (numbers that are also inputs, answered entries or local derivatives are left out: they are shown anyway)."""
+    from test_check_support import numbers_in
+
+    from tutor.graph.model import format_number
+
+    graph = build_graph("L = (a*b + c)^2", {"a": 2, "b": 3, "c": 1})
+    progress = TraceProgress(graph, trace_entries(graph))
+    for index in order[:answered]:
+        entry = progress.entries[index]
+        progress.mark(entry.ask, True, "typed")
+    caption = progress.frame_state().caption
+    text = lambda number: format_number(number)  # noqa: E731
+    known = {text(graph.nodes[name].value) for name in graph.input_ids}
+    known |= {text(progress.expected_text(entry)) for entry in progress.entries if not progress.is_open(entry.ask)}
+    known |= {text(edge.local_grad) for edge in graph.edges}
+    secret = {text(progress.expected_text(entry)) for entry in progress.open_entries} - known
+    assert not secret & {token for token, _ in numbers_in(caption)}, (caption, secret)
+
+
 def test_the_step_explaining_a_gradient_is_its_last_contribution():
     graph = build_graph("y = x*x + x", {"x": 3})
     progress = TraceProgress(graph, trace_entries(graph))

@@ -315,9 +315,9 @@ def _rule_for(problem: Problem, ask: Ask) -> str:
             return f"{ask.node} is an input: its value is given with the problem."
         return f"Work out {ask.node} = {node.formula} from the values of {_names(node.inputs)}."
     if ask.kind == "local":
+        others = _names([name for name in graph.nodes[ask.node].inputs if name != ask.operand]) or "the rest"
         return (f"Differentiate {ask.node} = {graph.nodes[ask.node].formula} with respect to {ask.operand} alone, "
-                f"holding {_names([name for name in graph.nodes[ask.node].inputs if name != ask.operand]) or 'the rest'} "
-                f"fixed, then put in this graph's values.")
+                f"holding {others} fixed, then put in this graph's values.")
     if ask.node == problem.output:
         return f"{label} is the output's gradient with respect to itself."
     consumers = dict.fromkeys(edge.target for edge in problem.edges_out[ask.node])

@@ -16,12 +16,13 @@ from tutor.graph.model import format_number
 class Judgement:
     verdict: str  # "correct", "incorrect", "invalid" or "unchecked"
     answer_text: str
-    message: str = ""
+    message: str = ""  # what is wrong and which rule applies; never the right answer, so it is shown at once
     diagnosis: str | None = None  # the diagnosis id (built-in or the author's mistake id)
     diagnosis_text: str = ""  # what to tell the learner about it (Markdown)
     column: int | None = None  # where an unreadable answer went wrong (1-based)
-    expected: str | None = None  # the right answer, as text, when the checker gives it
+    expected: str | None = None  # the right answer, as text, when the checker gives it (never shown before a reveal)
     explanation: str = ""  # the author's explanation, added once the problem is over
+    worked: str = ""  # the right answer worked out; shown only once the learner has had their tries
 
     @property
     def counts(self) -> bool:
@@ -89,6 +90,7 @@ def judgement_from_result(result, answer_text: str) -> Judgement:
         diagnosis=result.diagnosis,
         column=result.column,
         expected=result.expected or None,
+        worked=getattr(result, "worked", "") or "",
     )
 
 
@@ -119,6 +121,23 @@ def judge_choice(rendered, picked: list[str]) -> Judgement:
         message = ""
     return Judgement("incorrect", answer_text, message, diagnosis_text="\n\n".join(feedback),
                      diagnosis=None)
+
+
+def worked_solution(rendered) -> str:
+    """The worked answer of an ``ask`` or ``numeric`` problem ("" when there is none), for giving up.
+
+    Grading the right answer yields it; a formula's worked answer is just the formula, already shown.
+    """
+    problem = rendered.problem
+    if problem.kind not in ("ask", "numeric") or str(getattr(problem, "ask", "") or "").startswith("derivative"):
+        return ""
+    expected = expected_answer_text(rendered)
+    if not expected:
+        return ""
+    try:
+        return judge_answer(rendered, expected).worked
+    except Exception:  # noqa: BLE001 - showing the solution must never crash the lesson
+        return ""
 
 
 def expected_answer_text(rendered) -> str | None:

@@ -3,7 +3,9 @@
 The learner fills a table: forward values in evaluation order, then gradients in reverse order.
 This module knows which entries exist, which are answered, and what the graph should show now:
 the revealed numbers, ``?`` on the entries still open, and the animation step that explains the
-entry just answered (``z2 = z1 + c = 6 + 1 = 7``, or the edge that carried a gradient).
+entry just answered (``z2 = z1 + c = 6 + 1 = 7``, or the edge that carried a gradient). Entries may
+be answered in any order, so that step's words are shown only when every number they quote is
+already answered or given: z2's step must not tell a learner who skipped z1 that z1 = 6.
 """
 
 from __future__ import annotations
@@ -130,6 +132,28 @@ class TraceProgress:
                 found = step
         return found
 
+    def quoted_asks(self, step: AnimationStep) -> set[str]:
+        """The entries whose numbers a step's narration writes out.
+
+        A forward step quotes its operands' values. A backward step quotes, for every edge leaving its
+        node, the gradient arriving from above and the values its local derivative is made of (the
+        consumer and its operands); a node's last step also quotes the sum of all its paths.
+        """
+        nodes = self.graph.nodes
+        if step.stage == "forward" and step.node_id is not None:
+            return {f"value:{name}" for name in nodes[step.node_id].inputs}
+        if step.stage != "backward" or step.edge is None:
+            return set()
+        quoted: set[str] = set()
+        for edge in self.graph.edges_out_of(step.edge.source):
+            quoted.add(f"grad:{edge.target}")
+            quoted |= {f"value:{name}" for name in (edge.target, *nodes[edge.target].inputs)}
+        return quoted
+
+    def narration_allowed(self, step: AnimationStep) -> bool:
+        """True when the step's words reveal no entry that is still open."""
+        return not any(ask in self.status and self.is_open(ask) for ask in self.quoted_asks(step))
+
     def frame_state(self, focused_ask: str | None = None) -> FrameState:
         """What the graph shows now: inputs, every number answered, ``?`` where entries are open."""
         if self.finished:
@@ -152,7 +176,8 @@ class TraceProgress:
             if step is not None:
                 active_node = step.node_id
                 active_edge = step.edge
-                caption = step.narration
+                if self.narration_allowed(step):
+                    caption = step.narration
         if focused_ask is not None and self.is_open(focused_ask) and not caption:
             # Only when there is no step to explain: the caption is one line and must stay readable.
             entry = self.entry(focused_ask)

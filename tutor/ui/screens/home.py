@@ -75,13 +75,15 @@ class HomeScreen(Screen):
     # -------------------------------------------------------------------------------- filling in
 
     async def show_session(self, session: TutorSession) -> None:
-        from textual.widgets import Footer, Input, OptionList
+        from textual.widgets import Footer, OptionList
+
+        from tutor.ui.widgets.answer_input import AnswerInput
 
         self.session = session
         self.query_one("#loading").display = False
         main = Vertical(
             Static("", id="notices"),
-            Input(placeholder="filter lessons: type words, esc clears", id="filter", compact=True),
+            AnswerInput(placeholder="filter lessons: type words, esc clears", id="filter", compact=True),
             OptionList(id="lessons"),
             Static("", id="detail"),
             id="main",

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from tutor.ui.screens.home import TitleBar
+from tutor.ui.widgets.answer_input import AnswerInput
 from tutor.ui.widgets.feedback import caret_lines
 from tutor.ui.widgets.problems import ProblemView
 
@@ -132,10 +133,10 @@ class PlaygroundScreen(Screen):
         with Container(id="fields"):
             with Horizontal(classes="field-row"):
                 yield Label("program")
-                yield Input(self.initial_program, id="program", compact=True)
+                yield AnswerInput(self.initial_program, id="program", compact=True)
             with Horizontal(classes="field-row"):
                 yield Label("inputs")
-                yield Input(self.initial_values, id="values", compact=True)
+                yield AnswerInput(self.initial_values, id="values", compact=True)
         yield Static("", id="playground-error", classes="-hidden")
         yield Container(id="workspace")
         yield Footer(compact=True)

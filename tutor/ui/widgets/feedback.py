@@ -1,4 +1,10 @@
-"""The feedback panel shared by every problem kind, and the hint ladder."""
+"""The feedback panel shared by every problem kind, and the hint ladder.
+
+A wrong answer shows the checker's message at once: what went wrong and which rule applies, never
+the right answer. The worked answer (``Judgement.worked``, the arithmetic that gives it away) is
+shown only once the learner has had their tries; :class:`tutor.ui.widgets.problems.ProblemView`
+decides when (see ``WORKED_AFTER_WRONG_TRIES``) and says so with ``worked=True``.
+"""
 
 from __future__ import annotations
 
@@ -48,21 +54,30 @@ class FeedbackPanel(Static):
         self.border_title = "feedback"
         self.add_class("-empty")
         self.judgement: Judgement | None = None
+        self.about: str | None = None
+        self.worked_shown = False
 
     def clear(self) -> None:
         self.judgement = None
+        self.worked_shown = False
         self._set_kind(None)
         self.update("")
 
     def show_text(self, markdown: str, kind: str = "info", title: str = "feedback") -> None:
         self.judgement = None
+        self.worked_shown = False
         self._set_kind(kind)
         self.border_title = title
         self.update(RichMarkdown(markdown))
         self.reveal()
 
-    def show(self, judgement: Judgement, *, about: str | None = None) -> None:
+    def show(self, judgement: Judgement, *, about: str | None = None, worked: bool = False,
+             worked_note: str = "") -> None:
+        """``worked``: the learner has had their tries, so a wrong answer's worked answer is shown;
+        otherwise ``worked_note`` (if any) says when it will be."""
         self.judgement = judgement
+        self.about = about
+        self.worked_shown = worked and judgement.verdict == "incorrect" and bool(judgement.worked)
         self._set_kind(judgement.verdict)
         self.border_title = f"feedback: {about}" if about else "feedback"
         headline, style = HEADLINES.get(judgement.verdict, (judgement.verdict, "bold"))
@@ -75,6 +90,12 @@ class FeedbackPanel(Static):
             parts.append(RichMarkdown(judgement.diagnosis_text))
         if judgement.diagnosis and judgement.diagnosis != "author":
             parts.append(Text(f"diagnosis: {judgement.diagnosis}", style="dim"))
+        if self.worked_shown:
+            line = Text("Worked: ", style="bold cyan")
+            line.append(judgement.worked)
+            parts.append(line)
+        elif judgement.verdict == "incorrect" and judgement.worked and worked_note:
+            parts.append(Text(worked_note, style="dim italic"))
         if judgement.explanation:
             parts.append(RichMarkdown(judgement.explanation))
         self.update(Group(*parts))
@@ -105,16 +126,24 @@ class HintLadder(Static):
         super().__init__("", id=id)
         self.hints = list(hints)
         self.shown = 0
+        self._asked = False
         self.add_class("-empty")
 
     @property
     def remaining(self) -> int:
         return len(self.hints) - self.shown
 
+    @property
+    def exhausted(self) -> bool:
+        """The learner has asked for the last hint (or for one when there are none)."""
+        return self._asked and self.shown >= len(self.hints)
+
     def next_hint(self) -> bool:
         """Show one more hint; False when there is none left."""
+        self._asked = True
         if self.shown >= len(self.hints):
-            self._draw(extra="No more hints. Ctrl+G gives up and shows the worked solution.")
+            self._draw(extra="No more hints. A wrong answer now shows its worked step; ctrl+g gives up and shows "
+                             "the whole solution.")
             return False
         self.shown += 1
         self._draw()

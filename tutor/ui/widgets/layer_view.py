@@ -20,6 +20,7 @@ from textual.widgets import Input, Label, Static
 
 from tutor.ui.grading import Judgement
 from tutor.ui.layer_state import CORRECT, INCORRECT, REVEALED, LayerEntry, LayerProgress, judge_layer_answer
+from tutor.ui.widgets.answer_input import AnswerInput
 from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView, Prompt
 
 MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
@@ -43,7 +44,7 @@ class LayerRow(Horizontal):
     def __init__(self, entry: LayerEntry, index: int) -> None:
         super().__init__(id=f"layer-row-{index}")
         self.entry = entry
-        self.input = Input(placeholder=entry.placeholder, id=f"layer-entry-{index}", compact=True)
+        self.input = AnswerInput(placeholder=entry.placeholder, id=f"layer-entry-{index}", compact=True)
         self.mark = Label("", classes="entry-mark")
 
     def compose(self) -> ComposeResult:
@@ -354,7 +355,7 @@ class LayerProblemView(ProblemView):
             if self.progress.finished:
                 self._complete()
                 return
-            self.feedback.show(judgement, about=about)
+            self.show_judgement(judgement, key=ask, about=about)
             self._redraw()
             self.progress.last_ask = None
             self.row_for(next_entry.ask).input.focus()
@@ -364,7 +365,7 @@ class LayerProblemView(ProblemView):
             row.set_status(INCORRECT)
             self._focused = entry.name
             self._redraw()
-        self.feedback.show(judgement, about=about)
+        self.show_judgement(judgement, key=ask, about=about)  # the worked matrix only after the tries
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, False, ask=ask))
         row.input.focus()

@@ -9,6 +9,11 @@ variant and listen for
 
 Grading runs in a worker thread (``@work(thread=True)``) that posts ``Graded`` back, so typing
 never stalls while sympy thinks.
+
+Feedback on a wrong answer comes in two steps. The checker's message (what went wrong, which rule
+applies) is shown at once; the worked answer, which gives the right number away, is shown once the
+learner has had ``WORKED_AFTER_WRONG_TRIES`` wrong tries on that entry, or has asked for the last
+hint, or gives up (then the whole solution is shown). Invalid answers never count as tries.
 """
 
 from __future__ import annotations
@@ -28,12 +33,15 @@ from textual.widgets import Button, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.ui.grading import Judgement, judge_answer, judge_choice
+from tutor.ui.widgets.answer_input import AnswerInput
 from tutor.ui.widgets.feedback import FeedbackPanel, HintLadder
 
 OUTCOME_SOLVED = "solved"
 OUTCOME_GAVE_UP = "gave-up"
 
 GIVE_UP_CONFIRM_SECONDS = 3.0
+WORKED_AFTER_WRONG_TRIES = 2  # wrong tries on one entry before its worked answer is shown
+WORKED_NOTE = "Worked step: after another wrong try, the last hint (F2), or giving up (ctrl+g)."
 EMPTY_ANSWER_NOTE = "Type your answer first (a number, or an expression like `2*7`), then press Enter."
 
 
@@ -105,6 +113,7 @@ class ProblemView(Vertical):
         self.completed: str | None = None
         self._started = time.monotonic()
         self._give_up_armed_at: float | None = None
+        self.wrong_tries: dict[str | None, int] = {}  # per entry (the trace ask; None for a one-answer problem)
 
     # -------------------------------------------------------------------------------- shared behaviour
 
@@ -126,6 +135,26 @@ class ProblemView(Vertical):
             return
         if self.hint_ladder.next_hint():
             self.post_message(self.HintTaken(self.problem_id, self.hints_used))
+        if self.hint_ladder.exhausted:
+            self._show_worked_now()
+
+    # -------------------------------------------------------------------------------- feedback
+
+    def worked_unlocked(self, key: str | None = None) -> bool:
+        """May the worked answer of this entry be shown? After enough wrong tries, or the last hint."""
+        return self.wrong_tries.get(key, 0) >= WORKED_AFTER_WRONG_TRIES or self.hint_ladder.exhausted
+
+    def show_judgement(self, judgement: Judgement, *, key: str | None = None, about: str | None = None) -> None:
+        """Show a graded answer: count a wrong try on ``key``, and add the worked answer once it is unlocked."""
+        if judgement.verdict == "incorrect":
+            self.wrong_tries[key] = self.wrong_tries.get(key, 0) + 1
+        self.feedback.show(judgement, about=about, worked=self.worked_unlocked(key), worked_note=WORKED_NOTE)
+
+    def _show_worked_now(self) -> None:
+        """The last hint was taken: the wrong answer on screen gets its worked answer."""
+        shown = self.feedback.judgement
+        if shown is not None and shown.verdict == "incorrect" and not self.feedback.worked_shown:
+            self.feedback.show(shown, about=self.feedback.about, worked=True)
 
     def action_give_up(self) -> None:
         if self.completed:
@@ -173,7 +202,7 @@ class AnswerProblemView(ProblemView):
         ask = getattr(rendered.problem, "ask", "") or ""
         placeholder = ("a formula, e.g. 6*(2*x + 1)^2" if ask.startswith(("derivative:", "derivative2:"))
                        else "your answer, e.g. 2*7 or 14")
-        self.answer_input = Input(placeholder=placeholder, id="answer", compact=True)
+        self.answer_input = AnswerInput(placeholder=placeholder, id="answer", compact=True)
         self.graph_view = None
         problem = self.problem
         if problem.kind == "ask" and getattr(problem, "graph", False):
@@ -286,7 +315,7 @@ class AnswerProblemView(ProblemView):
         finished = judgement.verdict == "correct"
         if finished:
             judgement = judgement.with_explanation(self.problem.explanation)
-        self.feedback.show(judgement)
+        self.show_judgement(judgement)
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, finished))
         if finished:
@@ -295,15 +324,20 @@ class AnswerProblemView(ProblemView):
                 self.graph_view.show_state(self._graph_state(reveal=True))
             self.finish(OUTCOME_SOLVED)
         else:
-            # Selected, so typing the next try replaces it while arrows still allow editing it.
+            # Selected, so typing the next try replaces it while arrows still allow editing it; not when
+            # the learner has already typed on while this answer was being graded.
             self.answer_input.focus()
-            self.answer_input.select_all()
+            if self.answer_input.value.strip() == judgement.answer_text:
+                self.answer_input.select_all()
 
     def give_up(self) -> None:
-        from tutor.ui.grading import expected_answer_text
+        from tutor.ui.grading import expected_answer_text, worked_solution
 
         expected = expected_answer_text(self.rendered)
         text = f"The answer is **{expected}**." if expected else "Here is the worked answer."
+        worked = worked_solution(self.rendered)
+        if worked:
+            text += f"\n\n`{worked}`"
         if self.problem.explanation:
             text += "\n\n" + self.problem.explanation
         self.feedback.show_text(text, kind="info", title="solution")
@@ -323,6 +357,14 @@ class ChoiceOptions(SelectionList):
 
     def action_check(self) -> None:
         self.post_message(self.CheckRequested())
+
+    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        # SelectionList toggles whichever option is highlighted when this message is handled, so keys sent
+        # in one burst ("space down space enter") toggled the option the cursor had moved on to, twice.
+        # Toggle the option that space was pressed on.
+        event.stop()
+        event.prevent_default()  # the SelectionList handler would toggle the highlighted option as well
+        self.toggle(self.get_option_at_index(event.option_index))
 
 
 class ChoiceProblemView(ProblemView):
@@ -382,7 +424,7 @@ class ChoiceProblemView(ProblemView):
         finished = judgement.verdict == "correct"
         if finished:
             judgement = judgement.with_explanation(self.problem.explanation)
-        self.feedback.show(judgement)
+        self.show_judgement(judgement)
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, finished))
         if finished:

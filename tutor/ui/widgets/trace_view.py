@@ -1,9 +1,11 @@
 """The trace workspace: the animated graph on one side, the table of entries on the other.
 
 The learner fills forward values in evaluation order, then gradients in reverse order. Each entry
-is graded in a worker; the row turns green or red, the feedback panel explains, and the graph
-shows the step that entry stands for. Wrong entries and unreadable ones are reported to the host
-(``Attempted``); the table as a whole is one attempt once it is complete.
+is graded in a worker; the row turns green or red, the feedback panel explains (the worked step of
+an entry only after two wrong tries on it, the last hint, or giving up), and the graph shows the
+step that entry stands for, once every number that step quotes has been answered. Wrong entries
+and unreadable ones are reported to the host (``Attempted``); the table as a whole is one attempt
+once it is complete.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from textual.widgets import Input, Label, Static
 from tutor.graph.model import format_number
 from tutor.ui.grading import Judgement, judge_answer
 from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED, TraceEntry, TraceProgress, trace_entries
+from tutor.ui.widgets.answer_input import AnswerInput
 from tutor.ui.widgets.graph_view import GraphView
 from tutor.ui.widgets.problems import EMPTY_ANSWER_NOTE, OUTCOME_SOLVED, ProblemView, Prompt
 
@@ -39,7 +42,7 @@ class TraceRow(Horizontal):
     def __init__(self, entry: TraceEntry, index: int) -> None:
         super().__init__(id=f"row-{index}")
         self.entry = entry
-        self.input = Input(placeholder="?", id=f"entry-{index}", compact=True)
+        self.input = AnswerInput(placeholder="?", id=f"entry-{index}", compact=True)
         self.mark = Label("", classes="entry-mark")
 
     def compose(self) -> ComposeResult:
@@ -191,7 +194,7 @@ class TraceProblemView(ProblemView):
             if self.progress.finished:
                 self._complete(judgement)
                 return
-            self.feedback.show(judgement, about=about)
+            self.show_judgement(judgement, key=ask, about=about)
             self._redraw_graph()
             self.row_for(next_entry.ask).input.focus()
             return
@@ -199,11 +202,14 @@ class TraceProblemView(ProblemView):
             self.progress.mark(ask, False, judgement.answer_text)
             row.set_status(INCORRECT)
             self._redraw_graph()
-        self.feedback.show(judgement, about=about)
+        self.show_judgement(judgement, key=ask, about=about)
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, False, ask=ask))
-        row.input.focus()
-        row.input.select_all()  # typing the next try replaces it; arrows still allow editing
+        moved_on = any(other.input is self.app.focused for other in self.rows if other is not row)
+        if not moved_on:  # the learner may have gone to another entry while this one was being graded
+            row.input.focus()
+            if row.input.value.strip() == judgement.answer_text:  # not when they have typed on meanwhile
+                row.input.select_all()  # typing the next try replaces it; arrows still allow editing
 
     def _complete(self, last: Judgement) -> None:
         summary = self.progress.answer_summary()

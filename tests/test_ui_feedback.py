@@ -1,0 +1,139 @@
+"""Pilot tests of wrong-answer feedback (the message at once, the worked step only later) and of keys
+that arrive in one burst, as ``tmux send-keys`` or a fast typist sends them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_ui_support import async_test, loaded, make_app, settle, type_text, widget_text
+from textual import events
+
+CHOICE_PACK = Path(__file__).parent / "fixtures" / "ui-choice-pack.yaml"
+CHARACTERS = {"space": " ", "enter": "\r", "backspace": "\x7f"}
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Send every key before the app handles any (``pilot.press`` waits for the app after each one)."""
+    app = pilot.app
+    for key in keys:
+        event = events.Key(key, CHARACTERS.get(key, key if len(key) == 1 else None))
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await settle(pilot)
+
+
+async def open_lesson(pilot, title_words: str) -> None:
+    await pilot.press("slash")
+    await type_text(pilot, title_words)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def answer(pilot, text: str) -> None:
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@async_test
+async def test_the_worked_step_waits_for_the_second_wrong_try_and_invalid_answers_do_not_count(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "single")
+        view = app.screen.current_problem()  # dL/dw for L = (x*w + b)^2 at x = 2, w = -1, b = 0.5: -6
+        await answer(pilot, "2")  # ∂z1/∂w = x only
+        shown = widget_text(view.feedback, flat=True)
+        judgement = view.feedback.judgement
+        assert (judgement.verdict, judgement.diagnosis) == ("incorrect", "missing-upstream")
+        assert judgement.message in shown and "-6" not in shown  # the rule, not the answer
+        assert judgement.worked.endswith("= -6.")
+        assert "Worked:" not in shown and "after another wrong try" in shown
+
+        for unreadable in ("2*", "(w"):  # invalid answers cost nothing, and are not tries
+            await answer(pilot, unreadable)
+            assert view.feedback.judgement.verdict == "invalid"
+        assert view.wrong_tries == {None: 1}
+
+        await answer(pilot, "5")  # the second wrong try
+        shown = widget_text(view.feedback, flat=True)
+        assert view.feedback.judgement.verdict == "incorrect"
+        assert f"Worked: {view.feedback.judgement.worked}" in shown and "= -6." in shown
+
+
+@async_test
+async def test_the_last_hint_shows_the_worked_step_of_the_answer_on_screen(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "single")
+        view = app.screen.current_problem()
+        await answer(pilot, "7")
+        assert "Worked:" not in widget_text(view.feedback, flat=True)
+        await pilot.press("f2")  # the problem has one hint: this is the last
+        await settle(pilot)
+        assert view.hint_ladder.exhausted
+        assert "Worked: dL/dw" in widget_text(view.feedback, flat=True)
+
+
+@async_test
+async def test_giving_up_shows_the_answer_with_its_worked_step(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "single")
+        view = app.screen.current_problem()
+        await pilot.press("ctrl+g", "ctrl+g")
+        await settle(pilot)
+        shown = widget_text(view.feedback, flat=True)
+        assert view.completed == "gave-up"
+        assert "The answer is -6." in shown and "dL/dw = dL/dz1 · ∂z1/∂w" in shown
+
+
+@async_test
+async def test_backspaces_and_a_digit_sent_in_one_burst_after_a_wrong_answer(tmp_path):
+    """tmux send-keys BSpace BSpace 9 Enter used to submit an empty answer: Textual ran the bound keys
+    (backspace, enter) after the typed 9, so the backspaces deleted it."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "single")
+        await pilot.press("pagedown")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        assert type(view).__name__ == "AnswerProblemView" and view.problem_id == "numeric-shrink"
+        await answer(pilot, "5")
+        assert view.feedback.judgement.verdict == "incorrect"
+        assert view.answer_input.selected_text == "5"  # selected: the next try replaces it
+        await burst(pilot, "backspace", "backspace", "9", "enter")
+        assert view.feedback.judgement is not None and view.feedback.judgement.answer_text == "9"
+        await burst(pilot, "1", "2", "left", "backspace", "3", "enter")  # edits land where the cursor is
+        assert view.feedback.judgement.answer_text == "32"
+
+
+@async_test
+async def test_a_trace_entry_typed_in_a_burst_keeps_its_order(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("space")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        await burst(pilot, "7", "backspace", "6", "enter")
+        assert view.progress.status["value:z1"] == "correct" and view.progress.answers["value:z1"] == "6"
+
+
+@async_test
+async def test_marking_several_options_in_one_burst(tmp_path):
+    """Space Down Space Enter sent at once marked nothing: SelectionList toggled the option highlighted when
+    it got round to the toggle, after the cursor had moved, so the second option was toggled twice."""
+    app = make_app(tmp_path, extra_packs=[CHOICE_PACK])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "where nan")
+        view = app.screen.current_problem()
+        assert type(view).__name__ == "ChoiceProblemView" and app.focused is view.choices
+        await burst(pilot, "space", "down", "space", "enter")
+        assert view.feedback.judgement.verdict == "correct", view.feedback.judgement
+        assert view.completed == "solved"
