@@ -142,14 +142,14 @@ def engine_second_derivative(graph: Any, variable: str, point: Mapping[str, floa
     """d²output/dvariable² from the scalar engine: backward with create_graph, then backward again."""
     from tutor.engine import Value
     from tutor.engine.higher_order import gradient
-    from tutor.graph.build import _apply_engine_op  # the graph builder's own mapping of ops to Value methods
+    from tutor.graph.build import apply_engine_op  # the same op semantics as the graph builder
 
     values: dict[str, Any] = {name: Value(float(point[name])) for name in graph.input_ids}
     for node_id in graph.computed_ids:
         node = graph.nodes[node_id]
         arguments = [values[operand.node_id] if operand.node_id is not None else float(operand.constant)
                      for operand in node.operands]
-        values[node_id] = _apply_engine_op(node.op, arguments)
+        values[node_id] = apply_engine_op(node.op, arguments)
     output, target = values[graph.output], values[variable]
     (first,) = gradient(output, [target], create_graph=True)
     (second,) = gradient(first, [target])

@@ -192,7 +192,8 @@ def _rebuild(node: Expression, operand_trees: list[Expression]) -> Expression:
     return Call(node.function, operand_trees[0], node.column)
 
 
-def _apply_engine_op(op: str, arguments: list[Value | float]) -> Value:
+def apply_engine_op(op: str, arguments: list[Value | float]) -> Value:
+    """One graph node's op on engine Values (numbers as constants); shared with the second-derivative checker."""
     if op == "neg":
         return -arguments[0]
     if op in ("relu", "tanh", "exp", "log", "sigmoid"):
@@ -222,7 +223,7 @@ def _run_engine(program: Program, pending: list[_PendingNode], values: dict[str,
             else:
                 arguments.append(float(operand.constant))
         try:
-            result = _apply_engine_op(node.op, arguments)
+            result = apply_engine_op(node.op, arguments)
         except (EngineDomainError, ZeroDivisionError) as error:
             raise GraphBuildError(f"at these inputs, {node.node_id} = {tree_text(node.formula_tree)} has no value: {error}",
                                   node.column, node.line) from None
