@@ -92,7 +92,8 @@ def _check_no_giveaway_in_graph_message(result: GradeResult, program: str, at: d
         return
     problem = prepare_problem(program, at)
     if ask.startswith("derivative"):
-        assert not formula_given_away(result.message, result.expected, quotable_formulas(problem.graph, answer)), result
+        quotable = quotable_formulas(problem.graph, answer)
+        assert not formula_given_away(result.message, result.expected, quotable, problem.graph.input_ids), result
         return
     right = to_float(problem.right_value(problem.parse_ask(ask), problem.state))
     allowed = [value for _, value in numbers_in(answer)] + program_constants(problem.graph)

@@ -178,7 +178,7 @@ def test_expected_formula_grades_correct_and_a_shifted_one_does_not(problem_data
     assert shifted.verdict in ("incorrect", "unchecked"), (text, at, ask, shifted)
     if shifted.verdict == "incorrect":  # the message is shown at once, so the right formula stays in "worked"
         quotable = quotable_formulas(problem.graph, f"{expected} + 1/100")
-        assert not formula_given_away(shifted.message, expected, quotable), (text, at, ask, shifted)
+        assert not formula_given_away(shifted.message, expected, quotable, problem.graph.input_ids), (text, ask, shifted)
         assert expected in shifted.worked
 
 

@@ -11,9 +11,9 @@ answer; the arithmetic that reveals it goes to ``GradeResult.worked``. What is c
   to a name (the 1 of ``1 − z^2`` or ``z1 − 1``, the 2 of ``2·z2``), and the two statements
   of relu's slope ("1 when z > 0 and 0 otherwise"), which hold at every point and leave the
   learner to decide which case applies;
-* formulas (``derivative:``, ``derivative2:``): the right formula's text, spaces ignored, is not in
-  the message once the texts it may quote (the learner's answer, the program's formulas) are
-  taken out.
+* formulas (``derivative:``, ``derivative2:``): the right formula's text, as a whole, is not in
+  the message once the texts it may quote (the learner's answer, the program's formulas, the
+  coordinates of a test point) are taken out.
 """
 
 from __future__ import annotations
@@ -79,20 +79,24 @@ def program_constants(graph) -> list[float]:
 
 
 def _squeezed(text: str) -> str:
-    return "".join(text.split())
+    return " ".join(text.split())
 
 
-def formula_given_away(message: str, expected_formula: str, quotable: list[str]) -> bool:
-    """True when the right formula is in the message outside the ``quotable`` texts."""
+def formula_given_away(message: str, expected_formula: str, quotable: list[str], inputs: tuple[str, ...] = ()) -> bool:
+    """True when the right formula is in the message outside the ``quotable`` texts and the test points
+    (``x = 1/2``: a value of an input, where the message compares the learner's formula)."""
+    for name in inputs:
+        message = re.sub(rf"(?<![\w.]){re.escape(name)} = [-−]?[\d./e+-]+", " ", message)
     rest = _squeezed(message)
     for text in sorted((_squeezed(text) for text in quotable if text.strip()), key=len, reverse=True):
-        rest = rest.replace(text, " ")
+        rest = re.sub(_whole(text), " ", rest)
     wanted = _squeezed(expected_formula)
-    if not wanted:
-        return False
-    # A whole formula, not part of a longer one or of a number (the formula 1 is not in 1.01).
-    pattern = r"(?<![\w.])" + re.escape(wanted) + r"(?![\w.^(])"
-    return re.search(pattern, rest) is not None
+    return bool(wanted) and re.search(_whole(wanted), rest) is not None
+
+
+def _whole(formula: str) -> str:
+    """A whole formula, not part of a longer one or of a number (the formula 1 is not in 1.01)."""
+    return r"(?<!\w)(?<!\d\.)" + re.escape(formula) + r"(?![\w^(]|\.\d)"
 
 
 def quotable_formulas(graph, answer: str) -> list[str]:
