@@ -5,7 +5,9 @@
                                 ask="grad:a", answer="3"))
     result.verdict    # "incorrect"
     result.diagnosis  # "missing-upstream"
-    result.message    # "You gave ∂z1/∂a = 3, the local derivative only. Multiply by ..."
+    result.message    # "You gave ∂z1/∂a = 3, the local derivative only. Multiply it by the gradient
+                      #  arriving from above, dL/dz1."  (never the right answer: show it at once)
+    result.worked     # "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."  (gives it away: show it after the tries)
 
 Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``, ``derivative:VAR``, ``derivative2:VAR``
 (:mod:`tutor.check.second`); layer quantities are graded by :mod:`tutor.check.matrix`. Verdicts:
