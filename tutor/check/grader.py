@@ -28,7 +28,7 @@ from tutor.check.problem import Ask, Problem, prepare_problem
 from tutor.check.rules import wrong_rules
 from tutor.expr import ParseError, parse_expression
 from tutor.expr.convert import EvaluationError
-from tutor.expr.tree import Binary, Call, Expression, Name, Unary, names_in
+from tutor.expr.tree import Expression, column_of_name, names_in
 
 _RULE_ERRORS = (EvaluationError, ZeroDivisionError, OverflowError)
 
@@ -187,7 +187,7 @@ def _parse_answer(problem: Problem, ask: Ask, answer: str) -> Expression | Grade
     for name in names_in(tree):
         if name in allowed:
             continue
-        column = _column_of(tree, name)
+        column = column_of_name(tree, name)
         if name in problem.graph.nodes:  # a node, but not one a forward value may be written with
             if name == ask.node:
                 reason = f"{name} is the value you are asked for"
@@ -202,21 +202,6 @@ def _parse_answer(problem: Problem, ask: Ask, answer: str) -> Expression | Grade
         except ParseError as error:
             return _invalid(f"column {column}: {error.message}", column)
     return tree
-
-
-def _column_of(tree: Expression, name: str) -> int:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Name) and node.name == name:
-            return node.column
-        if isinstance(node, Unary):
-            stack.append(node.operand)
-        elif isinstance(node, Call):
-            stack.append(node.argument)
-        elif isinstance(node, Binary):
-            stack.extend((node.right, node.left))
-    return 1
 
 
 def _grade_number(
@@ -392,7 +377,7 @@ def grade_numeric(
         return GradeResult(INVALID, expected_text, None, str(error), error.column)
     names = names_in(tree)
     if names:
-        column = _column_of(tree, names[0])
+        column = column_of_name(tree, names[0])
         return GradeResult(INVALID, expected_text, None,
                            f"column {column}: the answer is a number; '{names[0]}' has no value here", column)
     worked = _numeric_worked(expected, right)

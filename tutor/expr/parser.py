@@ -36,7 +36,7 @@ from tutor.expr.tree import (
     Name,
     Number,
     Unary,
-    count_nodes,
+    column_of_name,
     names_in,
 )
 
@@ -611,27 +611,12 @@ def _check_program(text: str, raw_statements: list[tuple[Token | None, Expressio
             if used in assigned_at and used not in defined:
                 later = assigned_at[used]
                 raise ParseError(f"'{used}' is used before it is defined (on line {later.line})",
-                                 _column_of_name(assignment.expression, used), text, assignment.line)
+                                 column_of_name(assignment.expression, used), text, assignment.line)
             if used not in assigned_at:
                 inputs.setdefault(used, None)
         defined.add(assignment.target)
     _check_all_used(text, assignments)
     return Program(text, assignments, list(inputs))
-
-
-def _column_of_name(expression: Expression, name: str) -> int:
-    stack = [expression]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Name) and node.name == name:
-            return node.column
-        if isinstance(node, Unary):
-            stack.append(node.operand)
-        elif isinstance(node, Call):
-            stack.append(node.argument)
-        elif isinstance(node, Binary):
-            stack.extend((node.right, node.left))
-    return 1
 
 
 def _check_all_used(text: str, assignments: list[Assignment]) -> None:

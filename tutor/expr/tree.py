@@ -77,6 +77,22 @@ def names_in(expression: Expression) -> list[str]:
     return list(seen)
 
 
+def column_of_name(expression: Expression, name: str) -> int:
+    """Where ``name`` first appears (left to right), for error carets; 1 if it does not."""
+    stack: list[Expression] = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.name == name:
+            return node.column
+        if isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Call):
+            stack.append(node.argument)
+        elif isinstance(node, Binary):
+            stack.extend((node.right, node.left))
+    return 1
+
+
 def is_constant(expression: Expression) -> bool:
     return not names_in(expression)
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from tutor.engine import EngineDomainError, Value
-from tutor.expr import ParseError, Program, parse_program
+from tutor.expr import Program, parse_program
 from tutor.expr.convert import sympy_functions, to_sympy
 from tutor.expr.symbolic import to_text as sympy_text
 from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary, is_constant

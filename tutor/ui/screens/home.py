@@ -106,7 +106,6 @@ class HomeScreen(Screen):
         self._rebuild_options()
 
     def _rebuild_options(self) -> None:
-        from textual.widgets import Input, OptionList
         from textual.widgets.option_list import Option
 
         assert self.session is not None
