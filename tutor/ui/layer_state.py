@@ -24,11 +24,7 @@ from tutor.render.layers import (
     step_visibility,
 )
 from tutor.ui.grading import Judgement, judgement_from_result
-
-PENDING = "pending"
-CORRECT = "correct"
-INCORRECT = "incorrect"
-REVEALED = "revealed"  # shown by giving up
+from tutor.ui.trace_state import CORRECT, INCORRECT, PENDING, REVEALED, TableProgress
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ class LayerEntry:
 
 
 @dataclass
-class LayerProgress:
+class LayerProgress(TableProgress):
     rendered: Any
     trace: Any = None
     stages: list[Any] = field(default_factory=list)
@@ -90,25 +86,6 @@ class LayerProgress:
         """Every quantity of the network in the order they are computed: forward, then backward."""
         return [*self.trace.forward_names, *self.trace.backward_names]
 
-    def entry(self, ask: str) -> LayerEntry:
-        return next(entry for entry in self.entries if entry.ask == ask)
-
-    def is_open(self, ask: str) -> bool:
-        return self.status[ask] in (PENDING, INCORRECT)
-
-    @property
-    def open_entries(self) -> list[LayerEntry]:
-        return [entry for entry in self.entries if self.is_open(entry.ask)]
-
-    @property
-    def next_open(self) -> LayerEntry | None:
-        open_entries = self.open_entries
-        return open_entries[0] if open_entries else None
-
-    @property
-    def finished(self) -> bool:
-        return not self.open_entries
-
     @property
     def forward_done(self) -> bool:
         return all(not self.is_open(entry.ask) for entry in self.entries if entry.kind == "forward")
@@ -122,27 +99,6 @@ class LayerProgress:
         from tutor.packs.grading import checker_tolerance
 
         return expected_text(self.trace.quantities[entry.name], checker_tolerance(self.rendered.problem.tolerance))
-
-    def answer_summary(self) -> str:
-        return "; ".join(f"{ask}={text}" for ask, text in self.answers.items())
-
-    # ------------------------------------------------------------------------------ updates
-
-    def mark(self, ask: str, correct: bool, answer_text: str) -> None:
-        if correct:
-            self.status[ask] = CORRECT
-            self.answers[ask] = answer_text
-            self.last_ask = ask
-        else:
-            self.status[ask] = INCORRECT
-            self.wrong_tries += 1
-
-    def give_up(self) -> None:
-        self.gave_up = True
-        for entry in self.entries:
-            if self.is_open(entry.ask):
-                self.status[entry.ask] = REVEALED
-        self.last_ask = None
 
     # ------------------------------------------------------------------------------ drawing
 

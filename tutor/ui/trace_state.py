@@ -41,8 +41,55 @@ def trace_entries(graph: ComputationalGraph, forward: list[str] | None = None,
     return entries
 
 
+class TableProgress:
+    """Which entries of an answer table are open, answered or revealed; the trace and layer states share it.
+
+    A dataclass using it has the fields ``entries`` (each with an ``ask``), ``status``, ``answers``,
+    ``wrong_tries``, ``gave_up`` and ``last_ask``.
+    """
+
+    def entry(self, ask: str):
+        return next(entry for entry in self.entries if entry.ask == ask)
+
+    def is_open(self, ask: str) -> bool:
+        return self.status[ask] in (PENDING, INCORRECT)
+
+    @property
+    def open_entries(self) -> list:
+        return [entry for entry in self.entries if self.is_open(entry.ask)]
+
+    @property
+    def next_open(self):
+        open_entries = self.open_entries
+        return open_entries[0] if open_entries else None
+
+    @property
+    def finished(self) -> bool:
+        return not self.open_entries
+
+    def answer_summary(self) -> str:
+        """The whole table as one line, recorded with the final attempt."""
+        return "; ".join(f"{ask}={text}" for ask, text in self.answers.items())
+
+    def mark(self, ask: str, correct: bool, answer_text: str) -> None:
+        if correct:
+            self.status[ask] = CORRECT
+            self.answers[ask] = answer_text
+            self.last_ask = ask
+        else:
+            self.status[ask] = INCORRECT
+            self.wrong_tries += 1
+
+    def give_up(self) -> None:
+        self.gave_up = True
+        for entry in self.entries:
+            if self.is_open(entry.ask):
+                self.status[entry.ask] = REVEALED
+        self.last_ask = None
+
+
 @dataclass
-class TraceProgress:
+class TraceProgress(TableProgress):
     graph: ComputationalGraph
     entries: list[TraceEntry]
     status: dict[str, str] = field(default_factory=dict)  # ask -> PENDING/CORRECT/INCORRECT/REVEALED
@@ -60,25 +107,6 @@ class TraceProgress:
 
     # ------------------------------------------------------------------------------ queries
 
-    def entry(self, ask: str) -> TraceEntry:
-        return next(entry for entry in self.entries if entry.ask == ask)
-
-    def is_open(self, ask: str) -> bool:
-        return self.status[ask] in (PENDING, INCORRECT)
-
-    @property
-    def open_entries(self) -> list[TraceEntry]:
-        return [entry for entry in self.entries if self.is_open(entry.ask)]
-
-    @property
-    def next_open(self) -> TraceEntry | None:
-        open_entries = self.open_entries
-        return open_entries[0] if open_entries else None
-
-    @property
-    def finished(self) -> bool:
-        return not self.open_entries
-
     @property
     def solved(self) -> bool:
         return self.finished and not self.gave_up
@@ -94,28 +122,6 @@ class TraceProgress:
     def expected_text(self, entry: TraceEntry) -> float:
         node = self.graph.nodes[entry.node_id]
         return node.value if entry.kind == "value" else node.grad
-
-    def answer_summary(self) -> str:
-        """The whole table as one line, recorded with the final attempt."""
-        return "; ".join(f"{ask}={text}" for ask, text in self.answers.items())
-
-    # ------------------------------------------------------------------------------ updates
-
-    def mark(self, ask: str, correct: bool, answer_text: str) -> None:
-        if correct:
-            self.status[ask] = CORRECT
-            self.answers[ask] = answer_text
-            self.last_ask = ask
-        else:
-            self.status[ask] = INCORRECT
-            self.wrong_tries += 1
-
-    def give_up(self) -> None:
-        self.gave_up = True
-        for entry in self.entries:
-            if self.is_open(entry.ask):
-                self.status[entry.ask] = REVEALED
-        self.last_ask = None
 
     # ------------------------------------------------------------------------------ drawing
 

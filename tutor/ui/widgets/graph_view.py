@@ -16,64 +16,36 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from tutor.graph.model import ComputationalGraph
-from tutor.render import AnimationStep, FrameOptions, FrameState, layout_for, render_frame
+from tutor.render import FrameOptions, FrameState, layout_for, render_frame
 
 DEFAULT_INTERVAL = 0.8  # seconds per animation step: slow enough to read the narration
 
 
-class GraphView(ScrollableContainer, can_focus=True):
-    """Focusable so that plain keys (←/→, space) step and pause the animation when it has focus."""
+class PlaybackPane(ScrollableContainer, can_focus=True):
+    """A scrolling pane that shows a still picture or plays a list of steps, with pause and stepping.
 
-    DEFAULT_CSS = """
-    GraphView {
-        height: 1fr;
-        width: 1fr;
-        overflow-x: auto;
-        overflow-y: auto;
-        border: round $primary 40%;
-        border-title-color: $text-muted;
-        padding: 0 1;
-    }
-    GraphView:focus { border: round $accent; }
-    GraphView > #frame { width: auto; height: auto; }
+    The graph and the layer drawing both replay passes this way. A subclass defines its own
+    ``PlaybackChanged`` message (so handlers keep their names), ``STILL_TITLE``, and how to draw
+    ``_draw_current`` (the step at ``_position``) and ``_draw_still``.
     """
+
+    STILL_TITLE = ""
+    PAUSE_WHEN_HIDDEN = False  # pause by itself, rather than wait for its screen to pause it
 
     BINDINGS = [
         Binding("left,h", "step(-1)", "Step back", show=False),
         Binding("right,l", "step(1)", "Step on", show=False),
         Binding("space", "toggle_pause", "Pause", show=False),
-        Binding("plus,equals_sign", "speed(0.5)", "Faster", show=False),
-        Binding("minus", "speed(2.0)", "Slower", show=False),
     ]
 
-    MIN_INTERVAL = 0.1
-    MAX_INTERVAL = 4.0
-
-    class PlaybackChanged(Message):
-        """Playback started, paused, stepped or finished; ``label`` describes it for a status line."""
-
-        def __init__(self, label: str) -> None:
-            super().__init__()
-            self.label = label
-
-    def __init__(self, graph: ComputationalGraph, *, interval: float = DEFAULT_INTERVAL, ascii_only: bool = False,
-                 id: str | None = None) -> None:
+    def __init__(self, *, interval: float = DEFAULT_INTERVAL, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.graph = graph
-        self.layout_model = layout_for(graph)
         self.interval = interval
-        self.options = FrameOptions(ascii_only=ascii_only)
-        self.border_title = "graph"
-        self._still: FrameState | None = None
-        self._steps: list[AnimationStep] = []
+        self.border_title = self.STILL_TITLE
+        self._still = None
+        self._steps: list = []
         self._position = 0
         self._timer: Timer | None = None
-        self._frame = Static("", id="frame")
-
-    def compose(self):
-        yield self._frame
-
-    # ------------------------------------------------------------------------------ public API
 
     @property
     def playing(self) -> bool:
@@ -84,17 +56,10 @@ class GraphView(ScrollableContainer, can_focus=True):
         return bool(self._steps)
 
     @property
-    def current_step(self) -> AnimationStep | None:
+    def current_step(self):
         return self._steps[self._position] if self._steps else None
 
-    def show_state(self, state: FrameState) -> None:
-        """Draw an exercise state (leaves any playback)."""
-        self._stop_timer()
-        self._steps = []
-        self._still = state
-        self._draw(state)
-
-    def play(self, steps: list[AnimationStep], title: str) -> None:
+    def play(self, steps: list, title: str) -> None:
         """Play ``steps`` from the first, one per interval."""
         if not steps:
             return
@@ -102,7 +67,7 @@ class GraphView(ScrollableContainer, can_focus=True):
         self._steps = list(steps)
         self._position = 0
         self.border_title = title
-        self._draw(self._steps[0].state)
+        self._draw_current()
         self._start_timer()
         self._announce()
 
@@ -123,45 +88,29 @@ class GraphView(ScrollableContainer, can_focus=True):
             return
         self._stop_timer()
         self._position = max(0, min(len(self._steps) - 1, self._position + delta))
-        self._draw(self._steps[self._position].state)
+        self._draw_current()
         self._announce()
 
     def leave_playback(self) -> None:
-        """Back to the still state the exercise showed before the replay."""
+        """Back to the still picture the exercise showed before the replay."""
         self._stop_timer()
         self._steps = []
-        self.border_title = "graph"
+        self.border_title = self.STILL_TITLE
         if self._still is not None:
-            self._draw(self._still)
+            self._draw_still()
         self.post_message(self.PlaybackChanged(""))
 
-    def frame_plain(self) -> str:
-        """The characters currently drawn (for tests and debugging)."""
-        state = self._steps[self._position].state if self._steps else self._still
-        return "" if state is None else self._render_state(state).plain
-
-    # ------------------------------------------------------------------------------ actions
+    def pause(self) -> None:
+        """Stop the timer (the screen calls this when it is hidden)."""
+        if self.playing:
+            self._stop_timer()
+            self._announce()
 
     def action_step(self, delta: int) -> None:
         self.step(delta)
 
     def action_toggle_pause(self) -> None:
         self.toggle_pause()
-
-    def action_speed(self, factor: float) -> None:
-        """Multiply the time per step (0.5 is twice as fast); a running playback keeps going at the new pace."""
-        self.interval = min(self.MAX_INTERVAL, max(self.MIN_INTERVAL, self.interval * factor))
-        if self.playing:
-            self._start_timer()
-        self.notify(f"Animation: {self.interval:.2g} s per step", timeout=1.5)
-
-    # ------------------------------------------------------------------------------ internals
-
-    def _render_state(self, state: FrameState):
-        return render_frame(self.graph, state, self.options, layout=self.layout_model)
-
-    def _draw(self, state: FrameState) -> None:
-        self._frame.update(self._render_state(state).text)
 
     def _start_timer(self) -> None:
         self._stop_timer()
@@ -176,9 +125,12 @@ class GraphView(ScrollableContainer, can_focus=True):
         if not self._steps:
             self._stop_timer()
             return
+        if self.PAUSE_WHEN_HIDDEN and not self.screen.is_current:
+            self.pause()  # another screen is on top: wait for the learner
+            return
         if self._position < len(self._steps) - 1:
             self._position += 1
-            self._draw(self._steps[self._position].state)
+            self._draw_current()
         if self._position >= len(self._steps) - 1:
             self._stop_timer()
         self._announce()
@@ -195,11 +147,88 @@ class GraphView(ScrollableContainer, can_focus=True):
         label = f"{self.border_title}: step {self._position + 1}/{len(self._steps)}, {state}"
         self.post_message(self.PlaybackChanged(label))
 
-    def pause(self) -> None:
-        """Stop the timer (the screen calls this when it is hidden)."""
-        if self.playing:
-            self._stop_timer()
-            self._announce()
-
     def on_unmount(self) -> None:
         self._stop_timer()
+
+
+class GraphView(PlaybackPane):
+    """Focusable so that plain keys (←/→, space) step and pause the animation when it has focus."""
+
+    DEFAULT_CSS = """
+    GraphView {
+        height: 1fr;
+        width: 1fr;
+        overflow-x: auto;
+        overflow-y: auto;
+        border: round $primary 40%;
+        border-title-color: $text-muted;
+        padding: 0 1;
+    }
+    GraphView:focus { border: round $accent; }
+    GraphView > #frame { width: auto; height: auto; }
+    """
+
+    STILL_TITLE = "graph"
+
+    BINDINGS = [
+        Binding("plus,equals_sign", "speed(0.5)", "Faster", show=False),
+        Binding("minus", "speed(2.0)", "Slower", show=False),
+    ]
+
+    MIN_INTERVAL = 0.1
+    MAX_INTERVAL = 4.0
+
+    class PlaybackChanged(Message):
+        """Playback started, paused, stepped or finished; ``label`` describes it for a status line."""
+
+        def __init__(self, label: str) -> None:
+            super().__init__()
+            self.label = label
+
+    def __init__(self, graph: ComputationalGraph, *, interval: float = DEFAULT_INTERVAL, ascii_only: bool = False,
+                 id: str | None = None) -> None:
+        super().__init__(interval=interval, id=id)
+        self.graph = graph
+        self.layout_model = layout_for(graph)
+        self.options = FrameOptions(ascii_only=ascii_only)
+        self._frame = Static("", id="frame")
+
+    def compose(self):
+        yield self._frame
+
+    # ------------------------------------------------------------------------------ public API
+
+    def show_state(self, state: FrameState) -> None:
+        """Draw an exercise state (leaves any playback)."""
+        self._stop_timer()
+        self._steps = []
+        self._still = state
+        self._draw(state)
+
+    def frame_plain(self) -> str:
+        """The characters currently drawn (for tests and debugging)."""
+        state = self._steps[self._position].state if self._steps else self._still
+        return "" if state is None else self._render_state(state).plain
+
+    # ------------------------------------------------------------------------------ actions
+
+    def action_speed(self, factor: float) -> None:
+        """Multiply the time per step (0.5 is twice as fast); a running playback keeps going at the new pace."""
+        self.interval = min(self.MAX_INTERVAL, max(self.MIN_INTERVAL, self.interval * factor))
+        if self.playing:
+            self._start_timer()
+        self.notify(f"Animation: {self.interval:.2g} s per step", timeout=1.5)
+
+    # ------------------------------------------------------------------------------ internals
+
+    def _render_state(self, state: FrameState):
+        return render_frame(self.graph, state, self.options, layout=self.layout_model)
+
+    def _draw(self, state: FrameState) -> None:
+        self._frame.update(self._render_state(state).text)
+
+    def _draw_current(self) -> None:
+        self._draw(self._steps[self._position].state)
+
+    def _draw_still(self) -> None:
+        self._draw(self._still)

@@ -10,25 +10,22 @@ the forward pass; F7/F8 step, F9 pauses, Esc returns).
 
 from __future__ import annotations
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, ScrollableContainer, VerticalScroll
 from textual.message import Message
-from textual.timer import Timer
-from textual.widgets import Input, Label, Static
+from textual.widgets import Static
 
 from tutor.ui.grading import Judgement
 from tutor.ui.layer_state import CORRECT, INCORRECT, REVEALED, LayerEntry, LayerProgress, judge_layer_answer
-from tutor.ui.widgets.answer_input import AnswerInput
-from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView, Prompt
+from tutor.ui.widgets.graph_view import PlaybackPane
+from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView
+from tutor.ui.widgets.trace_view import AnswerRow, AnswerTableView
 
-MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
 EMPTY_MATRIX_NOTE = ("Type the matrix first, then press Enter: rows like `[[1, 2], [3, 4]]`, a column like "
                      "`[1; 2; 3]`, a 1×1 as a plain number.")
 
 
-class LayerRow(Horizontal):
+class LayerRow(AnswerRow):
     DEFAULT_CSS = """
     LayerRow { height: 1; margin: 0 1; }
     LayerRow > .entry-label { width: 16; text-align: right; }
@@ -42,29 +39,11 @@ class LayerRow(Horizontal):
     """
 
     def __init__(self, entry: LayerEntry, index: int) -> None:
-        super().__init__(id=f"layer-row-{index}")
-        self.entry = entry
-        self.input = AnswerInput(placeholder=entry.placeholder, id=f"layer-entry-{index}", compact=True)
-        self.mark = Label("", classes="entry-mark")
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.entry.label, classes="entry-label")
-        yield self.mark
-        yield self.input
-
-    def set_status(self, status: str, shown_text: str | None = None) -> None:
-        for name in ("-correct", "-incorrect", "-revealed"):
-            self.remove_class(name)
-        if status in MARKS:
-            self.add_class(f"-{status}")
-        self.mark.update(MARKS.get(status, ""))
-        if shown_text is not None:
-            self.input.value = shown_text
-        if status in (CORRECT, REVEALED):
-            self.input.disabled = True
+        super().__init__(entry, id=f"layer-row-{index}", input_id=f"layer-entry-{index}",
+                         placeholder=entry.placeholder)
 
 
-class NetworkView(ScrollableContainer, can_focus=True):
+class NetworkView(PlaybackPane):
     """The drawing, still or replaying a pass step by step (the timer lives here, so it dies with the widget)."""
 
     DEFAULT_CSS = """
@@ -81,11 +60,8 @@ class NetworkView(ScrollableContainer, can_focus=True):
     NetworkView > #network-picture { width: auto; height: auto; }
     """
 
-    BINDINGS = [
-        Binding("left,h", "step(-1)", "Step back", show=False),
-        Binding("right,l", "step(1)", "Step on", show=False),
-        Binding("space", "toggle_pause", "Pause", show=False),
-    ]
+    STILL_TITLE = "network"
+    PAUSE_WHEN_HIDDEN = True
 
     class PlaybackChanged(Message):
         def __init__(self, label: str) -> None:
@@ -93,30 +69,12 @@ class NetworkView(ScrollableContainer, can_focus=True):
             self.label = label
 
     def __init__(self, progress: LayerProgress, *, interval: float = 0.8, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(interval=interval, id=id)
         self.progress = progress
-        self.interval = interval
-        self.border_title = "network"
         self._picture = Static("", id="network-picture")
-        self._still = None
-        self._steps: list = []
-        self._position = 0
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self._picture
-
-    @property
-    def in_playback(self) -> bool:
-        return bool(self._steps)
-
-    @property
-    def playing(self) -> bool:
-        return self._timer is not None
-
-    @property
-    def current_step(self):
-        return self._steps[self._position] if self._steps else None
 
     def show(self, drawing) -> None:
         self._stop_timer()
@@ -125,57 +83,10 @@ class NetworkView(ScrollableContainer, can_focus=True):
         self.border_title = "network"
         self._picture.update(drawing)
 
-    def play(self, steps: list, title: str) -> None:
-        if not steps:
-            return
-        self._stop_timer()
-        self._steps = list(steps)
-        self._position = 0
-        self.border_title = title
-        self._draw_step()
-        self._timer = self.set_interval(self.interval, self._advance)
-        self._announce()
+    def _draw_still(self) -> None:
+        self._picture.update(self._still)
 
-    def step(self, delta: int) -> None:
-        if not self._steps:
-            return
-        self._stop_timer()
-        self._position = max(0, min(len(self._steps) - 1, self._position + delta))
-        self._draw_step()
-        self._announce()
-
-    def toggle_pause(self) -> None:
-        if not self._steps:
-            return
-        if self.playing:
-            self._stop_timer()
-        else:
-            if self._position >= len(self._steps) - 1:
-                self._position = -1
-            self._timer = self.set_interval(self.interval, self._advance)
-            self._advance()
-        self._announce()
-
-    def pause(self) -> None:
-        if self.playing:
-            self._stop_timer()
-            self._announce()
-
-    def leave_playback(self) -> None:
-        self._stop_timer()
-        self._steps = []
-        self.border_title = "network"
-        if self._still is not None:
-            self._picture.update(self._still)
-        self.post_message(self.PlaybackChanged(""))
-
-    def action_step(self, delta: int) -> None:
-        self.step(delta)
-
-    def action_toggle_pause(self) -> None:
-        self.toggle_pause()
-
-    def _draw_step(self) -> None:
+    def _draw_current(self) -> None:
         step = self._steps[self._position]
         self._picture.update(self.progress.replay_drawing(step))
         self.call_after_refresh(self._follow, step.name)
@@ -190,35 +101,6 @@ class NetworkView(ScrollableContainer, can_focus=True):
         lines_before = sum(_stage_height(stage) for stage in self.progress.stages[:index])
         self.scroll_to(y=max(0, lines_before - 2), animate=False)
 
-    def _advance(self) -> None:
-        if not self._steps:
-            self._stop_timer()
-            return
-        if not self.screen.is_current:
-            self.pause()  # another screen is on top: wait for the learner
-            return
-        if self._position < len(self._steps) - 1:
-            self._position += 1
-            self._draw_step()
-        if self._position >= len(self._steps) - 1:
-            self._stop_timer()
-        self._announce()
-
-    def _stop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    def _announce(self) -> None:
-        if not self._steps:
-            return
-        state = "playing" if self.playing else "finished" if self._position >= len(self._steps) - 1 else "paused"
-        self.post_message(self.PlaybackChanged(f"{self.border_title}: step {self._position + 1}/{len(self._steps)}, "
-                                               f"{state}"))
-
-    def on_unmount(self) -> None:
-        self._stop_timer()
-
 
 def _stage_height(stage) -> int:
     from tutor.render.layers import Block
@@ -231,7 +113,7 @@ def _stage_height(stage) -> int:
     return 3 + rows + (rows if stage.gradients else 0)  # borders, the rule, parameters, their gradients
 
 
-class LayerProblemView(ProblemView):
+class LayerProblemView(AnswerTableView):
     DEFAULT_CSS = """
     LayerProblemView #workspace { height: 1fr; }
     LayerProblemView #network { width: 1fr; min-width: 30; }
@@ -241,65 +123,34 @@ class LayerProblemView(ProblemView):
     LayerProblemView Prompt { margin-bottom: 0; }
     """
 
-    BINDINGS = [
-        Binding("f5,ctrl+f", "replay('forward')", "Forward ▶"),
-        Binding("f6,ctrl+b", "replay('backward')", "Backward ◀"),
-        Binding("f7", "step(-1)", "Step back", show=False),
-        Binding("f8", "step(1)", "Step on", show=False),
-        Binding("f9", "pause", "Pause", show=False),
-        Binding("up", "move(-1)", "Previous entry", show=False),
-        Binding("down", "move(1)", "Next entry", show=False),
-    ]
+    ENTRY_NOUN = "matrices"
+    EMPTY_NOTE = EMPTY_MATRIX_NOTE
 
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
         self.progress = LayerProgress(rendered)
         self.rows = [LayerRow(entry, index) for index, entry in enumerate(self.progress.entries)]
         self.network_view = NetworkView(self.progress, interval=self.graph_interval, id="network")
+        self.playback_view = self.network_view
         first = self.progress.next_open
         self._focused: str | None = first.name if first else None
         self._pending: set[str] = set()
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="workspace"):
-            yield self.network_view
-            with VerticalScroll(id="side"):
-                yield Prompt(self.problem.prompt, id="prompt")
-                shown_headings = set()
-                for row in self.rows:
-                    if row.entry.kind not in shown_headings:
-                        shown_headings.add(row.entry.kind)
-                        title = "Forward pass" if row.entry.kind == "forward" else "Backward pass: gradients"
-                        yield Static(title, classes="table-heading")
-                    yield row
-                yield self.hint_ladder
-                yield self.feedback
-        yield Static(self._status_text(), id="status")
 
     def on_mount(self) -> None:
         self._redraw()
 
     # -------------------------------------------------------------------------------- helpers
 
-    def row_for(self, ask: str) -> LayerRow:
-        return next(row for row in self.rows if row.entry.ask == ask)
+    def _heading(self, kind: str) -> str:
+        return "Forward pass" if kind == "forward" else "Backward pass: gradients"
 
-    def _status_text(self, playback: str = "") -> str:
-        if playback:
-            return playback + "  ·  F7/F8 step · F9 pause · Esc exercise"
-        done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
-        return (f"{done}/{len(self.progress.entries)} matrices  ·  enter checks  ·  ↑/↓ move  ·  F2 hint  ·  "
-                f"ctrl+g give up")
+    def _judge(self, text: str, ask: str) -> Judgement:
+        return judge_layer_answer(self.rendered, text, ask)
 
     def _redraw(self) -> None:
         focus = None if self.progress.finished else self._focused
         self.network_view.show(self.progress.drawing(focus, self.progress.caption_for(focus)))
         self.query_one("#status", Static).update(self._status_text())
-
-    def focus_answer(self) -> None:
-        entry = self.progress.next_open
-        if entry is not None:
-            self.row_for(entry.ask).input.focus()
 
     # -------------------------------------------------------------------------------- events
 
@@ -312,26 +163,6 @@ class LayerProblemView(ProblemView):
                 if not self.network_view.in_playback:
                     self._redraw()
                 break
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        row = next((row for row in self.rows if row.input is event.input), None)
-        if row is None or self.completed or not self.progress.is_open(row.entry.ask) or row.entry.ask in self._pending:
-            return
-        if not event.value.strip():
-            self.feedback.show_text(EMPTY_MATRIX_NOTE, kind="info", title="feedback")
-            return
-        self._pending.add(row.entry.ask)
-        self._grade(row.entry.ask, event.value)
-
-    @work(thread=True, group="grade")
-    def _grade(self, ask: str, text: str) -> None:
-        try:
-            judgement = judge_layer_answer(self.rendered, text, ask)
-        except Exception as error:  # noqa: BLE001 - a checker bug must not take the lesson down
-            judgement = Judgement("unchecked", text, f"The checker could not judge this answer ({error}).")
-        self.post_message(self.Graded(ask, judgement))
 
     @on(ProblemView.Graded)
     def _graded(self, event: ProblemView.Graded) -> None:
@@ -431,28 +262,6 @@ class LayerProblemView(ProblemView):
             self.network_view.toggle_pause()
             return
         self.network_view.step(delta)
-
-    def action_pause(self) -> None:
-        self.network_view.toggle_pause()
-
-    def action_move(self, delta: int) -> None:
-        open_rows = [row for row in self.rows if not row.input.disabled]
-        if not open_rows:
-            return
-        focused = self.app.focused
-        index = next((i for i, row in enumerate(open_rows) if row.input is focused), None)
-        if index is None:
-            open_rows[0].input.focus()
-            return
-        open_rows[(index + delta) % len(open_rows)].input.focus()
-
-    def leave_playback(self) -> bool:
-        """Esc during a replay returns to the exercise; True when it did something."""
-        if self.network_view.in_playback and not self.completed:
-            self.network_view.leave_playback()
-            self._redraw()
-            return True
-        return False
 
     @on(NetworkView.PlaybackChanged)
     def _playback_changed(self, event: NetworkView.PlaybackChanged) -> None:

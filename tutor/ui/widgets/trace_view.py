@@ -26,23 +26,13 @@ from tutor.ui.widgets.problems import EMPTY_ANSWER_NOTE, OUTCOME_SOLVED, Problem
 MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
 
 
-class TraceRow(Horizontal):
-    DEFAULT_CSS = """
-    TraceRow { height: 1; margin: 0 1; }
-    TraceRow > .entry-label { width: 9; text-align: right; }
-    TraceRow > .entry-mark { width: 3; padding: 0 1; }
-    TraceRow > Input { width: 1fr; }
-    TraceRow.-correct > .entry-mark { color: $success; }
-    TraceRow.-correct > Input { color: $success; }
-    TraceRow.-incorrect > .entry-mark { color: $error; }
-    TraceRow.-incorrect > Input { color: $error; }
-    TraceRow.-revealed > Input { color: $warning; }
-    """
+class AnswerRow(Horizontal):
+    """One labelled answer box with its mark; the trace table and the layer table both use it."""
 
-    def __init__(self, entry: TraceEntry, index: int) -> None:
-        super().__init__(id=f"row-{index}")
+    def __init__(self, entry, *, id: str, input_id: str, placeholder: str) -> None:
+        super().__init__(id=id)
         self.entry = entry
-        self.input = AnswerInput(placeholder="?", id=f"entry-{index}", compact=True)
+        self.input = AnswerInput(placeholder=placeholder, id=input_id, compact=True)
         self.mark = Label("", classes="entry-mark")
 
     def compose(self) -> ComposeResult:
@@ -62,15 +52,33 @@ class TraceRow(Horizontal):
             self.input.disabled = True
 
 
-class TraceProblemView(ProblemView):
+class TraceRow(AnswerRow):
     DEFAULT_CSS = """
-    TraceProblemView #workspace { height: 1fr; }
-    TraceProblemView #graph { width: 1fr; }
-    TraceProblemView #side { width: 46%; min-width: 36; max-width: 64; }
-    TraceProblemView .table-heading { color: $text-muted; text-style: bold; padding: 0 1; }
-    TraceProblemView #status { height: 1; color: $text-muted; padding: 0 1; }
-    TraceProblemView Prompt { margin-bottom: 0; }
+    TraceRow { height: 1; margin: 0 1; }
+    TraceRow > .entry-label { width: 9; text-align: right; }
+    TraceRow > .entry-mark { width: 3; padding: 0 1; }
+    TraceRow > Input { width: 1fr; }
+    TraceRow.-correct > .entry-mark { color: $success; }
+    TraceRow.-correct > Input { color: $success; }
+    TraceRow.-incorrect > .entry-mark { color: $error; }
+    TraceRow.-incorrect > Input { color: $error; }
+    TraceRow.-revealed > Input { color: $warning; }
     """
+
+    def __init__(self, entry: TraceEntry, index: int) -> None:
+        super().__init__(entry, id=f"row-{index}", input_id=f"entry-{index}", placeholder="?")
+
+
+class AnswerTableView(ProblemView):
+    """A problem answered as a table of rows beside a replayable drawing (the trace and layer workspaces).
+
+    A subclass sets ``rows``, ``progress``, ``_pending`` and ``playback_view`` (the drawing pane) and
+    provides ``_heading``, ``_judge`` and ``_redraw``; ``ENTRY_NOUN`` and ``EMPTY_NOTE`` word its
+    status line and its note for an empty submission.
+    """
+
+    ENTRY_NOUN = "entries"
+    EMPTY_NOTE = EMPTY_ANSWER_NOTE
 
     BINDINGS = [
         Binding("f5,ctrl+f", "replay('forward')", "Forward ▶"),
@@ -82,71 +90,35 @@ class TraceProblemView(ProblemView):
         Binding("down", "move(1)", "Next entry", show=False),
     ]
 
-    def __init__(self, rendered, *, free_replay: bool = False, **kwargs) -> None:
-        super().__init__(rendered, **kwargs)
-        from tutor.graph import build_graph
-
-        self.free_replay = free_replay  # the playground lets replays show answers at any time
-        self.graph = build_graph(self.problem.program, rendered.at)
-        self.progress = TraceProgress(self.graph, trace_entries(self.graph, self.problem.forward, self.problem.backward))
-        self.rows = [TraceRow(entry, index) for index, entry in enumerate(self.progress.entries)]
-        self.graph_view = GraphView(self.graph, interval=self.graph_interval, id="graph")
-        self._focused_ask: str | None = None
-        self._pending: set[str] = set()
-
     def compose(self) -> ComposeResult:
         with Horizontal(id="workspace"):
-            yield self.graph_view
+            yield self.playback_view
             with VerticalScroll(id="side"):
                 yield Prompt(self.problem.prompt, id="prompt")
                 heading_shown = set()
                 for row in self.rows:
                     if row.entry.kind not in heading_shown:
                         heading_shown.add(row.entry.kind)
-                        title = "Forward: values" if row.entry.kind == "value" else "Backward: gradients"
-                        yield Static(title, classes="table-heading")
+                        yield Static(self._heading(row.entry.kind), classes="table-heading")
                     yield row
                 yield self.hint_ladder
                 yield self.feedback
         yield Static(self._status_text(), id="status")
 
-    def on_mount(self) -> None:
-        first = self.progress.next_open
-        self._focused_ask = first.ask if first else None
-        self._redraw_graph()
-
-    # -------------------------------------------------------------------------------- helpers
-
-    def row_for(self, ask: str) -> TraceRow:
+    def row_for(self, ask: str):
         return next(row for row in self.rows if row.entry.ask == ask)
 
     def _status_text(self, playback: str = "") -> str:
         if playback:
             return playback + "  ·  F7/F8 step · F9 pause · Esc exercise"
         done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
-        return (f"{done}/{len(self.progress.entries)} entries  ·  enter checks  ·  ↑/↓ move  ·  "
+        return (f"{done}/{len(self.progress.entries)} {self.ENTRY_NOUN}  ·  enter checks  ·  ↑/↓ move  ·  "
                 f"F2 hint  ·  ctrl+g give up")
-
-    def _redraw_graph(self) -> None:
-        self.graph_view.show_state(self.progress.frame_state(self._focused_ask))
-        self.query_one("#status", Static).update(self._status_text())
 
     def focus_answer(self) -> None:
         entry = self.progress.next_open
         if entry is not None:
             self.row_for(entry.ask).input.focus()
-
-    # -------------------------------------------------------------------------------- events
-
-    @on(events.DescendantFocus)
-    def _entry_focused(self, event: events.DescendantFocus) -> None:
-        widget = event.widget
-        for row in self.rows:
-            if widget is row.input and self._focused_ask != row.entry.ask:
-                self._focused_ask = row.entry.ask
-                if not self.graph_view.in_playback:
-                    self._redraw_graph()
-                break
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -157,7 +129,7 @@ class TraceProblemView(ProblemView):
         if row.entry.ask in self._pending:
             return
         if not event.value.strip():
-            self.feedback.show_text(EMPTY_ANSWER_NOTE, kind="info", title="feedback")
+            self.feedback.show_text(self.EMPTY_NOTE, kind="info", title="feedback")
             return
         self._pending.add(row.entry.ask)
         self._grade(row.entry.ask, event.value)
@@ -165,10 +137,85 @@ class TraceProblemView(ProblemView):
     @work(thread=True, group="grade")
     def _grade(self, ask: str, text: str) -> None:
         try:
-            judgement = judge_answer(self.rendered, text, ask=ask)
+            judgement = self._judge(text, ask)
         except Exception as error:  # noqa: BLE001 - a checker bug must not take the lesson down
             judgement = Judgement("unchecked", text, f"The checker could not judge this answer ({error}).")
         self.post_message(self.Graded(ask, judgement))
+
+    def action_pause(self) -> None:
+        self.playback_view.toggle_pause()
+
+    def action_move(self, delta: int) -> None:
+        open_rows = [row for row in self.rows if not row.input.disabled]
+        if not open_rows:
+            return
+        focused = self.app.focused
+        index = next((i for i, row in enumerate(open_rows) if row.input is focused), None)
+        if index is None:
+            open_rows[0].input.focus()
+            return
+        open_rows[(index + delta) % len(open_rows)].input.focus()
+
+    def leave_playback(self) -> bool:
+        """Esc during a replay returns to the exercise; True when it did something."""
+        if self.playback_view.in_playback and not self.completed:
+            self.playback_view.leave_playback()
+            self._redraw()
+            return True
+        return False
+
+
+class TraceProblemView(AnswerTableView):
+    DEFAULT_CSS = """
+    TraceProblemView #workspace { height: 1fr; }
+    TraceProblemView #graph { width: 1fr; }
+    TraceProblemView #side { width: 46%; min-width: 36; max-width: 64; }
+    TraceProblemView .table-heading { color: $text-muted; text-style: bold; padding: 0 1; }
+    TraceProblemView #status { height: 1; color: $text-muted; padding: 0 1; }
+    TraceProblemView Prompt { margin-bottom: 0; }
+    """
+
+    def __init__(self, rendered, *, free_replay: bool = False, **kwargs) -> None:
+        super().__init__(rendered, **kwargs)
+        from tutor.graph import build_graph
+
+        self.free_replay = free_replay  # the playground lets replays show answers at any time
+        self.graph = build_graph(self.problem.program, rendered.at)
+        self.progress = TraceProgress(self.graph, trace_entries(self.graph, self.problem.forward, self.problem.backward))
+        self.rows = [TraceRow(entry, index) for index, entry in enumerate(self.progress.entries)]
+        self.graph_view = GraphView(self.graph, interval=self.graph_interval, id="graph")
+        self.playback_view = self.graph_view
+        self._focused_ask: str | None = None
+        self._pending: set[str] = set()
+
+    def on_mount(self) -> None:
+        first = self.progress.next_open
+        self._focused_ask = first.ask if first else None
+        self._redraw()
+
+    # -------------------------------------------------------------------------------- helpers
+
+    def _heading(self, kind: str) -> str:
+        return "Forward: values" if kind == "value" else "Backward: gradients"
+
+    def _judge(self, text: str, ask: str) -> Judgement:
+        return judge_answer(self.rendered, text, ask=ask)
+
+    def _redraw(self) -> None:
+        self.graph_view.show_state(self.progress.frame_state(self._focused_ask))
+        self.query_one("#status", Static).update(self._status_text())
+
+    # -------------------------------------------------------------------------------- events
+
+    @on(events.DescendantFocus)
+    def _entry_focused(self, event: events.DescendantFocus) -> None:
+        widget = event.widget
+        for row in self.rows:
+            if widget is row.input and self._focused_ask != row.entry.ask:
+                self._focused_ask = row.entry.ask
+                if not self.graph_view.in_playback:
+                    self._redraw()
+                break
 
     @on(ProblemView.Graded)
     def _graded(self, event: ProblemView.Graded) -> None:
@@ -195,13 +242,13 @@ class TraceProblemView(ProblemView):
                 self._complete(judgement)
                 return
             self.show_judgement(judgement, key=ask, about=about)
-            self._redraw_graph()
+            self._redraw()
             self.row_for(next_entry.ask).input.focus()
             return
         if judgement.verdict == "incorrect":
             self.progress.mark(ask, False, judgement.answer_text)
             row.set_status(INCORRECT)
-            self._redraw_graph()
+            self._redraw()
         self.show_judgement(judgement, key=ask, about=about)
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, False, ask=ask))
@@ -216,7 +263,7 @@ class TraceProblemView(ProblemView):
         judgement = Judgement("correct", summary, "Every entry of the table is right.",
                               explanation=self.problem.explanation or "")
         self.feedback.show(judgement, about="the whole table")
-        self._redraw_graph()
+        self._redraw()
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, True))
         self.finish(OUTCOME_SOLVED)
@@ -259,28 +306,6 @@ class TraceProblemView(ProblemView):
             self.graph_view.toggle_pause()
             return
         self.graph_view.step(delta)
-
-    def action_pause(self) -> None:
-        self.graph_view.toggle_pause()
-
-    def action_move(self, delta: int) -> None:
-        open_rows = [row for row in self.rows if not row.input.disabled]
-        if not open_rows:
-            return
-        focused = self.app.focused
-        index = next((i for i, row in enumerate(open_rows) if row.input is focused), None)
-        if index is None:
-            open_rows[0].input.focus()
-            return
-        open_rows[(index + delta) % len(open_rows)].input.focus()
-
-    def leave_playback(self) -> bool:
-        """Esc during a replay returns to the exercise; True when it did something."""
-        if self.graph_view.in_playback and not self.completed:
-            self.graph_view.leave_playback()
-            self._redraw_graph()
-            return True
-        return False
 
     @on(GraphView.PlaybackChanged)
     def _playback_changed(self, event: GraphView.PlaybackChanged) -> None:
