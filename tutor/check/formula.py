@@ -100,18 +100,36 @@ def grade_formula(
             return GradeResult(INCORRECT, expected_text, diagnosis, message,
                                worked=" ".join(dict.fromkeys(part for part in (detail, worked) if part)))
         return result(INCORRECT, disagreement_message(states, samples, right, verdicts, label, tolerance))
-    reply = algebra_worker().run(
-        {
-            "job": "compare-derivative",
-            "program": problem.graph.program_text,
-            "at": problem.graph.input_values,
-            "variable": ask.node,
-            "answer": answer,
-            "points": [[[name, value.numerator, value.denominator] for name, value in state.inputs.items()
-                        if isinstance(value, Fraction)] for state in states],
-        },
-        DEFAULT_BUDGET_SECONDS if budget is None else budget,
-    )
+    return confirm_with_algebra(problem, ask, answer, states, label, expected_text, result, budget)
+
+
+def confirm_with_algebra(
+    problem: Problem,
+    ask: Ask,
+    answer: str,
+    states: Sequence[PointState],
+    label: str,
+    expected_text: str,
+    result,
+    budget: float | None,
+    order: int = 1,
+) -> GradeResult:
+    """Ask the algebra worker whether the answer is the right derivative (of ``order``) as a function.
+
+    Used once the numbers found no mismatch; a worker that runs out of time gives *unchecked*.
+    """
+    request = {
+        "job": "compare-derivative",
+        "program": problem.graph.program_text,
+        "at": problem.graph.input_values,
+        "variable": ask.node,
+        "answer": answer,
+        "points": [[[name, value.numerator, value.denominator] for name, value in state.inputs.items()
+                    if isinstance(value, Fraction)] for state in states],
+    }
+    if order != 1:
+        request["order"] = order
+    reply = algebra_worker().run(request, DEFAULT_BUDGET_SECONDS if budget is None else budget)
     if reply is None:
         return result(UNCHECKED, "Checking this formula took longer than the time allowed, so it was not graded "
                                  "(it is not marked wrong). A simpler form, without large powers multiplied out, "

@@ -31,12 +31,12 @@ from tutor.check.formula import (
     _same_function,
     _sample,
     _Sample,
+    confirm_with_algebra,
     disagreement_message,
 )
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, RequestError, Tolerance
 from tutor.check.numbers import Num, is_finite, to_float
 from tutor.check.problem import Ask, PointState, Problem
-from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
 from tutor.expr.tree import Expression
 
 ASK_KIND = "derivative2"
@@ -205,32 +205,7 @@ def grade_second_derivative(
     if AGREE not in verdicts:
         return result(UNCHECKED, "This formula could not be compared at any test point, so it was not graded "
                                  "(it is not marked wrong).")
-    reply = algebra_worker().run(
-        {
-            "job": "compare-derivative",
-            "order": 2,
-            "program": problem.graph.program_text,
-            "at": problem.graph.input_values,
-            "variable": ask.node,
-            "answer": answer,
-            "points": [[[name, value.numerator, value.denominator] for name, value in state.inputs.items()
-                        if isinstance(value, Fraction)] for state in states],
-        },
-        DEFAULT_BUDGET_SECONDS if budget is None else budget,
-    )
-    if reply is None:
-        return result(UNCHECKED, "Checking this formula took longer than the time allowed, so it was not graded "
-                                 "(it is not marked wrong). A simpler form can be checked quickly.")
-    status = reply.get("status")
-    if status == "equal":
-        return result(CORRECT, f"Correct: {label} = {expected_text}.")
-    if status == "different":
-        return result(INCORRECT, f"Very close, but not the same function as {label}: the difference is "
-                                 f"{reply.get('detail', 'not zero')}.")
-    if status == "undefined":
-        return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}).")
-    return result(UNCHECKED, "This formula could not be checked automatically, so it was not graded "
-                             "(it is not marked wrong).")
+    return confirm_with_algebra(problem, ask, answer, states, label, expected_text, result, budget, order=2)
 
 
 def coinciding_second_derivative_mistakes(problem: Problem, ask: Ask,
