@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from test_ui_support import async_test, loaded, make_app, settle, type_text, widget_text
+from test_ui_support import answer, async_test, loaded, make_app, open_lesson, settle, type_text, widget_text
 
 from tutor.graph.model import format_number
 
 
 def option_texts(option_list) -> list[str]:
     return [str(option_list.get_option_at_index(index).prompt) for index in range(option_list.option_count)]
-
-
-async def open_lesson(pilot, title_words: str) -> None:
-    await pilot.press("slash")
-    await type_text(pilot, title_words)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-async def answer(pilot, text: str) -> None:
-    await type_text(pilot, text)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 def stored_attempts(app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_ui_support import async_test, loaded, make_app, settle, type_text, widget_text
+from test_ui_support import answer, async_test, loaded, make_app, open_lesson, settle, widget_text
 from textual import events
 
 CHOICE_PACK = Path(__file__).parent / "fixtures" / "ui-choice-pack.yaml"
@@ -19,19 +19,6 @@ async def burst(pilot, *keys: str) -> None:
         event = events.Key(key, CHARACTERS.get(key, key if len(key) == 1 else None))
         event.set_sender(app)
         app._driver.send_message(event)
-    await settle(pilot)
-
-
-async def open_lesson(pilot, title_words: str) -> None:
-    await pilot.press("slash")
-    await type_text(pilot, title_words)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-async def answer(pilot, text: str) -> None:
-    await type_text(pilot, text)
-    await pilot.press("enter")
     await settle(pilot)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ui_support import async_test, loaded, make_app, no_blinking, settle, type_text, widget_text
+from test_ui_support import answer, async_test, loaded, make_app, no_blinking, settle, type_text, widget_text
 
 LAYER_PACK = Path(__file__).parent / "fixtures" / "ui-layer-pack.yaml"
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -19,12 +19,6 @@ async def open_layer_lesson(pilot) -> None:
     await loaded(pilot)
     await pilot.press("slash")
     await type_text(pilot, "matrices by hand")
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-async def answer(pilot, text: str) -> None:
-    await type_text(pilot, text)
     await pilot.press("enter")
     await settle(pilot)
 

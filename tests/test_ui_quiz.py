@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_ui_support import FrozenClock, async_test, loaded, make_app, settle, type_text, widget_text
+from test_ui_support import FrozenClock, answer, async_test, loaded, make_app, settle, type_text, widget_text
 
 from tutor.graph.model import format_number
 
 
 def option_texts(option_list) -> list[str]:
     return [str(option_list.get_option_at_index(index).prompt) for index in range(option_list.option_count)]
-
-
-async def answer(pilot, text: str) -> None:
-    await type_text(pilot, text)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def answer_correctly(pilot, view) -> None:

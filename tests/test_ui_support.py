@@ -67,6 +67,21 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(character, character) for character in text])
 
 
+async def open_lesson(pilot, title_words: str) -> None:
+    """Filter the home list by ``title_words`` and open the lesson it leaves."""
+    await pilot.press("slash")
+    await type_text(pilot, title_words)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def answer(pilot, text: str) -> None:
+    """Type an answer into the focused box and submit it."""
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def async_test(function):
     """Run an ``async def`` test with asyncio.run (no pytest plugin needed)."""
     import asyncio
