@@ -25,6 +25,11 @@ YAML_SUFFIXES = (".yaml", ".yml")
 APP_NAME = "backprop-tutor"
 HOME_ENVIRONMENT_VARIABLE = "BACKPROP_TUTOR_HOME"
 
+# A pack past these is refused with an error on that pack alone: validating grows with every
+# problem and variant, and a pack from the internet should not be able to stall the tutor.
+MAX_PROBLEMS_PER_PACK = 2_000
+MAX_LESSON_FILES_PER_PACK = 500
+
 ORIGIN_BUILTIN = "built-in"
 ORIGIN_USER = "user"
 ORIGIN_COMMAND_LINE = "command line"
@@ -191,7 +196,12 @@ def load_packs(located: Iterable[tuple[Path, str]]) -> PackCatalog:
         if real in resolved_paths:
             continue  # the same pack given twice (e.g. --pack pointing into the built-in folder)
         resolved_paths.add(real)
-        pack = load_pack(path, origin)
+        try:
+            pack = load_pack(path, origin)
+        except (OSError, ValueError) as error:
+            # A path the filesystem refuses (too long, unreadable): this pack is broken, the rest load.
+            pack = LoadedPack(path, origin)
+            pack.errors.append(PackError(path, 1, 1, f"cannot read the pack: {getattr(error, 'strerror', None) or error}"))
         if pack.manifest is not None and pack.id in seen:
             first = seen[pack.id]
             source = pack.manifest_source
@@ -257,6 +267,10 @@ def _load_from_manifest(manifest_path: Path, pack_path: Path, origin: str, *, si
     except ValidationError as error:
         pack.errors.extend(errors_from_validation(error, PackManifest, data, source))
     entries = _lesson_entries(pack, data, single_file)
+    if len(entries) > MAX_LESSON_FILES_PER_PACK:
+        pack.errors.append(source.error_at(("lessons",), f"the pack lists {len(entries)} lessons; "
+                                                          f"a pack may have at most {MAX_LESSON_FILES_PER_PACK}"))
+        return pack
     for index, entry in enumerate(entries):
         if isinstance(entry, Lesson):
             pack.lesson_sources.append(LessonSource(entry, source, ("lessons", index)))
@@ -267,6 +281,11 @@ def _load_from_manifest(manifest_path: Path, pack_path: Path, origin: str, *, si
                 pack.lesson_sources.append(lesson_source)
     if not entries and not pack.errors:
         pack.errors.append(source.error_at((), "the pack has no lessons"))
+    if pack.problem_count > MAX_PROBLEMS_PER_PACK:
+        pack.errors.append(source.error_at((), f"the pack has {pack.problem_count} problems; "
+                                               f"a pack may have at most {MAX_PROBLEMS_PER_PACK}"))
+        pack.lesson_sources = []  # checking them all is the slow part the limit exists to avoid
+        return pack
     pack.errors.extend(check_lessons(pack.lesson_sources, pack.problems_with_errors))
     pack.errors.sort(key=lambda error: (str(error.file), error.line, error.column))
     return pack
@@ -293,8 +312,20 @@ def _lesson_entries(pack: LoadedPack, data: dict[str, Any], single_file: bool) -
 
 def _load_lesson_file(folder: Path, name: str, manifest: SourceFile, entry_path: tuple[Any, ...],
                       errors: list[PackError]) -> LessonSource | None:
-    lesson_path = folder / name
-    if not lesson_path.is_file():
+    try:
+        lesson_path = (folder / name).resolve()
+        inside = lesson_path.is_relative_to(folder.resolve())
+        exists = inside and lesson_path.is_file()
+    except (OSError, ValueError) as error:
+        errors.append(manifest.error_at(entry_path, f"lesson file name cannot be used: "
+                                                    f"{getattr(error, 'strerror', None) or 'invalid path'}"))
+        return None
+    if not inside:
+        # Nothing from the target is opened or quoted: a pack may only name its own files.
+        errors.append(manifest.error_at(entry_path, "a lesson file must be inside the pack's folder "
+                                                    "(no absolute paths, '..' or links leading out of it)"))
+        return None
+    if not exists:
         errors.append(manifest.error_at(entry_path, f"lesson file '{name}' not found in {display_path(folder)}"))
         return None
     read = _read(lesson_path, errors)

@@ -12,9 +12,9 @@ keys are errors instead of PyYAML's silent "last one wins".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-import re
 from typing import Any
 
 import yaml
@@ -224,6 +224,40 @@ def _build_position_map(loader: Any, root: Any, root_node: yaml.Node, lines: lis
     return positions
 
 
+def _check_node_graph(root_node: yaml.Node) -> None:
+    """Refuse recursive aliases and alias bombs on the composed nodes, before anything is built.
+
+    ``x: &r [*r]`` makes a node its own descendant; building data from it (and walking that data)
+    never ends. We walk the node graph depth first, counting every node as often as aliases make
+    it appear, and stop at the first node that is its own ancestor or past the expansion budget.
+    """
+    budget = MAX_EXPANDED_NODES
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root_node, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise YamlLoadError("an alias (*name) refers to the node that contains it, so it would never end",
+                                _position(node.start_mark))
+        budget -= 1
+        if budget < 0:
+            raise YamlLoadError(
+                f"the file has more than {MAX_EXPANDED_NODES} nodes once aliases (*name) are expanded",
+                _position(node.start_mark),
+            )
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            on_path.add(id(node))
+            stack.append((node, True))
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            else:
+                children = [child for pair in node.value for child in pair]
+            stack.extend((child, False) for child in reversed(children))
+
+
 def load_yaml_text(text: str, *, pure_python: bool = False) -> YamlDocument:
     """Parse one YAML document. Raises YamlLoadError with the position of the problem."""
     loader = (_PurePythonLoader if pure_python else _PositionRecordingLoader)(text)
@@ -231,6 +265,7 @@ def load_yaml_text(text: str, *, pure_python: bool = False) -> YamlDocument:
         root_node = loader.get_single_node()
         if root_node is None:
             return YamlDocument(None, PositionMap(), [])
+        _check_node_graph(root_node)
         data = loader.construct_document(root_node)
         positions = _build_position_map(loader, data, root_node, text.split("\n"))
         return YamlDocument(data, positions, loader.duplicate_keys)
@@ -248,8 +283,16 @@ def load_yaml_text(text: str, *, pure_python: bool = False) -> YamlDocument:
         raise YamlLoadError(f"YAML syntax: {error}", Position(1, 1)) from None
     except RecursionError:
         raise YamlLoadError("the YAML is nested too deeply", Position(1, 1)) from None
+    except ValueError as error:
+        # Python refuses to read integers longer than its int-string limit (4,300 digits).
+        raise YamlLoadError(f"a value cannot be read: {_first_words(str(error))}", Position(1, 1)) from None
     finally:
         loader.dispose()
+
+
+def _first_words(message: str) -> str:
+    """Python's message up to the first ';' (the rest advises changing interpreter settings)."""
+    return message.split(";", 1)[0]
 
 
 def load_yaml_file(path: Path) -> YamlDocument:
