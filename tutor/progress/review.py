@@ -121,6 +121,7 @@ class SpacedReview:
         if rating is None:
             return None
         at = as_utc(at, "review time")
+        asked_at = at
         existing = self.store.card_row(connection, pack_id, problem_id)
         card = Card.from_json(existing) if existing is not None else Card(card_id=card_id_for(pack_id, problem_id),
                                                                           due=at)
@@ -128,7 +129,14 @@ class SpacedReview:
             # A clock that went backwards would make FSRS compute negative elapsed time; treat it as "same moment".
             at = card.last_review
         duration_ms = None if duration_seconds is None else int(round(duration_seconds * 1000))
-        card, _log = self.scheduler.review_card(card, rating, review_datetime=at, review_duration=duration_ms)
+        try:
+            card, _log = self.scheduler.review_card(card, rating, review_datetime=at, review_duration=duration_ms)
+        except OverflowError:
+            # A stored card dated near the end of the calendar (year 9999) leaves no room for the next
+            # interval; start that card afresh rather than let the answer fail.
+            at = asked_at
+            fresh = Card(card_id=card_id_for(pack_id, problem_id), due=at)
+            card, _log = self.scheduler.review_card(fresh, rating, review_datetime=at, review_duration=duration_ms)
         self.store.put_card(connection, pack_id=pack_id, problem_id=problem_id, lesson_id=lesson_id,
                             card_json=card.to_json(), due_at=card.due)
         self.store.insert_review_entry(connection, pack_id=pack_id, problem_id=problem_id, lesson_id=lesson_id,

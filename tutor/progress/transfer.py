@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -46,7 +46,40 @@ def _aware_timestamp(text: str) -> str:
         raise ValueError(f"not an ISO 8601 date-time: {text!r}") from None
     if moment.tzinfo is None:
         raise ValueError(f"date-time has no timezone: {text!r}")
+    _check_in_range(moment, text)
     return text
+
+
+# Later moments leave no room for the scheduler to add an interval (datetime ends at year 9999).
+LATEST_ACCEPTED = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _check_in_range(moment: datetime, text: str) -> None:
+    try:
+        in_utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"date-time is outside the supported range once converted to UTC: {text!r}") from None
+    if in_utc >= LATEST_ACCEPTED:
+        raise ValueError(f"date-time is after {LATEST_ACCEPTED.year}-01-01: {text!r}")
+
+
+def _first_surrogate(value: Any, parts: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where the first text with a lone surrogate (unencodable as UTF-8) sits, or None."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [(parts, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return where
+        elif isinstance(item, dict):
+            stack.extend((where + (key,), child) for key, child in reversed(list(item.items())))
+            if any(isinstance(key, str) and _first_surrogate(key) is not None for key in item):
+                return where
+        elif isinstance(item, list):
+            stack.extend((where + (index,), child) for index, child in reversed(list(enumerate(item))))
+    return None
 
 
 Timestamp = Annotated[str, AfterValidator(_aware_timestamp)]
@@ -198,6 +231,9 @@ def validate(data: Any, *, source: str) -> ProgressDocument:
     if not isinstance(data, dict):
         raise ProgressImportError(f"{source}: not a progress export: expected a JSON object at the top level, "
                                   f"got {type(data).__name__}")
+    if (where := _first_surrogate(data)) is not None:
+        raise ProgressImportError(f"{source}: {_location(where)}: text holds a lone surrogate "
+                                  "(half of a UTF-16 pair), which is not a character")
     if "format" not in data:
         raise ProgressImportError(f"{source}: not a progress export: it has no \"format\" field")
     if data.get("format") == FORMAT_NAME and isinstance(data.get("format_version"), int) \
@@ -248,9 +284,14 @@ def _card_from_entry(entry: CardEntry, where: str) -> Any:
         moment = getattr(card, name)
         if moment is not None and moment.tzinfo is None:
             raise ProgressImportError(f"{where}.{name}: date-time has no timezone")
-    card.due = card.due.astimezone(timezone.utc)
+        if moment is not None:
+            try:
+                _check_in_range(moment, moment.isoformat())
+            except ValueError as error:
+                raise ProgressImportError(f"{where}.{name}: {error}") from None
+    card.due = card.due.astimezone(UTC)
     if card.last_review is not None:
-        card.last_review = card.last_review.astimezone(timezone.utc)
+        card.last_review = card.last_review.astimezone(UTC)
     return card
 
 
