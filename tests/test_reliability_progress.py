@@ -58,3 +58,14 @@ def test_a_stored_card_at_the_end_of_the_calendar_does_not_break_the_next_answer
         outcome = review.record_outcome(pack_id="p", lesson_id="l", problem_id="q", verdict=Verdict.CORRECT,
                                         hints_used=0, at=START)
         assert outcome is not None
+
+
+def test_a_fifo_at_the_progress_path_is_moved_aside_instead_of_blocking(tmp_path):
+    import os
+
+    path = tmp_path / "progress.db"
+    os.mkfifo(path)
+    # Without the check, opening the FIFO for reading waits for a writer that never comes.
+    with ProgressStore(path) as store:
+        assert store.export_data()["attempts"] == []
+    assert path.is_file()

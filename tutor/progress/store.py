@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sqlite3
 import threading
 import uuid
@@ -234,6 +235,14 @@ class ProgressStore:
             return "was damaged"
 
     def _file_problem(self) -> str | None:
+        try:
+            # A FIFO or device at this path would block open() or read() forever: look before opening.
+            if not stat.S_ISREG(os.stat(self.path).st_mode):
+                return "was not a regular file"
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ProgressError(f"cannot read the progress file {self.path}: {error.strerror or error}") from None
         try:
             with self.path.open("rb") as handle:
                 header = handle.read(len(_SQLITE_HEADER))
