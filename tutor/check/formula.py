@@ -12,64 +12,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
-from tutor.check.numbers import Num, describe, evaluate_tree, format_approx, is_finite, to_float
+from tutor.check.numbers import Num, describe, format_approx, is_finite, to_float
 from tutor.check.problem import Ask, PointState, Problem
+from tutor.check.sampling import DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.check.rules import wrong_rules
 from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression
-
-AGREE = "agree"
-DISAGREE = "disagree"
-UNDEFINED = "undefined"
-UNSURE = "unsure"
-
-_AGREEMENT = 1e-9  # relative to the largest number met while evaluating
-_DISAGREEMENT = 1e-6
-
-
-@dataclass(frozen=True)
-class _Sample:
-    value: Num | None  # None where the formula has no value
-    largest: float
-    error: str | None = None
-
-
-def _sample(tree: Expression, state: PointState) -> _Sample:
-    try:
-        value, largest = evaluate_tree(tree, state.values)
-    except EvaluationError as error:
-        return _Sample(None, 0.0, error.message)
-    return _Sample(value, largest)
-
-
-def _classify(sample: _Sample, expected: Num) -> str:
-    if sample.value is None:
-        return UNDEFINED
-    value = sample.value
-    if not is_finite(value) or not is_finite(expected):
-        return UNSURE  # overflow in floats tells nothing either way
-    if isinstance(value, Fraction) and isinstance(expected, Fraction):
-        return AGREE if value == expected else DISAGREE
-    a, b = to_float(value), to_float(expected)
-    scale = max(1.0, abs(a), abs(b), sample.largest)
-    difference = abs(a - b)
-    if difference <= _AGREEMENT * scale:
-        return AGREE
-    if difference > _DISAGREEMENT * scale:
-        return DISAGREE
-    return UNSURE
-
-
-def _same_function(samples: Sequence[_Sample], expected: Sequence[Num]) -> bool:
-    """Agrees wherever both have a value, at least once."""
-    verdicts = [_classify(sample, value) for sample, value in zip(samples, expected)]
-    return DISAGREE not in verdicts and AGREE in verdicts
-
 
 def grade_formula(
     problem: Problem,
@@ -84,8 +36,8 @@ def grade_formula(
     label = problem.label(ask)
     states = problem.random_states()
     right = [state.grads[ask.node] for state in states]
-    samples = [_sample(tree, state) for state in states]
-    verdicts = [_classify(sample, value) for sample, value in zip(samples, right)]
+    samples = [sample(tree, state) for state in states]
+    verdicts = [classify(sample, value) for sample, value in zip(samples, right)]
 
     worked = f"{label} = {expected_text}."
 
@@ -150,7 +102,7 @@ def _diagnose(
     problem: Problem,
     ask: Ask,
     states: Sequence[PointState],
-    samples: Sequence[_Sample],
+    samples: Sequence[Sample],
     right: Sequence[Num],
     mistakes: Sequence[tuple[AuthorMistake, Expression]],
 ) -> tuple[str, str, str] | None:
@@ -162,11 +114,11 @@ def _diagnose(
     chosen_samples = [samples[index] for index in usable]
     chosen_right = [right[index] for index in usable]
     for mistake, mistake_tree in mistakes:
-        mistake_samples = [_sample(mistake_tree, state) for state in chosen_states]
-        if _same_function(mistake_samples, chosen_right):
+        mistake_samples = [sample(mistake_tree, state) for state in chosen_states]
+        if same_function(mistake_samples, chosen_right):
             continue  # the author's "mistake" is right here; it never fires
         wrong = [sample.value for sample in mistake_samples]
-        if all(value is not None for value in wrong) and _same_function(chosen_samples, wrong):  # type: ignore[arg-type]
+        if all(value is not None for value in wrong) and same_function(chosen_samples, wrong):  # type: ignore[arg-type]
             return mistake.id or "author", mistake.feedback, ""
     for rule in wrong_rules(problem, ask):
         wrong_values: list[Num] = []
@@ -176,10 +128,10 @@ def _diagnose(
             except (EvaluationError, ZeroDivisionError, OverflowError):
                 break
         else:
-            if not any(_classify(_Sample(value, 0.0), expected) == DISAGREE
+            if not any(classify(Sample(value, 0.0), expected) == DISAGREE
                        for value, expected in zip(wrong_values, chosen_right)):
                 continue  # this rule is the right derivative on this graph
-            if _same_function(chosen_samples, wrong_values):
+            if same_function(chosen_samples, wrong_values):
                 try:
                     at_point = (rule.compute(problem.state), problem.right_value(ask, problem.state))
                 except (EvaluationError, ZeroDivisionError, OverflowError):
@@ -190,7 +142,7 @@ def _diagnose(
 
 def disagreement_message(
     states: Sequence[PointState],
-    samples: Sequence[_Sample],
+    samples: Sequence[Sample],
     right: Sequence[Num],
     verdicts: Sequence[str],
     label: str,

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text, precise_text
-from tutor.check.formula import _same_function, _sample, grade_formula
+from tutor.check.formula import grade_formula
 from tutor.check.models import (
     CORRECT,
     INCORRECT,
@@ -26,6 +26,7 @@ from tutor.check.models import (
 from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite, to_float
 from tutor.check.problem import Ask, Problem, prepare_problem
 from tutor.check.rules import wrong_rules
+from tutor.check.sampling import same_function, sample
 from tutor.expr import ParseError, parse_expression
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression, column_of_name, names_in
@@ -94,7 +95,7 @@ def coinciding_mistakes(request: GradeRequest) -> list[str]:
         states = problem.random_states()
         right = [state.grads[ask.node] for state in states]
         for mistake, tree in author:
-            if _same_function([_sample(tree, state) for state in states], right):
+            if same_function([sample(tree, state) for state in states], right):
                 found.append(mistake.id or "author")
         return list(dict.fromkeys(found))
     state = problem.state

@@ -34,21 +34,10 @@ from fractions import Fraction
 from typing import Any
 
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text
+from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, LAYER_DIAGNOSES, SHAPE_DIAGNOSES  # noqa: F401 (re-exported)
 from tutor.check.models import CORRECT, INCORRECT, INVALID, AuthorMistake, GradeResult, RequestError, Tolerance
 from tutor.check.numbers import Num, describe
 from tutor.expr.parser import ParseError
-
-# Tried in this order when an answer has the right shape but wrong entries.
-LAYER_DIAGNOSES = (
-    "missing-relu-mask",
-    "missing-upstream",
-    "wrong-operand",
-    "activation-derivative",
-    "sign-flip",
-    "transposed",
-)
-SHAPE_DIAGNOSES = ("transposed", "wrong-shape")
-ALL_LAYER_DIAGNOSES = tuple(dict.fromkeys(LAYER_DIAGNOSES + SHAPE_DIAGNOSES))
 
 _DENOMINATOR_LIMIT = 10**6
 _SIMPLE_DENOMINATOR_LIMIT = 1000

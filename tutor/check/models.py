@@ -7,23 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutor.diagnosis_ids import BUILTIN_DIAGNOSES
+
 CORRECT = "correct"
 INCORRECT = "incorrect"
 INVALID = "invalid"
 UNCHECKED = "unchecked"
 VERDICTS = (CORRECT, INCORRECT, INVALID, UNCHECKED)
 
-# The built-in diagnoses, in the order they are tried when an answer is wrong.
-DIAGNOSES = (
-    "value-for-grad",
-    "missing-upstream",
-    "missing-inner-derivative",
-    "missing-path",
-    "wrong-operand",
-    "power-rule",
-    "activation-derivative",
-    "sign-flip",
-)
+# The built-in diagnoses, in the order they are tried when an answer is wrong (one vocabulary: diagnosis_ids).
+DIAGNOSES = BUILTIN_DIAGNOSES
 
 
 class RequestError(ValueError):

@@ -23,20 +23,11 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from tutor.check.formula import (
-    AGREE,
-    DISAGREE,
-    UNDEFINED,
-    _classify,
-    _same_function,
-    _sample,
-    _Sample,
-    confirm_with_algebra,
-    disagreement_message,
-)
+from tutor.check.formula import confirm_with_algebra, disagreement_message
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, RequestError, Tolerance
 from tutor.check.numbers import Num, is_finite, to_float
 from tutor.check.problem import Ask, PointState, Problem
+from tutor.check.sampling import AGREE, DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.expr.tree import Expression
 
 ASK_KIND = "derivative2"
@@ -181,8 +172,8 @@ def grade_second_derivative(
     expected_text = second_derivative_text(problem, ask.node)
     label = problem.label(ask)
     states, right = _right_values(problem, ask)
-    samples = [_sample(tree, state) for state in states]
-    verdicts = [_classify(sample, value) for sample, value in zip(samples, right)]
+    samples = [sample(tree, state) for state in states]
+    verdicts = [classify(sample, value) for sample, value in zip(samples, right)]
 
     def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
         # The message never holds the right formula; "worked" does, for when the learner has had their tries.
@@ -191,14 +182,14 @@ def grade_second_derivative(
 
     if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
         for mistake, mistake_tree in mistakes:
-            mistake_samples = [_sample(mistake_tree, state) for state in states]
-            if _same_function(mistake_samples, right):
+            mistake_samples = [sample(mistake_tree, state) for state in states]
+            if same_function(mistake_samples, right):
                 continue  # the author's "mistake" is right here; it never fires
             wrong = [sample.value for sample in mistake_samples]
-            if all(value is not None for value in wrong) and _same_function(samples, wrong):  # type: ignore[arg-type]
+            if all(value is not None for value in wrong) and same_function(samples, wrong):  # type: ignore[arg-type]
                 return result(INCORRECT, mistake.feedback, mistake.id or "author")
         first = [state.grads[ask.node] for state in states]
-        if _same_function(samples, first) and not _same_function([_Sample(value, 0.0) for value in first], right):
+        if same_function(samples, first) and not same_function([Sample(value, 0.0) for value in first], right):
             return result(INCORRECT, f"That is the first derivative d{problem.output}/d{ask.node}. Differentiate it "
                                      f"once more with respect to {ask.node}.")
         return result(INCORRECT, disagreement_message(states, samples, right, verdicts, label, tolerance))
@@ -213,4 +204,4 @@ def coinciding_second_derivative_mistakes(problem: Problem, ask: Ask,
     """Author mistakes that are the right second derivative as a function (they would mark a right answer wrong)."""
     states, right = _right_values(problem, ask)
     return list(dict.fromkeys(mistake.id or "author" for mistake, tree in mistakes
-                              if _same_function([_sample(tree, state) for state in states], right)))
+                              if same_function([sample(tree, state) for state in states], right)))

@@ -28,33 +28,17 @@ from pydantic import (
     field_validator,
 )
 
+from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, BUILTIN_DIAGNOSES  # noqa: F401 (re-exported)
+
 FORMAT_VERSION = 1
 
 PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab", "layer")
 STEP_KINDS = ("text",) + PROBLEM_KINDS
 LAB_NAMES = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
-BUILTIN_DIAGNOSES = (
-    "missing-upstream",
-    "missing-path",
-    "wrong-operand",
-    "power-rule",
-    "sign-flip",
-    "activation-derivative",
-    "value-for-grad",
-    "missing-inner-derivative",
-)
 ASK_KINDS = ("value", "grad", "local", "derivative", "derivative2")
 VERDICTS = ("correct", "incorrect", "invalid")
-# Diagnoses of matrix answers in `layer` problems (tutor.check.matrix).
-LAYER_DIAGNOSES = (
-    "transposed",
-    "wrong-shape",
-    "missing-relu-mask",
-    "missing-upstream",
-    "wrong-operand",
-    "activation-derivative",
-    "sign-flip",
-)
+# Diagnoses of matrix answers in `layer` problems (tutor.check.matrix), from the one vocabulary.
+LAYER_DIAGNOSES = ALL_LAYER_DIAGNOSES
 LAYER_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LAYER_LOSSES = ("mse", "softmax_ce")
 
@@ -120,7 +104,7 @@ def _number_or_text(value: Any) -> Any:
 
 
 # An input value: a number, or an expression over {params} such as "{a} + 1".
-InputValue = Annotated[Union[StrictFloat, StrictInt, str], BeforeValidator(_number_or_text)]
+InputValue = Annotated[StrictFloat | StrictInt | str, BeforeValidator(_number_or_text)]
 VersionText = Annotated[str, BeforeValidator(_number_as_text, json_schema_input_type=Union[str, float])]
 
 
@@ -183,7 +167,7 @@ def _param_kind(value: Any) -> str | None:
 
 
 ParamSpec = Annotated[
-    Union[Annotated[IntParam, Tag("int")], Annotated[ChoiceParam, Tag("choice")]],
+    Annotated[IntParam, Tag("int")] | Annotated[ChoiceParam, Tag("choice")],
     Discriminator(
         _param_kind,
         custom_error_type="param_kind",
@@ -216,7 +200,7 @@ class AnswerTest(FormatModel):
 
 
 class ChoiceTest(FormatModel):
-    answer: Union[Slug, list[Slug]] = Field(description="the option id, or ids, the learner picks")
+    answer: Slug | list[Slug] = Field(description="the option id, or ids, the learner picks")
     verdict: Literal["correct", "incorrect"]
 
 
@@ -304,7 +288,7 @@ def _layer_kind(value: Any) -> str | None:
 
 
 NetworkLayer = Annotated[
-    Union[Annotated[LinearLayer, Tag("linear")], Annotated[ActivationLayer, Tag("activation")]],
+    Annotated[LinearLayer, Tag("linear")] | Annotated[ActivationLayer, Tag("activation")],
     Discriminator(
         _layer_kind,
         custom_error_type="layer_kind",
@@ -318,7 +302,7 @@ class Network(FormatModel):
 
     layers: list[NetworkLayer] = Field(min_length=1, description="linear and activation layers, first a linear one")
     x: list[InputValue] = Field(min_length=1, description="the input, a column vector: numbers or expressions")
-    target: Union[StrictInt, list[InputValue], str] = Field(
+    target: StrictInt | list[InputValue] | str = Field(
         description="mse: the target vector, one entry per output; softmax_ce: the right class number (from 0), "
         "or a {param}")
     loss: Literal["mse", "softmax_ce"] = Field(
@@ -380,7 +364,7 @@ class ChoiceProblem(ProblemBase):
 class LabProblem(ProblemBase):
     kind: Literal["lab"]
     lab: Literal["xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing"]
-    settings: dict[str, Union[bool, int, float, str]] = Field(
+    settings: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="initial settings handed to the lab"
     )
 
@@ -405,15 +389,7 @@ def _step_kind(value: Any) -> str | None:
 
 
 Step = Annotated[
-    Union[
-        Annotated[TextStep, Tag("text")],
-        Annotated[TraceProblem, Tag("trace")],
-        Annotated[AskProblem, Tag("ask")],
-        Annotated[NumericProblem, Tag("numeric")],
-        Annotated[ChoiceProblem, Tag("choice")],
-        Annotated[LabProblem, Tag("lab")],
-        Annotated[LayerProblem, Tag("layer")],
-    ],
+    Annotated[TextStep, Tag("text")] | Annotated[TraceProblem, Tag("trace")] | Annotated[AskProblem, Tag("ask")] | Annotated[NumericProblem, Tag("numeric")] | Annotated[ChoiceProblem, Tag("choice")] | Annotated[LabProblem, Tag("lab")] | Annotated[LayerProblem, Tag("layer")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
@@ -445,7 +421,7 @@ def _lesson_entry_kind(value: Any) -> str | None:
 
 
 LessonEntry = Annotated[
-    Union[Annotated[str, Tag("file")], Annotated[Lesson, Tag("inline")]],
+    Annotated[str, Tag("file")] | Annotated[Lesson, Tag("inline")],
     Discriminator(
         _lesson_entry_kind,
         custom_error_type="lesson_entry",
