@@ -89,12 +89,27 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
+# Past these a request is refused before any parsing or grading, so one line cannot stall a batch.
+MAX_LINE_BYTES = 1_000_000
+MAX_REQUEST_VALUES = 100_000  # numbers, strings and containers in one request (a 300x300 layer fits)
+
+
 def run(args: argparse.Namespace) -> int:
     return grade_stream(sys.stdin.buffer, sys.stdout, getattr(args, "time_budget", None))
 
 
 def grade_stream(source: BinaryIO, sink: TextIO, time_budget: float | None = None) -> int:
-    for line_number, raw in enumerate(source, start=1):
+    line_number = 0
+    while raw := source.readline(MAX_LINE_BYTES + 1):
+        line_number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            # Skip the rest of the line in bounded pieces instead of holding it all.
+            while not raw.endswith(b"\n") and (raw := source.readline(MAX_LINE_BYTES)):
+                pass
+            record_too_long = _error(f"line {line_number}: longer than {MAX_LINE_BYTES} bytes; not graded")
+            sink.write(json.dumps(record_too_long, ensure_ascii=False) + "\n")
+            sink.flush()
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -119,12 +134,25 @@ def grade_line(text: str, line_number: int = 1, time_budget: float | None = None
     if not isinstance(request, dict):
         return _error(f"line {line_number}: a request must be a JSON object, not {type(request).__name__}")
     request_id = request.get("id")
+    if _value_count_exceeds(request, MAX_REQUEST_VALUES):
+        return _error(f"line {line_number}: the request holds more than {MAX_REQUEST_VALUES} values; not graded",
+                      request_id)
+    if "mistakes" in request and not (isinstance(request["mistakes"], list)
+                                      and all(isinstance(item, dict) for item in request["mistakes"])):
+        return _error(f"line {line_number}: 'mistakes' must be a list of objects with 'answer' and 'feedback'",
+                      request_id)
     try:
         result = _grade_request(request, time_budget)
     except RequestError as error:
         return _error(f"line {line_number}: {error.message}", request_id)
+    except ArithmeticError:  # OverflowError among them: numbers past float range at this point
+        return _unchecked("the values overflow or leave the number range at this point, so the answer "
+                          "cannot be checked here", request_id)
     except Exception as error:  # noqa: BLE001 - a bug on one line must not stop the batch or print a traceback
-        return _error(f"line {line_number}: internal error while grading ({type(error).__name__}: {error})", request_id)
+        if type(error).__name__ == "GraphConsistencyError":
+            return _unchecked("the derivative is not defined the same way by every rule at this point "
+                              "(for example 0^0), so the answer cannot be checked here", request_id)
+        return _unchecked(f"this request could not be checked ({type(error).__name__})", request_id)
     record = result.to_json()
     if request_id is not None:
         record["id"] = request_id
@@ -168,6 +196,31 @@ def _json_problem(error: Exception) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"{error.msg} at column {error.colno}"
     return "nested too deeply" if isinstance(error, RecursionError) else str(error)
+
+
+def _value_count_exceeds(value: Any, limit: int) -> bool:
+    """Whether the parsed JSON holds more than ``limit`` values, counted without recursion."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _unchecked(reason: str, request_id: Any = None) -> dict[str, Any]:
+    # The same keys as a grader's record, so scripts read every "unchecked" the same way.
+    record: dict[str, Any] = {"verdict": "unchecked", "expected": None, "diagnosis": None, "message": reason,
+                              "worked": None}
+    if request_id is not None:
+        record["id"] = request_id
+    return record
 
 
 def _error(message: str, request_id: Any = None) -> dict[str, Any]:
