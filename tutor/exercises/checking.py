@@ -1,0 +1,218 @@
+"""Check a learner's file against the engine and name the bug.
+
+Every check program (fixed ones, then random ones from small to large) runs once in the child
+with the learner's ``Value``; the parent runs the same op list through :mod:`tutor.engine.value`
+and compares each value and input gradient. The smallest failing program is shrunk further, and
+the learner's numbers are matched against every mutant engine (:mod:`tutor.exercises.mutants`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.engine import EngineDomainError, Value
+from tutor.exercises.catalog import EXERCISES, Exercise
+from tutor.exercises.harness import ChildAnswer, run_in_child
+from tutor.exercises.mutants import MUTATIONS, MUTATIONS_BY_ID, run_rows
+from tutor.exercises.programs import CheckProgram, random_program, smaller_programs
+
+TOLERANCE = 1e-6
+RANDOM_SIZES = (1, 1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12)
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    message: str
+
+
+@dataclass
+class Report:
+    passed: bool
+    checks: list[CheckResult] = field(default_factory=list)
+    diagnosis: str | None = None
+    message: str = ""
+    drawing: str = ""
+
+    def as_json(self) -> dict:
+        return {"passed": self.passed, "checks": [vars(check) for check in self.checks],
+                "diagnosis": self.diagnosis, "message": self.message, "drawing": self.drawing}
+
+
+def reference(rows: list[list]) -> dict | None:
+    """The tutor engine's values and input gradients, or None when the program is undefined there."""
+    slots: list = []
+    try:
+        for row in rows:
+            op = row[0]
+            if op == "input":
+                slots.append(Value(row[2]))
+            elif op == "const":
+                slots.append(row[1])
+            elif op in ("add", "sub", "mul", "div"):
+                a, b = slots[row[1]], slots[row[2]]
+                slots.append(a + b if op == "add" else a - b if op == "sub" else a * b if op == "mul" else a / b)
+            elif op == "pow":
+                slots.append(slots[row[1]] ** row[2])
+            elif op == "neg":
+                slots.append(-slots[row[1]])
+            else:
+                slots.append(getattr(slots[row[1]], op)())
+            if op != "const" and not isinstance(slots[-1], Value):
+                return None  # only constants went in: nothing of the learner's class to check
+    except (AttributeError, EngineDomainError, ZeroDivisionError, OverflowError):
+        return None
+    slots[-1].backward()
+    values = [None if row[0] == "const" else slot.data for row, slot in zip(rows, slots)]
+    grads = {row[1]: slot.grad for row, slot in zip(rows, slots) if row[0] == "input"}
+    if not all(math.isfinite(v) for v in [*filter(None.__ne__, values), *grads.values()]):
+        return None
+    return {"values": values, "grads": grads}
+
+
+def _close(a: object, b: float) -> bool:
+    return isinstance(a, (int, float)) and abs(a - b) <= TOLERANCE * max(1.0, abs(b))
+
+
+def _agrees(learner: dict, expected: dict) -> bool:
+    values_ok = all(e is None or _close(l, e) for l, e in zip(learner["values"], expected["values"]))
+    return values_ok and all(_close(learner["grads"].get(k), v) for k, v in expected["grads"].items())
+
+
+def _programs_for(exercise: Exercise, seed: int) -> list[CheckProgram]:
+    programs = [CheckProgram(text, {k: float(v) for k, v in inputs.items()}) for text, inputs in exercise.programs]
+    rng = random.Random(seed)
+    for size in RANDOM_SIZES:
+        for _ in range(20):  # skip random programs the engine cannot evaluate (overflow, log of <= 0)
+            candidate = random_program(rng, exercise.ops, size)
+            if reference(candidate.rows()) is not None:
+                programs.append(candidate)
+                break
+    return programs
+
+
+def _child_problem(answer: ChildAnswer, timeout: float) -> str | None:
+    if answer.timed_out:
+        return (f"Your code did not finish within {timeout:g} seconds (an endless loop? a backward() that "
+                "never stops?). It was stopped.")
+    if answer.crashed:
+        return f"Your code crashed the checker's process ({answer.crashed}).\n{answer.output}".rstrip()
+    if answer.load_error:
+        return "Your file could not be loaded:\n" + answer.load_error
+    return None
+
+
+def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: float = 10.0) -> Report:
+    exercise = EXERCISES[exercise_id]
+    if exercise.extra:
+        from tutor.exercises.extras import check_extras
+
+        return check_extras(exercise, Path(path), timeout)
+    programs = _programs_for(exercise, seed)
+    answer = run_in_child(Path(path), [{"kind": "graph", "rows": p.rows()} for p in programs], timeout)
+    problem = _child_problem(answer, timeout)
+    if problem:
+        return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
+    checks: list[CheckResult] = []
+    tried: list[tuple[CheckProgram, dict]] = []
+    failures: list[tuple[CheckProgram, dict]] = []
+    for program, result in zip(programs, answer.results):
+        name = program.text.replace("\n", "; ")
+        if "error" in result:
+            checks.append(CheckResult(name, False, "Your code raised an error:\n" + result["error"]))
+            continue
+        expected = reference(program.rows())
+        learner = result["ok"]
+        tried.append((program, learner))
+        if expected is None or _agrees(learner, expected):
+            checks.append(CheckResult(name, True, "values and gradients match the engine"))
+        else:
+            checks.append(CheckResult(name, False, _difference(learner, expected)))
+            failures.append((program, learner))
+    errors = [check for check in checks if not check.passed and check.message.startswith("Your code raised")]
+    if errors and not failures:
+        return Report(False, checks, "runtime-error", errors[0].message)
+    if not failures:
+        return Report(True, checks, None, f"All {len(checks)} checks pass: values and gradients match the engine.")
+    smallest, learner = min(failures, key=lambda item: len(item[0].rows()))
+    smallest, learner, more = _shrink(Path(path), smallest, learner, timeout)
+    tried += more
+    diagnosis = _diagnose(tried)
+    expected = reference(smallest.rows())
+    message = _explain(diagnosis, smallest, learner, expected)
+    return Report(False, checks, diagnosis, message, _drawing(smallest, learner, expected))
+
+
+def _difference(learner: dict, expected: dict) -> str:
+    for name, grad in expected["grads"].items():
+        if not _close(learner["grads"].get(name), grad):
+            return f"d L/d {name}: yours {learner['grads'].get(name)}, engine {grad:.6g}"
+    return "a forward value differs from the engine's"
+
+
+def _shrink(path: Path, program: CheckProgram, learner: dict, timeout: float):
+    tried: list[tuple[CheckProgram, dict]] = []
+    for _ in range(12):
+        candidates = [c for c in smaller_programs(program) if reference(c.rows()) is not None]
+        if not candidates:
+            break
+        answer = run_in_child(path, [{"kind": "graph", "rows": c.rows()} for c in candidates], timeout)
+        if _child_problem(answer, timeout):
+            break
+        for candidate, result in zip(candidates, answer.results):
+            if "ok" in result:
+                tried.append((candidate, result["ok"]))
+        smaller = next(((c, r["ok"]) for c, r in zip(candidates, answer.results)
+                        if "ok" in r and not _agrees(r["ok"], reference(c.rows()))), None)
+        if smaller is None:
+            break
+        program, learner = smaller
+    return program, learner, tried
+
+
+def _diagnose(tried: list[tuple[CheckProgram, dict]]) -> str:
+    for mutation in MUTATIONS:
+        for composite in (False, True):
+            if all(_agrees(learner, _mutant_or_none(program, mutation.id, composite)) for program, learner in tried):
+                return mutation.id
+    return "wrong-gradient"
+
+
+def _mutant_or_none(program: CheckProgram, mutation: str, composite: bool) -> dict:
+    try:
+        return run_rows(program.rows(), mutation, composite)
+    except (ArithmeticError, ValueError):
+        return {"values": [], "grads": {"": math.nan}}
+
+
+def _explain(diagnosis: str, program: CheckProgram, learner: dict, expected: dict) -> str:
+    where = f"Smallest failing program: {program.text}  with " + ", ".join(
+        f"{k} = {v:g}" for k, v in program.inputs.items())
+    wrong = _difference(learner, expected)
+    if diagnosis in MUTATIONS_BY_ID:
+        mutation = MUTATIONS_BY_ID[diagnosis]
+        subject = f"The backward rule of {mutation.op}" if mutation.op else "Your backward() pass"
+        return f"{subject} looks wrong: {mutation.rule}.\n{where}\n{wrong}"
+    return f"A value or gradient differs from the engine's.\n{where}\n{wrong}"
+
+
+def _drawing(program: CheckProgram, learner: dict, expected: dict) -> str:
+    """The smallest failing graph drawn by the tutor's renderer, the wrong input flagged."""
+    try:
+        from tutor.graph import build_graph
+        from tutor.render import FrameOptions, finished_state, render_frame
+        from dataclasses import replace
+
+        graph = build_graph(program.text, program.inputs)
+        wrong = {name for name, grad in expected["grads"].items() if not _close(learner["grads"].get(name), grad)}
+        captions = [f"∂L/∂{name}: yours {learner['grads'].get(name)}, right {expected['grads'][name]:.6g}"
+                    for name in sorted(wrong)]
+        state = replace(finished_state(graph), flagged_nodes=frozenset(w for w in wrong if w in graph.nodes),
+                        caption="; ".join(captions))
+        return render_frame(graph, state, FrameOptions(max_width=100, color=False)).plain
+    except Exception as error:  # a drawing is a help, never a reason to fail the check
+        return f"(graph not drawn: {error})"

@@ -1,0 +1,74 @@
+"""Checks that are not graphs: clipping, the relative error of a gradient check, XOR training."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from tutor.exercises.catalog import Exercise
+from tutor.exercises.harness import run_in_child
+
+XOR_TARGET_LOSS = 0.05
+XOR_TIMEOUT = 60.0
+
+
+def check_extras(exercise: Exercise, path: Path, timeout: float):
+    from tutor.exercises.checking import CheckResult, Report, _child_problem
+
+    cases = _cases(exercise)
+    limit = XOR_TIMEOUT if "xor" in exercise.extra else timeout
+    answer = run_in_child(path, [task for _, task, _ in cases], limit)
+    problem = _child_problem(answer, limit)
+    if problem:
+        return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
+    checks = []
+    for (name, _, judge), result in zip(cases, answer.results):
+        if "error" in result:
+            checks.append(CheckResult(name, False, "Your code raised an error:\n" + result["error"]))
+        else:
+            message = judge(result["ok"])
+            checks.append(CheckResult(name, message is None, message or "correct"))
+    failed = [check for check in checks if not check.passed]
+    if not failed:
+        return Report(True, checks, None, f"All {len(checks)} checks pass.")
+    return Report(False, checks, f"{exercise.id}-wrong", failed[0].message)
+
+
+def _close(a, b):
+    return a is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+def _cases(exercise: Exercise):
+    cases = []
+    if "clip" in exercise.extra:
+        grads = [3.0, -4.0, 0.5]
+        clipped = [1.0, -1.0, 0.5]
+        norm = math.sqrt(sum(g * g for g in grads))
+        scaled = [g * 2.0 / norm for g in grads]
+        cases.append(("clip_by_value", {"kind": "clip", "function": "clip_by_value", "data": [0, 0, 0],
+                                        "grads": grads, "limit": 1.0},
+                      lambda r: None if all(map(_close, r["grads"], clipped)) else
+                      f"each grad should be clamped into [-1, 1]: expected {clipped}, got {r['grads']}"))
+        cases.append(("clip_by_global_norm", {"kind": "clip", "function": "clip_by_global_norm",
+                                              "data": [0, 0, 0], "grads": grads, "limit": 2.0},
+                      lambda r: (None if _close(r["returned"], norm) and all(map(_close, r["grads"], scaled)) else
+                                 f"scale every grad by max_norm / norm when the norm is larger (direction kept) "
+                                 f"and return the norm before clipping ({norm:g}); got grads {r['grads']}, "
+                                 f"returned {r['returned']}")))
+        cases.append(("clip_by_global_norm below the limit", {"kind": "clip", "function": "clip_by_global_norm",
+                                                              "data": [0, 0, 0], "grads": grads, "limit": 10.0},
+                      lambda r: None if all(map(_close, r["grads"], grads)) else
+                      "gradients whose norm is below max_norm must be left unchanged"))
+    if "relative_error" in exercise.extra:
+        for analytic, numeric in ((1.0, 1.0), (2.0, 2.2), (0.0, 1e-9), (0.0, 0.0), (-3.0, 3.0)):
+            denominator = max(abs(analytic) + abs(numeric), 1e-12)
+            expected = abs(analytic - numeric) / denominator
+            cases.append((f"relative_error({analytic}, {numeric})",
+                          {"kind": "relative_error", "function": "relative_error", "args": [analytic, numeric]},
+                          lambda r, e=expected: None if _close(r["returned"], e) else
+                          f"|a - n| / max(|a| + |n|, 1e-12) should be {e:g}, got {r['returned']}"))
+    if "xor" in exercise.extra:
+        cases.append(("train_xor", {"kind": "xor", "function": "train_xor"},
+                      lambda r: None if r["returned"] < XOR_TARGET_LOSS else
+                      f"the final loss {r['returned']:.4g} is not below {XOR_TARGET_LOSS}"))
+    return cases
