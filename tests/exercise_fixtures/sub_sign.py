@@ -40,7 +40,13 @@ class Value:
         return self * -1
 
     def __sub__(self, other):
-        return self + other if isinstance(other, Value) else self + (-other)
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data - other.data, (self, other), "-")
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
 
     def __truediv__(self, other):
         return self * other ** -1
@@ -49,7 +55,7 @@ class Value:
         return self + other
 
     def __rsub__(self, other):
-        return (-self) + other
+        return Value(other) - self
 
     def __rmul__(self, other):
         return self * other

@@ -34,6 +34,7 @@ EXERCISES: dict[str, Exercise] = {exercise.id: exercise for exercise in (
              (("L = tanh(a*b)", {"a": 0.5, "b": -1}), ("L = relu(a) + exp(b)", {"a": -1, "b": 0.5}))),
     Exercise("value", "A whole Value class", _VALUE_OPS,
              (("L = a*b + c", {"a": 2, "b": -3, "c": 10}), ("L = a*a", {"a": 3}),
+              ("d = a*b\nf = d + c\nL = f*d", {"a": 2, "b": 3, "c": 1}),
               ("L = a - b", {"a": 2, "b": 5}), ("L = a / b", {"a": 3, "b": 2}),
               ("L = 1 - a + 2/b", {"a": 1, "b": 4}), ("L = a^3", {"a": 2}),
               ("L = -a * b", {"a": 1.5, "b": 2}), ("L = tanh(a)", {"a": 0.7}),

@@ -69,7 +69,7 @@ def reference(rows: list[list]) -> dict | None:
     slots[-1].backward()
     values = [None if row[0] == "const" else slot.data for row, slot in zip(rows, slots)]
     grads = {row[1]: slot.grad for row, slot in zip(rows, slots) if row[0] == "input"}
-    if not all(math.isfinite(v) for v in [*filter(None.__ne__, values), *grads.values()]):
+    if not all(math.isfinite(v) for v in [*(v for v in values if v is not None), *grads.values()]):
         return None
     return {"values": values, "grads": grads}
 

@@ -110,8 +110,15 @@ def random_expression(rng: random.Random, ops: tuple[str, ...], names: list[str]
 
 def random_program(rng: random.Random, ops: tuple[str, ...], size: int) -> CheckProgram:
     names = ["a", "b", "c"][: max(1, min(3, size))]
-    text = f"L = {random_expression(rng, ops, names, size)}"
-    used = parse_program(text).inputs
+    for _ in range(20):  # all-constant or renaming-only draws are not programs; draw again
+        text = f"L = {random_expression(rng, ops, names, size)}"
+        try:
+            used = parse_program(text).inputs
+            break
+        except ValueError:
+            continue
+    else:
+        text, used = "L = a*a", ["a"]
     return CheckProgram(text, {name: round(rng.uniform(-2.0, 2.0), 2) or 0.5 for name in used})
 
 
