@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "progress": ("tutor.commands.progress", "export or import progress as JSON"),
     "reset": ("tutor.commands.reset", "forget progress (all of it, or one lesson's)"),
     "lab": ("tutor.commands.lab", "open an interactive lab directly"),
+    "code": ("tutor.commands.code", "code exercises: build your own Value, checked against the engine"),
 }
 
 
