@@ -51,6 +51,7 @@ def test_correct_solution_passes_every_exercise(exercise_id):
     ("no_seed", "no-seed"),
     ("not_reversed", "not-reversed"),
     ("sub_sign", "sub-sign"),
+    ("div_sign", "div-sign"),
 ])
 def test_each_bug_is_named(fixture, diagnosis):
     report = check_file("value", FIXTURES / f"{fixture}.py")
@@ -81,6 +82,12 @@ def test_missing_method_is_a_plain_message():
     assert not report.passed
     assert "has no attribute 'sigmoid'" in report.message
     assert "runner.py" not in report.message
+
+
+def test_wrong_return_type_is_a_plain_message():
+    report = check_file("value", FIXTURES / "wrong_return_type.py")
+    assert not report.passed and report.diagnosis == "runtime-error"
+    assert "the relu operation returned float, not a Value" in report.message
 
 
 @settings(max_examples=60, deadline=None)
