@@ -42,6 +42,7 @@ def test_correct_solution_passes_every_exercise(exercise_id):
 
 @pytest.mark.parametrize("fixture, diagnosis", [
     ("assign_mul", "assign-mul"),
+    ("assign_add", "assign-add"),
     ("mul_own_value", "mul-own-value"),
     ("missing_upstream_exp", "missing-upstream-exp"),
     ("tanh_from_input", "tanh-from-input"),
