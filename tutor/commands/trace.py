@@ -9,7 +9,7 @@ from fractions import Fraction
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="e.g. 'L = (a*b + c)^2' or 'z1 = a*b; z2 = z1 + c; L = z2^2'")
+    parser.add_argument("program", help="e.g. 'L = (a*b + c)^2' or 'z1 = a*b; z2 = z1 + c; L = z2^2'; '-' reads it from standard input")
     parser.add_argument("--at", default="", metavar="NAME=VALUE,...",
                         help="input values, e.g. a=2,b=3,c=1 (values may be fractions like 1/2)")
     parser.add_argument("--format", choices=["table", "json", "dot", "text"], default="table", dest="output_format",
@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"backprop-tutor trace: {flag} draws the graph; it cannot be combined with --format "
               f"{args.output_format}", file=sys.stderr)
         return 2
-    graph, problem = build_from_arguments(args.program, args.at)
+    # A 10,000-step program does not fit on a command line, so '-' reads it from standard input.
+    program_text = sys.stdin.read() if args.program == "-" else args.program
+    graph, problem = build_from_arguments(program_text, args.at)
     if graph is None:
         print(f"backprop-tutor trace: {problem}", file=sys.stderr)
         return 2

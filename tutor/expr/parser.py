@@ -42,10 +42,10 @@ from tutor.expr.tree import (
 
 # Limits that keep a typo or a hostile string from eating the machine.
 MAX_EXPRESSION_LENGTH = 2_000
-MAX_PROGRAM_LENGTH = 20_000
+MAX_PROGRAM_LENGTH = 400_000  # a 10,000-node program, one step a line
 MAX_NESTING_DEPTH = 40
 MAX_EXPRESSION_NODES = 600
-MAX_PROGRAM_NODES = 3_000
+MAX_PROGRAM_NODES = 40_000  # parts, leaves included: a 10,000-node graph
 MAX_LITERAL_DIGITS = 30
 MAX_LITERAL_MAGNITUDE = 10**30
 MAX_CONSTANT_EXPONENT = 64  # a literal exponent such as x^64; 9^9^9 is refused, not computed

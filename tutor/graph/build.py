@@ -22,7 +22,17 @@ from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary, is_co
 from tutor.expr.tree import to_text as tree_text
 from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand, format_number
 
-MAX_GRAPH_NODES = 400
+# `trace` and `grade` accept programs up to this many nodes; past SYMBOLIC_GRAPH_NODES the
+# graph is built from the engine alone (see _assemble_large), so the cost stays linear.
+MAX_GRAPH_NODES = 10_000
+# What a lesson pack may ask a learner to trace by hand is far smaller.
+MAX_HAND_TRACE_NODES = 400
+# Up to this many nodes (and this formula depth) sympy builds every formula and cross-checks
+# the engine; beyond, formulas of the inputs are not built at all and the engine is
+# cross-checked with dual numbers instead. Deep sympy trees are slow and their printer recurses.
+SYMBOLIC_GRAPH_NODES = 120
+SYMBOLIC_FORMULA_DEPTH = 40
+FORMULA_TOO_LARGE = "(formula too large to show)"
 
 
 class GraphBuildError(ValueError):
@@ -50,7 +60,7 @@ class _PendingNode:
     node_id: str
     op: str
     operands: list[Operand]
-    operand_sympy: list[Any]  # per operand: the sympy symbol of a node, or the exact constant
+    operand_sympy: list[Any]  # per operand: the name of a node (made a sympy symbol when needed), or the exact constant
     formula_tree: Expression  # the node written with its operands as names (for the formula text)
     column: int
     line: int
@@ -67,9 +77,21 @@ def build_graph(program_text: str | Program, input_values: dict[str, float]) -> 
     values = _checked_input_values(program, input_values)
     pending = _split_into_nodes(program)
     if len(pending) + len(program.inputs) > MAX_GRAPH_NODES:
-        raise GraphBuildError(f"the graph would have more than {MAX_GRAPH_NODES} nodes; that is too big to trace by hand")
+        raise GraphBuildError(f"the graph would have more than {MAX_GRAPH_NODES} nodes, the most the tutor builds")
     engine_values = _run_engine(program, pending, values)
+    if len(pending) + len(program.inputs) > SYMBOLIC_GRAPH_NODES or _formula_depth(pending) > SYMBOLIC_FORMULA_DEPTH:
+        return _assemble_large(program, pending, values, engine_values)
     return _assemble(program, pending, values, engine_values)
+
+
+def _formula_depth(pending: list[_PendingNode]) -> int:
+    """How deeply the deepest node's formula of the inputs nests (inputs count 0)."""
+    depth: dict[str, int] = {}
+    deepest = 0
+    for node in pending:
+        depth[node.node_id] = 1 + max((depth.get(o.node_id, 0) for o in node.operands if o.node_id is not None), default=0)
+        deepest = max(deepest, depth[node.node_id])
+    return deepest
 
 
 def _checked_input_values(program: Program, input_values: dict[str, float]) -> dict[str, float]:
@@ -98,8 +120,6 @@ def _checked_input_values(program: Program, input_values: dict[str, float]) -> d
 
 def _split_into_nodes(program: Program) -> list[_PendingNode]:
     """One node per operator, in evaluation order; generated names z1, z2, ... never clash."""
-    import sympy
-
     taken = set(program.inputs) | {assignment.target for assignment in program.assignments}
     counter = 0
 
@@ -135,7 +155,7 @@ def _split_into_nodes(program: Program) -> list[_PendingNode]:
             for child in children:
                 if isinstance(child, Name):
                     operands.append(Operand(node_id=child.name))
-                    operand_sympy.append(sympy.Symbol(child.name, real=True))
+                    operand_sympy.append(child.name)
                     operand_trees.append(child)
                 elif is_constant(child):
                     exact = to_sympy(child, {})
@@ -146,7 +166,7 @@ def _split_into_nodes(program: Program) -> list[_PendingNode]:
                 else:
                     child_id = result_name[id(child)]
                     operands.append(Operand(node_id=child_id))
-                    operand_sympy.append(sympy.Symbol(child_id, real=True))
+                    operand_sympy.append(child_id)
                     operand_trees.append(Name(child_id, 0))
             result_name[id(node)] = node_id
             pending.append(
@@ -244,7 +264,7 @@ def _slot_values(node: _PendingNode, value: Value) -> list[float]:
 # Formulas longer than this (counted as operations before simplification) are not printed:
 # expression swell in deep graphs would cost seconds and fill the screen with no insight.
 MAX_PRINTED_FORMULA_SIZE = 400
-TOO_LONG_TO_SHOW = "(too long to show)"
+TOO_LONG_TO_SHOW = FORMULA_TOO_LARGE
 _PRECISION = 30  # digits for sympy's side of the cross-check
 
 
@@ -278,7 +298,7 @@ def _assemble(
         ]
         local_function = _sympy_op(node.op, slot_symbols, functions)
         node_operands = [(i, o.node_id) for i, o in enumerate(node.operands) if o.node_id is not None]
-        by_operand = {slot_symbols[i]: node.operand_sympy[i] for i, _ in node_operands}
+        by_operand = {slot_symbols[i]: sympy.Symbol(node.operand_sympy[i], real=True) for i, _ in node_operands}
         by_input = {slot_symbols[i]: sympy_exprs[source] for i, source in node_operands}
         by_value = {slot_symbols[i]: sympy_values[source] for i, source in node_operands}
         sympy_exprs[node.node_id] = local_function.xreplace(by_input)
@@ -432,7 +452,8 @@ def _cross_check(graph: ComputationalGraph, sympy_values: dict[str, Any], sympy_
             )
     grads = {node_id: 0.0 for node_id in graph.order}
     grads[graph.output] = 1.0
-    for edge in sorted(graph.edges, key=lambda e: (-graph.order.index(e.target), e.slot)):
+    position = {node_id: index for index, node_id in enumerate(graph.order)}
+    for edge in sorted(graph.edges, key=lambda e: (-position[e.target], e.slot)):
         symbolic_local = _as_float(sympy_locals[(edge.target, edge.slot)])
         if not _agree(edge.local_grad, symbolic_local):
             raise GraphConsistencyError(
@@ -447,3 +468,111 @@ def _cross_check(graph: ComputationalGraph, sympy_values: dict[str, Any], sympy_
                 f"engine and sympy disagree on the gradient of {node_id} in {graph.program_text!r}: "
                 f"engine {format_number(graph.nodes[node_id].grad)}, sympy {format_number(grads[node_id])}"
             )
+
+
+def _local_formula_text(op: str, slot: int, texts: list[str]) -> str:
+    """The local derivative of one op as text in its operands' names, written the way sympy prints it.
+
+    Used for large graphs, where asking sympy for thousands of tiny derivatives would cost seconds.
+    """
+    a = texts[0]
+    b = texts[1] if len(texts) > 1 else ""
+    wrap = (lambda text: text if text.replace("_", "").isalnum() else f"({text})")
+    if op in ("add",):
+        return "1"
+    if op == "sub":
+        return "1" if slot == 0 else "-1"
+    if op == "neg":
+        return "-1"
+    if op == "mul":
+        return b if slot == 0 else a
+    if op == "div":
+        return f"1/{wrap(b)}" if slot == 0 else f"-{wrap(a)}/{wrap(b)}^2"
+    if op == "pow":
+        return f"{wrap(b)}*{wrap(a)}^({b} - 1)" if slot == 0 else f"{wrap(a)}^{wrap(b)}*log({a})"
+    return {
+        "tanh": f"1 - tanh({a})^2",
+        "exp": f"exp({a})",
+        "log": f"1/{wrap(a)}",
+        "sigmoid": f"(1 - sigmoid({a}))*sigmoid({a})",
+        "relu": f"Heaviside({a}, 0)",
+    }[op]
+
+
+def _dual_op(op: str, arguments: list[Any]) -> Any:
+    """One node's op on dual numbers: an implementation independent of the engine's Value."""
+    from tutor.engine.forward_mode import Dual
+
+    if op == "neg":
+        return -arguments[0]
+    if op in ("relu", "tanh", "exp", "log", "sigmoid"):
+        return getattr(arguments[0], op)()
+    left, right = arguments
+    left = left if isinstance(left, Dual) else Dual(left)
+    return {"add": lambda: left + right, "sub": lambda: left - right, "mul": lambda: left * right,
+            "div": lambda: left / right, "pow": lambda: left ** right}[op]()
+
+
+# Large graphs check the engine's input gradients along at most this many inputs (one dual sweep each).
+_DUAL_CHECKED_INPUTS = 8
+
+
+def _assemble_large(
+    program: Program, pending: list[_PendingNode], values: dict[str, float], engine_values: dict[str, Value]
+) -> ComputationalGraph:
+    """A graph from the engine alone, in time linear in its size.
+
+    Formulas of the inputs are not built (they would swell, and sympy's printer recurses on
+    deep trees); each node shows FORMULA_TOO_LARGE instead. The engine is cross-checked against
+    dual numbers: every local derivative by one tangent through its own op, and the gradient
+    of the output with respect to the first inputs by a full forward-mode sweep each.
+    """
+    from tutor.engine.forward_mode import Dual
+
+    nodes: dict[str, GraphNode] = {}
+    edges: list[Edge] = []
+    for name in program.inputs:
+        nodes[name] = GraphNode(
+            id=name, op=INPUT, operands=(), value=values[name], grad=engine_values[name].grad,
+            formula="", expanded_formula=name, grad_formula=FORMULA_TOO_LARGE, is_input=True, named_by_author=True,
+        )
+    for node in pending:
+        value = engine_values[node.node_id]
+        slot_locals = _slot_values(node, value)
+        texts = [operand.text() for operand in node.operands]
+        plain = [engine_values[o.node_id].data if o.node_id is not None else float(o.constant) for o in node.operands]
+        for slot, operand in enumerate(node.operands):
+            if operand.node_id is None:
+                continue
+            tangent = _dual_op(node.op, [Dual(x, 1.0 if i == slot else 0.0) for i, x in enumerate(plain)]).tangent
+            if not _agree(slot_locals[slot], tangent):
+                raise GraphConsistencyError(
+                    f"engine and dual numbers disagree on the local derivative of {node.node_id} with respect to "
+                    f"{operand.node_id}: engine {format_number(slot_locals[slot])}, dual {format_number(tangent)}")
+            edges.append(Edge(source=operand.node_id, target=node.node_id, slot=slot, local_grad=slot_locals[slot],
+                              local_grad_formula=_local_formula_text(node.op, slot, texts)))
+        nodes[node.node_id] = GraphNode(
+            id=node.node_id, op=node.op, operands=tuple(node.operands), value=value.data, grad=value.grad,
+            formula=tree_text(node.formula_tree), expanded_formula=FORMULA_TOO_LARGE,
+            grad_formula="1" if node.node_id == program.output else FORMULA_TOO_LARGE,
+            named_by_author=node.named_by_author,
+        )
+    for checked in program.inputs[:_DUAL_CHECKED_INPUTS]:
+        duals: dict[str, Any] = {name: Dual(values[name], 1.0 if name == checked else 0.0) for name in program.inputs}
+        for node in pending:
+            duals[node.node_id] = _dual_op(node.op, [duals[o.node_id] if o.node_id is not None else float(o.constant)
+                                                     for o in node.operands])
+        output = duals[program.output]
+        if not (_agree(engine_values[program.output].data, output.value)
+                and _agree(engine_values[checked].grad, output.tangent)):
+            raise GraphConsistencyError(
+                f"engine and forward mode disagree on d{program.output}/d{checked}: engine "
+                f"{format_number(engine_values[checked].grad)}, forward mode {format_number(output.tangent)}")
+    return ComputationalGraph(
+        program_text=program.source_text,
+        output=program.output,
+        order=[*program.inputs, *(node.node_id for node in pending)],
+        nodes=nodes,
+        edges=edges,
+        input_values=dict(values),
+    )

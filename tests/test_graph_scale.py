@@ -1,0 +1,85 @@
+"""Large graphs: built from the engine in linear time, no traceback, and still checked (dual numbers, central differences)."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tutor.graph import build_graph
+from tutor.graph.build import FORMULA_TOO_LARGE, MAX_GRAPH_NODES
+
+
+def _run_plain(lines: list[str], values: dict[str, float]) -> float:
+    """Evaluate 'name = op(args)' steps written in a tiny fixed form, independently of the tutor."""
+    env = dict(values)
+    for line in lines:
+        target, _, rest = line.partition(" = ")
+        kind, *args = rest.split()
+        numbers = [env[a] if a in env else float(a) for a in args]
+        env[target] = {"tanh": lambda v: math.tanh(v[0]), "add": lambda v: v[0] + v[1],
+                       "mul": lambda v: v[0] * v[1], "sub": lambda v: v[0] - v[1]}[kind](numbers)
+    return env[lines[-1].partition(" = ")[0]]
+
+
+_TEXT = {"tanh": "tanh({0})", "add": "{0} + {1}", "mul": "{0}*{1}", "sub": "{0} - {1}"}
+
+
+def _program(steps: list[tuple[str, int, int]]) -> tuple[str, list[str]]:
+    names = ["x", "y"]
+    plain, text = [], []
+    for index, (kind, first, second) in enumerate(steps):
+        a, b = names[first % len(names)], names[second % len(names)]
+        target = f"n{index}"
+        plain.append(f"{target} = {kind} {a}" + ("" if kind == "tanh" else f" {b}"))
+        text.append(f"{target} = " + _TEXT[kind].format(a, b))
+        names.append(target)
+    # Every step must feed the output: add them all up at the end.
+    text.append("L = " + " + ".join(f"n{i}" for i in range(len(steps))) + " + x*y")
+    return "\n".join(text), plain
+
+
+def _central_difference(plain: list[str], values: dict[str, float], name: str, count: int) -> float:
+    step = 1e-6
+
+    def total(shift: float) -> float:
+        shifted = {**values, name: values[name] + shift}
+        return sum(_run_plain(plain[: i + 1], shifted) for i in range(count)) + shifted["x"] * shifted["y"]
+
+    return (total(step) - total(-step)) / (2 * step)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["tanh", "add", "mul", "sub"]), st.integers(0, 400), st.integers(0, 400)),
+                min_size=1, max_size=60),
+       st.floats(-0.9, 0.9), st.floats(-0.9, 0.9))
+def test_random_programs_agree_with_central_differences(steps, x, y):
+    text, plain = _program(steps)
+    values = {"x": x, "y": y}
+    graph = build_graph(text, values)
+    for name in graph.input_ids:
+        numeric = _central_difference(plain, values, name, len(steps))
+        assert math.isclose(graph.nodes[name].grad, numeric, rel_tol=1e-4, abs_tol=1e-4)
+
+
+def _tanh_chain(length: int) -> str:
+    lines = ["z0 = tanh(x)"] + [f"z{i} = tanh(z{i - 1})*0.9 + x" for i in range(1, length)]
+    return "\n".join(lines)
+
+
+def test_a_thousand_node_chain_builds_with_engine_numbers_and_no_formula():
+    graph = build_graph(_tanh_chain(340), {"x": 0.5})
+    assert len(graph.order) >= 1000
+    assert graph.nodes["x"].grad_formula == FORMULA_TOO_LARGE
+    step = 1e-6
+    plus = build_graph(_tanh_chain(340), {"x": 0.5 + step}).nodes[graph.output].value
+    minus = build_graph(_tanh_chain(340), {"x": 0.5 - step}).nodes[graph.output].value
+    assert math.isclose(graph.nodes["x"].grad, (plus - minus) / (2 * step), rel_tol=1e-5)
+    assert {edge.local_grad_formula for edge in graph.edges if graph.nodes[edge.target].op == "tanh"} >= {"1 - tanh(x)^2"}
+
+
+def test_the_cap_is_at_least_ten_thousand_nodes():
+    assert MAX_GRAPH_NODES >= 10_000
+    graph = build_graph(_tanh_chain(3320), {"x": 0.1})
+    assert len(graph.order) > 9_900
