@@ -203,9 +203,10 @@ def _explain(diagnosis: str, program: CheckProgram, learner: dict, expected: dic
 def _drawing(program: CheckProgram, learner: dict, expected: dict) -> str:
     """The smallest failing graph drawn by the tutor's renderer, the wrong input flagged."""
     try:
+        from dataclasses import replace
+
         from tutor.graph import build_graph
         from tutor.render import FrameOptions, finished_state, render_frame
-        from dataclasses import replace
 
         graph = build_graph(program.text, program.inputs)
         wrong = {name for name, grad in expected["grads"].items() if not _close(learner["grads"].get(name), grad)}
