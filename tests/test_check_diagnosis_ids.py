@@ -1,8 +1,7 @@
 """One vocabulary of diagnosis ids: the checker and lesson packs must read the same one."""
 
 from tutor import diagnosis_ids
-from tutor.check import DIAGNOSES
-from tutor.check import matrix
+from tutor.check import DIAGNOSES, matrix
 from tutor.packs import models
 
 

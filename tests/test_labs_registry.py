@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import typing
 
+import pydantic
 import pytest
 
 from tutor.expr import evaluate, parse_expression
@@ -88,7 +89,7 @@ def test_bad_settings_get_clear_messages() -> None:
 
 def test_settings_are_immutable() -> None:
     lab = create_lab("clipping")
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         lab.settings.threshold = 3.0  # type: ignore[misc]
 
 

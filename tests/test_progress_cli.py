@@ -11,7 +11,7 @@ import importlib
 import io
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import platformdirs
@@ -46,7 +46,7 @@ def wide_terminal(monkeypatch):
 @pytest.fixture
 def data_dir(tmp_path):
     folder = tmp_path / "data"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with ProgressStore.open(folder) as store:
         review = SpacedReview(store, enable_fuzzing=False)
         history = [

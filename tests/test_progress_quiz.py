@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +18,7 @@ from tutor.progress.quiz import (
     select_problems,
 )
 
-T0 = datetime(2025, 7, 1, 18, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 7, 1, 18, 0, tzinfo=UTC)
 
 CATALOG = [
     ProblemRef("basics", "intro", "i1", {"forward"}, "1.0"),

@@ -8,16 +8,16 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tutor.progress import Attempt, ProgressError, ProgressStore, SpacedReview, Verdict
-from tutor.progress.store import APPLICATION_ID, LATEST_SCHEMA_VERSION
+from tutor.progress.store import LATEST_SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
-FROZEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+FROZEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def frozen_clock() -> datetime:

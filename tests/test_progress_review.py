@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fsrs import Card, Rating
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tutor.progress import Attempt, ProgressStore, SpacedReview, Verdict, rating_for
 
-DAY0 = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
+DAY0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
 
 def answer(problem: str, verdict: Verdict, *, hints: int = 0, at: datetime = DAY0) -> Attempt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +19,7 @@ from tutor.progress import (
 )
 from tutor.progress.store import APPLICATION_ID, LATEST_SCHEMA_VERSION
 
-START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def attempt(problem_id: str = "q1", verdict: Verdict | str = Verdict.CORRECT, *, pack_id: str = "basics",
@@ -50,7 +50,7 @@ attempts_strategy = st.builds(
     hints_used=st.integers(min_value=0, max_value=50),
     seconds=st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False),
     answered_at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                             timezones=st.just(timezone.utc)),
+                             timezones=st.just(UTC)),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tutor.progress import Attempt, ProgressError, ProgressImportError, ProgressStore, SpacedReview, Verdict
 
-START = datetime(2025, 5, 1, 8, 30, tzinfo=timezone.utc)
+START = datetime(2025, 5, 1, 8, 30, tzinfo=UTC)
 
 
 def without_timestamp(document: dict) -> dict:

@@ -127,7 +127,7 @@ def test_frames_keep_their_size_whatever_the_state(graph: ComputationalGraph, da
     frame = render_frame(graph, state, FrameOptions(legend=False), layout=layout)
     assert len(frame.plain.split("\n")) == len(full.plain.split("\n"))
     # Lines, arrows and box corners stay where they are; only box interiors change.
-    for (row, column), directions in layout.links.items():
+    for row, column in layout.links:
         assert frame.plain.split("\n")[row][column] != " "
 
 

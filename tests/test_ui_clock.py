@@ -1,6 +1,6 @@
 """BACKPROP_TUTOR_DAYS_AHEAD moves the tutor's clock, so spaced review can be tried without waiting."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tutor.ui.app import _clock_from_environment
 
@@ -13,7 +13,7 @@ def test_no_variable_means_the_real_clock(monkeypatch) -> None:
 def test_days_ahead_moves_the_clock(monkeypatch) -> None:
     monkeypatch.setenv("BACKPROP_TUTOR_DAYS_AHEAD", "2.5")
     clock = _clock_from_environment()
-    ahead = clock() - datetime.now(timezone.utc)
+    ahead = clock() - datetime.now(UTC)
     assert timedelta(days=2.5) - timedelta(seconds=5) < ahead <= timedelta(days=2.5)
     assert clock().tzinfo is not None
 

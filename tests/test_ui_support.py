@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 FIXTURE_PACK = Path(__file__).parent / "fixtures" / "ui-pack.yaml"
-FROZEN_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+FROZEN_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 class FrozenClock:

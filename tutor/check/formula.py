@@ -17,11 +17,12 @@ from fractions import Fraction
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, describe, format_approx, is_finite, to_float
 from tutor.check.problem import Ask, PointState, Problem
-from tutor.check.sampling import DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.check.rules import wrong_rules
+from tutor.check.sampling import DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression
+
 
 def grade_formula(
     problem: Problem,

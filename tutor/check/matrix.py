@@ -34,9 +34,9 @@ from fractions import Fraction
 from typing import Any
 
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text
-from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, LAYER_DIAGNOSES, SHAPE_DIAGNOSES  # noqa: F401 (re-exported)
 from tutor.check.models import CORRECT, INCORRECT, INVALID, AuthorMistake, GradeResult, RequestError, Tolerance
 from tutor.check.numbers import Num, describe
+from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, LAYER_DIAGNOSES, SHAPE_DIAGNOSES  # noqa: F401 (re-exported)
 from tutor.expr.parser import ParseError
 
 _DENOMINATOR_LIMIT = 10**6

@@ -17,8 +17,9 @@ grader reports answers it can't evaluate as "unchecked", not "incorrect".
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Callable, Union
+from typing import Union
 
 from tutor.expr.convert import EvaluationError, fold
 from tutor.expr.symbolic import numeric_sigmoid

@@ -16,9 +16,9 @@ right answer, so a rule that happens to give the right number (b = 1) never fire
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 from tutor.check.numbers import Num, add, apply_function, describe, factor, mul, neg, power, sub
 from tutor.check.problem import ACTIVATIONS, Ask, PointState, Problem

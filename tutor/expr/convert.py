@@ -7,8 +7,9 @@ sympy objects are built directly from their classes: no text ever reaches ``symp
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary
 

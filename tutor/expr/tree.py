@@ -37,22 +37,22 @@ class Name:
 @dataclass(frozen=True)
 class Unary:
     op: str  # only "neg"
-    operand: "Expression"
+    operand: Expression
     column: int
 
 
 @dataclass(frozen=True)
 class Binary:
     op: str  # add, sub, mul, div, pow
-    left: "Expression"
-    right: "Expression"
+    left: Expression
+    right: Expression
     column: int  # column of the operator (or of the right operand, for implicit multiplication)
 
 
 @dataclass(frozen=True)
 class Call:
     function: str  # one of FUNCTIONS
-    argument: "Expression"
+    argument: Expression
     column: int
 
 

@@ -12,6 +12,7 @@ The UI's entry points::
     grade_answer(rendered, "42", ask="grad:a") -> tutor.check.GradeResult
 """
 
+from tutor.packs.errors import PackError
 from tutor.packs.grading import (
     NotGradable,
     grade_answer,
@@ -30,7 +31,6 @@ from tutor.packs.loader import (
     load_pack,
     user_packs_dir,
 )
-from tutor.packs.errors import PackError
 from tutor.packs.variants import RenderedProblem, VariantError, draw_params, render_problem, variant_count
 
 __all__ = [

@@ -13,12 +13,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
     """The default clock. Every API that needs "now" also accepts it as a parameter."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime, what: str = "timestamp") -> datetime:
@@ -27,7 +27,7 @@ def as_utc(moment: datetime, what: str = "timestamp") -> datetime:
         raise TypeError(f"{what} must be a datetime, got {type(moment).__name__}")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware (use datetime.now(timezone.utc)), got naive {moment!r}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 class Verdict(str, enum.Enum):

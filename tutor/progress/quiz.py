@@ -160,7 +160,7 @@ def select_problems(catalog: Iterable[ProblemRef], selection: QuizSelection, *, 
     return ordered[:length]
 
 
-class QuestionOutcome(str, enum.Enum):
+class QuestionOutcome(enum.StrEnum):
     PENDING = "pending"
     CORRECT = "correct"
     INCORRECT = "incorrect"    # ran out of tries, or the quiz ended after wrong tries

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sqlite3
+import stat
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence

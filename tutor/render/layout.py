@@ -534,7 +534,7 @@ def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
             start = channel_start[channel]
             end = start + 2 + TRACK_SPACING * track_counts[channel]  # the arrowhead column
 
-            def track_column(track: int) -> int:
+            def track_column(track: int, start: int = start) -> int:
                 return start + 2 + TRACK_SPACING * track
 
             row = net.left_row

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from textual import on, work
@@ -24,7 +25,6 @@ from textual.screen import Screen
 
 from tutor.ui.screens.home import HomeScreen
 from tutor.ui.session import LessonEntry, LessonKey, SessionOptions, TutorSession
-
 
 FIRST_PAINT_GRACE_SECONDS = 0.05
 
@@ -202,7 +202,7 @@ def create_app(*, data_dir: str | os.PathLike[str] | None = None, pack_paths: It
 def _clock_from_environment():
     """BACKPROP_TUTOR_DAYS_AHEAD=N runs the tutor N days in the future: a way to try spaced review
     (and for teachers to preview what a learner sees tomorrow) without waiting. None means the real clock."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     text = os.environ.get("BACKPROP_TUTOR_DAYS_AHEAD", "").strip()
     if not text:
@@ -212,7 +212,7 @@ def _clock_from_environment():
     except ValueError:
         print(f"backprop-tutor: ignoring BACKPROP_TUTOR_DAYS_AHEAD={text!r} (not a number of days)", file=sys.stderr)
         return None
-    return lambda: datetime.now(timezone.utc) + timedelta(days=days)
+    return lambda: datetime.now(UTC) + timedelta(days=days)
 
 
 def run_app(args: Any) -> int:

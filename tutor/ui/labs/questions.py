@@ -22,8 +22,8 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.labs import LabQuestion
-from tutor.ui.labs.controls import NumericField
 from tutor.ui.grading import Judgement
+from tutor.ui.labs.controls import NumericField
 from tutor.ui.widgets.feedback import FeedbackPanel
 
 # After this many wrong answers to one question its explanation is offered as a hint.
