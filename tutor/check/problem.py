@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from tutor.check.ask_kinds import PROGRAM_ASK_KINDS, Ask, AskKind
 from tutor.check.models import RequestError
 from tutor.check.numbers import (
     Num,
@@ -32,6 +33,7 @@ from tutor.check.numbers import (
     mul,
     to_float,
 )
+from tutor.check.second_values import prepare_second_derivative, second_derivative_at
 from tutor.expr import ParseError, parse_expression
 from tutor.expr.convert import EvaluationError
 from tutor.graph import ComputationalGraph, Edge, GraphBuildError, build_graph
@@ -53,22 +55,6 @@ class PointState:
     locals: dict[tuple[str, int], Num]  # (target, slot) -> ∂target/∂operand
     grads: dict[str, Num]
     arguments: dict[str, list[Num]] = field(default_factory=dict)  # node -> its operands' values
-
-
-@dataclass(frozen=True)
-class Ask:
-    """What the learner is asked for: parsed from "value:z2", "grad:a", "local:z2/z1", "derivative:x",
-    "derivative2:x" (the second derivative, see :mod:`tutor.check.second`)."""
-
-    kind: str  # value | grad | local | derivative | derivative2
-    node: str
-    operand: str | None = None  # the INPUT of local:NODE/INPUT
-
-    @property
-    def text(self) -> str:
-        if self.kind == "local":
-            return f"local:{self.node}/{self.operand}"
-        return f"{self.kind}:{self.node}"
 
 
 class Problem:
@@ -212,7 +198,7 @@ class Problem:
         kind, separator, rest = text.strip().partition(":")
         kind, rest = kind.strip(), rest.strip()
         nodes = self.graph.nodes
-        if not separator or kind not in ("value", "grad", "local", "derivative", "derivative2"):
+        if not separator or kind not in {known.value for known in PROGRAM_ASK_KINDS}:
             hint = " (layer quantities such as layer:dL/dW1 are asked of a network, not a program)" \
                 if kind == "layer" else ""
             raise RequestError(f"unknown ask {text!r}: use value:NODE, grad:NODE, local:NODE/INPUT, derivative:VAR "
@@ -228,7 +214,7 @@ class Problem:
             feeding = nodes[node].inputs
             if operand not in feeding:
                 raise RequestError(f"{operand!r} doesn't feed {node} (its inputs are {', '.join(dict.fromkeys(feeding))}) in {text!r}")
-            return Ask("local", node, operand)
+            return Ask(AskKind.LOCAL, node, operand)
         self._check_node(rest, text)
         if kind in ("derivative", "derivative2"):
             if not nodes[rest].is_input:
@@ -236,10 +222,8 @@ class Problem:
                                    f"({', '.join(self.graph.input_ids)}), not {rest!r}")
             self._check_derivative_is_writable(rest)
         if kind == "derivative2":
-            from tutor.check.second import prepare_second_derivative
-
             prepare_second_derivative(self, rest)
-        ask = Ask(kind, rest)
+        ask = Ask(AskKind(kind), rest)
         expected = self.right_value(ask, self.state)
         if not is_finite(expected):
             raise RequestError(f"{text} has no finite value at these inputs ({to_float(expected)!r})")
@@ -262,8 +246,6 @@ class Problem:
         if ask.kind == "local":
             return self.local_sum(state, ask.node, ask.operand or "")
         if ask.kind == "derivative2":
-            from tutor.check.second import second_derivative_at
-
             value = second_derivative_at(self, ask.node, state)
             return math.nan if value is None else value
         return state.grads[ask.node]
@@ -353,9 +335,9 @@ class Problem:
         """dL/dvariable as a formula in the answer language (sympy, once per problem and variable)."""
         with self._lock:
             if variable not in self._derivative_texts:
-                from tutor.check.printing import answer_text
-
                 import sympy
+
+                from tutor.check.printing import answer_text
 
                 self._derivative_texts[variable] = answer_text(sympy.factor_terms(self.graph.sympy_grads[variable]))
             return self._derivative_texts[variable]

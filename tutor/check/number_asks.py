@@ -1,0 +1,214 @@
+"""Grading number asks (``value:``, ``grad:``, ``local:``): exact arithmetic at the given point, no sympy.
+
+A wrong number is named by the first author mistake or wrong rule (:mod:`tutor.check.rules`) that
+gives it; the worked answer and the rule that gives the answer are written in the graph's own names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, precise_text
+from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
+from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite, to_float
+from tutor.check.problem import Ask, Problem
+from tutor.check.rules import wrong_rules
+from tutor.expr.convert import EvaluationError
+from tutor.expr.tree import Expression
+
+RULE_ERRORS = (EvaluationError, ZeroDivisionError, OverflowError)
+
+
+def coinciding_number_mistakes(problem: Problem, ask: Ask, tolerance: Tolerance | None,
+                                author: Sequence[tuple[AuthorMistake, Expression]]) -> list[str]:
+    """Ids of the wrong rules and author mistakes that give the right number at the given point."""
+    found: list[str] = []
+    state = problem.state
+    right_here = problem.right_value(ask, state)
+    for rule in wrong_rules(problem, ask):
+        if rule.diagnosis in found:
+            continue
+        try:
+            wrong = rule.compute(state)
+        except RULE_ERRORS:
+            continue
+        if matches(wrong, right_here, tolerance) and _differs_somewhere(problem, ask, rule):
+            found.append(rule.diagnosis)
+    for mistake, tree in author:
+        try:
+            value, _ = evaluate_tree(tree, state.values)
+        except EvaluationError:
+            continue
+        if matches(value, right_here, tolerance):
+            found.append(mistake.id or "author")
+    return list(dict.fromkeys(found))
+
+
+def _differs_somewhere(problem: Problem, ask: Ask, rule: Any) -> bool:
+    states = problem.random_states()
+    if not states:
+        return True  # can't show the rule is harmless on this graph, so report it
+    for state in states:
+        try:
+            wrong = rule.compute(state)
+        except RULE_ERRORS:
+            continue
+        right = problem.right_value(ask, state)
+        if is_finite(wrong) and not matches(wrong, right, Tolerance(rel=1e-9, abs=1e-12)):
+            return True
+    return False
+
+
+def grade_number(
+    problem: Problem,
+    ask: Ask,
+    tree: Expression,
+    expected: str,
+    tolerance: Tolerance | None,
+    mistakes: Sequence[tuple[AuthorMistake, Expression]],
+) -> GradeResult:
+    state = problem.state
+    right = problem.right_value(ask, state)
+    label = problem.label(ask)
+    worked = _worked(problem, ask)
+    try:
+        value, largest = evaluate_tree(tree, state.values)
+    except EvaluationError as error:
+        return GradeResult(INCORRECT, expected, None, f"Your answer has no value here: {error.message}.",
+                           worked=worked)
+    if not is_finite(value):
+        return GradeResult(UNCHECKED, expected, None, TOO_LARGE)
+    outcome = compare_numbers(value, right, tolerance)
+    if outcome == EXACT:
+        return GradeResult(CORRECT, expected, None, f"Correct: {label} = {describe(right)}.", worked=worked)
+    if outcome == ROUNDED:
+        return GradeResult(CORRECT, expected, None,
+                           f"Correct (rounded): {label} = {precise_text(right)}; yours, {describe(value)}, is "
+                           f"within the tolerance.", rounded=True, worked=worked)
+    if within_rounding_noise(value, right, largest):
+        return GradeResult(UNCHECKED, expected, None, TOO_LARGE)
+    found = _diagnose(problem, ask, value, right, tolerance, mistakes)
+    if found is not None:
+        diagnosis, message, detail = found
+        return GradeResult(INCORRECT, expected, diagnosis, message, worked=_joined(detail, worked))
+    return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_rule_for(problem, ask)}",
+                       worked=worked)
+
+
+def _joined(*sentences: str) -> str:
+    """Sentences in order, each once (a rule's detail may already be the worked line)."""
+    return " ".join(dict.fromkeys(sentence for sentence in sentences if sentence))
+
+
+TOO_LARGE = ("Your answer passes through numbers too large to work out exactly (for example a huge power or "
+              "exp), so it was not graded; it is not marked wrong. Write it more simply.")
+
+
+def within_rounding_noise(value: Num, right: Num, largest: float) -> bool:
+    """A float answer that went through huge numbers carries their rounding error: (exp(40) + 42) - exp(40)
+    comes out as 32 or 48 in floats. If the gap to the right answer is inside that error, we can't tell."""
+    if not isinstance(value, float) or largest < 1e12:
+        return False
+    return abs(value - to_float(right)) <= largest * 1e-14
+
+
+def _diagnose(
+    problem: Problem,
+    ask: Ask,
+    value: Num,
+    right: Num,
+    tolerance: Tolerance | None,
+    mistakes: Sequence[tuple[AuthorMistake, Expression]],
+) -> tuple[str, str, str] | None:
+    """(diagnosis, message, detail) of the first mistake that gives ``value``; the detail may reveal the answer."""
+    if not is_finite(value):
+        return None
+    state = problem.state
+    for mistake, tree in mistakes:
+        try:
+            wrong, _ = evaluate_tree(tree, state.values)
+        except EvaluationError:
+            continue
+        if matches(wrong, right, tolerance):
+            continue  # the author's "mistake" is right at this point; it never fires
+        if matches(value, wrong, tolerance):
+            return mistake.id or "author", mistake.feedback, ""
+    for rule in wrong_rules(problem, ask):
+        try:
+            wrong = rule.compute(state)
+        except RULE_ERRORS:
+            continue
+        if not is_finite(wrong) or matches(wrong, right, tolerance):
+            continue
+        if matches(value, wrong, tolerance):
+            return rule.diagnosis, *rule.explain(wrong, right)
+    return None
+
+
+def _rule_for(problem: Problem, ask: Ask) -> str:
+    """The rule that gives the answer, in this graph's names and formulas but without its numbers."""
+    graph = problem.graph
+    label = problem.label(ask)
+    if ask.kind == "value":
+        node = graph.nodes[ask.node]
+        if node.is_input:
+            return f"{ask.node} is an input: its value is given with the problem."
+        return f"Work out {ask.node} = {node.formula} from the values of {_names(node.inputs)}."
+    if ask.kind == "local":
+        others = _names([name for name in graph.nodes[ask.node].inputs if name != ask.operand]) or "the rest"
+        return (f"Differentiate {ask.node} = {graph.nodes[ask.node].formula} with respect to {ask.operand} alone, "
+                f"holding {others} fixed, then put in this graph's values.")
+    if ask.node == problem.output:
+        return f"{label} is the output's gradient with respect to itself."
+    consumers = dict.fromkeys(edge.target for edge in problem.edges_out[ask.node])
+    formulas = " and ".join(f"{target} = {graph.nodes[target].formula}" for target in consumers)
+    return f"Use the chain rule: {label} = {_chain_symbols(problem, ask)}, with {formulas}."
+
+
+def _names(names: Sequence[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1] if unique else ""
+
+
+def _chain_symbols(problem: Problem, ask: Ask) -> str:
+    """dL/dz1 · ∂z1/∂a (+ one product per other path): the chain rule for ``ask``, in symbols."""
+    symbols = []
+    for edge in problem.edges_out[ask.node]:
+        if edge.target == problem.output:  # dL/dL = 1 needs no writing out
+            symbols.append(f"∂{edge.target}/∂{ask.node}")
+        else:
+            symbols.append(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}")
+    return " + ".join(symbols)
+
+
+def _worked(problem: Problem, ask: Ask) -> str:
+    """The right answer worked out on this graph (``GradeResult.worked``): it gives the answer away."""
+    state = problem.state
+    graph = problem.graph
+    right = problem.right_value(ask, state)
+    label = problem.label(ask)
+    if ask.kind == "value":
+        node = graph.nodes[ask.node]
+        if node.is_input:
+            return f"{ask.node} is an input: {ask.node} = {describe(right)}."
+        step = next(step for step in graph.forward_steps() if step.node_id == ask.node)
+        return f"{ask.node} = {step.formula} = {step.substituted} = {describe(right)}."
+    if ask.kind == "local":
+        edges = [edge for edge in problem.edges_into[ask.node] if edge.source == ask.operand]
+        formula = " + ".join(edge.local_grad_formula for edge in edges)
+        return f"For {ask.node} = {graph.nodes[ask.node].formula}: {label} = {formula} = {describe(right)}."
+    if ask.node == problem.output:
+        return f"{label} = 1: the gradient of the output with respect to itself."
+    out_edges = problem.edges_out[ask.node]
+    numbers = []
+    for edge in out_edges:
+        local = state.locals[(edge.target, edge.slot)]
+        if edge.target == problem.output:
+            numbers.append(factor(local))
+        else:
+            numbers.append(f"{factor(state.grads[edge.target])} · {factor(local)}")
+    worked = f"{label} = {_chain_symbols(problem, ask)}"
+    if len(out_edges) > 1 or out_edges[0].target != problem.output:
+        worked += f" = {' + '.join(numbers)}"
+    return f"{worked} = {describe(right)}."
