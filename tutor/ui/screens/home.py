@@ -234,7 +234,14 @@ class HomeScreen(Screen):
             if entry is not None:
                 self.app.open_lesson(entry.key)
 
+    def _list_is_shown(self) -> bool:
+        # Until the packs have loaded there is no list or filter to act on: Esc, j, k or Enter
+        # pressed in the first second must do nothing rather than look up widgets not mounted yet.
+        return bool(self.query("#lessons"))
+
     def action_open_selected(self) -> None:
+        if not self._list_is_shown():
+            return
         option = self.query_one("#lessons").highlighted_option
         if option is not None:
             self._activate(option.id)
@@ -256,7 +263,7 @@ class HomeScreen(Screen):
             self.app.start_review()
 
     def action_quiz(self) -> None:
-        if self.session is not None:
+        if self.session is not None and self._list_is_shown():
             option = self.query_one("#lessons").highlighted_option
             entry = self._entry_for(option.id if option is not None else None)
             self.app.open_quiz_setup(entry)
@@ -272,6 +279,8 @@ class HomeScreen(Screen):
         field.focus()
 
     def action_clear_filter(self) -> None:
+        if not self._list_is_shown():
+            return
         field = self.query_one("#filter")
         if field.value or field.has_class("-visible"):
             field.value = ""
@@ -281,6 +290,8 @@ class HomeScreen(Screen):
             self.query_one("#lessons").focus()
 
     def action_cursor(self, delta: int) -> None:
+        if not self._list_is_shown():
+            return
         option_list = self.query_one("#lessons")
         if delta > 0:
             option_list.action_cursor_down()
