@@ -40,20 +40,12 @@ def judge_answer(rendered, answer_text: str, ask: str | None = None) -> Judgemen
     answer_text = answer_text.strip()
     if not answer_text:
         return Judgement("invalid", answer_text, "Type an answer first: a number or an expression such as 2*7.", column=1)
-    problem = rendered.problem
-    mistakes = [mistake for mistake in getattr(problem, "mistakes", [])
-                if ask is None or mistake.ask in (None, ask)]
-    tolerance = _tolerance(getattr(problem, "tolerance", None))
-    if problem.kind == "numeric":
-        from tutor.check import grade_numeric
+    # One route to the checker, shared with validate: tutor.packs.grading picks the ask, the author's
+    # mistakes for it and the tolerance; here the result only becomes what the UI shows.
+    from tutor.packs.grading import grade_answer, mistakes_for
 
-        result = grade_numeric(answer_text, problem.answer, tolerance=tolerance, mistakes=_author_mistakes(mistakes))
-    else:
-        from tutor.check import GradeRequest, grade
-
-        request = GradeRequest(program=problem.program, at=dict(rendered.at), ask=ask or problem.ask,
-                               answer=answer_text, tolerance=tolerance, mistakes=_author_mistakes(mistakes))
-        result = grade(request)
+    result = grade_answer(rendered, answer_text, ask)
+    mistakes = mistakes_for(rendered.problem, ask or getattr(rendered.problem, "ask", None))
     judgement = judgement_from_result(result, answer_text)
     if judgement.diagnosis and not judgement.diagnosis_text:
         # An author's mistake id: its feedback is the diagnosis text (unless the checker's message already says it).
@@ -63,22 +55,6 @@ def judge_answer(rendered, answer_text: str, ask: str | None = None) -> Judgemen
 
             judgement = replace(judgement, diagnosis_text=feedback)
     return judgement
-
-
-def _tolerance(tolerance):
-    if tolerance is None:
-        return None
-    from tutor.check import Tolerance
-
-    defaults = Tolerance()
-    return Tolerance(rel=defaults.rel if tolerance.rel is None else tolerance.rel,
-                     abs=defaults.abs if tolerance.abs is None else tolerance.abs)
-
-
-def _author_mistakes(mistakes) -> tuple:
-    from tutor.check import AuthorMistake
-
-    return tuple(AuthorMistake(answer=mistake.answer, feedback=mistake.feedback, id=mistake.id) for mistake in mistakes)
 
 
 def judgement_from_result(result, answer_text: str) -> Judgement:
@@ -150,9 +126,10 @@ def expected_answer_text(rendered) -> str | None:
             return format_number(evaluate(parse_expression(problem.answer, allowed_names=set()), {}))
         if problem.kind == "ask":
             from tutor.check import GradeRequest, expected_answer
+            from tutor.packs.grading import checker_tolerance
 
             return expected_answer(GradeRequest(program=problem.program, at=dict(rendered.at), ask=problem.ask,
-                                                answer="", tolerance=_tolerance(problem.tolerance)))
+                                                answer="", tolerance=checker_tolerance(problem.tolerance)))
     except Exception:  # noqa: BLE001 - showing the solution must never crash the lesson
         return None
     return None
