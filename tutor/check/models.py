@@ -34,17 +34,28 @@ class Tolerance:
 
     rel: float = 1e-3
     abs: float = 1e-9
+    # Significant figures: the answer must round to the right one at this many digits
+    # (within half a unit in the last place). None: not used.
+    digits: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("rel", "abs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise RequestError(f"tolerance {name} must be a number >= 0, not {value!r}")
+        if self.digits is not None and (isinstance(self.digits, bool) or not isinstance(self.digits, int)
+                                        or not 1 <= self.digits <= 15):
+            raise RequestError(f"tolerance digits must be a whole number from 1 to 15, not {self.digits!r}")
 
     def allows(self, answer: float, expected: float) -> bool:
         if not (math.isfinite(answer) and math.isfinite(expected)):
             return False
-        return abs(answer - expected) <= max(self.abs, self.rel * abs(expected))
+        allowed = max(self.abs, self.rel * abs(expected))
+        if self.digits is not None and expected != 0:
+            last_place = 10.0 ** (math.floor(math.log10(abs(expected))) - self.digits + 1)
+            # A hair over half a unit, so 0.762 is three digits of 0.76159 however floats round.
+            allowed = max(allowed, 0.5 * last_place * (1 + 1e-9))
+        return abs(answer - expected) <= allowed
 
 
 DEFAULT_TOLERANCE = Tolerance()

@@ -37,9 +37,20 @@ def checker_tolerance(tolerance: Tolerance | None) -> Any:
         return None
     from tutor.check import Tolerance as CheckTolerance
 
+    return exact_tolerance(tolerance)
+
+
+def exact_tolerance(tolerance: Tolerance) -> Any:
+    """A given tolerance means what it says: {abs: 0.5} is abs 0.5 and no relative part on top.
+
+    Only the tiny absolute default stays when abs is not given, so an answer of 0 can be typed.
+    """
+    from tutor.check import Tolerance as CheckTolerance
+
     return CheckTolerance(
-        rel=DEFAULT_RELATIVE_TOLERANCE if tolerance.rel is None else tolerance.rel,
+        rel=0.0 if tolerance.rel is None else tolerance.rel,
         abs=DEFAULT_ABSOLUTE_TOLERANCE if tolerance.abs is None else tolerance.abs,
+        digits=tolerance.digits,
     )
 
 

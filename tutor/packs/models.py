@@ -115,10 +115,14 @@ class FormatModel(BaseModel):
 
 
 class Tolerance(FormatModel):
-    """How close a numeric answer must be. Omitted parts use the checker's defaults (rel 1e-3, abs 1e-9)."""
+    """How close a numeric answer must be. With no tolerance the checker's defaults apply (rel 1e-3, abs 1e-9);
+    a given tolerance means exactly what it says: a part left out is not added on top (abs alone is no
+    relative tolerance; rel or digits alone keep only abs 1e-9, for answers that are 0)."""
 
     rel: StrictFloat | StrictInt | None = Field(None, ge=0, description="relative tolerance, e.g. 0.01 for 1%")
     abs: StrictFloat | StrictInt | None = Field(None, ge=0, description="absolute tolerance")
+    digits: StrictInt | None = Field(None, ge=1, le=15,
+                                     description="significant figures: right when it rounds to the answer at this many")
 
 
 class IntParam(FormatModel):
