@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from tutor.check import RequestError, prepare_problem
-from tutor.check.asks import ASK_KINDS, implementation
 from tutor.check.ask_kinds import Ask, AskKind
+from tutor.check.asks import ASK_KINDS, implementation
 
 CHECK = Path(__file__).resolve().parents[1] / "tutor" / "check"
 

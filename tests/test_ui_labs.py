@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from test_ui_labs_support import answer, async_test, lab_app, settle, text_of, wrong_answer
+
 from tutor.labs import LAB_NAMES
 from tutor.ui.labs.controls import format_setting
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from tutor.check.models import RequestError
 from tutor.check.numbers import Num, to_float
-from tutor.expr import ParseError, parse_expression
 from tutor.engine import Value
 from tutor.engine.higher_order import gradient
+from tutor.expr import ParseError, parse_expression
 from tutor.graph.build import GraphConsistencyError, apply_engine_op  # the same op semantics as the graph builder
 
 _ENGINE_AGREEMENT = 1e-7  # relative; the engine works in floats through two backward passes

@@ -35,7 +35,6 @@ def checker_tolerance(tolerance: Tolerance | None) -> Any:
     """The pack's tolerance as the checker's, filling a missing part with the default."""
     if tolerance is None:
         return None
-    from tutor.check import Tolerance as CheckTolerance
 
     return exact_tolerance(tolerance)
 
