@@ -79,7 +79,7 @@ def _close(a: object, b: float) -> bool:
 
 
 def _agrees(learner: dict, expected: dict) -> bool:
-    values_ok = all(e is None or _close(l, e) for l, e in zip(learner["values"], expected["values"]))
+    values_ok = all(want is None or _close(got, want) for got, want in zip(learner["values"], expected["values"]))
     return values_ok and all(_close(learner["grads"].get(k), v) for k, v in expected["grads"].items())
 
 

@@ -477,7 +477,11 @@ def _local_formula_text(op: str, slot: int, texts: list[str]) -> str:
     """
     a = texts[0]
     b = texts[1] if len(texts) > 1 else ""
-    wrap = (lambda text: text if text.replace("_", "").isalnum() else f"({text})")
+
+    def wrap(text: str) -> str:
+        # A bare name or number needs no brackets; anything longer does.
+        return text if text.replace("_", "").isalnum() else f"({text})"
+
     if op in ("add",):
         return "1"
     if op == "sub":
