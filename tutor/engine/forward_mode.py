@@ -51,8 +51,8 @@ class Dual:
         return Dual(self.value + other.value, self.tangent + other.tangent)
 
     def __radd__(self, other: float) -> Dual:
-        other = _as_dual(other)
-        return NotImplemented if other is NotImplemented else other.__add__(self)
+        left = _as_dual(other)
+        return NotImplemented if left is NotImplemented else left.__add__(self)
 
     def __sub__(self, other: Dual | float) -> Dual:
         other = _as_dual(other)
@@ -61,8 +61,8 @@ class Dual:
         return Dual(self.value - other.value, self.tangent - other.tangent)
 
     def __rsub__(self, other: float) -> Dual:
-        other = _as_dual(other)
-        return NotImplemented if other is NotImplemented else other.__sub__(self)
+        left = _as_dual(other)
+        return NotImplemented if left is NotImplemented else left.__sub__(self)
 
     def __mul__(self, other: Dual | float) -> Dual:
         other = _as_dual(other)
@@ -74,8 +74,8 @@ class Dual:
         )
 
     def __rmul__(self, other: float) -> Dual:
-        other = _as_dual(other)
-        return NotImplemented if other is NotImplemented else other.__mul__(self)
+        left = _as_dual(other)
+        return NotImplemented if left is NotImplemented else left.__mul__(self)
 
     def __truediv__(self, other: Dual | float) -> Dual:
         other = _as_dual(other)
@@ -86,8 +86,8 @@ class Dual:
         return Dual(quotient, (self.tangent - quotient * other.tangent) / other.value)
 
     def __rtruediv__(self, other: float) -> Dual:
-        other = _as_dual(other)
-        return NotImplemented if other is NotImplemented else other.__truediv__(self)
+        left = _as_dual(other)
+        return NotImplemented if left is NotImplemented else left.__truediv__(self)
 
     def __pow__(self, other: Dual | float) -> Dual:
         base = self.value
@@ -111,8 +111,8 @@ class Dual:
         return Dual(result, power_base_derivative(base, exponent) * self.tangent)
 
     def __rpow__(self, other: float) -> Dual:
-        other = _as_dual(other)
-        return NotImplemented if other is NotImplemented else other.__pow__(self)
+        left = _as_dual(other)
+        return NotImplemented if left is NotImplemented else left.__pow__(self)
 
     def __neg__(self) -> Dual:
         return Dual(-self.value, -self.tangent)
@@ -144,7 +144,7 @@ def _as_dual(number: object) -> Dual:
         return number
     if isinstance(number, numbers.Real):
         return Dual(float(number), 0.0)
-    return NotImplemented  # type: ignore[return-value]
+    return NotImplemented
 
 
 def directional_derivative(

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from tutor.engine.scalar_math import (
     EngineDomainError,
@@ -308,7 +308,8 @@ def _division_local_values(node: Value) -> tuple[Value | float, ...]:
     return (1.0 / denominator, -node / denominator)
 
 
-_LOCAL_DERIVATIVE_VALUES = {
+# For each op: the node's local derivatives as Values (so they can be differentiated again) or plain floats.
+_LOCAL_DERIVATIVE_VALUES: dict[str, Callable[[Value], Sequence[Value | float]]] = {
     "add": lambda node: node.local_grads,
     "sub": lambda node: node.local_grads,
     "neg": lambda node: node.local_grads,
@@ -357,12 +358,12 @@ def _as_value(number: object) -> Value:
     """Wrap a plain number as a leaf Value; NotImplemented for anything else."""
     kind = type(number)
     if kind is float or kind is int:  # the common case, checked before the slow ABC test
-        return Value(number)
+        return Value(number)  # type: ignore[arg-type]  # mypy does not narrow on `type(x) is float`
     if isinstance(number, Value):
         return number
     if isinstance(number, numbers.Real):
         return Value(float(number))
-    return NotImplemented  # type: ignore[return-value]
+    return NotImplemented
 
 
 def dot(xs: Iterable[Value | float], ws: Iterable[Value | float]) -> Value:

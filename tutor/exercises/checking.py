@@ -143,6 +143,7 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     tried += more
     diagnosis = _diagnose(tried)
     expected = reference(smallest.rows())
+    assert expected is not None  # only programs the engine can evaluate are ever counted as failures
     message = _explain(diagnosis, smallest, learner, expected)
     return Report(False, checks, diagnosis, message, _drawing(smallest, learner, expected))
 
@@ -154,10 +155,15 @@ def _difference(learner: dict, expected: dict) -> str:
     return "a forward value differs from the engine's"
 
 
-def _shrink(path: Path, program: CheckProgram, learner: dict, timeout: float):
+def _shrink(
+    path: Path, program: CheckProgram, learner: dict, timeout: float
+) -> tuple[CheckProgram, dict, list[tuple[CheckProgram, dict]]]:
     tried: list[tuple[CheckProgram, dict]] = []
     for _ in range(12):
-        candidates = [c for c in smaller_programs(program) if reference(c.rows()) is not None]
+        # Keep only smaller programs the engine can evaluate, each with the engine's answer.
+        references = [(c, reference(c.rows())) for c in smaller_programs(program)]
+        judged = [(c, expected) for c, expected in references if expected is not None]
+        candidates = [c for c, _ in judged]
         if not candidates:
             break
         answer = run_in_child(path, [{"kind": "graph", "rows": c.rows()} for c in candidates], timeout)
@@ -166,8 +172,8 @@ def _shrink(path: Path, program: CheckProgram, learner: dict, timeout: float):
         for candidate, result in zip(candidates, answer.results):
             if "ok" in result:
                 tried.append((candidate, result["ok"]))
-        smaller = next(((c, r["ok"]) for c, r in zip(candidates, answer.results)
-                        if "ok" in r and not _agrees(r["ok"], reference(c.rows()))), None)
+        smaller = next(((c, r["ok"]) for (c, expected), r in zip(judged, answer.results)
+                        if "ok" in r and not _agrees(r["ok"], expected)), None)
         if smaller is None:
             break
         program, learner = smaller

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tutor.exercises.catalog import Exercise
 from tutor.exercises.harness import run_in_child
+
+if TYPE_CHECKING:
+    from tutor.exercises.checking import Report
+
+# A case: its name, the task sent to the child, and a judge that returns a message when the result is wrong.
+Case = tuple[str, dict[str, Any], Callable[[dict[str, Any]], str | None]]
 
 XOR_TARGET_LOSS = 0.05
 XOR_TIMEOUT = 60.0
 
 
-def check_extras(exercise: Exercise, path: Path, timeout: float):
+def check_extras(exercise: Exercise, path: Path, timeout: float) -> Report:
     from tutor.exercises.checking import CheckResult, Report, _child_problem
 
     cases = _cases(exercise)
@@ -34,12 +42,12 @@ def check_extras(exercise: Exercise, path: Path, timeout: float):
     return Report(False, checks, f"{exercise.id}-wrong", failed[0].message)
 
 
-def _close(a, b):
+def _close(a: float | None, b: float) -> bool:
     return a is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
 
-def _cases(exercise: Exercise):
-    cases = []
+def _cases(exercise: Exercise) -> list[Case]:
+    cases: list[Case] = []
     if "clip" in exercise.extra:
         grads = [3.0, -4.0, 0.5]
         clipped = [1.0, -1.0, 0.5]
@@ -65,10 +73,19 @@ def _cases(exercise: Exercise):
             expected = abs(analytic - numeric) / denominator
             cases.append((f"relative_error({analytic}, {numeric})",
                           {"kind": "relative_error", "function": "relative_error", "args": [analytic, numeric]},
-                          lambda r, e=expected: None if _close(r["returned"], e) else
-                          f"|a - n| / max(|a| + |n|, 1e-12) should be {e:g}, got {r['returned']}"))
+                          _relative_error_judge(expected)))
     if "xor" in exercise.extra:
         cases.append(("train_xor", {"kind": "xor", "function": "train_xor"},
                       lambda r: None if r["returned"] < XOR_TARGET_LOSS else
                       f"the final loss {r['returned']:.4g} is not below {XOR_TARGET_LOSS}"))
     return cases
+
+
+def _relative_error_judge(expected: float) -> Callable[[dict[str, Any]], str | None]:
+    # A function per case binds this case's expected value (a bare lambda in the loop would see the last one).
+    def judge(result: dict[str, Any]) -> str | None:
+        if _close(result["returned"], expected):
+            return None
+        return f"|a - n| / max(|a| + |n|, 1e-12) should be {expected:g}, got {result['returned']}"
+
+    return judge

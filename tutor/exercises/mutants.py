@@ -69,6 +69,7 @@ def _local_grads(op: str, inputs: list[float], out: float, exponent: float | Non
         return (1.0 / b, (a / b / b) if mutation == "div-sign" else -(a / b) / b)
     if op == "pow":
         (x,) = inputs
+        assert exponent is not None  # every pow op in a check program carries its exponent
         n = exponent
         if mutation == "pow-without-n":
             return (x ** (n - 1),)
@@ -101,7 +102,8 @@ def _forward(op: str, inputs: list[float], exponent: float | None) -> float:
     if op == "div":
         return inputs[0] / inputs[1]
     if op == "pow":
-        return inputs[0] ** exponent
+        assert exponent is not None  # every pow op in a check program carries its exponent
+        return float(inputs[0] ** exponent)
     x = inputs[0]
     return {"neg": lambda: -x, "relu": lambda: max(x, 0.0), "tanh": lambda: math.tanh(x),
             "exp": lambda: math.exp(x), "log": lambda: math.log(x),

@@ -10,12 +10,16 @@ import json
 import math
 import sys
 import traceback
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
-_BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+# The learner's Value is an unknown class, so the values flowing through here are Any.
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
            "div": lambda a, b: a / b}
 
 
-def _learner_traceback(path):
+def _learner_traceback(path: str) -> str:
     """The traceback cut down to frames in the learner's own file (all of it if none are)."""
     kind, error, trace = sys.exc_info()
     frames = [frame for frame in traceback.extract_tb(trace) if frame.filename == path]
@@ -24,14 +28,14 @@ def _learner_traceback(path):
     return "".join(lines)[-3000:]
 
 
-def _number(value, what):
+def _number(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} should be a number, got {type(value).__name__}")
     return float(value)
 
 
-def _run_graph(Value, rows):
-    slots = []
+def _run_graph(Value: type, rows: list[list[Any]]) -> dict[str, Any]:
+    slots: list[Any] = []
     for row in rows:
         op = row[0]
         if op == "input":
@@ -56,15 +60,15 @@ def _run_graph(Value, rows):
     return {"values": values, "grads": grads}
 
 
-def _json_number(x):
+def _json_number(x: float) -> float | str:
     return x if math.isfinite(x) else str(x)
 
 
-def _run_function(module, task):
+def _run_function(module: ModuleType, task: dict[str, Any]) -> dict[str, Any]:
     function = getattr(module, task["function"], None)
     if function is None:
         raise AttributeError(f"your file does not define {task['function']}()")
-    Value = getattr(module, "Value", None)
+    Value: Any = getattr(module, "Value", None)
     kind = task["kind"]
     if kind == "clip":
         params = [Value(d) for d in task["data"]]
@@ -80,14 +84,18 @@ def _run_function(module, task):
     raise ValueError(kind)
 
 
-def main():
+def main() -> None:
     request_path, answer_path = sys.argv[1], sys.argv[2]
     with open(request_path, encoding="utf-8") as handle:
         request = json.load(handle)
     path = request["module"]
-    answer = {"load_error": None, "results": []}
+    results: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {"load_error": None, "results": results}
+    module: ModuleType | None
     try:
         spec = importlib.util.spec_from_file_location("learner_solution", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path} as a Python module")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except BaseException:  # the learner's file failed to load: SyntaxError, NameError, ...
@@ -100,11 +108,11 @@ def main():
                 if task["kind"] == "graph":
                     if Value is None:
                         raise AttributeError("your file does not define a class named Value")
-                    answer["results"].append({"ok": _run_graph(Value, task["rows"])})
+                    results.append({"ok": _run_graph(Value, task["rows"])})
                 else:
-                    answer["results"].append({"ok": _run_function(module, task)})
+                    results.append({"ok": _run_function(module, task)})
             except Exception:
-                answer["results"].append({"error": _learner_traceback(path)})
+                results.append({"error": _learner_traceback(path)})
     with open(answer_path, "w", encoding="utf-8") as handle:
         json.dump(answer, handle)
 

@@ -6,6 +6,8 @@ parser, so ``[[2*3, 1/2]]`` works and errors still point at the right column.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tutor.expr.convert import EvaluationError, evaluate
 from tutor.expr.parser import ParseError, parse_expression
 from tutor.expr.tree import names_in
@@ -121,7 +123,7 @@ def _entry_value(text: str, start: int, end: int) -> float:
         raise ParseError(error.message, start + (error.column or 1), text) from None
 
 
-def format_matrix(rows) -> str:
+def format_matrix(rows: Iterable[Iterable[float]]) -> str:
     """Write a matrix the way a learner would type it back."""
     from tutor.graph.model import format_number
 

@@ -434,7 +434,7 @@ def _format_fraction(value: Fraction) -> str:
 
 
 def _check_exponent(exponent: Expression, token: Token, parser: _Parser) -> None:
-    if isinstance(exponent, Number) and abs(exponent.value) > MAX_CONSTANT_EXPONENT:
+    if isinstance(exponent, Number) and not -MAX_CONSTANT_EXPONENT <= exponent.value <= MAX_CONSTANT_EXPONENT:
         raise parser.error(f"exponents larger than {MAX_CONSTANT_EXPONENT} aren't supported", token)
 
 

@@ -9,15 +9,19 @@ an algebraic comparison needs it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import sympy
 
+# sympy ships no type hints, so sympy objects are Any here and subclassing sympy.Function is
+# subclassing Any (the two `type: ignore[misc]` below).
 
-class sigmoid(sympy.Function):  # noqa: N801 - sympy functions are lower-case by convention
+
+class sigmoid(sympy.Function):  # type: ignore[misc]  # noqa: N801 - sympy functions are lower-case by convention
     is_real = True
 
     @classmethod
-    def eval(cls, argument):  # type: ignore[override]
+    def eval(cls, argument: Any) -> Any:
         if argument.is_zero:
             return sympy.Rational(1, 2)
         if isinstance(argument, sympy.Float):
@@ -28,20 +32,20 @@ class sigmoid(sympy.Function):  # noqa: N801 - sympy functions are lower-case by
             return sympy.Float(z / (1.0 + z))
         return None
 
-    def fdiff(self, argindex: int = 1):  # type: ignore[override]
+    def fdiff(self, argindex: int = 1) -> Any:
         value = sigmoid(self.args[0])
         return value * (1 - value)
 
-    def _eval_rewrite_as_exp(self, argument, **kwargs):
+    def _eval_rewrite_as_exp(self, argument: Any, **kwargs: Any) -> Any:
         return 1 / (1 + sympy.exp(-argument))
 
-    def _eval_evalf(self, precision):
+    def _eval_evalf(self, precision: int) -> Any:
         return self.rewrite(sympy.exp)._eval_evalf(precision)
 
 
-class relu(sympy.Function):  # noqa: N801
+class relu(sympy.Function):  # type: ignore[misc]  # noqa: N801
     @classmethod
-    def eval(cls, argument):  # type: ignore[override]
+    def eval(cls, argument: Any) -> Any:
         if argument.is_number and argument.is_real:
             return argument if argument.is_positive else sympy.S.Zero
         if argument.is_nonpositive:
@@ -50,17 +54,17 @@ class relu(sympy.Function):  # noqa: N801
             return argument
         return None
 
-    def fdiff(self, argindex: int = 1):  # type: ignore[override]
+    def fdiff(self, argindex: int = 1) -> Any:
         # Slope 0 at x = 0, the same convention as the engine (and PyTorch).
         return sympy.Heaviside(self.args[0], 0)
 
-    def _eval_rewrite_as_Piecewise(self, argument, **kwargs):
+    def _eval_rewrite_as_Piecewise(self, argument: Any, **kwargs: Any) -> Any:
         return sympy.Piecewise((argument, argument > 0), (0, True))
 
-    def _eval_evalf(self, precision):
+    def _eval_evalf(self, precision: int) -> Any:
         return self.rewrite(sympy.Piecewise)._eval_evalf(precision)
 
-    def _eval_is_real(self):
+    def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real
 
 
@@ -86,6 +90,6 @@ LAMBDIFY_MODULES = [
 ]
 
 
-def to_text(expression) -> str:
+def to_text(expression: Any) -> str:
     """A sympy expression written the way learners type it: ^ for powers."""
     return sympy.sstr(expression).replace("**", "^")

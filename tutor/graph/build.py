@@ -212,10 +212,17 @@ def _rebuild(node: Expression, operand_trees: list[Expression]) -> Expression:
     return Call(node.function, operand_trees[0], node.column)
 
 
+def _constant(operand: Operand) -> float:
+    """The number in a constant slot (one whose ``node_id`` is None)."""
+    assert operand.constant is not None, "an operand is either a node or a constant"
+    return float(operand.constant)
+
+
 def apply_engine_op(op: str, arguments: list[Value | float]) -> Value:
     """One graph node's op on engine Values (numbers as constants); shared with the second-derivative checker."""
     if op == "neg":
-        return -arguments[0]
+        operand = arguments[0]
+        return -(operand if isinstance(operand, Value) else Value(operand))
     if op in ("relu", "tanh", "exp", "log", "sigmoid"):
         return getattr(arguments[0], op)()
     left, right = arguments
@@ -241,7 +248,7 @@ def _run_engine(program: Program, pending: list[_PendingNode], values: dict[str,
             if operand.node_id is not None:
                 arguments.append(engine_values[operand.node_id])
             else:
-                arguments.append(float(operand.constant))
+                arguments.append(_constant(operand))
         try:
             result = apply_engine_op(node.op, arguments)
         except (EngineDomainError, ZeroDivisionError) as error:
@@ -544,7 +551,7 @@ def _assemble_large(
         value = engine_values[node.node_id]
         slot_locals = _slot_values(node, value)
         texts = [operand.text() for operand in node.operands]
-        plain = [engine_values[o.node_id].data if o.node_id is not None else float(o.constant) for o in node.operands]
+        plain = [engine_values[o.node_id].data if o.node_id is not None else _constant(o) for o in node.operands]
         for slot, operand in enumerate(node.operands):
             if operand.node_id is None:
                 continue
@@ -564,7 +571,7 @@ def _assemble_large(
     for checked in program.inputs[:_DUAL_CHECKED_INPUTS]:
         duals: dict[str, Any] = {name: Dual(values[name], 1.0 if name == checked else 0.0) for name in program.inputs}
         for node in pending:
-            duals[node.node_id] = _dual_op(node.op, [duals[o.node_id] if o.node_id is not None else float(o.constant)
+            duals[node.node_id] = _dual_op(node.op, [duals[o.node_id] if o.node_id is not None else _constant(o)
                                                      for o in node.operands])
         output = duals[program.output]
         if not (_agree(engine_values[program.output].data, output.value)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = ("mse", "softmax_ce")
@@ -73,7 +74,7 @@ class LayerTrace:
         return [name for name, quantity in self.quantities.items() if quantity.is_gradient]
 
 
-def _column(values, name: str) -> np.ndarray:
+def _column(values: npt.ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     if array.ndim == 1:
         array = array.reshape(-1, 1)
@@ -130,7 +131,7 @@ def _shape_text(array: np.ndarray) -> str:
     return f"({array.shape[0]}, {array.shape[1]})"
 
 
-def trace_network(layers: list[Layer], x, target, loss: str = "mse") -> LayerTrace:
+def trace_network(layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, loss: str = "mse") -> LayerTrace:
     """Forward then backward through the network, recording every quantity a learner traces."""
     if loss not in LOSSES:
         raise LayerSpecError(f"loss must be one of {', '.join(LOSSES)}")
@@ -162,7 +163,7 @@ def trace_network(layers: list[Layer], x, target, loss: str = "mse") -> LayerTra
         else:
             a = _activate(layer.function, current)
             name = f"a{linear_index}"
-            wrong = {"transposed": a.T}
+            wrong: dict[str, np.ndarray] = {"transposed": a.T}
             if layer.function == "relu":
                 wrong["missing-relu-mask"] = current.copy()  # negatives passed straight through
             quantities[name] = Quantity(name, a, f"{name} = {layer.function}({current_name})",
@@ -209,7 +210,7 @@ def trace_network(layers: list[Layer], x, target, loss: str = "mse") -> LayerTra
             a = _activate(layer.function, z)
             slope = _activation_slope(layer.function, z, a)
             name = f"dL/dz{linear_index}"
-            wrong: dict[str, np.ndarray] = {"transposed": (gradient * slope).T}
+            wrong = {"transposed": (gradient * slope).T}
             if layer.function == "relu":
                 wrong["missing-relu-mask"] = gradient.copy()
                 unmasked_gradient = gradient.copy()
@@ -276,7 +277,9 @@ def trace_network(layers: list[Layer], x, target, loss: str = "mse") -> LayerTra
     return LayerTrace(quantities, float(quantities["loss"].value[0, 0]))
 
 
-def _tensor_engine_numbers(layers: list[Layer], x: np.ndarray, target, loss: str) -> dict[str, np.ndarray]:
+def _tensor_engine_numbers(
+    layers: list[Layer], x: np.ndarray, target: npt.ArrayLike, loss: str
+) -> dict[str, np.ndarray]:
     """Every forward value and gradient of the traced network, computed by tutor.engine.tensor."""
     from tutor.engine.tensor import Tensor, cross_entropy
 
@@ -297,6 +300,7 @@ def _tensor_engine_numbers(layers: list[Layer], x: np.ndarray, target, loss: str
     if loss == "mse":
         loss_node = ((current - _column(target, "target")) ** 2).sum() * 0.5
     else:
+        assert isinstance(target, int)  # trace_network refuses any other target for softmax cross-entropy
         loss_node = cross_entropy(current.T, [target])  # one example: the row of logits
     loss_node.backward()
     numbers = {name: node.data for name, node in nodes.items()}
@@ -306,7 +310,9 @@ def _tensor_engine_numbers(layers: list[Layer], x: np.ndarray, target, loss: str
     return numbers
 
 
-def scalar_check(layers: list[Layer], x, target, loss: str = "mse") -> dict[str, np.ndarray]:
+def scalar_check(
+    layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, loss: str = "mse"
+) -> dict[str, np.ndarray]:
     """The parameter gradients recomputed entry by entry with the scalar engine (for tests)."""
     from tutor.engine import Value
 
@@ -328,6 +334,7 @@ def scalar_check(layers: list[Layer], x, target, loss: str = "mse") -> dict[str,
         targets = _column(target, "target").ravel()
         total = sum(((value - float(t)) ** 2 for value, t in zip(current, targets)), Value(0.0)) * 0.5
     else:
+        assert isinstance(target, int), "the softmax cross-entropy target is a class number"
         exps = [value.exp() for value in current]
         total = -(exps[target] / sum(exps[1:], exps[0])).log()
     total.backward()

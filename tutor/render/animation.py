@@ -13,6 +13,7 @@ Steps, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tutor.graph.model import ComputationalGraph, Edge, format_number
 from tutor.render.frames import FrameState
@@ -47,7 +48,15 @@ def animation_steps(graph: ComputationalGraph) -> list[AnimationStep]:
     output = graph.output
     steps: list[AnimationStep] = []
 
-    def add(stage, position, length, node_id, edge, narration, state_fields) -> None:
+    def add(
+        stage: str,
+        position: int,
+        length: int,
+        node_id: str | None,
+        edge: Edge | None,
+        narration: str,
+        state_fields: dict[str, Any],
+    ) -> None:
         state = FrameState(caption=_caption(stage, position, length, narration), **state_fields)
         steps.append(AnimationStep(len(steps), stage, position, length, node_id, edge, narration, state))
 
@@ -70,15 +79,15 @@ def animation_steps(graph: ComputationalGraph) -> list[AnimationStep]:
     add("seed", 1, 1, output, None, f"d{output}/d{output} = 1 (the output's gradient with respect to itself)",
         dict(values=dict(values), grads=dict(grads), active_node=output, done_nodes=frozenset(complete)))
 
-    for step in backward:
-        source = step.edge.source
-        grads[source] = step.grad_after
+    for back_step in backward:
+        source = back_step.edge.source
+        grads[source] = back_step.grad_after
         remaining[source] -= 1
         if remaining[source] == 0:
             complete.add(source)
-        add("backward", step.index + 1, len(backward), source, step.edge, step.narration,
+        add("backward", back_step.index + 1, len(backward), source, back_step.edge, back_step.narration,
             dict(values=dict(values), grads=dict(grads), active_node=source,
-                 active_edges=frozenset({edge_key(step.edge)}), done_nodes=frozenset(complete) - {source}))
+                 active_edges=frozenset({edge_key(back_step.edge)}), done_nodes=frozenset(complete) - {source}))
 
     all_grads = {node_id: graph.nodes[node_id].grad for node_id in graph.order}
     add("complete", 1, 1, None, None, f"every value and every gradient d{output}/d(node) is known",

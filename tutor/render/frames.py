@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rich.cells import cell_len
 from rich.text import Span, Text
@@ -131,7 +132,7 @@ def exercise_state(
     caption: str = "",
 ) -> FrameState:
     """A state for an exercise: the graph's true numbers for the revealed nodes, ``?`` for the asked ones."""
-    active_edges = frozenset()
+    active_edges: frozenset[EdgeKey] = frozenset()
     if active_edge is not None:
         active_edges = frozenset({active_edge if isinstance(active_edge, tuple) else edge_key(active_edge)})
     revealed_values = set(revealed_values)
@@ -184,15 +185,22 @@ def _draw_box(grid: list[list[str]], box: NodeBox, title: str, chars: _BoxChars,
         grid[box.exit_row][right] = chars.exit
 
 
+class CarriesFrameState(Protocol):
+    """Anything that carries a frame state, such as an animation step."""
+
+    @property
+    def state(self) -> FrameState: ...
+
+
 def render_frame(
     graph: ComputationalGraph,
-    state,
+    state: FrameState | CarriesFrameState,
     options: FrameOptions | None = None,
     layout: GraphLayout | None = None,
 ) -> Frame:
     """Draw ``graph`` in ``state`` (a :class:`FrameState` or anything with a ``.state``, like an AnimationStep)."""
     options = options or FrameOptions()
-    state = getattr(state, "state", state)
+    state = state if isinstance(state, FrameState) else state.state
     layout = layout or layout_for(graph)
     palette = options.palette
     ascii_only = options.ascii_only
@@ -251,6 +259,7 @@ def render_frame(
     too_wide = options.max_width is not None and layout.width > options.max_width
     first_column = 0
     if too_wide and options.follow_active:
+        assert options.max_width is not None  # too_wide implies a width limit
         first_column = _window_start(layout, state, options.max_width)
         last_column = first_column + options.max_width
         grid = [row[first_column:last_column] for row in grid]
@@ -264,6 +273,7 @@ def render_frame(
     if too_wide:
         arrows = "<->" if ascii_only else "⇆"
         if options.follow_active:
+            assert options.max_width is not None  # too_wide implies a width limit
             shown = f"columns {first_column + 1}-{first_column + options.max_width} shown"
         else:
             shown = f"{options.max_width} shown"
@@ -306,8 +316,8 @@ def render_frame(
             line_index = first_graph_line + len(lines) + index
             if style:
                 spans.append(Span(offsets[line_index], offsets[line_index] + len(text), style))
-    text = Text(plain, spans=spans, no_wrap=True, overflow="crop", end="\n")
-    return Frame(text=text, plain=plain, graph_width=layout.width, graph_height=layout.height, too_wide=too_wide,
+    frame_text = Text(plain, spans=spans, no_wrap=True, overflow="crop", end="\n")
+    return Frame(text=frame_text, plain=plain, graph_width=layout.width, graph_height=layout.height, too_wide=too_wide,
                  graph_first_line=len(prefix), focus=focus, first_column=first_column)
 
 

@@ -239,7 +239,7 @@ class NetworkDrawing:
         return self.trace.quantities[name].value
 
     def _shape_of(self, name: str) -> tuple[int, int]:
-        return tuple(self._value_of(name).shape)  # type: ignore[return-value]
+        return tuple(self._value_of(name).shape)
 
     def _status(self, name: str) -> str:
         return SHOWN if name == "x" else self.visibility.get(name, "")

@@ -29,7 +29,7 @@ from grandalf.graphs import Vertex as LayoutVertex
 from grandalf.graphs import graph_core
 from grandalf.layouts import DummyVertex, SugiyamaLayout
 
-from tutor.graph.model import ComputationalGraph
+from tutor.graph.model import ComputationalGraph, Edge
 from tutor.render.labels import box_width, grad_texts_by_node
 
 Cell = tuple[int, int]  # (row, column)
@@ -47,7 +47,7 @@ ORDERING_ROUNDS = 1.5
 COMMUTATIVE_OPS = frozenset({"add", "mul"})
 
 
-def edge_key(edge) -> EdgeKey:
+def edge_key(edge: Edge) -> EdgeKey:
     return (edge.source, edge.target, edge.slot)
 
 
@@ -262,6 +262,7 @@ def _route_channel(nets: list[_Net]) -> int:
         for index, net in enumerate(needing):
             if index in detoured:
                 detour = net.detour_row
+                assert detour is not None  # a net is put in `detoured` only once its detour row is set
                 result.append(_TrackNode(net, 1, net.left_row, frozenset(), _span({net.left_row, detour})))
                 result.append(_TrackNode(net, 2, None, frozenset(net.right_rows), _span(net.right_rows | {detour})))
             else:
@@ -360,7 +361,7 @@ def compute_layout(graph: ComputationalGraph) -> GraphLayout:
     """Lay out ``graph`` from scratch. Prefer :func:`layout_for`, which caches."""
     grad_texts = grad_texts_by_node(graph)
     widths = {node_id: box_width(graph, node_id, grad_texts[node_id]) for node_id in graph.order}
-    incoming: dict[str, list] = {node_id: [] for node_id in graph.order}
+    incoming: dict[str, list[Edge]] = {node_id: [] for node_id in graph.order}
     for edge in graph.edges:
         incoming[edge.target].append(edge)
     heights = {node_id: _box_height(len(incoming[node_id])) for node_id in graph.order}
@@ -431,7 +432,14 @@ def _shifted_box(box: NodeBox, shift: int) -> NodeBox:
     )
 
 
-def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
+def _layout_part(
+    part: list[str],
+    part_edges: list[Edge],
+    heights: dict[str, int],
+    widths: dict[str, int],
+    incoming: dict[str, list[Edge]],
+    graph_ops: dict[str, str],
+) -> tuple[dict[str, NodeBox], dict[EdgeKey, tuple[Cell, ...]], list[tuple[str, ...]]]:
     pairs = list(OrderedDict.fromkeys((edge.source, edge.target) for edge in part_edges))
     pair_index = {pair: index for index, pair in enumerate(pairs)}
     layers, pass_throughs = _sugiyama_layers(part, pairs, heights, widths)
@@ -449,7 +457,7 @@ def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
     # a crossing whenever the second operand sits above the first.
     exit_row = {node_id: slot_of[node_id].top + 1 for node_id in part}
 
-    def arrival_row(edge) -> int:
+    def arrival_row(edge: Edge) -> int:
         before_target = rank_of[edge.target] - 1
         if rank_of[edge.source] == before_target:
             return exit_row[edge.source]
@@ -465,14 +473,14 @@ def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
             entry_row[(node_id, edge.slot)] = slot_of[node_id].top + 1 + position
 
     # Each edge as the chain of slots it passes, one per layer: source, pass-throughs, target.
-    def chain(edge) -> list[tuple[int, _Slot]]:
+    def chain(edge: Edge) -> list[tuple[int, _Slot]]:
         first, last = rank_of[edge.source], rank_of[edge.target]
         assert first < last, "grandalf ranks every edge left to right in an acyclic graph"
         middle = pass_throughs.get(pair_index[(edge.source, edge.target)], {})
         return [(rank, middle[rank]) for rank in range(first + 1, last)]
 
     def left_row_of(slot: _Slot, node_id: str | None) -> int:
-        return exit_row[node_id] if slot.node_id is not None else slot.top
+        return exit_row[node_id] if node_id is not None else slot.top
 
     # Collect the nets of every channel.
     channel_nets: list[dict[tuple, _Net]] = [{} for _ in range(max(len(layers) - 1, 0))]
@@ -509,7 +517,7 @@ def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
             channel_start.append(column)
             column += 3 + TRACK_SPACING * track_counts[rank]
 
-    boxes = {}
+    boxes: dict[str, NodeBox] = {}
     for node_id in part:
         slot = slot_of[node_id]
         rank = rank_of[node_id]
@@ -525,7 +533,7 @@ def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
             ),
         )
 
-    routes = {}
+    routes: dict[EdgeKey, tuple[Cell, ...]] = {}
     for edge in part_edges:
         source_box = boxes[edge.source]
         points = [(source_box.exit_row, source_box.right + 1)]
@@ -542,6 +550,7 @@ def _layout_part(part, part_edges, heights, widths, incoming, graph_ops):
             if net.track is not None:
                 points.append((row, track_column(net.track)))
                 if net.detour_row is not None:
+                    assert net.second_track is not None  # a detoured net always gets its second track
                     points.append((net.detour_row, track_column(net.track)))
                     points.append((net.detour_row, track_column(net.second_track)))
                     points.append((right_row, track_column(net.second_track)))

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from tutor.graph.model import ComputationalGraph
 from tutor.render.animation import AnimationStep, animation_steps
-from tutor.render.frames import FrameOptions, finished_state, render_frame
+from tutor.render.frames import Frame, FrameOptions, finished_state, render_frame
 from tutor.render.layout import layout_for
 
 SPEED_LIMITS = (0.05, 60.0)  # steps per second
@@ -22,7 +22,7 @@ def _options_for(console: Console, options: FrameOptions) -> FrameOptions:
     return options
 
 
-def _emit(console: Console, frame) -> None:
+def _emit(console: Console, frame: Frame) -> None:
     if console.is_terminal:
         console.print(frame.text)
     else:
