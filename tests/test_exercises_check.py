@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tutor.cli import main
@@ -93,6 +93,7 @@ def test_wrong_return_type_is_a_plain_message():
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), size=st.integers(1, 12))
+@example(seed=148, size=6)  # relu(sigmoid(-729 + c)): the mutant engine's sigmoid overflowed where the engine's does not
 def test_unbroken_mutant_engine_agrees_with_the_tutor_engine(seed, size):
     import random
 

@@ -19,7 +19,8 @@ from tutor.check.models import AuthorMistake, GradeResult, RequestError, Toleran
 from tutor.check.number_asks import coinciding_number_mistakes, grade_number
 from tutor.check.problem import Problem
 from tutor.check.sampling import same_function, sample
-from tutor.check.second import coinciding_second_derivative_mistakes, grade_second_derivative, second_derivative_text
+from tutor.check.second import coinciding_second_derivative_mistakes, grade_second_derivative
+from tutor.check.second_values import second_derivative_text
 from tutor.expr.tree import Expression
 
 AuthorTrees = Sequence[tuple[AuthorMistake, Expression]]

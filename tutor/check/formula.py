@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
+from typing import Any
 
+from tutor.check.ask_kinds import Ask
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, describe, format_approx, is_finite, to_float
-from tutor.check.problem import Ask, PointState, Problem
+from tutor.check.problem import PointState, Problem
 from tutor.check.rules import wrong_rules
 from tutor.check.sampling import DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
@@ -63,7 +65,7 @@ def confirm_with_algebra(
     states: Sequence[PointState],
     label: str,
     expected_text: str,
-    result,
+    result: Callable[..., GradeResult],  # (verdict, message, **details) -> the caller's GradeResult
     budget: float | None,
     order: int = 1,
 ) -> GradeResult:
@@ -71,7 +73,7 @@ def confirm_with_algebra(
 
     Used once the numbers found no mismatch; a worker that runs out of time gives *unchecked*.
     """
-    request = {
+    request: dict[str, Any] = {
         "job": "compare-derivative",
         "program": problem.graph.program_text,
         "at": problem.graph.input_values,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tutor.check.ask_kinds import Ask
 from tutor.check.asks import implementation
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text, precise_text
 from tutor.check.models import (
@@ -25,7 +26,7 @@ from tutor.check.models import (
 )
 from tutor.check.number_asks import TOO_LARGE, within_rounding_noise
 from tutor.check.numbers import Num, describe, evaluate_tree, is_finite
-from tutor.check.problem import Ask, Problem, prepare_problem
+from tutor.check.problem import Problem, prepare_problem
 from tutor.expr import ParseError, parse_expression
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression, column_of_name, names_in

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tutor.check.ask_kinds import Ask
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, precise_text
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite, to_float
-from tutor.check.problem import Ask, Problem
+from tutor.check.problem import Problem
 from tutor.check.rules import wrong_rules
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression

@@ -10,7 +10,7 @@ from typing import Any
 from sympy.printing.str import StrPrinter
 
 
-class _AnswerPrinter(StrPrinter):
+class _AnswerPrinter(StrPrinter):  # type: ignore[misc]  # sympy is untyped, so StrPrinter is Any
     """sympy's own printer, except for the constants: the answer language spells them e and pi
     (sympy's ``E`` would read as an input named E)."""
 

@@ -322,10 +322,10 @@ class Problem:
     def _well_behaved(self, state: PointState) -> bool:
         for collection in (state.values, state.grads, state.locals):
             for number in collection.values():
-                if not is_finite(number) or abs(number) > _LARGEST_USEFUL_MAGNITUDE:
+                if not is_finite(number) or not -_LARGEST_USEFUL_MAGNITUDE <= number <= _LARGEST_USEFUL_MAGNITUDE:
                     return False
         for node_id in self.graph.computed_ids:
-            if self.graph.nodes[node_id].op == "relu" and abs(state.arguments[node_id][0]) < 1e-3:
+            if self.graph.nodes[node_id].op == "relu" and -1e-3 < state.arguments[node_id][0] < 1e-3:
                 return False  # at relu's kink the slope is a convention, not a derivative
         return True
 

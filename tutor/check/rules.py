@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from tutor.check.ask_kinds import Ask
 from tutor.check.numbers import Num, add, apply_function, describe, factor, mul, neg, power, sub
-from tutor.check.problem import ACTIVATIONS, Ask, PointState, Problem
+from tutor.check.problem import ACTIVATIONS, PointState, Problem
 from tutor.graph import Edge
 
 MAX_RULES_PER_DIAGNOSIS = 12
@@ -44,9 +45,9 @@ class _EdgeVariant:
     """A wrong local derivative for one edge."""
 
     diagnosis: str
-    wrong_local: Callable[[PointState], Num]
+    wrong_local: Callable[..., Num]  # called with a PointState (loop variables bound as defaults, see add)
     sentence: str  # the rule, in words and formulas (true at every point)
-    numbers: Callable[[Num, Num], str]  # (wrong local, right local) at the given point -> "Here ..." (a detail)
+    numbers: Callable[..., str]  # (wrong local, right local) at the given point -> "Here ..." (a detail)
 
 
 def wrong_rules(problem: Problem, ask: Ask) -> list[WrongRule]:
@@ -71,8 +72,9 @@ class _RuleBuilder:
 
     # -------------------------------------------------------------- helpers
 
-    def add(self, diagnosis: str, compute: Callable[[PointState], Num],
-            explain: Callable[[Num, Num], Explanation]) -> None:
+    # The rules below are lambdas that bind loop variables as default arguments (lambda s, m=later: ...),
+    # which mypy cannot match against a fixed signature; hence Callable[..., ...] where they are passed in.
+    def add(self, diagnosis: str, compute: Callable[..., Num], explain: Callable[..., Explanation]) -> None:
         self.rules.append(WrongRule(diagnosis, compute, explain))
 
     def grad(self, node: str) -> str:

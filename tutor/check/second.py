@@ -20,16 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tutor.check.ask_kinds import Ask
 from tutor.check.formula import confirm_with_algebra, disagreement_message
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, is_finite
-from tutor.check.problem import Ask, PointState, Problem
+from tutor.check.problem import PointState, Problem
 from tutor.check.sampling import AGREE, DISAGREE, UNDEFINED, Sample, classify, same_function, sample
-from tutor.check.second_values import (  # noqa: F401 (engine_second_derivative and second_derivative_at re-exported)
-    engine_second_derivative,
-    second_derivative_at,
-    second_derivative_text,
-)
+
+# engine_second_derivative and second_derivative_at are re-exported (the `as` form marks that for mypy and ruff).
+from tutor.check.second_values import engine_second_derivative as engine_second_derivative
+from tutor.check.second_values import second_derivative_at as second_derivative_at
+from tutor.check.second_values import second_derivative_text
 from tutor.expr.tree import Expression
 
 ASK_KIND = "derivative2"

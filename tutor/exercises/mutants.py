@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tutor.engine.scalar_math import stable_sigmoid
+
 
 @dataclass(frozen=True)
 class Mutation:
@@ -103,11 +105,12 @@ def _forward(op: str, inputs: list[float], exponent: float | None) -> float:
         return inputs[0] / inputs[1]
     if op == "pow":
         assert exponent is not None  # every pow op in a check program carries its exponent
-        return float(inputs[0] ** exponent)
+        return inputs[0] ** exponent
     x = inputs[0]
     return {"neg": lambda: -x, "relu": lambda: max(x, 0.0), "tanh": lambda: math.tanh(x),
             "exp": lambda: math.exp(x), "log": lambda: math.log(x),
-            "sigmoid": lambda: 1.0 / (1.0 + math.exp(-x))}[op]()
+            # The engine's overflow-free sigmoid: 1/(1 + exp(-x)) overflows below x = -709, where the engine does not.
+            "sigmoid": lambda: stable_sigmoid(x)}[op]()
 
 
 def expand_composites(rows: list[list]) -> tuple[list[list], list[int]]:

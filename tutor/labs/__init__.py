@@ -33,7 +33,7 @@ LAB_NAMES: tuple[str, ...] = ("xor", "vanishing", "gradcheck", "clipping", "nan-
 
 Lab = Union[XorLab, VanishingLab, GradcheckLab, ClippingLab, NanHuntLab, CheckpointingLab]
 
-LAB_CLASSES: dict[str, type] = {
+LAB_CLASSES: dict[str, type[Lab]] = {
     lab_class.name: lab_class
     for lab_class in (XorLab, VanishingLab, GradcheckLab, ClippingLab, NanHuntLab, CheckpointingLab)
 }
@@ -43,7 +43,7 @@ class UnknownLabError(LabSettingsError):
     """A lab name that is not one of LAB_NAMES."""
 
 
-def lab_class(name: str) -> type:
+def lab_class(name: str) -> type[Lab]:
     if not isinstance(name, str) or name not in LAB_CLASSES:
         raise UnknownLabError(f"there is no lab called {name!r}; the labs are {', '.join(LAB_NAMES)}")
     return LAB_CLASSES[name]

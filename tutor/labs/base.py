@@ -76,12 +76,15 @@ def _describe_problems(settings_class: type[LabSettings], error: ValidationError
 # ------------------------------------------------------------ describing settings to a UI
 
 
+SettingKind = Literal["int", "float", "bool", "choice"]
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """What a UI needs to build one control: its kind, default, allowed values and a help line."""
 
     name: str
-    kind: Literal["int", "float", "bool", "choice"]
+    kind: SettingKind
     default: Any
     description: str = ""
     choices: tuple[str, ...] = ()
@@ -96,6 +99,7 @@ def setting_specs(settings_class: type[LabSettings]) -> tuple[SettingSpec, ...]:
     for name, info in settings_class.model_fields.items():
         annotation = info.annotation
         choices: tuple[str, ...] = ()
+        kind: SettingKind
         if typing.get_origin(annotation) is Literal:
             kind = "choice"
             choices = tuple(str(choice) for choice in typing.get_args(annotation))

@@ -131,6 +131,7 @@ def simulate(
             memory.hold(j, evaluate(j))
         for j in range(end, start, -1):  # backprop through the segment, freeing each input after use
             if chain:
+                assert upstream is not None  # set above whenever there is a chain
                 gradients[j - 1], upstream = chain.backward_layer(j, memory.alive[j - 1], upstream)
             memory.free(j - 1)
     plan = CheckpointPlan(
@@ -145,6 +146,7 @@ def checkpoint_plan(settings: CheckpointingSettings, verify: bool = True) -> Che
         return _counted_plan(settings.layers, settings.keep_every)
     plan, gradients = simulate(settings.layers, settings.keep_every, True, settings.width, settings.seed)
     _, plain = simulate(settings.layers, 1, True, settings.width, settings.seed)
+    assert gradients is not None and plain is not None  # simulate returns gradients when asked to compute them
     match = all(np.array_equal(ours, reference) for ours, reference in zip(gradients, plain))
     return CheckpointPlan(**{**vars(plan), "gradients_match": match})
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from tutor.diagnosis_ids import BUILTIN_DIAGNOSES
 from tutor.packs.errors import PackError, SourceFile, did_you_mean
 from tutor.packs.models import (
-    BUILTIN_DIAGNOSES,
     LAYER_DIAGNOSES,
     NAME_PATTERN,
     PLACEHOLDER_PATTERN,

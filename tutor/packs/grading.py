@@ -8,6 +8,7 @@ must stay cheap.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from tutor.packs.checks import grade_choice
@@ -74,7 +75,7 @@ def mistakes_for(problem: GraphProblemBase | NumericProblem | LayerProblem, ask:
     return list(problem.mistakes)
 
 
-def author_mistakes(mistakes: list[Mistake], ids: list[str | None] | None = None) -> list[Any]:
+def author_mistakes(mistakes: list[Mistake], ids: Sequence[str | None] | None = None) -> list[Any]:
     from tutor.check import AuthorMistake
 
     chosen_ids = ids if ids is not None else [mistake.id for mistake in mistakes]
@@ -85,7 +86,7 @@ def author_mistakes(mistakes: list[Mistake], ids: list[str | None] | None = None
 
 
 def grade_request(rendered: RenderedProblem, answer: str, ask: str | None = None,
-                  mistake_ids: list[str | None] | None = None) -> Any:
+                  mistake_ids: Sequence[str | None] | None = None) -> Any:
     """The checker's GradeRequest for a learner's ``answer`` to a ``trace`` entry or an ``ask`` problem."""
     problem = rendered.problem
     if not isinstance(problem, GraphProblemBase):
@@ -204,7 +205,7 @@ def grade_choice_answer(rendered: RenderedProblem, picked: str | list[str]) -> A
 
 def replace_result(result: Any, **changes: Any) -> Any:
     """A copy of a GradeResult with some fields changed, whether it is a dataclass or a pydantic model."""
-    if dataclasses.is_dataclass(result):
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):  # an instance, not a dataclass itself
         return dataclasses.replace(result, **changes)
     if hasattr(result, "model_copy"):
         return result.model_copy(update=changes)

@@ -30,7 +30,7 @@ from pydantic import (
 
 from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, BUILTIN_DIAGNOSES  # noqa: F401 (re-exported)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 
 PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab", "layer")
 STEP_KINDS = ("text",) + PROBLEM_KINDS

@@ -133,6 +133,7 @@ def _validate_lab_settings(ref: ProblemRef) -> list[PackError]:
     from tutor.labs import LabSettingsError, create_lab
 
     problem = ref.problem
+    assert isinstance(problem, LabProblem)  # validate_problem sends only lab problems here
     try:
         create_lab(problem.lab, dict(problem.settings or {}))
     except LabSettingsError as error:
@@ -347,7 +348,7 @@ class _ProblemValidator:
         for index, test in enumerate(problem.tests):
             if test.seed is not None and test.seed != rendered.seed:
                 continue
-            ask = test.ask if isinstance(problem, TraceProblem) else problem.ask  # type: ignore[union-attr]
+            ask = test.ask if isinstance(problem, TraceProblem) else problem.ask
             if ask is None or ask not in asks:
                 continue  # reported elsewhere
             request = grade_request(rendered, test.answer, ask)
@@ -461,8 +462,8 @@ class _ProblemValidator:
             for found in coinciding_layer_mistakes(quantity, tolerance, mistakes):
                 if found in synthetic:
                     index = indexes[synthetic.index(found)]
-                    name = problem.mistakes[index].id
-                    label = f"mistake '{name}'" if name else "this mistake"
+                    mistake_name = problem.mistakes[index].id
+                    label = f"mistake '{mistake_name}'" if mistake_name else "this mistake"
                     self.report(("mistakes", index, "answer"), f"coincide:{entry}",
                                 f"{label} is the right answer for {expected} here, so a right answer would get its "
                                 "feedback; change the mistake or exclude these values")

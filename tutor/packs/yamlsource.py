@@ -13,6 +13,7 @@ keys are errors instead of PyYAML's silent "last one wins".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ class _RecordingConstructor(yaml.constructor.SafeConstructor):
         self.containers: list[Any] = []  # keeps ids valid while we read them
         self.duplicate_keys: list[tuple[str, Position, Position]] = []
 
-    def construct_recorded_mapping(self, node: yaml.MappingNode):  # type: ignore[no-untyped-def]
+    def construct_recorded_mapping(self, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
         data: dict[Any, Any] = {}
         self.containers.append(data)
         yield data
@@ -129,7 +130,7 @@ class _RecordingConstructor(yaml.constructor.SafeConstructor):
             marks[key] = (key_node, value_node)
         self.mapping_marks[id(data)] = marks
 
-    def construct_recorded_sequence(self, node: yaml.SequenceNode):  # type: ignore[no-untyped-def]
+    def construct_recorded_sequence(self, node: yaml.SequenceNode) -> Iterator[list[Any]]:
         data: list[Any] = []
         self.containers.append(data)
         yield data
@@ -137,11 +138,16 @@ class _RecordingConstructor(yaml.constructor.SafeConstructor):
         self.sequence_marks[id(data)] = list(node.value)
 
 
-_RecordingConstructor.add_constructor("tag:yaml.org,2002:map", _RecordingConstructor.construct_recorded_mapping)
-_RecordingConstructor.add_constructor("tag:yaml.org,2002:seq", _RecordingConstructor.construct_recorded_sequence)
+# types-PyYAML wants a constructor's `self` to be a whole Loader; ours is a mixin of one, hence the ignores.
+_RecordingConstructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:map", _RecordingConstructor.construct_recorded_mapping
+)
+_RecordingConstructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:seq", _RecordingConstructor.construct_recorded_sequence
+)
 # Sets and ordered maps are not part of the format; refusing them keeps every container a dict or list.
 for _tag in ("tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
-    _RecordingConstructor.add_constructor(_tag, yaml.constructor.SafeConstructor.construct_undefined)
+    _RecordingConstructor.add_constructor(_tag, yaml.constructor.SafeConstructor.construct_undefined)  # type: ignore[type-var]
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -173,7 +179,7 @@ if yaml.__with_libyaml__:
     # libyaml parses about ten times faster; construction (and so the recording) stays in Python.
     class _LibyamlLoader(yaml.cyaml.CParser, _RecordingConstructor, _Resolver):  # type: ignore[name-defined,misc]
         def __init__(self, stream: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.cyaml.CParser.__init__(self, stream)  # type: ignore[attr-defined]  # the stubs do not export CParser
             _RecordingConstructor.__init__(self)
             _Resolver.__init__(self)
             self.start_recording()

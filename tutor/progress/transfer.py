@@ -310,9 +310,9 @@ def merge(store: ProgressStore, connection: sqlite3.Connection, document: Progre
         known_attempts.add(entry.uid)
         added += 1
     cards_added = cards_updated = 0
-    for entry in document.review_cards:
-        card = _card_from_entry(entry, "review card")
-        existing_json = store.card_row(connection, entry.pack_id, entry.problem_id)
+    for card_entry in document.review_cards:
+        card = _card_from_entry(card_entry, "review card")
+        existing_json = store.card_row(connection, card_entry.pack_id, card_entry.problem_id)
         if existing_json is not None:
             existing_last = json.loads(existing_json).get("last_review")
             incoming_last = card.last_review
@@ -321,7 +321,8 @@ def merge(store: ProgressStore, connection: sqlite3.Connection, document: Progre
             cards_updated += 1
         else:
             cards_added += 1
-        store.put_card(connection, pack_id=entry.pack_id, problem_id=entry.problem_id, lesson_id=entry.lesson_id,
+        store.put_card(connection, pack_id=card_entry.pack_id, problem_id=card_entry.problem_id,
+                       lesson_id=card_entry.lesson_id,
                        card_json=card.to_json(), due_at=card.due)
     entries_added = 0
     for review in document.review_log:
