@@ -67,11 +67,13 @@ class _PendingNode:
     named_by_author: bool
 
 
-def build_graph(program_text: str | Program, input_values: dict[str, float]) -> ComputationalGraph:
+def build_graph(program_text: str | Program, input_values: dict[str, float], symbolic: bool = True) -> ComputationalGraph:
     """Parse (if needed), evaluate with the engine, differentiate, and cross-check with sympy.
 
     Raises ParseError for text that is not a program and GraphBuildError for inputs that
-    don't fit it.
+    don't fit it. ``symbolic=False`` builds the graph the way large graphs are always built
+    (engine cross-checked against dual numbers, no formulas): the practice generator screens
+    candidates with it, because sympy costs tens of milliseconds per candidate.
     """
     program = parse_program(program_text) if isinstance(program_text, str) else program_text
     values = _checked_input_values(program, input_values)
@@ -79,7 +81,8 @@ def build_graph(program_text: str | Program, input_values: dict[str, float]) -> 
     if len(pending) + len(program.inputs) > MAX_GRAPH_NODES:
         raise GraphBuildError(f"the graph would have more than {MAX_GRAPH_NODES} nodes, the most the tutor builds")
     engine_values = _run_engine(program, pending, values)
-    if len(pending) + len(program.inputs) > SYMBOLIC_GRAPH_NODES or _formula_depth(pending) > SYMBOLIC_FORMULA_DEPTH:
+    if not symbolic or len(pending) + len(program.inputs) > SYMBOLIC_GRAPH_NODES or \
+            _formula_depth(pending) > SYMBOLIC_FORMULA_DEPTH:
         return _assemble_large(program, pending, values, engine_values)
     return _assemble(program, pending, values, engine_values)
 

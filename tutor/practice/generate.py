@@ -1,0 +1,606 @@
+"""Generated practice problems: a fresh graph to trace for a skill at a level 1–5, from a seed.
+
+``generate(skill, level, seed)`` returns a :class:`Generated` problem — a ``trace`` problem (a
+scalar program and its input values), an ``ask`` problem (one formula ``derivative:x``, with
+``kind="formula"``) or, for the layer skills, a ``layer`` problem (a small network) — that has
+been checked before it is returned, with the machinery ``validate`` uses:
+
+* the graph builds, so the engine and sympy agree on every value and local derivative;
+* every value and gradient is finite and of hand-traceable size; inputs are pairwise distinct;
+  no ReLU input is 0 (its slope is undefined there), no log of a number near 0, no division by a
+  number near 0 (the builder only picks such ops when the operand allows them);
+* no built-in diagnosis gives the right answer for any entry (``coinciding_mistakes``), so a
+  learner who makes a known mistake is never marked right;
+* the expected answer of every entry grades correct through :func:`tutor.packs.grading.grade_answer`,
+  the one route lessons, reviews and ``validate`` use;
+* at levels 1–3 the drawn graph fits beside the table in an 80×24 terminal.
+
+The level sets the size and mix: one op on small integers at level 1; two or three ops at level 2;
+activations, halves and a few more nodes at level 3; fan-out and decimals at level 4; up to about
+25 nodes with fan-out, several activations and a loss at level 5.
+
+A candidate that fails a check is dropped and the next sub-seed is tried; after
+:data:`ATTEMPT_BUDGET` candidates :class:`GenerationFailed` is raised (never an endless loop).
+Everything is deterministic: the same (skill, level, seed, kind) always gives the same problem.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutor.practice.skills import SKILL_IDS, SKILLS_BY_ID, skill
+
+LEVELS = (1, 2, 3, 4, 5)
+ATTEMPT_BUDGET = 60
+MAX_MAGNITUDE = {1: 100, 2: 200, 3: 500, 4: 1000, 5: 2000}
+# The trace workspace: the graph is drawn beside the table, so it gets part of an 80×24 screen.
+WORKSPACE_WIDTH = 80
+WORKSPACE_HEIGHT = 24
+
+
+class GenerationFailed(RuntimeError):
+    """No valid problem within the attempt budget (rare; counted by the benchmark)."""
+
+
+class BadRequest(ValueError):
+    """An unknown skill, a level out of range or a kind the skill has no generator for."""
+
+
+@dataclass
+class Generated:
+    skill: str
+    level: int
+    seed: int
+    kind: str  # "trace" | "formula" | "layer"
+    program: str = ""
+    at: dict[str, float] = field(default_factory=dict)
+    asks: list[str] = field(default_factory=list)
+    network: dict[str, Any] | None = None
+    attempts: int = 1  # candidates tried before this one passed (for the benchmark's rejection rate)
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"skill": self.skill, "level": self.level, "seed": self.seed, "kind": self.kind,
+                                  "program": self.program, "at": dict(self.at), "asks": list(self.asks)}
+        if self.network is not None:
+            record["network"] = self.network
+        return record
+
+    def pack_problem(self) -> Any:
+        """The problem as a lesson-pack problem model, so the UI and the grading route take it as is."""
+        from tutor.packs.models import AskProblem, LayerProblem, TraceProblem
+
+        base = {"id": f"practice-{self.skill}-{self.level}-{self.seed}", "title": SKILLS_BY_ID[self.skill].title,
+                "prompt": _prompt(self), "tags": [self.skill]}
+        if self.kind == "layer":
+            return LayerProblem(kind="layer", network=self.network, **base)
+        if self.kind == "formula":
+            return AskProblem(kind="ask", program=self.program, at=dict(self.at), ask=self.asks[0], **base)
+        return TraceProblem(kind="trace", program=self.program, at=dict(self.at), **base)
+
+    def rendered(self) -> Any:
+        from tutor.packs.variants import render_problem
+
+        return render_problem(self.pack_problem(), 0)
+
+
+def _prompt(problem: Generated) -> str:
+    rule = SKILLS_BY_ID[problem.skill].rule
+    if problem.kind == "layer":
+        return f"Trace the network forward, then back. Rule in play: {rule}"
+    if problem.kind == "formula":
+        return f"Write the derivative as a formula of the inputs. Rule in play: {rule}"
+    return f"Fill in the forward values, then the gradients. Rule in play: {rule}"
+
+
+def kinds_for(skill_id: str) -> tuple[str, ...]:
+    if SKILLS_BY_ID[skill_id].kind == "layer":
+        return ("layer",)
+    if skill_id == "local-relu":
+        # relu's slope as a formula is a step function, which the answer language can't write and
+        # the checker refuses (Problem._check_derivative_is_writable): relu is practised by tracing.
+        return ("trace",)
+    return ("trace", "formula")
+
+
+def check_request(skill_id: str, level: int, kind: str | None = None) -> str:
+    """The kind to generate; BadRequest with a clear message when the request is unusable."""
+    try:
+        skill(skill_id)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    if isinstance(level, bool) or not isinstance(level, int) or level not in LEVELS:
+        raise BadRequest(f"level must be a whole number from 1 to 5, not {level!r}")
+    kinds = kinds_for(skill_id)
+    chosen = kind or kinds[0]
+    if chosen not in kinds:
+        raise BadRequest(f"skill {skill_id} is practised as {' or '.join(kinds)}, not {chosen}")
+    if chosen == "formula" and level > 3:
+        raise BadRequest("formula asks go up to level 3 (a longer formula is a trace's job)")
+    return chosen
+
+
+def generate(skill_id: str, level: int, seed: int, kind: str | None = None,
+             budget: int = ATTEMPT_BUDGET) -> Generated:
+    """A checked problem for ``skill_id`` at ``level`` from ``seed``; GenerationFailed past the budget."""
+    chosen = check_request(skill_id, level, kind)
+    reasons: dict[str, int] = {}
+    for attempt in range(budget):
+        rng = random.Random(f"{skill_id}:{level}:{seed}:{chosen}:{attempt}")
+        try:
+            if chosen == "layer":
+                candidate = _layer_candidate(skill_id, level, seed, rng)
+            else:
+                candidate = _graph_candidate(skill_id, level, seed, chosen, rng)
+        except _Reject as reject:
+            reasons[reject.reason] = reasons.get(reject.reason, 0) + 1
+            continue
+        problem_reason = check_problem(candidate)
+        if problem_reason is None:
+            candidate.attempts = attempt + 1
+            return candidate
+        reasons[problem_reason] = reasons.get(problem_reason, 0) + 1
+    summary = ", ".join(f"{reason} ×{count}" for reason, count in sorted(reasons.items()))
+    raise GenerationFailed(f"no valid {chosen} problem for {skill_id} at level {level} (seed {seed}) in "
+                           f"{budget} tries: {summary}")
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def _number_pool(level: int) -> list[float]:
+    integers = [n for n in range(-3, 4) if n != 0]
+    if level <= 2:
+        return [float(n) for n in integers]
+    halves = [n / 2 for n in range(-6, 7) if n % 2 and n != 0]
+    pool = [float(n) for n in integers] + halves
+    if level >= 4:
+        pool += [0.2, -0.4, 0.6, 1.2, -1.5, 2.5]
+    return sorted(set(pool))
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+# ---------------------------------------------------------------------------- scalar graphs
+
+
+_ACTIVATION_SKILLS = {"local-tanh": "tanh", "local-sigmoid": "sigmoid", "local-relu": "relu",
+                      "local-exp": "exp", "local-log": "log"}
+_BINARY_SKILLS = {"local-add": "+", "local-sub": "-", "local-mul": "*", "local-div": "/"}
+_FILLER_OPS = {1: ("+", "*"), 2: ("+", "-", "*"), 3: ("+", "-", "*", "/", "^", "tanh", "relu", "sigmoid"),
+               4: ("+", "-", "*", "/", "^", "tanh", "relu", "sigmoid", "exp"),
+               5: ("+", "-", "*", "/", "^", "tanh", "relu", "sigmoid", "exp", "log")}
+# How many ops the program has beyond its focus, per level (lowest, highest).
+_EXTRA_OPS = {1: (0, 0), 2: (1, 2), 3: (1, 3), 4: (4, 7), 5: (7, 12)}
+
+
+class _Builder:
+    """Writes a program one statement at a time, tracking each name's value to keep ops in their domain."""
+
+    def __init__(self, level: int, rng: random.Random, formula: bool = False) -> None:
+        self.level = level
+        self.formula = formula  # a formula ask: no relu anywhere (its slope can't be written as a formula)
+        self.rng = rng
+        self.values: dict[str, float] = {}
+        self.inputs: dict[str, float] = {}
+        self.statements: list[str] = []
+        self.used: dict[str, int] = {}
+        self.depth: dict[str, int] = {}  # columns from the inputs: the drawn graph's width
+        self.functions: dict[str, str] = {}  # name -> the function that made it, to avoid tanh(sigmoid(...))
+        self.counter = 0
+        # Single letters a learner reads easily; not e (the constant) and not the loss's own names.
+        self.input_names = iter("abcdfghkmnpqruv")
+
+    def new_input(self, name: str | None = None, positive: bool = False, value: float | None = None) -> str:
+        while name is None or name in self.values:
+            name = next(self.input_names, None)
+            if name is None:
+                raise _Reject("out of input names")
+        if value is None:
+            pool = [v for v in _number_pool(self.level) if v not in self.inputs.values() and (v > 0 or not positive)]
+            if not pool:
+                raise _Reject("no distinct input value left")
+            value = self.rng.choice(pool)
+        self.inputs[name] = value
+        self.values[name] = value
+        self.depth[name] = 0
+        return name
+
+    def emit(self, text: str, value: float, operands: list[str], name: str | None = None, nodes: int = 1) -> str:
+        if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE[self.level]:
+            raise _Reject("value too large")
+        if value == 0:
+            raise _Reject("a value is 0")  # "flip the sign" would give the right 0: the checker rejects it anyway
+        if name is None:
+            self.counter += 1
+            name = f"z{self.counter}"
+        self.statements.append(f"{name} = {text}")
+        self.values[name] = value
+        self.depth[name] = max(self.depth[operand] for operand in operands) + nodes
+        for operand in operands:
+            self.used[operand] = self.used.get(operand, 0) + 1
+        return name
+
+    def unary(self, function: str, operand: str) -> str:
+        x = self.values[operand]
+        if function == "relu":
+            # A negative input makes relu's output 0, and a 0 is also what "flip the sign" gives, so a dead
+            # relu can't be asked without a built-in mistake coinciding; its input stays clear of 0 too.
+            if x < 0.25 or x == 1:
+                raise _Reject("relu input not positive")  # or 1: "the slope is the input" would be right
+            value = max(x, 0.0)
+        elif function == "tanh":
+            value = math.tanh(x)
+        elif function == "sigmoid":
+            value = 1 / (1 + math.exp(-x))
+        elif function == "exp":
+            if x == 1:
+                raise _Reject("exp input 1")  # x·exp(x − 1), the power-rule slip, equals exp(x) there
+            if x > 3:
+                raise _Reject("exp input too large")
+            value = math.exp(x)
+        elif function == "log":
+            if x < 0.2:
+                raise _Reject("log of a non-positive number")
+            value = math.log(x)
+        else:
+            raise AssertionError(function)
+        made = self.emit(f"{function}({operand})", value, [operand])
+        self.functions[made] = function
+        return made
+
+    def binary(self, op: str, left: str, right: str) -> str:
+        a, b = self.values[left], self.values[right]
+        if op == "+":
+            value = a + b
+        elif op == "-":
+            value = a - b
+        elif op == "*":
+            value = a * b
+        elif op == "/":
+            if abs(b) < 0.5:
+                raise _Reject("division by a number near 0")
+            value = a / b
+        else:
+            raise AssertionError(op)
+        return self.emit(f"{left} {op} {right}", value, [left, right])
+
+    def power(self, base: str, exponent: int) -> str:
+        value = self.values[base] ** exponent
+        return self.emit(f"{base}^{exponent}", value, [base])
+
+    def filler(self, op: str, pool: list[str]) -> str:
+        """One more op on names from ``pool``; an op that would leave the domain (a 0, a division by
+        almost 0, a dead relu) is swapped for another a few times before the candidate is dropped, so a
+        long level-5 chain does not fail on one unlucky step."""
+        for tries in range(4):
+            saved = (dict(self.inputs), dict(self.values), dict(self.depth))
+            try:
+                return self._filler_once(op, pool)
+            except _Reject:
+                if tries == 3:
+                    raise
+                self.inputs, self.values, self.depth = saved  # forget an input the failed op drew
+                op = self.rng.choice(_FILLER_OPS[self.level])
+        raise AssertionError("unreachable")
+
+    def _filler_once(self, op: str, pool: list[str]) -> str:
+        """One more op on names from ``pool``, preferring the newest (a chain) and, at level 4+, an older one."""
+        newest = pool[-1]
+        if op == "relu" and (self.formula or self.values[newest] < 0.25):
+            op = "tanh"
+        if op in ("tanh", "relu", "sigmoid", "exp", "log") and newest in self.functions:
+            op = self.rng.choice(("+", "-", "*"))  # one activation straight after another reads as noise
+        if op in ("tanh", "relu", "sigmoid", "exp", "log"):
+            return self.unary(op, newest)
+        if op == "^":
+            return self.power(newest, self.rng.choice((2, 2, 3)) if self.level >= 4 else 2)
+        others = [name for name in pool if name != newest]
+        if others and (self.level >= 4 or self.rng.random() < 0.5):
+            other = self.rng.choice(others)
+        else:
+            other = self.new_input()
+        left, right = (newest, other) if self.rng.random() < 0.6 else (other, newest)
+        return self.binary(op, left, right)
+
+    def finish(self, output: str) -> tuple[str, dict[str, float]]:
+        """Rename the last node to L, after folding every node nobody uses into the output."""
+        dangling = [name for name in self.values if name not in self.inputs and name != output
+                    and not self.used.get(name)]
+        for name in dangling:
+            output = self.binary("+", output, name)
+        if self.level <= 3 and max(self.depth.values()) > 4:
+            raise _Reject("graph too big for 80x24")  # cheap, before building: at most five columns of boxes
+        last = self.statements[-1]
+        if not last.startswith(f"{output} = "):
+            raise AssertionError("the output is the last statement")
+        self.statements[-1] = "L = " + last.split(" = ", 1)[1]
+        return "; ".join(self.statements), dict(self.inputs)
+
+
+def _focus(skill_id: str, builder: _Builder) -> list[str]:
+    """The statements that exercise ``skill_id``; returns the names made (the newest last)."""
+    rng = builder.rng
+    level = builder.level
+    if skill_id in _BINARY_SKILLS:
+        op = _BINARY_SKILLS[skill_id]
+        a, b = builder.new_input(), builder.new_input()
+        return [builder.binary(op, a, b)]
+    if skill_id == "local-pow":
+        return [builder.power(builder.new_input(), rng.choice((2, 3)) if level >= 2 else 2)]
+    if skill_id in _ACTIVATION_SKILLS:
+        function = _ACTIVATION_SKILLS[skill_id]
+        a = builder.new_input(positive=function == "log")
+        if level == 1:
+            return [builder.unary(function, a)]
+        b = builder.new_input(positive=function == "log")
+        inner = builder.binary("*" if function != "log" else "+", a, b)
+        return [inner, builder.unary(function, inner)]
+    if skill_id in ("upstream", "local-factor", "value-vs-gradient", "forward"):
+        a, b = builder.new_input(), builder.new_input()
+        first = builder.binary(rng.choice(("*", "+", "-")), a, b)
+        return [first, builder.power(first, 2) if level <= 2 else builder.binary("*", first, builder.new_input())]
+    if skill_id == "fan-out":
+        a, b, c = builder.new_input(), builder.new_input(), builder.new_input()
+        left = builder.binary("*", a, b)
+        right = builder.binary(rng.choice(("+", "-")), a, c)
+        return [left, right, builder.binary("*", left, right)]
+    if skill_id == "repeated-operand":
+        a = builder.new_input()
+        square = builder.binary("*", a, a)
+        if level == 1:
+            return [square]
+        return [square, builder.binary(rng.choice(("+", "*")), square, builder.new_input())]
+    if skill_id == "signs":
+        a, b = builder.new_input(), builder.new_input()
+        difference = builder.binary("-", a, b)
+        negated = builder.emit(f"-{difference}", -builder.values[difference], [difference])
+        return [difference, negated]
+    if skill_id == "neuron":
+        x, w, bias = builder.new_input("x"), builder.new_input("w"), builder.new_input("b")
+        product = builder.binary("*", w, x)
+        if level >= 4:
+            x2, w2 = builder.new_input("x2"), builder.new_input("w2")
+            product = builder.binary("+", product, builder.binary("*", w2, x2))
+        z = builder.binary("+", product, bias)
+        activations = ("tanh", "sigmoid") if level < 3 or builder.formula else ("tanh", "sigmoid", "relu")
+        return [z, builder.unary(rng.choice(activations), z)]
+    if skill_id == "loss-mse":
+        y, t = builder.new_input("y"), builder.new_input("t")
+        if level >= 2:
+            w = builder.new_input("w")
+            y = builder.binary("*", w, y)
+        error = builder.binary("-", y, t)
+        return [error, builder.power(error, 2)]
+    if skill_id == "loss-bce":
+        z = builder.new_input("z")
+        if level >= 2:
+            z = builder.binary("*", builder.new_input("w"), z)
+        p = builder.unary("sigmoid", z)
+        if rng.random() < 0.5:
+            return [p, builder.emit(f"-log({p})", -math.log(builder.values[p]), [p], nodes=2)]
+        complement = builder.emit(f"1 - {p}", 1 - builder.values[p], [p])
+        return [p, complement, builder.emit(f"-log({complement})", -math.log(builder.values[complement]),
+                                            [complement], nodes=2)]
+    if skill_id == "loss-softmax-ce" and level <= 3:
+        # Two classes: softmax(s)_1 = σ(s1 − s2), so the loss fits an 80-column screen; the gradient is still p − t.
+        s1, s2 = builder.new_input("s1"), builder.new_input("s2")
+        difference = builder.binary("-", s1, s2) if rng.random() < 0.5 else builder.binary("-", s2, s1)
+        p = builder.unary("sigmoid", difference)
+        return [difference, p, builder.emit(f"-log({p})", -math.log(builder.values[p]), [p], nodes=2)]
+    if skill_id == "loss-softmax-ce":
+        count = 2 if level <= 3 else 3
+        logits = [builder.new_input(f"s{index + 1}") for index in range(count)]
+        if level >= 3:
+            x = builder.new_input("x")
+            logits = [builder.binary("*", logit, x) for logit in logits]
+        exps = [builder.unary("exp", logit) for logit in logits]
+        total = exps[0]
+        for other in exps[1:]:
+            total = builder.binary("+", total, other)
+        picked = exps[rng.randrange(count)]
+        p = builder.binary("/", picked, total)
+        return [*logits, *exps, p, builder.emit(f"-log({p})", -math.log(builder.values[p]), [p], nodes=2)]
+    raise AssertionError(f"no graph focus for {skill_id}")
+
+
+def _graph_candidate(skill_id: str, level: int, seed: int, kind: str, rng: random.Random) -> Generated:
+    builder = _Builder(level, rng, formula=kind == "formula")
+    made = _focus(skill_id, builder)
+    low, high = _EXTRA_OPS[level]
+    if skill_id.startswith("loss-"):
+        high = max(low, high - 4)  # the loss is already several nodes
+    extra = rng.randint(low, high)
+    if skill_id == "neuron" and level <= 3:
+        extra = 0  # the neuron is already three or four ops wide
+    if kind == "formula":
+        extra = min(extra, 1)
+    pool = list(made)
+    ops = _FILLER_OPS[level]
+    for _ in range(extra):
+        if skill_id.startswith("loss-"):
+            break  # the loss is the output: filler goes before it, which the focus already built
+        pool.append(builder.filler(rng.choice(ops), pool))
+    if level == 5 and not skill_id.startswith("loss-") and len(builder.statements) < 20:
+        # Level 5 ends in a loss: squared error against a target of 1.
+        pool.append(builder.emit(f"({pool[-1]} - 1)^2", (builder.values[pool[-1]] - 1) ** 2, [pool[-1]], nodes=2))
+    program, at = builder.finish(pool[-1])
+    problem = Generated(skill_id, level, seed, kind, program, at)
+    if kind == "formula":
+        variable = rng.choice(sorted(at))
+        problem.asks = [f"derivative:{variable}"]
+    return problem
+
+
+# ---------------------------------------------------------------------------- layers
+
+
+def _layer_candidate(skill_id: str, level: int, seed: int, rng: random.Random) -> Generated:
+    pool = [n for n in _number_pool(min(level, 3))]
+    small = [-2, -1, 1, 2] if level <= 2 else pool
+
+    def matrix(rows: int, columns: int) -> list[list[float]]:
+        return [[rng.choice(small) for _ in range(columns)] for _ in range(rows)]
+
+    inputs = 2 if level <= 3 else 3
+    hidden = 2 if level <= 2 else 3
+    layers: list[dict[str, Any]] = []
+    activation = "relu" if skill_id == "layer-relu-mask" or level <= 2 else rng.choice(("relu", "tanh", "sigmoid"))
+    if level == 1 and skill_id not in ("layer-relu-mask", "layer-dx"):
+        layers.append({"linear": {"W": matrix(1, inputs), "b": [rng.choice(small)]}})
+    else:
+        layers.append({"linear": {"W": matrix(hidden, inputs), "b": [rng.choice(small) for _ in range(hidden)]}})
+        layers.append({"activation": activation})
+        layers.append({"linear": {"W": matrix(1 if level <= 3 else 2, hidden), "b": [0]}})
+        if level > 3:
+            layers[-1]["linear"]["b"] = [0, 0]
+    x = rng.sample(small, inputs)
+    outputs = len(layers[-1]["linear"]["W"])
+    loss = "softmax_ce" if outputs > 1 and rng.random() < 0.5 else "mse"
+    target: Any = rng.randrange(outputs) if loss == "softmax_ce" else [rng.choice(small) for _ in range(outputs)]
+    network = {"layers": layers, "x": x, "target": target, "loss": loss}
+    return Generated(skill_id, level, seed, "layer", network=network)
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+def check_problem(problem: Generated, symbolic: bool = False) -> str | None:
+    """None when ``problem`` passes every check (module docstring), else the first failing check's reason.
+
+    ``symbolic=True`` also builds the graph with sympy (the build the tutor does when it shows the
+    problem), so the engine, the checker's exact numbers and sympy are all compared.
+    """
+    if problem.kind == "layer":
+        return _check_layer(problem)
+    return _check_graph(problem, symbolic)
+
+
+def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
+    from tutor.check import RequestError, grade_answer, prepare_problem
+    from tutor.check.asks import implementation
+    from tutor.graph import GraphBuildError, build_graph
+    from tutor.packs.grading import trace_entries
+
+    if len(set(problem.at.values())) != len(problem.at):
+        return "inputs not distinct"
+    # Formula asks need sympy's derivative, so they take the full (cached) build; a trace is
+    # screened on the engine-only graph, whose numbers the checker recomputes exactly anyway.
+    full = symbolic or problem.kind == "formula"
+    try:
+        if full:
+            checker = prepare_problem(problem.program, problem.at)
+            graph = checker.graph
+        else:
+            graph = build_graph(problem.program, problem.at, symbolic=False)
+    except (RequestError, GraphBuildError, ValueError, RuntimeError):
+        return "graph does not build"
+    limit = MAX_MAGNITUDE[problem.level]
+    for node in graph.nodes.values():
+        if not (math.isfinite(node.value) and math.isfinite(node.grad)) or max(abs(node.value), abs(node.grad)) > limit:
+            return "value or gradient too large"
+        if node.op == "relu" and abs(graph.nodes[node.operands[0].node_id].value if node.operands[0].is_node
+                                     else node.operands[0].constant or 0) < 0.25:
+            return "relu input at 0"
+    if any(node.value == 0 or (node.grad == 0 and node_id != graph.output) for node_id, node in graph.nodes.items()):
+        return "a value or gradient is 0"  # cheap: "flip the sign" would give the right answer
+    if problem.kind == "trace" and any(node.value == node.grad for node_id, node in graph.nodes.items()
+                                       if node_id != graph.output):
+        return "a value equals its gradient"
+    if problem.level <= 3 and problem.kind == "trace":
+        from tutor.render.layout import layout_for
+
+        layout = layout_for(graph)
+        if layout.width > WORKSPACE_WIDTH or layout.height > WORKSPACE_HEIGHT - 4:
+            return "graph too big for 80x24"
+    if not full:
+        from tutor.practice.shared import SharedBackwardProblem
+
+        try:
+            checker = SharedBackwardProblem(graph)
+        except (RuntimeError, ValueError):
+            return "graph does not build"
+    asks = problem.asks or trace_entries(problem.rendered(), graph)
+    for ask in asks:
+        try:
+            parsed = checker.parse_ask(ask)
+            if implementation(parsed.kind).coinciding(checker, parsed, None, []):
+                return "a built-in mistake gives the right answer"
+            if parsed.kind.value == "derivative":
+                continue  # graded by the algebra worker: the property tests grade every formula's answer
+            expected = grade_answer(checker, ask, "0").expected
+            if grade_answer(checker, ask, expected).verdict != "correct":
+                return "the expected answer does not grade correct"
+        except RequestError:
+            return "the checker cannot grade an entry"
+    problem.asks = list(asks)
+    return None
+
+
+def _check_layer(problem: Generated) -> str | None:
+    from tutor.check import RequestError
+    from tutor.check.matrix import coinciding_layer_mistakes, expected_text, layer_quantity
+    from tutor.packs.grading import grade_answer, layer_entries, layer_trace_of
+
+    network = problem.network or {}
+    if len(set(network.get("x", []))) != len(network.get("x", [])):
+        return "inputs not distinct"
+    try:
+        rendered = problem.rendered()
+        trace = layer_trace_of(rendered)
+    except (RequestError, ValueError):
+        return "network does not build"
+    asks = layer_entries(rendered, trace)
+    problem.asks = asks
+    limit = MAX_MAGNITUDE[problem.level]
+    for ask in asks:
+        quantity = layer_quantity(trace, ask)
+        flat = [float(v) for v in _flatten(quantity.value)]
+        if any(not math.isfinite(v) or abs(v) > limit for v in flat):
+            return "value or gradient too large"
+        # The generated networks have one activation, after the first linear layer: z1 is relu's input.
+        if ask == "layer:z1" and any(abs(v) < 0.25 for v in flat) and _has_relu(network):
+            return "relu input at 0"
+        if coinciding_layer_mistakes(quantity):
+            return "a built-in mistake gives the right answer"
+        if grade_answer(rendered, expected_text(quantity), ask).verdict != "correct":
+            return "the expected answer does not grade correct"
+    if problem.skill == "layer-relu-mask":
+        z1 = [float(v) for v in _flatten(layer_quantity(trace, "layer:z1").value)]
+        if not (any(v < 0 for v in z1) and any(v > 0 for v in z1)):
+            return "the ReLU mask is not mixed"
+    return None
+
+
+def _has_relu(network: dict[str, Any]) -> bool:
+    return any(layer.get("activation") == "relu" for layer in network.get("layers", []))
+
+
+def _flatten(value: Any) -> list[Any]:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [item for part in value for item in _flatten(part)]
+    return [value]
+
+
+def all_requests() -> list[tuple[str, int, str]]:
+    """Every (skill, level, kind) the generator serves."""
+    requests = []
+    for skill_id in SKILL_IDS:
+        for kind in kinds_for(skill_id):
+            for level in LEVELS:
+                if kind == "formula" and level > 3:
+                    continue
+                requests.append((skill_id, level, kind))
+    return requests
