@@ -4,6 +4,7 @@ Textual-free. The learner's file runs only in a child process (:mod:`tutor.exerc
 """
 
 from tutor.exercises.catalog import EXERCISES, Exercise
-from tutor.exercises.checking import Report, check_file
+from tutor.exercises.checking import check_file
+from tutor.exercises.report import Report
 
 __all__ = ["EXERCISES", "Exercise", "Report", "check_file"]

@@ -10,37 +10,19 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 from tutor.engine import EngineDomainError, Value
 from tutor.exercises.catalog import EXERCISES, Exercise
-from tutor.exercises.harness import ChildAnswer, run_in_child
+from tutor.exercises.extras import check_extras
+from tutor.exercises.harness import run_in_child
 from tutor.exercises.mutants import MUTATIONS, MUTATIONS_BY_ID, run_rows
 from tutor.exercises.programs import CheckProgram, random_program, smaller_programs
+from tutor.exercises.report import CheckResult, Report, child_problem
 
 TOLERANCE = 1e-6
 RANDOM_SIZES = (1, 1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12)
-
-
-@dataclass
-class CheckResult:
-    name: str
-    passed: bool
-    message: str
-
-
-@dataclass
-class Report:
-    passed: bool
-    checks: list[CheckResult] = field(default_factory=list)
-    diagnosis: str | None = None
-    message: str = ""
-    drawing: str = ""
-
-    def as_json(self) -> dict:
-        return {"passed": self.passed, "checks": [vars(check) for check in self.checks],
-                "diagnosis": self.diagnosis, "message": self.message, "drawing": self.drawing}
 
 
 def reference(rows: list[list]) -> dict | None:
@@ -95,26 +77,13 @@ def _programs_for(exercise: Exercise, seed: int) -> list[CheckProgram]:
     return programs
 
 
-def _child_problem(answer: ChildAnswer, timeout: float) -> str | None:
-    if answer.timed_out:
-        return (f"Your code did not finish within {timeout:g} seconds (an endless loop? a backward() that "
-                "never stops?). It was stopped.")
-    if answer.crashed:
-        return f"Your code crashed the checker's process ({answer.crashed}).\n{answer.output}".rstrip()
-    if answer.load_error:
-        return "Your file could not be loaded:\n" + answer.load_error
-    return None
-
-
 def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: float = 10.0) -> Report:
     exercise = EXERCISES[exercise_id]
     if exercise.extra:
-        from tutor.exercises.extras import check_extras
-
         return check_extras(exercise, Path(path), timeout)
     programs = _programs_for(exercise, seed)
     answer = run_in_child(Path(path), [{"kind": "graph", "rows": p.rows()} for p in programs], timeout)
-    problem = _child_problem(answer, timeout)
+    problem = child_problem(answer, timeout)
     if problem:
         return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
     checks: list[CheckResult] = []
@@ -167,7 +136,7 @@ def _shrink(
         if not candidates:
             break
         answer = run_in_child(path, [{"kind": "graph", "rows": c.rows()} for c in candidates], timeout)
-        if _child_problem(answer, timeout):
+        if child_problem(answer, timeout):
             break
         for candidate, result in zip(candidates, answer.results):
             if "ok" in result:
@@ -209,8 +178,7 @@ def _explain(diagnosis: str, program: CheckProgram, learner: dict, expected: dic
 def _drawing(program: CheckProgram, learner: dict, expected: dict) -> str:
     """The smallest failing graph drawn by the tutor's renderer, the wrong input flagged."""
     try:
-        from dataclasses import replace
-
+        # Deferred: building and drawing a graph imports sympy and rich, needed only for a failing file.
         from tutor.graph import build_graph
         from tutor.render import FrameOptions, finished_state, render_frame
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tutor.exercises.catalog import Exercise
 from tutor.exercises.harness import run_in_child
-
-if TYPE_CHECKING:
-    from tutor.exercises.checking import Report
+from tutor.exercises.report import CheckResult, Report, child_problem
 
 # A case: its name, the task sent to the child, and a judge that returns a message when the result is wrong.
 Case = tuple[str, dict[str, Any], Callable[[dict[str, Any]], str | None]]
@@ -21,12 +19,10 @@ XOR_TIMEOUT = 60.0
 
 
 def check_extras(exercise: Exercise, path: Path, timeout: float) -> Report:
-    from tutor.exercises.checking import CheckResult, Report, _child_problem
-
     cases = _cases(exercise)
     limit = XOR_TIMEOUT if "xor" in exercise.extra else timeout
     answer = run_in_child(path, [task for _, task, _ in cases], limit)
-    problem = _child_problem(answer, limit)
+    problem = child_problem(answer, limit)
     if problem:
         return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
     checks = []

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from tutor.expr.convert import EvaluationError, evaluate
 from tutor.expr.parser import ParseError, parse_expression
 from tutor.expr.tree import names_in
+from tutor.formatting import format_number
 
 MAX_MATRIX_TEXT = 4_000
 MAX_MATRIX_ENTRIES = 400
@@ -125,6 +126,4 @@ def _entry_value(text: str, start: int, end: int) -> float:
 
 def format_matrix(rows: Iterable[Iterable[float]]) -> str:
     """Write a matrix the way a learner would type it back."""
-    from tutor.graph.model import format_number
-
     return "[" + ", ".join("[" + ", ".join(format_number(float(v)) for v in row) + "]" for row in rows) + "]"

@@ -20,7 +20,8 @@ from tutor.expr.convert import sympy_functions, to_sympy
 from tutor.expr.symbolic import to_text as sympy_text
 from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary, is_constant
 from tutor.expr.tree import to_text as tree_text
-from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand, format_number
+from tutor.formatting import format_number
+from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand
 
 # `trace` and `grade` accept programs up to this many nodes; past SYMBOLIC_GRAPH_NODES the
 # graph is built from the engine alone (see _assemble_large), so the cost stays linear.

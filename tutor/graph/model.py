@@ -10,6 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# format_number is display formatting and lives in the leaf tutor.formatting (expr needs it too);
+# the step records live with the code that replays the passes. Both are re-exported from here.
+from tutor.formatting import format_number as format_number
+from tutor.graph.steps import BackwardStep as BackwardStep
+from tutor.graph.steps import ForwardStep as ForwardStep
+from tutor.graph.steps import backward_steps, forward_steps
+
 # Operation names used on nodes. "input" nodes are the leaves the learner is given.
 INPUT = "input"
 OPS_BINARY = ("add", "sub", "mul", "div", "pow")
@@ -83,43 +90,6 @@ class GraphNode:
         return tuple(operand.node_id for operand in self.operands if operand.node_id is not None)
 
 
-@dataclass(frozen=True)
-class ForwardStep:
-    """One node computed during the forward pass."""
-
-    index: int
-    node_id: str
-    formula: str  # "z1 + c"
-    substituted: str  # "6 + 1"
-    value: float
-    narration: str  # "z2 = z1 + c = 6 + 1 = 7"
-
-
-@dataclass(frozen=True)
-class BackwardStep:
-    """One edge visited during the backward pass (reverse topological order).
-
-    The gradient at ``edge.source`` grows by ``upstream * local``. When a node feeds several
-    consumers, ``grad_before`` is non-zero on the second and later visits: that is the multi-path sum.
-    """
-
-    index: int
-    edge: Edge
-    upstream: float  # ∂output/∂edge.target, complete by the time this edge is visited
-    local: float  # ∂edge.target/∂edge.source through this slot
-    contribution: float  # upstream * local
-    grad_before: float
-    grad_after: float
-    narration: str  # "dL/dz1 += dL/dz2 · ∂z2/∂z1 = 14 · 1 = 14"
-
-    index_in_sum: int = 0  # 0 for the first contribution to edge.source, 1 for the second, ...
-
-    @property
-    def is_accumulation(self) -> bool:
-        """True for the second and later contributions arriving at the same node."""
-        return self.index_in_sum > 0
-
-
 @dataclass
 class ComputationalGraph:
     program_text: str
@@ -146,29 +116,7 @@ class ComputationalGraph:
         return [edge for edge in self.edges if edge.source == node_id]
 
     def forward_steps(self) -> list[ForwardStep]:
-        from tutor.graph.steps import forward_steps
-
         return forward_steps(self)
 
     def backward_steps(self) -> list[BackwardStep]:
-        from tutor.graph.steps import backward_steps
-
         return backward_steps(self)
-
-
-def format_number(number: float | None) -> str:
-    """Show a number the way a person would write it: 7 not 7.0, 0.7616 not 0.76159415595."""
-    if number is None:
-        return "?"
-    if number != number:
-        return "nan"
-    if number in (float("inf"), float("-inf")):
-        return "inf" if number > 0 else "-inf"
-    if float(number).is_integer() and abs(number) < 1e15:
-        return str(int(number))
-    magnitude = abs(number)
-    if magnitude < 1e-4 or magnitude >= 1e6:
-        return f"{number:.4g}"
-    # Four decimals reads well when tracing by hand: 0.7616, 1.2865, 14.25.
-    text = f"{number:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

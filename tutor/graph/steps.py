@@ -2,7 +2,51 @@
 
 from __future__ import annotations
 
-from tutor.graph.model import BackwardStep, ComputationalGraph, ForwardStep, format_number
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tutor.formatting import format_number
+
+if TYPE_CHECKING:  # the graph model imports this module to replay its passes; types only in this direction
+    from tutor.graph.model import ComputationalGraph, Edge
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node computed during the forward pass."""
+
+    index: int
+    node_id: str
+    formula: str  # "z1 + c"
+    substituted: str  # "6 + 1"
+    value: float
+    narration: str  # "z2 = z1 + c = 6 + 1 = 7"
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One edge visited during the backward pass (reverse topological order).
+
+    The gradient at ``edge.source`` grows by ``upstream * local``. When a node feeds several
+    consumers, ``grad_before`` is non-zero on the second and later visits: that is the multi-path sum.
+    """
+
+    index: int
+    edge: Edge
+    upstream: float  # ∂output/∂edge.target, complete by the time this edge is visited
+    local: float  # ∂edge.target/∂edge.source through this slot
+    contribution: float  # upstream * local
+    grad_before: float
+    grad_after: float
+    narration: str  # "dL/dz1 += dL/dz2 · ∂z2/∂z1 = 14 · 1 = 14"
+
+    index_in_sum: int = 0  # 0 for the first contribution to edge.source, 1 for the second, ...
+
+    @property
+    def is_accumulation(self) -> bool:
+        """True for the second and later contributions arriving at the same node."""
+        return self.index_in_sum > 0
 
 
 def _substitute(graph: ComputationalGraph, node_id: str) -> str:
@@ -10,8 +54,6 @@ def _substitute(graph: ComputationalGraph, node_id: str) -> str:
     text = node.formula
     # Replace whole operand names by their values; longest names first so "z10" is not hit by "z1".
     names = sorted({operand.node_id for operand in node.operands if operand.node_id}, key=len, reverse=True)
-    import re
-
     if not names:
         return text
     pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(name) for name in names) + r")(?![A-Za-z0-9_])")

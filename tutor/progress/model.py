@@ -30,6 +30,23 @@ def as_utc(moment: datetime, what: str = "timestamp") -> datetime:
     return moment.astimezone(UTC)
 
 
+class ProgressError(Exception):
+    """A problem with the progress file, worded for the learner (one line, no traceback needed)."""
+
+
+class ProgressImportError(ProgressError):
+    """An import file was rejected; nothing was changed."""
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Fixed-width UTC ISO text, so SQL string order is time order."""
+    return as_utc(moment).isoformat(timespec="microseconds")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return as_utc(datetime.fromisoformat(text))
+
+
 class Verdict(str, enum.Enum):
     """How an answer was judged.
 

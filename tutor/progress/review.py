@@ -38,8 +38,8 @@ from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler
 
-from tutor.progress.model import Attempt, StoredAttempt, Verdict, as_utc
-from tutor.progress.store import ProgressStore, parse_timestamp
+from tutor.progress.model import Attempt, StoredAttempt, Verdict, as_utc, parse_timestamp
+from tutor.progress.store import ProgressStore
 
 
 @dataclass(frozen=True)

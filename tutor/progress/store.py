@@ -63,9 +63,14 @@ from tutor.progress.model import (
     ResetSummary,
     StoredAttempt,
     Verdict,
-    as_utc,
     utc_now,
 )
+
+# Errors and timestamp text live with the model (transfer.py needs them without the store); re-exported here.
+from tutor.progress.model import ProgressError as ProgressError
+from tutor.progress.model import ProgressImportError as ProgressImportError
+from tutor.progress.model import format_timestamp as format_timestamp
+from tutor.progress.model import parse_timestamp as parse_timestamp
 from tutor.progress.paths import database_path, resolve_data_dir
 
 # Written into the SQLite header; it is how we tell our file from another program's database.
@@ -127,23 +132,6 @@ _ATTEMPT_COLUMNS = ("id, uid, pack_id, pack_version, lesson_id, problem_id, vari
                     "diagnosis, hints_used, seconds, answered_at")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _CORRUPTION_CODES = {getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLITE_NOTADB", 26)}
-
-
-class ProgressError(Exception):
-    """A problem with the progress file, worded for the learner (one line, no traceback needed)."""
-
-
-class ProgressImportError(ProgressError):
-    """An import file was rejected; nothing was changed."""
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Fixed-width UTC ISO text, so SQL string order is time order."""
-    return as_utc(moment).isoformat(timespec="microseconds")
-
-
-def parse_timestamp(text: str) -> datetime:
-    return as_utc(datetime.fromisoformat(text))
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -667,27 +655,27 @@ class ProgressStore:
     # ----------------------------------------------------------------------------------- export/import
 
     def export_data(self) -> dict[str, Any]:
-        from tutor.progress import transfer
+        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
 
         with self.read_transaction() as connection:
             return transfer.collect(connection, exported_at=self._clock())
 
     def export_json(self, path: str | os.PathLike[str]) -> None:
         """Write all progress as JSON (atomically: a temporary file renamed into place)."""
-        from tutor.progress import transfer
+        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
 
         transfer.write_json(self.export_data(), Path(path))
 
     def import_data(self, data: Any, *, source: str = "import data") -> ImportSummary:
         """Merge exported progress in one transaction; on any problem raise ProgressImportError, change nothing."""
-        from tutor.progress import transfer
+        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
 
         document = transfer.validate(data, source=source)
         with self.write_transaction() as connection:
             return transfer.merge(self, connection, document)
 
     def import_json(self, path: str | os.PathLike[str]) -> ImportSummary:
-        from tutor.progress import transfer
+        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
 
         return self.import_data(transfer.read_json(Path(path)), source=str(path))
 

@@ -29,8 +29,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from tutor.progress.model import Attempt, ImportSummary, Verdict
-from tutor.progress.store import ProgressError, ProgressImportError, format_timestamp, parse_timestamp
+from tutor.progress.model import (
+    Attempt,
+    ImportSummary,
+    ProgressError,
+    ProgressImportError,
+    Verdict,
+    format_timestamp,
+    parse_timestamp,
+)
 
 if TYPE_CHECKING:
     from tutor.progress.store import ProgressStore

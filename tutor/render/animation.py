@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.graph.model import ComputationalGraph, Edge, format_number
+from tutor.formatting import format_number
+from tutor.graph.model import ComputationalGraph, Edge
 from tutor.render.frames import FrameState
 from tutor.render.layout import edge_key
 

@@ -14,7 +14,8 @@ from typing import Protocol
 from rich.cells import cell_len
 from rich.text import Span, Text
 
-from tutor.graph.model import ComputationalGraph, Edge, format_number
+from tutor.formatting import format_number
+from tutor.graph.model import ComputationalGraph, Edge
 from tutor.render.labels import ASKED, fit, grad_line, node_title, to_ascii, value_line
 from tutor.render.layout import DOWN, LEFT, RIGHT, UP, EdgeKey, GraphLayout, NodeBox, edge_key, layout_for
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
-from tutor.graph.model import OP_SYMBOLS, ComputationalGraph, GraphNode, format_number
+from tutor.formatting import format_number
+from tutor.graph.model import OP_SYMBOLS, ComputationalGraph, GraphNode
 
 # Spelled-out op names for terminals that cannot show "σ".
 _ASCII_OP_SYMBOLS = {"sigmoid": "sig"}

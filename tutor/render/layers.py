@@ -35,7 +35,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tutor.graph.model import format_number
+from tutor.formatting import format_number
 
 SHOWN = "shown"
 OPEN = "open"
