@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("tutor.commands.reset", "forget progress (all of it, or one lesson's)"),
     "lab": ("tutor.commands.lab", "open an interactive lab directly"),
     "code": ("tutor.commands.code", "code exercises: build your own Value, checked against the engine"),
+    "practice": ("tutor.commands.practice", "generated hand-trace problems for a gradient skill at a level 1-5"),
 }
 
 

@@ -63,7 +63,11 @@ class Generated:
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"skill": self.skill, "level": self.level, "seed": self.seed, "kind": self.kind,
-                                  "program": self.program, "at": dict(self.at), "asks": list(self.asks)}
+                                  "program": self.program,
+                                  # 3 rather than 3.0: the numbers a learner reads
+                                  "at": {name: int(value) if float(value).is_integer() else value
+                                         for name, value in self.at.items()},
+                                  "asks": list(self.asks)}
         if self.network is not None:
             record["network"] = self.network
         return record
@@ -123,8 +127,12 @@ def check_request(skill_id: str, level: int, kind: str | None = None) -> str:
 
 
 def generate(skill_id: str, level: int, seed: int, kind: str | None = None,
-             budget: int = ATTEMPT_BUDGET) -> Generated:
-    """A checked problem for ``skill_id`` at ``level`` from ``seed``; GenerationFailed past the budget."""
+             budget: int = ATTEMPT_BUDGET, symbolic: bool = False) -> Generated:
+    """A checked problem for ``skill_id`` at ``level`` from ``seed``; GenerationFailed past the budget.
+
+    ``symbolic=True`` also builds each candidate with sympy (see :func:`check_problem`): the same
+    problem comes out, only slower; the command line uses it, the tutor builds it when it shows it.
+    """
     chosen = check_request(skill_id, level, kind)
     reasons: dict[str, int] = {}
     for attempt in range(budget):
@@ -137,7 +145,7 @@ def generate(skill_id: str, level: int, seed: int, kind: str | None = None,
         except _Reject as reject:
             reasons[reject.reason] = reasons.get(reject.reason, 0) + 1
             continue
-        problem_reason = check_problem(candidate)
+        problem_reason = check_problem(candidate, symbolic)
         if problem_reason is None:
             candidate.attempts = attempt + 1
             return candidate
@@ -240,8 +248,14 @@ class _Builder:
                 raise _Reject("relu input not positive")  # or 1: "the slope is the input" would be right
             value = max(x, 0.0)
         elif function == "tanh":
+            # A saturated tanh or sigmoid (0.99999...) is within the tolerance of 1, so "flip the sign"
+            # would be read as "gave the value"; it is also no fun to trace by hand.
+            if abs(x) > 3:
+                raise _Reject("activation saturated")
             value = math.tanh(x)
         elif function == "sigmoid":
+            if abs(x) > 4:
+                raise _Reject("activation saturated")
             value = 1 / (1 + math.exp(-x))
         elif function == "exp":
             if x == 1:

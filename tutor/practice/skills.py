@@ -130,6 +130,8 @@ def skills_for_diagnosis(diagnosis: str | None, layer: bool = False) -> tuple[st
 
 def _ask_parts(ask: str) -> tuple[str, str, str | None]:
     kind, _, rest = ask.partition(":")
+    if kind == "layer":
+        return kind, rest, None  # a layer quantity's name has its own slash: dL/dW1
     node, _, operand = rest.partition("/")
     return kind, node, operand or None
 

@@ -1,0 +1,96 @@
+"""The skill vocabulary: every diagnosis maps to a skill, every trace entry to the skills it exercises."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, BUILTIN_DIAGNOSES
+from tutor.graph import build_graph
+from tutor.practice.skills import (
+    SKILL_IDS,
+    SKILLS,
+    UnknownSkill,
+    all_diagnosis_ids,
+    entry_skills,
+    layer_entry_skills,
+    skill,
+    skill_for_diagnosis,
+    skills_for_diagnosis,
+)
+
+
+def test_skill_ids_are_unique_and_documented():
+    assert len(SKILL_IDS) == len(set(SKILL_IDS))
+    for item in SKILLS:
+        assert item.title and item.rule and item.kind in ("trace", "layer")
+
+
+@pytest.mark.parametrize("diagnosis", BUILTIN_DIAGNOSES)
+def test_every_graph_diagnosis_maps_to_a_skill(diagnosis):
+    candidates = skills_for_diagnosis(diagnosis)
+    assert candidates and set(candidates) <= set(SKILL_IDS)
+    assert skill_for_diagnosis(diagnosis, "grad:a") in SKILL_IDS
+
+
+@pytest.mark.parametrize("diagnosis", ALL_LAYER_DIAGNOSES)
+def test_every_layer_diagnosis_maps_to_a_skill(diagnosis):
+    candidates = skills_for_diagnosis(diagnosis, layer=True)
+    assert candidates and set(candidates) <= set(SKILL_IDS)
+    assert skill_for_diagnosis(diagnosis, "layer:dL/dW1", activation="relu") in SKILL_IDS
+
+
+def test_all_diagnosis_ids_cover_both_vocabularies():
+    assert set(all_diagnosis_ids()) == set(BUILTIN_DIAGNOSES) | set(ALL_LAYER_DIAGNOSES)
+
+
+def test_an_author_mistake_id_reveals_no_skill():
+    assert skills_for_diagnosis("forgot-the-bias") == ()
+    assert skill_for_diagnosis(None, "grad:a") is None
+
+
+def test_entry_skills_of_the_readme_graph():
+    graph = build_graph("L = (a*b + c)^2", {"a": 2, "b": 3, "c": 1})  # z1 = a*b, z2 = z1 + c, L = z2^2
+    assert entry_skills(graph, "value:z1") == ("forward",)
+    assert entry_skills(graph, "grad:L") == ("value-vs-gradient",)
+    through_a = entry_skills(graph, "grad:a")
+    for expected in ("local-mul", "local-add", "local-pow", "upstream", "local-factor"):
+        assert expected in through_a
+    assert "fan-out" not in through_a
+    assert entry_skills(graph, "local:z1/a") == ("local-mul",)
+
+
+def test_entry_skills_see_fan_out_repeated_operands_and_signs():
+    fan = build_graph("z1 = a*b; z2 = a - c; L = z1*z2", {"a": 2, "b": 3, "c": 5})
+    assert "fan-out" in entry_skills(fan, "grad:a")
+    assert "signs" in entry_skills(fan, "grad:c") and "local-sub" in entry_skills(fan, "grad:c")
+    assert "signs" not in entry_skills(fan, "grad:b")
+    square = build_graph("z1 = x*x; L = z1 + y", {"x": 3, "y": 2})
+    assert "repeated-operand" in entry_skills(square, "local:z1/x")
+    assert "repeated-operand" in entry_skills(square, "grad:x")
+
+
+def test_skill_for_diagnosis_reads_the_learners_graph():
+    graph = build_graph("z1 = w*x + b; L = tanh(z1)", {"w": 2, "x": 1, "b": -1})
+    assert skill_for_diagnosis("activation-derivative", "grad:w", graph) == "local-tanh"
+    sig = build_graph("L = sigmoid(a*b)", {"a": 2, "b": 1})
+    assert skill_for_diagnosis("activation-derivative", "grad:a", sig) == "local-sigmoid"
+    fan = build_graph("z1 = a*b; z2 = a + c; L = z1*z2", {"a": 2, "b": 3, "c": 5})
+    assert skill_for_diagnosis("missing-path", "grad:a", fan) == "fan-out"
+    square = build_graph("z1 = x*x; L = z1 + y", {"x": 3, "y": 2})
+    assert skill_for_diagnosis("missing-path", "local:z1/x", square) == "repeated-operand"
+    sub = build_graph("L = a - b", {"a": 2, "b": 3})
+    assert skill_for_diagnosis("sign-flip", "grad:b", sub) == "local-sub"
+
+
+def test_layer_entries():
+    assert layer_entry_skills("z1") == ("forward",)
+    assert "layer-dw" in layer_entry_skills("dL/dW1")
+    assert "layer-relu-mask" in layer_entry_skills("dL/dz1", activation="relu")
+    assert "loss-softmax-ce" in layer_entry_skills("dL/dz2", loss="softmax_ce", last_gradient="dL/dz2")
+    assert skill_for_diagnosis("wrong-operand", "layer:dL/dW1") == "layer-dw"
+    assert skill_for_diagnosis("wrong-operand", "layer:dL/da1") == "layer-dx"
+
+
+def test_unknown_skill_suggests_the_nearest():
+    with pytest.raises(UnknownSkill, match="did you mean local-tanh"):
+        skill("local-tahn")
