@@ -41,6 +41,12 @@ WORKSPACE_WIDTH = 80
 WORKSPACE_HEIGHT = 24
 
 
+# How far apart a built-in mistake must be from the right answer and from any other mistake:
+# ten times the default grading tolerance (rel 1e-3), so a value typed to four digits can't round across.
+SEPARATION_REL = 1e-2
+SEPARATION_ABS = 1e-6
+
+
 class GenerationFailed(RuntimeError):
     """No valid problem within the attempt budget (rare; counted by the benchmark)."""
 
@@ -501,7 +507,7 @@ def check_problem(problem: Generated, symbolic: bool = False) -> str | None:
 
 
 def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
-    from tutor.check import RequestError, grade_answer, prepare_problem
+    from tutor.check import RequestError, Tolerance, grade_answer, prepare_problem
     from tutor.check.asks import implementation
     from tutor.graph import GraphBuildError, build_graph
     from tutor.packs.grading import trace_entries
@@ -545,13 +551,18 @@ def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
         except (RuntimeError, ValueError):
             return "graph does not build"
     asks = problem.asks or trace_entries(problem.rendered(), graph)
+    separation = Tolerance(rel=SEPARATION_REL, abs=SEPARATION_ABS)
     for ask in asks:
         try:
             parsed = checker.parse_ask(ask)
-            if implementation(parsed.kind).coinciding(checker, parsed, None, []):
+            # Ten times the grading tolerance: a mistake within 1% of the right answer, typed to four
+            # digits, could round into the tolerance and be marked right.
+            if implementation(parsed.kind).coinciding(checker, parsed, separation, []):
                 return "a built-in mistake gives the right answer"
             if parsed.kind.value == "derivative":
                 continue  # graded by the algebra worker: the property tests grade every formula's answer
+            if _confusable_mistakes(checker, parsed, separation):
+                return "two built-in mistakes give nearly the same answer"
             expected = grade_answer(checker, ask, "0").expected
             if grade_answer(checker, ask, expected).verdict != "correct":
                 return "the expected answer does not grade correct"
@@ -559,6 +570,32 @@ def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
             return "the checker cannot grade an entry"
     problem.asks = list(asks)
     return None
+
+
+def _confusable_mistakes(checker: Any, ask: Any, separation: Any) -> bool:
+    """Whether two different built-in mistakes give answers too close to tell apart (but not equal).
+
+    The grader names the first rule whose answer matches; when another rule's answer is within the
+    tolerance of it, a learner who made the second mistake would be told about the first. Equal
+    answers are fine: there the grader's order decides, the same way on every graph.
+    """
+    from tutor.check.compare import matches
+    from tutor.check.numbers import is_finite
+    from tutor.check.rules import wrong_rules
+
+    seen: list[tuple[str, Any]] = []
+    for rule in wrong_rules(checker, ask):
+        try:
+            wrong = rule.compute(checker.state)
+        except (ArithmeticError, ValueError):
+            continue
+        if not is_finite(wrong):
+            continue
+        for diagnosis, other in seen:
+            if diagnosis != rule.diagnosis and wrong != other and matches(wrong, other, separation):
+                return True
+        seen.append((rule.diagnosis, wrong))
+    return False
 
 
 def _check_layer(problem: Generated) -> str | None:
