@@ -1,6 +1,6 @@
 """The expression language: what it accepts, what it refuses, and that nothing hangs or runs code."""
 
-import time
+import threading
 from fractions import Fraction
 
 import pytest
@@ -155,19 +155,37 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_text_is_refused_quickly(text: str) -> None:
-    started = time.perf_counter()
-    try:
-        tree = parse_expression(text)
-    except ParseError as error:
-        assert error.message
-    else:
-        evaluate(tree, {}) if not _has_names(tree) else None
-    try:
-        parse_program(text)
-    except ParseError:
-        pass
-    assert time.perf_counter() - started < 2.0  # a generous ceiling: the point is "no hang", not speed
+def test_hostile_text_is_refused_without_hanging(text: str) -> None:
+    """Every hostile text is parsed or refused, never hangs. Speed is the benchmark's business:
+    the join timeout only tells a hang from a busy machine (it once failed at 2 s on a loaded CI box)."""
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            try:
+                tree = parse_expression(text)
+            except ParseError as error:
+                assert error.message
+            else:
+                evaluate(tree, {}) if not _has_names(tree) else None
+            try:
+                parse_program(text)
+            except ParseError:
+                pass
+        except BaseException as error:  # reported below, in the test's own thread
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout=HANG_SECONDS)
+    assert outcome, f"no answer within {HANG_SECONDS} s: a hang"
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+HANG_SECONDS = 60
 
 
 def _has_names(tree) -> bool:
