@@ -20,7 +20,8 @@ from textual.widgets import Footer, Markdown, Static
 from tutor.ui.recording import attempt_from
 from tutor.ui.screens.home import TitleBar
 from tutor.ui.session import LessonEntry, TutorSession
-from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ProblemView, problem_view_for
+from tutor.ui.widgets.factory import problem_view_for
+from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ProblemView
 
 
 @dataclass

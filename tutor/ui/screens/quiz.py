@@ -26,7 +26,8 @@ from textual.widgets.option_list import Option
 
 from tutor.ui.screens.home import TitleBar
 from tutor.ui.session import LessonEntry, LessonKey, TutorSession
-from tutor.ui.widgets.problems import ProblemView, problem_view_for
+from tutor.ui.widgets.factory import problem_view_for
+from tutor.ui.widgets.problems import ProblemView
 
 LENGTHS = (3, 5, 10)
 

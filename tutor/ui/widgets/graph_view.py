@@ -9,6 +9,7 @@ screen is suspended (another screen pushed on top).
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import ScrollableContainer
 from textual.message import Message
@@ -17,6 +18,7 @@ from textual.widgets import Static
 
 from tutor.graph.model import ComputationalGraph
 from tutor.render import FrameOptions, FrameState, layout_for, render_frame
+from tutor.ui.widgets.graph_fold import fold_columns, fold_rows, plan_fold
 
 DEFAULT_INTERVAL = 0.8  # seconds per animation step: slow enough to read the narration
 
@@ -32,11 +34,19 @@ class PlaybackPane(ScrollableContainer, can_focus=True):
     STILL_TITLE = ""
     PAUSE_WHEN_HIDDEN = False  # pause by itself, rather than wait for its screen to pause it
 
+    # During a replay ←/→ step it; otherwise every arrow (and hjkl, Home/End) scrolls the drawing.
     BINDINGS = [
-        Binding("left,h", "step(-1)", "Step back", show=False),
-        Binding("right,l", "step(1)", "Step on", show=False),
+        Binding("left,h", "step_or_scroll(-1)", "Step back", show=False),
+        Binding("right,l", "step_or_scroll(1)", "Step on", show=False),
+        Binding("up,k", "scroll_lines(-1)", "Scroll up", show=False),
+        Binding("down,j", "scroll_lines(1)", "Scroll down", show=False),
+        Binding("home", "scroll_edge('home')", "Left edge", show=False),
+        Binding("end", "scroll_edge('end')", "Right edge", show=False),
         Binding("space", "toggle_pause", "Pause", show=False),
     ]
+
+    SCROLL_COLUMNS = 4  # one ←/→ press scrolls this many columns
+    LAYOUT_RETRIES = 20  # refreshes to wait for the layout to catch up with a new drawing (keep_in_view)
 
     def __init__(self, *, interval: float = DEFAULT_INTERVAL, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -109,6 +119,54 @@ class PlaybackPane(ScrollableContainer, can_focus=True):
     def action_step(self, delta: int) -> None:
         self.step(delta)
 
+    def action_step_or_scroll(self, delta: int) -> None:
+        if self.in_playback:
+            self.step(delta)
+        else:
+            self.scroll_to(x=self.scroll_x + delta * self.SCROLL_COLUMNS, animate=False)
+
+    def action_scroll_lines(self, delta: int) -> None:
+        self.scroll_to(y=self.scroll_y + delta, animate=False)
+
+    def action_scroll_edge(self, edge: str) -> None:
+        """Home: the inputs (top left); End: the output side (right, bottom)."""
+        if edge == "home":
+            self.scroll_to(x=0, y=0, animate=False)
+        else:
+            self.scroll_to(x=self.max_scroll_x, y=self.max_scroll_y, animate=False)
+
+    # ------------------------------------------------------------------------------ the scroll hint
+
+    def on_focus(self) -> None:
+        self._update_hint()
+        self._follow_after_resize()  # the graph pane shows the whole drawing, unfolded, while it has focus
+
+    def on_blur(self) -> None:
+        self._update_hint()
+        self._follow_after_resize()
+
+    def on_resize(self) -> None:
+        self._update_hint()
+        self._follow_after_resize()
+
+    def _follow_after_resize(self) -> None:
+        """A subclass keeps what matters in view when the pane changes size."""
+
+    def _folded(self) -> bool:
+        return False
+
+    def _update_hint(self) -> None:
+        """Say on the border that the drawing is larger than the pane, and how to scroll it."""
+        overflows = self.max_scroll_x > 0 or self.max_scroll_y > 0
+        if self._folded():
+            self.border_subtitle = "┆ folded: tab here for the whole graph"
+        elif not overflows:
+            self.border_subtitle = ""
+        elif self.has_focus:
+            self.border_subtitle = "←↑↓→/hjkl scroll · Home/End"
+        else:
+            self.border_subtitle = "more: tab here to scroll"
+
     def action_toggle_pause(self) -> None:
         self.toggle_pause()
 
@@ -165,6 +223,7 @@ class GraphView(PlaybackPane):
         padding: 0 1;
     }
     GraphView:focus { border: round $accent; }
+    GraphView { border-subtitle-color: $text-muted; }
     GraphView > #frame { width: auto; height: auto; }
     """
 
@@ -192,23 +251,47 @@ class GraphView(PlaybackPane):
         self.layout_model = layout_for(graph)
         self.options = FrameOptions(ascii_only=ascii_only)
         self._frame = Static("", id="frame")
+        self._first_line = 0  # lines above the graph's first row in the current frame
+        self._shown = None  # (state, frame) drawn now
+        self._folds = (None, None)  # the column and row folds of what is on screen (graph_fold.Fold or None)
+        self._asked_node: str | None = None  # the node of the entry being typed (see show_state)
 
     def compose(self):
         yield self._frame
 
     # ------------------------------------------------------------------------------ public API
 
-    def show_state(self, state: FrameState) -> None:
-        """Draw an exercise state (leaves any playback)."""
+    def show_state(self, state: FrameState, asked_node: str | None = None) -> None:
+        """Draw an exercise state (leaves any playback).
+
+        ``asked_node`` is the node of the entry the learner is typing now; it is kept in view before
+        the state's active node (the last step explained), which may lie elsewhere in the graph.
+        """
         self._stop_timer()
         self._steps = []
         self._still = state
+        self._asked_node = asked_node
         self._draw(state)
+
+    def node_in_view(self) -> str | None:
+        """The node the pane keeps whole on screen (besides the output): the asked one, else the active one."""
+        if not self._steps and self._asked_node in self.layout_model.boxes:
+            return self._asked_node
+        state = self.current_state()
+        return None if state is None else state.active_node
 
     def frame_plain(self) -> str:
         """The characters currently drawn (for tests and debugging)."""
+        frame = self.current_frame()
+        return "" if frame is None else frame.plain
+
+    def current_frame(self):
+        """The :class:`tutor.render.Frame` on screen now (None before the first draw)."""
         state = self._steps[self._position].state if self._steps else self._still
-        return "" if state is None else self._render_state(state).plain
+        return None if state is None else self._render_state(state)
+
+    def current_state(self) -> FrameState | None:
+        return self._steps[self._position].state if self._steps else self._still
 
     # ------------------------------------------------------------------------------ actions
 
@@ -221,14 +304,121 @@ class GraphView(PlaybackPane):
 
     # ------------------------------------------------------------------------------ internals
 
+    def drawing_size(self) -> tuple[int, int]:
+        """Columns and lines of the drawing (graph, legend and a caption line), for the workspace's split."""
+        return self.layout_model.width, self.layout_model.height + 2
+
     def _render_state(self, state: FrameState):
         return render_frame(self.graph, state, self.options, layout=self.layout_model)
 
     def _draw(self, state: FrameState) -> None:
-        self._frame.update(self._render_state(state).text)
+        self._shown = (state, self._render_state(state))
+        self._paint()
+
+    def _paint(self) -> None:
+        """Put the current frame on screen, folded when the pane is short of room and not focused."""
+        if self._shown is None:
+            return
+        state, frame = self._shown
+        text, self._folds = frame.text, (None, None)
+        if not self.has_focus and self.size.width > 0:
+            text, self._folds = self._compact(frame, self.node_in_view())
+        self._frame.update(text)
+        self._first_line = frame.graph_first_line
+        # After the next layout the pane knows its size: then bring the asked node (and the output) into view.
+        self.call_after_refresh(self.keep_in_view, self.node_in_view(), frame.graph_first_line)
+
+    def _compact(self, frame, node_id: str | None):
+        """The frame with the space between the asked node and the output folded away, where it does not fit."""
+        boxes = self.layout_model.boxes
+        asked = boxes.get(node_id) if node_id is not None else None
+        output = boxes.get(self.graph.output)
+        if asked is None or output is None or asked is output:
+            return frame.text, (None, None)
+        region = self.content_region
+        lines = list(frame.text.split("\n", allow_blank=True))
+        first = frame.graph_first_line
+        graph_lines = lines[first:first + self.layout_model.height]
+        before, after = lines[:first], lines[first + self.layout_model.height:]
+        rows_window = region.height - len(before) - len(after) - 1  # the horizontal scrollbar, should it show
+        row_fold = plan_fold((asked.top, asked.bottom), (output.top, output.bottom), self.layout_model.height,
+                             rows_window)
+        if row_fold is None and asked.bottom < output.top:
+            row_fold = None  # the output below the asked node: plain scrolling shows both when they fit
+        columns_window = region.width - (2 if row_fold is None and self.layout_model.height > rows_window else 0)
+        column_fold = plan_fold((asked.left, asked.right), (output.left, output.right), self.layout_model.width,
+                                columns_window)
+        marker_column, marker_row = (":", "-") if self.options.ascii_only else ("┆", "┄")
+        if column_fold is not None:
+            graph_lines = fold_columns(graph_lines, column_fold, self.layout_model.width, marker_column)
+        if row_fold is not None:
+            width = column_fold.length if column_fold is not None else self.layout_model.width
+            graph_lines = fold_rows(graph_lines, row_fold, width, marker_row)
+        if column_fold is None and row_fold is None:
+            return frame.text, (None, None)
+        text = Text("\n").join(before + graph_lines + after)
+        text.no_wrap = True
+        text.overflow = "crop"
+        return text, (column_fold, row_fold)
+
+    def _follow_after_resize(self) -> None:
+        self._paint()
+
+    def _folded(self) -> bool:
+        return self._folds != (None, None)
+
+    def keep_in_view(self, node_id: str | None = None, first_line: int = 0, retries: int = 0) -> None:
+        """Scroll so that ``node_id`` and the output node are whole in the pane, or at least ``node_id``.
+
+        The pane does not move when they are already in view, so a learner's own scrolling is kept.
+        On a busy machine this can run before the layout has grown the pane's scrollable size to the
+        new drawing; the scroll would then be clamped short, so it is tried again after the next
+        refresh (a bounded number of times).
+        """
+        self._update_hint()
+        boxes = self.layout_model.boxes
+        wanted = [boxes[name] for name in (node_id, self.graph.output) if name in boxes]
+        if not wanted:
+            return
+        column_fold, row_fold = self._folds
+
+        def column(cell: int) -> int:
+            return column_fold.position(cell) if column_fold is not None else cell
+
+        def row(cell: int) -> int:
+            return first_line + (row_fold.position(cell) if row_fold is not None else cell)
+
+        region = self.scrollable_content_region
+        x = _window_start(self.scroll_x, region.width, [(column(box.left), column(box.right)) for box in wanted])
+        y = _window_start(self.scroll_y, region.height, [(row(box.top), row(box.bottom)) for box in wanted])
+        if (x, y) != (self.scroll_x, self.scroll_y):
+            self.scroll_to(x=x, y=y, animate=False, immediate=True)
+        self._update_hint()
+        out_of_reach = x > self.max_scroll_x or y > self.max_scroll_y
+        if out_of_reach and retries < self.LAYOUT_RETRIES:
+            self.call_after_refresh(self.keep_in_view, node_id, first_line, retries + 1)
 
     def _draw_current(self) -> None:
         self._draw(self._steps[self._position].state)
 
     def _draw_still(self) -> None:
         self._draw(self._still)
+
+
+def _window_start(current: float, window: int, spans: list[tuple[int, int]]) -> float:
+    """The first cell of a ``window``-long view that shows every span, else the first span (the asked node).
+
+    Stays at ``current`` when that already works, so following the asked node never fights the learner.
+    """
+    if window <= 0:
+        return current
+    for chosen in (spans, spans[:1]):
+        low = min(start for start, _ in chosen)
+        high = max(end for _, end in chosen)
+        if high - low + 1 <= window or len(chosen) == 1:
+            if low >= current and high <= current + window - 1:
+                return current
+            if high - low + 1 > window:
+                return low  # wider than the pane: its left (top) edge, where the title is
+            return max(0, min(low, max(current, high - window + 1)))
+    return current

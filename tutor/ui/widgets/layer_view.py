@@ -17,9 +17,9 @@ from textual.widgets import Static
 
 from tutor.ui.grading import Judgement
 from tutor.ui.layer_state import CORRECT, INCORRECT, REVEALED, LayerEntry, LayerProgress, judge_layer_answer
+from tutor.ui.widgets.answer_table import AnswerRow, AnswerTableView
 from tutor.ui.widgets.graph_view import PlaybackPane
 from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView
-from tutor.ui.widgets.trace_view import AnswerRow, AnswerTableView
 
 EMPTY_MATRIX_NOTE = ("Type the matrix first, then press Enter: rows like `[[1, 2], [3, 4]]`, a column like "
                      "`[1; 2; 3]`, a 1×1 as a plain number.")
@@ -86,6 +86,22 @@ class NetworkView(PlaybackPane):
     def _draw_still(self) -> None:
         self._picture.update(self._still)
 
+    MEASURE_WIDTH = 60  # the drawing fits itself to its width; measure it at a typical pane's
+
+    def drawing_size(self) -> tuple[int, int]:
+        """Columns and lines the still drawing takes at ``MEASURE_WIDTH`` (for the workspace's split)."""
+        import io
+
+        from rich.cells import cell_len
+        from rich.console import Console
+
+        if self._still is None:
+            return self.MEASURE_WIDTH, 10
+        console = Console(width=self.MEASURE_WIDTH, file=io.StringIO(), color_system=None)
+        lines = console.render_lines(self._still, pad=False)
+        width = max((sum(cell_len(segment.text) for segment in line) for line in lines), default=0)
+        return width, len(lines)
+
     def _draw_current(self) -> None:
         step = self._steps[self._position]
         self._picture.update(self.progress.replay_drawing(step))
@@ -117,7 +133,7 @@ class LayerProblemView(AnswerTableView):
     DEFAULT_CSS = """
     LayerProblemView #workspace { height: 1fr; }
     LayerProblemView #network { width: 1fr; min-width: 30; }
-    LayerProblemView #side { width: 55%; min-width: 40; max-width: 72; }
+    LayerProblemView #side { width: 55%; }
     LayerProblemView .table-heading { color: $text-muted; text-style: bold; padding: 0 1; }
     LayerProblemView #status { height: 1; color: $text-muted; padding: 0 1; }
     LayerProblemView Prompt { margin-bottom: 0; }
@@ -125,6 +141,8 @@ class LayerProblemView(AnswerTableView):
 
     ENTRY_NOUN = "matrices"
     EMPTY_NOTE = EMPTY_MATRIX_NOTE
+    SIDE_MIN = 40  # matrices like [[1, 2], [3, 4]] need a wider box than single numbers
+    SIDE_MAX = 72
 
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)

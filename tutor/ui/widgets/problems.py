@@ -33,8 +33,10 @@ from textual.widgets import Button, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.ui.grading import Judgement, judge_answer, judge_choice
+from tutor.ui.widgets import workspace
 from tutor.ui.widgets.answer_input import AnswerInput
 from tutor.ui.widgets.feedback import FeedbackPanel, HintLadder
+from tutor.ui.widgets.graph_view import GraphView
 
 OUTCOME_SOLVED = "solved"
 OUTCOME_GAVE_UP = "gave-up"
@@ -194,8 +196,12 @@ class AnswerProblemView(ProblemView):
     AnswerProblemView #answer-row { height: auto; margin: 0 1; }
     AnswerProblemView #answer-row > Static { width: auto; padding-right: 1; }
     AnswerProblemView #answer { width: 1fr; }
-    AnswerProblemView GraphView { height: auto; max-height: 45vh; }
+    AnswerProblemView #workspace { height: 1fr; }
+    AnswerProblemView #side { width: 46; }
     """
+
+    SIDE_MIN = 34  # the prompt, the answer box and the feedback beside the graph
+    SIDE_MAX = 64
 
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
@@ -206,23 +212,38 @@ class AnswerProblemView(ProblemView):
         self.graph_view = None
         problem = self.problem
         if problem.kind == "ask" and getattr(problem, "graph", False):
-            from tutor.graph import build_graph
-            from tutor.ui.widgets.graph_view import GraphView
+            from tutor.graph import build_graph  # deferred: most problems draw no graph
 
             graph = build_graph(problem.program, rendered.at)
             self.graph_view = GraphView(graph, interval=self.graph_interval, id="graph")
             self._graph = graph
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="body"):
-            yield Prompt(self.problem.prompt, id="prompt")
-            if self.graph_view is not None:
-                yield self.graph_view
-            with Horizontal(id="answer-row"):
-                yield Static(self._answer_label())
-                yield self.answer_input
-            yield self.hint_ladder
-            yield self.feedback
+        if self.graph_view is None:
+            with VerticalScroll(id="body"):
+                yield from self._answer_side()
+            return
+        # With a graph: the graph takes the room it needs, the question and its feedback the rest.
+        with Horizontal(id="workspace"):
+            yield self.graph_view
+            with VerticalScroll(id="side"):
+                yield from self._answer_side()
+
+    def _answer_side(self) -> ComposeResult:
+        yield Prompt(self.problem.prompt, id="prompt")
+        with Horizontal(id="answer-row"):
+            yield Static(self._answer_label())
+            yield self.answer_input
+        yield self.hint_ladder
+        yield self.feedback
+
+    def on_resize(self) -> None:
+        if self.graph_view is None:
+            return
+        drawing_width, drawing_height = self.graph_view.drawing_size()
+        arrangement = workspace.arrange(self.size.width, self.size.height, drawing_width, drawing_height,
+                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX)
+        workspace.apply(arrangement, self.query_one("#workspace"), self.graph_view, self.query_one("#side"))
 
     def _answer_label(self) -> str:
         ask = getattr(self.problem, "ask", None)
@@ -488,20 +509,3 @@ class LabProblemView(ProblemView):
                 self.finish(OUTCOME_SOLVED)
 
         self.app.push_screen(screen, finished)
-
-
-def problem_view_for(rendered, *, graph_interval: float = 0.8, id: str | None = None) -> ProblemView:
-    kind = rendered.problem.kind
-    if kind == "trace":
-        from tutor.ui.widgets.trace_view import TraceProblemView
-
-        return TraceProblemView(rendered, graph_interval=graph_interval, id=id)
-    if kind in ("ask", "numeric"):
-        return AnswerProblemView(rendered, graph_interval=graph_interval, id=id)
-    if kind == "choice":
-        return ChoiceProblemView(rendered, graph_interval=graph_interval, id=id)
-    if kind == "layer":
-        from tutor.ui.widgets.layer_view import LayerProblemView
-
-        return LayerProblemView(rendered, graph_interval=graph_interval, id=id)
-    return LabProblemView(rendered, graph_interval=graph_interval, id=id)

@@ -10,46 +10,15 @@ once it is complete.
 
 from __future__ import annotations
 
-from textual import events, on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Input, Label, Static
+from textual import events, on
+from textual.widgets import Static
 
 from tutor.graph.model import format_number
 from tutor.ui.grading import Judgement, judge_answer
 from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED, TraceEntry, TraceProgress, trace_entries
-from tutor.ui.widgets.answer_input import AnswerInput
+from tutor.ui.widgets.answer_table import AnswerRow, AnswerTableView
 from tutor.ui.widgets.graph_view import GraphView
-from tutor.ui.widgets.problems import EMPTY_ANSWER_NOTE, OUTCOME_SOLVED, ProblemView, Prompt
-
-MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
-
-
-class AnswerRow(Horizontal):
-    """One labelled answer box with its mark; the trace table and the layer table both use it."""
-
-    def __init__(self, entry, *, id: str, input_id: str, placeholder: str) -> None:
-        super().__init__(id=id)
-        self.entry = entry
-        self.input = AnswerInput(placeholder=placeholder, id=input_id, compact=True)
-        self.mark = Label("", classes="entry-mark")
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.entry.label, classes="entry-label")
-        yield self.mark
-        yield self.input
-
-    def set_status(self, status: str, shown_text: str | None = None) -> None:
-        for name in ("-correct", "-incorrect", "-revealed"):
-            self.remove_class(name)
-        if status in MARKS:
-            self.add_class(f"-{status}")
-        self.mark.update(MARKS.get(status, ""))
-        if shown_text is not None:
-            self.input.value = shown_text
-        if status in (CORRECT, REVEALED):
-            self.input.disabled = True
+from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView
 
 
 class TraceRow(AnswerRow):
@@ -69,107 +38,11 @@ class TraceRow(AnswerRow):
         super().__init__(entry, id=f"row-{index}", input_id=f"entry-{index}", placeholder="?")
 
 
-class AnswerTableView(ProblemView):
-    """A problem answered as a table of rows beside a replayable drawing (the trace and layer workspaces).
-
-    A subclass sets ``rows``, ``progress``, ``_pending`` and ``playback_view`` (the drawing pane) and
-    provides ``_heading``, ``_judge`` and ``_redraw``; ``ENTRY_NOUN`` and ``EMPTY_NOTE`` word its
-    status line and its note for an empty submission.
-    """
-
-    ENTRY_NOUN = "entries"
-    EMPTY_NOTE = EMPTY_ANSWER_NOTE
-
-    BINDINGS = [
-        Binding("f5,ctrl+f", "replay('forward')", "Forward ▶"),
-        Binding("f6,ctrl+b", "replay('backward')", "Backward ◀"),
-        Binding("f7", "step(-1)", "Step back", show=False),
-        Binding("f8", "step(1)", "Step on", show=False),
-        Binding("f9", "pause", "Pause", show=False),
-        Binding("up", "move(-1)", "Previous entry", show=False),
-        Binding("down", "move(1)", "Next entry", show=False),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="workspace"):
-            yield self.playback_view
-            with VerticalScroll(id="side"):
-                yield Prompt(self.problem.prompt, id="prompt")
-                heading_shown = set()
-                for row in self.rows:
-                    if row.entry.kind not in heading_shown:
-                        heading_shown.add(row.entry.kind)
-                        yield Static(self._heading(row.entry.kind), classes="table-heading")
-                    yield row
-                yield self.hint_ladder
-                yield self.feedback
-        yield Static(self._status_text(), id="status")
-
-    def row_for(self, ask: str):
-        return next(row for row in self.rows if row.entry.ask == ask)
-
-    def _status_text(self, playback: str = "") -> str:
-        if playback:
-            return playback + "  ·  F7/F8 step · F9 pause · Esc exercise"
-        done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
-        return (f"{done}/{len(self.progress.entries)} {self.ENTRY_NOUN}  ·  enter checks  ·  ↑/↓ move  ·  "
-                f"F2 hint  ·  ctrl+g give up")
-
-    def focus_answer(self) -> None:
-        entry = self.progress.next_open
-        if entry is not None:
-            self.row_for(entry.ask).input.focus()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        row = next((row for row in self.rows if row.input is event.input), None)
-        if row is None or self.completed or not self.progress.is_open(row.entry.ask):
-            return
-        if row.entry.ask in self._pending:
-            return
-        if not event.value.strip():
-            self.feedback.show_text(self.EMPTY_NOTE, kind="info", title="feedback")
-            return
-        self._pending.add(row.entry.ask)
-        self._grade(row.entry.ask, event.value)
-
-    @work(thread=True, group="grade")
-    def _grade(self, ask: str, text: str) -> None:
-        try:
-            judgement = self._judge(text, ask)
-        except Exception as error:  # noqa: BLE001 - a checker bug must not take the lesson down
-            judgement = Judgement("unchecked", text, f"The checker could not judge this answer ({error}).")
-        self.post_message(self.Graded(ask, judgement))
-
-    def action_pause(self) -> None:
-        self.playback_view.toggle_pause()
-
-    def action_move(self, delta: int) -> None:
-        open_rows = [row for row in self.rows if not row.input.disabled]
-        if not open_rows:
-            return
-        focused = self.app.focused
-        index = next((i for i, row in enumerate(open_rows) if row.input is focused), None)
-        if index is None:
-            open_rows[0].input.focus()
-            return
-        open_rows[(index + delta) % len(open_rows)].input.focus()
-
-    def leave_playback(self) -> bool:
-        """Esc during a replay returns to the exercise; True when it did something."""
-        if self.playback_view.in_playback and not self.completed:
-            self.playback_view.leave_playback()
-            self._redraw()
-            return True
-        return False
-
-
 class TraceProblemView(AnswerTableView):
     DEFAULT_CSS = """
     TraceProblemView #workspace { height: 1fr; }
     TraceProblemView #graph { width: 1fr; }
-    TraceProblemView #side { width: 46%; min-width: 36; max-width: 64; }
+    TraceProblemView #side { width: 46; }
     TraceProblemView .table-heading { color: $text-muted; text-style: bold; padding: 0 1; }
     TraceProblemView #status { height: 1; color: $text-muted; padding: 0 1; }
     TraceProblemView Prompt { margin-bottom: 0; }
@@ -201,8 +74,15 @@ class TraceProblemView(AnswerTableView):
     def _judge(self, text: str, ask: str) -> Judgement:
         return judge_answer(self.rendered, text, ask=ask)
 
+    def focused_entry(self):
+        """The open entry whose field the learner is in (None when the focus is elsewhere or it is done)."""
+        focused = self._focused_ask
+        return self.progress.entry(focused) if focused and self.progress.is_open(focused) else None
+
     def _redraw(self) -> None:
-        self.graph_view.show_state(self.progress.frame_state(self._focused_ask))
+        entry = self.focused_entry()
+        self.graph_view.show_state(self.progress.frame_state(self._focused_ask),
+                                   asked_node=None if entry is None else entry.node_id)
         self.query_one("#status", Static).update(self._status_text())
 
     # -------------------------------------------------------------------------------- events

@@ -1,0 +1,167 @@
+"""What the trace and layer workspaces share: answer rows with a mark, and the table-beside-a-drawing view.
+
+Kept apart from both workspaces so that neither imports the other, and the problem widgets import
+neither (``tutor.ui.widgets.factory`` picks the widget for a problem).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Input, Label, Static
+
+from tutor.ui.grading import Judgement
+from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED
+from tutor.ui.widgets import workspace
+from tutor.ui.widgets.answer_input import AnswerInput
+from tutor.ui.widgets.problems import EMPTY_ANSWER_NOTE, ProblemView, Prompt
+
+MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
+
+
+class AnswerRow(Horizontal):
+    """One labelled answer box with its mark; the trace table and the layer table both use it.
+
+    The row being typed in shows its label in reverse video, which reads without colour too (NO_COLOR).
+    """
+
+    DEFAULT_CSS = """
+    AnswerRow:focus-within > .entry-label { text-style: bold reverse; }
+    """
+
+    def __init__(self, entry, *, id: str, input_id: str, placeholder: str) -> None:
+        super().__init__(id=id)
+        self.entry = entry
+        self.input = AnswerInput(placeholder=placeholder, id=input_id, compact=True)
+        self.mark = Label("", classes="entry-mark")
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.entry.label, classes="entry-label")
+        yield self.mark
+        yield self.input
+
+    def set_status(self, status: str, shown_text: str | None = None) -> None:
+        for name in ("-correct", "-incorrect", "-revealed"):
+            self.remove_class(name)
+        if status in MARKS:
+            self.add_class(f"-{status}")
+        self.mark.update(MARKS.get(status, ""))
+        if shown_text is not None:
+            self.input.value = shown_text
+        if status in (CORRECT, REVEALED):
+            self.input.disabled = True
+
+
+class AnswerTableView(ProblemView):
+    """A problem answered as a table of rows beside a replayable drawing (the trace and layer workspaces).
+
+    A subclass sets ``rows``, ``progress``, ``_pending`` and ``playback_view`` (the drawing pane) and
+    provides ``_heading``, ``_judge`` and ``_redraw``; ``ENTRY_NOUN`` and ``EMPTY_NOTE`` word its
+    status line and its note for an empty submission.
+    """
+
+    ENTRY_NOUN = "entries"
+    EMPTY_NOTE = EMPTY_ANSWER_NOTE
+    SIDE_MIN = 34  # the table's narrowest: labels, marks and a short answer still fit
+    SIDE_MAX = 64
+
+    BINDINGS = [
+        Binding("f5,ctrl+f", "replay('forward')", "Forward ▶"),
+        Binding("f6,ctrl+b", "replay('backward')", "Backward ◀"),
+        Binding("f7", "step(-1)", "Step back", show=False),
+        Binding("f8", "step(1)", "Step on", show=False),
+        Binding("f9", "pause", "Pause", show=False),
+        Binding("up", "move(-1)", "Previous entry", show=False),
+        Binding("down", "move(1)", "Next entry", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="workspace"):
+            yield self.playback_view
+            with VerticalScroll(id="side"):
+                yield Prompt(self.problem.prompt, id="prompt")
+                heading_shown = set()
+                for row in self.rows:
+                    if row.entry.kind not in heading_shown:
+                        heading_shown.add(row.entry.kind)
+                        yield Static(self._heading(row.entry.kind), classes="table-heading")
+                    yield row
+                yield self.hint_ladder
+                yield self.feedback
+        yield Static(self._status_text(), id="status")
+
+    def on_resize(self) -> None:
+        self.arrange_workspace()
+
+    def arrange_workspace(self) -> None:
+        """The drawing takes the room it needs, the table the rest (or the rows below it, on a narrow screen)."""
+        pane = self.playback_view
+        drawing_width, drawing_height = pane.drawing_size()
+        workspace_height = max(0, self.size.height - 1)  # the status line
+        arrangement = workspace.arrange(self.size.width, workspace_height, drawing_width, drawing_height,
+                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX)
+        workspace.apply(arrangement, self.query_one("#workspace"), pane, self.query_one("#side"))
+
+    def row_for(self, ask: str):
+        return next(row for row in self.rows if row.entry.ask == ask)
+
+    def _status_text(self, playback: str = "") -> str:
+        if playback:
+            return playback + "  ·  F7/F8 step · F9 pause · Esc exercise"
+        done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
+        return (f"{done}/{len(self.progress.entries)} {self.ENTRY_NOUN}  ·  enter checks  ·  ↑/↓ move  ·  "
+                f"F2 hint  ·  ctrl+g give up")
+
+    def focus_answer(self) -> None:
+        entry = self.progress.next_open
+        if entry is not None:
+            self.row_for(entry.ask).input.focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        row = next((row for row in self.rows if row.input is event.input), None)
+        if row is None or self.completed or not self.progress.is_open(row.entry.ask):
+            return
+        if row.entry.ask in self._pending:
+            return
+        if not event.value.strip():
+            self.feedback.show_text(self.EMPTY_NOTE, kind="info", title="feedback")
+            return
+        self._pending.add(row.entry.ask)
+        self._grade(row.entry.ask, event.value)
+
+    @work(thread=True, group="grade")
+    def _grade(self, ask: str, text: str) -> None:
+        try:
+            judgement = self._judge(text, ask)
+        except Exception as error:  # noqa: BLE001 - a checker bug must not take the lesson down
+            judgement = Judgement("unchecked", text, f"The checker could not judge this answer ({error}).")
+        self.post_message(self.Graded(ask, judgement))
+
+    def action_pause(self) -> None:
+        self.playback_view.toggle_pause()
+
+    def action_move(self, delta: int) -> None:
+        open_rows = [row for row in self.rows if not row.input.disabled]
+        if not open_rows:
+            return
+        focused = self.app.focused
+        index = next((i for i, row in enumerate(open_rows) if row.input is focused), None)
+        if index is None:
+            open_rows[0].input.focus()
+            return
+        # No wrapping around: ↓ on the last open entry stays there rather than jumping to the first.
+        open_rows[max(0, min(len(open_rows) - 1, index + delta))].input.focus()
+
+    def leave_playback(self) -> bool:
+        """Esc during a replay returns to the exercise; True when it did something."""
+        if self.playback_view.in_playback and not self.completed:
+            self.playback_view.leave_playback()
+            self._redraw()
+            return True
+        return False
+
+

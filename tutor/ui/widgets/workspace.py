@@ -1,0 +1,59 @@
+"""How a workspace splits the screen between its drawing and its side column (table, prompt, feedback).
+
+The drawing gets the width it needs and the side column what is left, within the column's
+bounds; when the drawing does not fit beside even the narrowest column but the terminal is tall
+enough, the side column moves below the drawing. Otherwise the two stay side by side with the
+narrowest column and the drawing scrolls (it keeps the asked node and the output in view itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PANE_CHROME_WIDTH = 4  # the pane's round border and its one-column padding on each side
+PANE_CHROME_HEIGHT = 2  # the border above and below
+STACKED_SIDE_MIN_HEIGHT = 10  # rows the side column needs below the drawing: prompt, a few entries, feedback
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    stacked: bool  # side column below the drawing
+    side_width: int | None  # columns of the side column when side by side
+    pane_height: int | None  # rows of the drawing when stacked
+
+
+def arrange(width: int, height: int, drawing_width: int, drawing_height: int, *, side_min: int,
+            side_max: int) -> Arrangement:
+    """Where the drawing and the side column go in a ``width`` x ``height`` workspace.
+
+    ``drawing_width``/``drawing_height`` are the drawing's own size in cells (without the pane's border).
+    """
+    pane_width = drawing_width + PANE_CHROME_WIDTH + 1  # one spare column so a rounding never clips the right edge
+    pane_height = drawing_height + PANE_CHROME_HEIGHT
+    if width - pane_width >= side_min:
+        return Arrangement(False, min(side_max, width - pane_width), None)
+    if pane_width > width:
+        pane_height += 1  # the horizontal scrollbar
+    if height - pane_height >= STACKED_SIDE_MIN_HEIGHT:
+        return Arrangement(True, None, pane_height)
+    return Arrangement(False, side_min, None)
+
+
+def apply(arrangement: Arrangement, workspace, pane, side) -> None:
+    """Set the styles of the three widgets (cheap when nothing changes: Textual ignores equal values)."""
+    if arrangement.stacked:
+        workspace.styles.layout = "vertical"
+        pane.styles.width = "100%"
+        pane.styles.height = arrangement.pane_height
+        side.styles.width = "100%"
+        side.styles.height = "1fr"
+        side.styles.max_width = None
+        side.styles.min_width = None
+    else:
+        workspace.styles.layout = "horizontal"
+        pane.styles.width = "1fr"
+        pane.styles.height = "100%"
+        side.styles.width = arrangement.side_width
+        side.styles.height = "100%"
+        side.styles.max_width = None
+        side.styles.min_width = None
