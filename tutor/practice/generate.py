@@ -561,8 +561,6 @@ def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
                 return "a built-in mistake gives the right answer"
             if parsed.kind.value == "derivative":
                 continue  # graded by the algebra worker: the property tests grade every formula's answer
-            if _confusable_mistakes(checker, parsed, separation):
-                return "two built-in mistakes give nearly the same answer"
             expected = grade_answer(checker, ask, "0").expected
             if grade_answer(checker, ask, expected).verdict != "correct":
                 return "the expected answer does not grade correct"
