@@ -96,7 +96,7 @@ def check_layer_view(view, screen: list[str], where: str) -> list[str]:
         return []
     text = "\n".join(screen)
     # The drawing names each quantity it shows; the asked one is among them.
-    if entry.name not in text.split("╰")[0] and entry.name not in text:
+    if entry.name not in text:
         return [f"{where}: quantity {entry.name} not on screen"]
     return []
 

@@ -343,8 +343,6 @@ class GraphView(PlaybackPane):
         rows_window = region.height - len(before) - len(after) - 1  # the horizontal scrollbar, should it show
         row_fold = plan_fold((asked.top, asked.bottom), (output.top, output.bottom), self.layout_model.height,
                              rows_window)
-        if row_fold is None and asked.bottom < output.top:
-            row_fold = None  # the output below the asked node: plain scrolling shows both when they fit
         columns_window = region.width - (2 if row_fold is None and self.layout_model.height > rows_window else 0)
         column_fold = plan_fold((asked.left, asked.right), (output.left, output.right), self.layout_model.width,
                                 columns_window)
