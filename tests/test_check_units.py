@@ -312,6 +312,13 @@ def test_slow_algebra_is_unchecked_never_incorrect():
     assert grade_answer(problem, "derivative:a", "b*c*d").verdict == "correct"  # the replacement worker is fine
 
 
+def test_a_requests_time_budget_reaches_the_algebra():
+    program, at = "L = a*b*c*d", {"a": 1, "b": 2, "c": 3, "d": 4}
+    heavy = "b*c*d + (a+b+c+d)^64 - (a+b+c+d)^62*(a^2+b^2+c^2+d^2+2*a*b+2*a*c+2*a*d+2*b*c+2*b*d+2*c*d)"
+    tight = grade(GradeRequest(program=program, at=at, ask="derivative:a", answer=heavy, time_budget=0.05))
+    assert tight.verdict == "unchecked"
+
+
 def test_formula_answers_can_be_graded_from_several_threads():
     answers = ["6(2x+1)^2", "3(2x+1)^2", "24x^2+24x+6", "(2x+1)^3"] * 3
     expected = ["correct", "incorrect", "correct", "incorrect"] * 3

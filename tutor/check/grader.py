@@ -37,7 +37,7 @@ from tutor.expr.tree import Expression, column_of_name, names_in
 def grade(request: GradeRequest) -> GradeResult:
     """Grade ``request.answer``. Raises RequestError when the request itself is unusable."""
     problem = prepare_problem(request.program, request.at)
-    return grade_answer(problem, request.ask, request.answer, request.tolerance, request.mistakes)
+    return grade_answer(problem, request.ask, request.answer, request.tolerance, request.mistakes, request.time_budget)
 
 
 def grade_answer(

@@ -78,6 +78,10 @@ class GradeRequest:
     answer: str
     tolerance: Tolerance | None = None  # None: exact when rational, else the default tolerance
     mistakes: Sequence[AuthorMistake] = field(default_factory=tuple)
+    # Seconds the algebra may take on a formula before the answer is "unchecked"; None: the default
+    # (tutor.check.worker.DEFAULT_BUDGET_SECONDS). Tests of verdicts pass a long one so that a loaded
+    # machine cannot turn a right answer into "unchecked"; how fast it is belongs in benchmarks/.
+    time_budget: float | None = None
 
 
 @dataclass(frozen=True)
