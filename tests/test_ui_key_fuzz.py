@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from test_ui_support import async_test, make_app
+from ui_key_fuzz_support import fuzz, targets
 
 
 @async_test
@@ -16,3 +20,55 @@ async def test_keys_pressed_while_the_home_screen_is_still_loading_do_nothing(tm
         assert app.is_running
         assert app.session is None
         assert not app.screen.query("#lessons")
+
+
+@async_test
+async def test_page_keys_in_a_palette_that_is_still_opening_do_nothing(tmp_path):
+    # Textual 8.2.8 raised KeyError from OptionList._move_page here (tutor/ui/textual_guards.py).
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.wait_until_loaded()
+        for key in ("pagedown", "pageup"):
+            app.action_command_palette()
+            await pilot.press(key, "pagedown", "pageup")
+            assert app.is_running and app._exception is None
+            await pilot.press("escape")
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+@async_test
+async def test_a_screen_closed_twice_does_not_close_the_one_below(tmp_path):
+    # Screen.dismiss pops whatever is on top: a second Esc reaching the help screen as it closed
+    # used to close the lesson under it (and on home, raise ScreenStackError).
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.wait_until_loaded()
+        app.open_playground()
+        await pilot.pause()
+        app.action_help()
+        await pilot.pause()
+        help_screen = app.screen
+        help_screen.action_close()
+        help_screen.action_close()
+        help_screen.action_scroll(1)  # its body is gone or going: nothing to scroll, no NoMatches
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PlaygroundScreen"
+
+
+FUZZ_SEED = int(os.environ.get("BACKPROP_FUZZ_SEED", "20261203"))
+
+
+@async_test
+async def test_random_keys_and_resizes_on_every_screen_never_crash(tmp_path):
+    """The CI round: every screen gets 16 random keys or resizes (seed printed for replay)."""
+    print(f"key fuzz seed {FUZZ_SEED} (set BACKPROP_FUZZ_SEED to replay)")
+    report = await fuzz(tmp_path, seed=FUZZ_SEED, keys_per_target=16)
+    assert set(report.visits) == {name for name, _go, _there in targets()}, report.summary()
+
+
+@pytest.mark.slow
+@async_test
+async def test_ten_minutes_of_random_keys_never_crash(tmp_path):
+    minutes = float(os.environ.get("BACKPROP_FUZZ_MINUTES", "10"))
+    report = await fuzz(tmp_path, seed=FUZZ_SEED, seconds=minutes * 60)
+    print(report.summary())

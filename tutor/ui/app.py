@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from tutor.ui import textual_guards
 from tutor.ui.screens.home import HomeScreen
 from tutor.ui.session import LessonEntry, LessonKey, SessionOptions, TutorSession
 
@@ -50,6 +51,7 @@ class TutorApp(App):
 
     def __init__(self, options: SessionOptions | None = None, *, animation_interval: float = 0.8,
                  load_in_background: bool = True) -> None:
+        textual_guards.install()
         super().__init__()
         self.options = options or SessionOptions()
         self.animation_interval = animation_interval

@@ -12,6 +12,8 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
+from tutor.ui import textual_guards
+
 
 class LabApp(App):
     TITLE = "backprop-tutor"
@@ -23,6 +25,7 @@ class LabApp(App):
 
     def __init__(self, lab_name: str, settings: Mapping[str, Any] | None = None, *,
                  animation_interval: float = 0.8, **lab_options: Any) -> None:
+        textual_guards.install()
         super().__init__()
         self.lab_name = lab_name
         self.lab_settings = dict(settings or {})

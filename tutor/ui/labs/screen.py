@@ -39,6 +39,7 @@ from tutor.labs import LabSettingsError, create_lab, lab_class, lab_setting_spec
 from tutor.ui.labs.controls import SettingsPanel
 from tutor.ui.labs.questions import QuestionPanel, find_lesson_link
 from tutor.ui.screens.home import TitleBar
+from tutor.ui.textual_guards import dismiss_if_on_top
 
 NARROW_WIDTH = 100  # below this many columns the charts are shown one at a time
 SHORT_HEIGHT = 34  # below this many rows the questions panel folds up while not in use
@@ -500,7 +501,7 @@ class LabScreen(Screen):
 
     def action_close(self) -> None:
         self.workers.cancel_node(self)
-        self.dismiss(self.finished)
+        dismiss_if_on_top(self, self.finished)
 
     def action_question(self, delta: int) -> None:
         self.query_one(QuestionPanel).move(delta)

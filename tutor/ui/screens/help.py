@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
+from tutor.ui.textual_guards import dismiss_if_on_top
+
 HELP_TEXT = """\
 **backprop-tutor help**: F1 or ? opens it, Esc closes it, ↑ ↓ or j k scroll.
 
@@ -110,8 +112,9 @@ class HelpScreen(ModalScreen[None]):
         self.query_one("#help-body").focus()
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        dismiss_if_on_top(self)
 
     def action_scroll(self, delta: int) -> None:
-        body = self.query_one("#help-body", VerticalScroll)
-        body.scroll_relative(y=delta, animate=False)
+        # A key that arrives while the screen is closing finds its body already gone: nothing to scroll.
+        for body in self.query("#help-body").results(VerticalScroll):
+            body.scroll_relative(y=delta, animate=False)

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Markdown, Static
 from tutor.ui.recording import attempt_from
 from tutor.ui.screens.home import TitleBar
 from tutor.ui.session import LessonEntry, TutorSession
+from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
 from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ProblemView
 
@@ -224,7 +225,7 @@ class LessonScreen(Screen):
             if following is not None:
                 self.app.open_lesson(following.key)
             else:
-                self.dismiss()
+                dismiss_if_on_top(self)
 
     def action_problem(self, action: str, *arguments: object) -> None:
         problem = self.current_problem()
@@ -237,7 +238,7 @@ class LessonScreen(Screen):
         leave_playback = getattr(problem, "leave_playback", None)
         if leave_playback is not None and leave_playback():
             return
-        self.dismiss()
+        dismiss_if_on_top(self)
 
     def action_scroll(self, delta: int) -> None:
         view = self.current_view()

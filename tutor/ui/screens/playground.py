@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from tutor.ui.screens.home import TitleBar
+from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.answer_input import AnswerInput
 from tutor.ui.widgets.feedback import caret_lines
 from tutor.ui.widgets.problems import ProblemView
@@ -189,7 +190,7 @@ class PlaygroundScreen(Screen):
         view = next(iter(self.query("TraceProblemView")), None)
         if view is not None and view.leave_playback():
             return
-        self.dismiss()
+        dismiss_if_on_top(self)
 
     def on_screen_suspend(self) -> None:
         for graph in self.query("GraphView"):

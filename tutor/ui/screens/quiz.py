@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 
 from tutor.ui.screens.home import TitleBar
 from tutor.ui.session import LessonEntry, LessonKey, TutorSession
+from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
 from tutor.ui.widgets.problems import ProblemView
 
@@ -105,10 +106,10 @@ class QuizSetupScreen(ModalScreen[QuizChoice | None]):
     @on(OptionList.OptionSelected, "#scope")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         selection, title = self.choices[event.option.id]
-        self.dismiss(QuizChoice(selection, self._length(), title))
+        dismiss_if_on_top(self, QuizChoice(selection, self._length(), title))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        dismiss_if_on_top(self)
 
     def action_cursor(self, delta: int) -> None:
         scope = self.query_one("#scope", OptionList)
@@ -252,7 +253,7 @@ class QuizScreen(Screen):
 
     async def action_finish(self) -> None:
         if self.quiz is None or self.summary is not None or not self.quiz.total:
-            self.dismiss()
+            dismiss_if_on_top(self)
             return
         self.quiz.finish(at=self.session.clock())
         container = self.query_one("#question", Container)
