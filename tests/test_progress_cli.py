@@ -17,7 +17,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from tutor.progress import Attempt, ProgressStore, SpacedReview, Verdict
+from tutor.progress import Attempt, ProgressError, ProgressStore, SpacedReview, Verdict
 from tutor.progress.paths import DATABASE_FILENAME, HOME_ENVIRONMENT_VARIABLE, database_path, resolve_data_dir
 
 COMMANDS = {"stats": "tutor.commands.stats", "progress": "tutor.commands.progress", "reset": "tutor.commands.reset"}
@@ -246,3 +246,97 @@ def test_stats_shows_titles_and_totals_from_the_packs(data_dir, capsys, monkeypa
     chain_row = next(line for line in lines if "The chain rule (chain)" in line)
     assert chain_row.split("│")[2].strip() == "1/4"
     assert any(" relu " in line for line in lines)  # packs that are not loaded still show by id
+
+
+# ------------------------------------------------------------------------------------ read-only folders
+
+def _refuse_writes_to(monkeypatch, *paths: Path) -> None:
+    import os
+
+    real_access = os.access
+    blocked = {str(path) for path in paths}
+
+    def access(path, mode, *args, **kwargs):
+        if mode & os.W_OK and str(path) in blocked:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_stats_reads_progress_from_a_folder_it_may_not_write(data_dir, capsys, monkeypatch):
+    # Simulated with os.access, since tests may run as root, whom chmod does not stop. This proves the
+    # store notices, opens SQLite with mode=ro and never tries to write; the next test makes it real.
+    _refuse_writes_to(monkeypatch, data_dir)
+    assert run_cli("--data-dir", str(data_dir), "stats") == 0
+    captured = capsys.readouterr()
+    assert " chain " in captured.out and "Reviews due now: 3" in captured.out and captured.err == ""
+    with ProgressStore.open(data_dir) as store:
+        assert store.read_only
+        with pytest.raises(ProgressError, match="read-only: progress can be shown but not saved"):
+            store.record_attempt(Attempt("basics", "1", "chain", "c9", "x", Verdict.CORRECT))
+        assert len(store.attempts()) == 6
+    assert run_cli("--data-dir", str(data_dir), "progress", "import", str(data_dir / "none.json")) == 1
+
+
+def test_a_damaged_file_in_a_read_only_folder_is_left_where_it_is(tmp_path, capsys, monkeypatch):
+    (tmp_path / "progress.db").write_bytes(b"not a database at all" * 5)
+    _refuse_writes_to(monkeypatch, tmp_path)
+    assert run_cli("--data-dir", str(tmp_path), "stats") == 1
+    assert "was not a database; the folder is read-only, so it was left as it is" in capsys.readouterr().err
+    assert [path.name for path in tmp_path.iterdir()] == ["progress.db"]
+
+
+def test_progress_is_read_from_a_folder_that_really_is_read_only(data_dir):
+    # A real read-only folder: chmod when not root; as root, a forked child that drops to nobody.
+    import os
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="read-only-progress-"))
+    try:
+        shutil.copy(data_dir / DATABASE_FILENAME, folder / DATABASE_FILENAME)  # closed cleanly: no -wal/-shm
+        os.chmod(folder / DATABASE_FILENAME, 0o444)
+        os.chmod(folder, 0o555)
+        if os.geteuid() != 0:
+            result = _read_only_figures(folder)
+        else:
+            reader, writer = os.pipe()
+            child = os.fork()
+            if child == 0:  # pragma: no cover - runs in the child
+                try:
+                    os.close(reader)
+                    os.setgid(65534)
+                    os.setuid(65534)
+                    os.write(writer, json.dumps(_read_only_figures(folder)).encode())
+                finally:
+                    os._exit(0)
+            os.close(writer)
+            with os.fdopen(reader) as pipe:
+                text = pipe.read()
+            os.waitpid(child, 0)
+            result = json.loads(text) if text else "the child failed"
+        assert result == {"writable": False, "read_only": True, "attempts": 6, "due": 3, "saved": "refused"}
+        assert sorted(path.name for path in folder.iterdir()) == [DATABASE_FILENAME]
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+
+
+def _read_only_figures(folder: Path) -> dict:
+    import os
+
+    figures: dict = {"writable": os.access(folder, os.W_OK)}
+    try:
+        with ProgressStore.open(folder) as store:
+            figures["read_only"] = store.read_only
+            figures["attempts"] = len(store.attempts())
+            figures["due"] = SpacedReview(store).count_due(datetime.now(UTC))
+            try:
+                store.record_attempt(Attempt("basics", "1", "chain", "c9", "x", Verdict.CORRECT))
+                figures["saved"] = "saved"
+            except ProgressError:
+                figures["saved"] = "refused"
+    except Exception as error:  # noqa: BLE001 - reported to the parent
+        figures["error"] = f"{type(error).__name__}: {error}"
+    return figures

@@ -8,7 +8,7 @@ so importing twice is harmless; a file with any problem is rejected whole and no
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import sys
 from pathlib import Path
 
@@ -45,31 +45,33 @@ def _export(args: argparse.Namespace) -> int:
         return fail(COMMAND, f"{target} already exists; use --force to overwrite it")
     if args.file != "-" and target.is_dir():
         return fail(COMMAND, f"{target} is a folder; give a file name")
-    from tutor.progress import transfer
-
     with open_store(args, COMMAND) as store:
-        document = store.export_data()
-    if args.file == "-":
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    transfer.write_json(document, target)
-    print(f"Exported {len(document['attempts'])} answers and {len(document['review_cards'])} "
-          f"review cards to {target}.")
+        if args.file == "-":
+            store.export_to(sys.stdout)  # streamed row by row, like the file
+            return 0
+        summary = store.export_json(target)
+    print(f"Exported {summary.attempts} answers and {summary.review_cards} review cards to {target}.")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from tutor.progress import transfer
+    from tutor.progress.transfer import open_for_import
 
     if args.file == "-":
-        data = transfer.parse_json_text(sys.stdin.read() if sys.stdin else "", source="<stdin>")
         source = "<stdin>"
+        raw = getattr(sys.stdin, "buffer", None)
+        handle = io.TextIOWrapper(raw, encoding="utf-8-sig") if raw is not None else (sys.stdin or io.StringIO())
     else:
-        data = transfer.read_json(Path(args.file))
         source = args.file
-    with open_store(args, COMMAND) as store:
-        summary = store.import_data(data, source=source)
+        handle = open_for_import(Path(args.file))  # a missing file is reported before any store is opened
+    try:
+        with open_store(args, COMMAND) as store:
+            summary = store.import_stream(handle, source=source)
+    finally:
+        if isinstance(handle, io.TextIOWrapper) and args.file == "-":
+            handle.detach()  # leave standard input open
+        elif args.file != "-":
+            handle.close()
     print(f"Imported from {source}: {summary.attempts_added} new answers "
           f"({summary.attempts_already_present} already present), {summary.cards_added} review cards added, "
           f"{summary.cards_updated} updated, {summary.review_entries_added} review-log entries added.")

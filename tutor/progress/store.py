@@ -49,7 +49,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tutor.progress.model import (
     ActivityStats,
@@ -72,6 +72,9 @@ from tutor.progress.model import ProgressImportError as ProgressImportError
 from tutor.progress.model import format_timestamp as format_timestamp
 from tutor.progress.model import parse_timestamp as parse_timestamp
 from tutor.progress.paths import database_path, resolve_data_dir
+
+if TYPE_CHECKING:
+    from tutor.progress.transfer import ExportSummary
 
 # Written into the SQLite header; it is how we tell our file from another program's database.
 APPLICATION_ID = 0x42505455  # "BPTU"
@@ -142,6 +145,13 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (status.st_dev, status.st_ino)
 
 
+def _writable(path: Path) -> bool:
+    """Whether we may write the progress file (and create its -wal/-shm files beside it)."""
+    if not os.access(path.parent, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
 def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -157,8 +167,12 @@ class ProgressStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], datetime] = utc_now,
-                 busy_timeout_seconds: float = 10.0) -> None:
+                 busy_timeout_seconds: float = 10.0, read_only: bool | None = None) -> None:
         self.path = Path(path)
+        # None: decided on opening. A folder or file we may not write is opened read-only (SQLite mode=ro):
+        # everything can be read, and writes raise ProgressError instead of "no progress".
+        self.read_only = read_only
+        self.immutable = False  # read-only and opened without locks (see _connect_read_only)
         self._clock = clock
         self._busy_timeout_seconds = busy_timeout_seconds
         self._lock = threading.RLock()
@@ -181,6 +195,11 @@ class ProgressStore:
             raise ProgressError(f"cannot create the progress folder {self.path.parent}: {error.strerror or error}") from None
         if self.path.is_dir():
             raise ProgressError(f"cannot use {self.path} as the progress file: it is a folder")
+        if self.read_only is None:
+            self.read_only = not _writable(self.path)
+        if self.read_only:
+            self._open_read_only()
+            return
         for _ in range(3):
             inspected = _identity(self.path)
             problem = self._inspect()
@@ -203,6 +222,50 @@ class ProgressStore:
         except ProgressError:
             self._close_quietly()
             raise
+
+    def _open_read_only(self) -> None:
+        left = "the folder is read-only, so it was left as it is"
+        if not self.path.exists():
+            raise ProgressError(f"the progress folder {self.path.parent} is read-only and holds no progress file")
+        problem = self._file_problem()
+        if problem is None:
+            try:
+                self._connection = self._connect_read_only()
+                problem = self._schema_problem()
+                if problem is None and self.schema_version < LATEST_SCHEMA_VERSION:
+                    problem = "needs upgrading to this version of backprop-tutor"
+            except sqlite3.DatabaseError as error:
+                self._close_quietly()
+                if not _is_corruption(error):
+                    raise self._as_progress_error(error) from None
+                problem = "was damaged"
+        if problem is not None:
+            self._close_quietly()
+            raise ProgressError(f"the progress file {self.path} {problem}; {left}")
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        uri = f"{self.path.absolute().as_uri()}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, timeout=self._busy_timeout_seconds, isolation_level=None,
+                                     check_same_thread=False)
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_seconds * 1000)}")
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise
+        # A WAL database needs a -shm file beside it, which a read-only folder cannot hold. With no
+        # write-ahead log left over, the file itself is the whole database: read it as immutable (no locks).
+        connection = sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        self.immutable = True
+        return connection
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise ProgressError(f"the progress folder {self.path.parent} is read-only: progress can be shown "
+                                "but not saved")
 
     def _inspect(self) -> str | None:
         """None when the file is usable (then it is open and configured), else why it is not."""
@@ -373,6 +436,7 @@ class ProgressStore:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any exception). For collaborating modules."""
         with self._lock:
             connection = self._require_connection()
+            self._refuse_if_read_only()
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
@@ -655,29 +719,68 @@ class ProgressStore:
     # ----------------------------------------------------------------------------------- export/import
 
     def export_data(self) -> dict[str, Any]:
+        """All progress as one dict (held in memory whole; files and standard output are streamed instead)."""
         from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
 
         with self.read_transaction() as connection:
             return transfer.collect(connection, exported_at=self._clock())
 
-    def export_json(self, path: str | os.PathLike[str]) -> None:
-        """Write all progress as JSON (atomically: a temporary file renamed into place)."""
-        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
+    def export_json(self, path: str | os.PathLike[str]) -> ExportSummary:
+        """Write all progress as JSON, row by row from one snapshot, atomically (temporary file renamed)."""
+        from tutor.progress import transfer
 
-        transfer.write_json(self.export_data(), Path(path))
+        with self.read_transaction() as connection:
+            return transfer.export_file(connection, Path(path), exported_at=self._clock())
+
+    def export_to(self, handle: TextIO) -> ExportSummary:
+        """Stream all progress as JSON to an open text handle (standard output)."""
+        from tutor.progress import transfer
+
+        with self.read_transaction() as connection:
+            return transfer.stream(connection, handle, exported_at=self._clock())
 
     def import_data(self, data: Any, *, source: str = "import data") -> ImportSummary:
         """Merge exported progress in one transaction; on any problem raise ProgressImportError, change nothing."""
-        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
+        from tutor.progress import transfer
 
-        document = transfer.validate(data, source=source)
-        with self.write_transaction() as connection:
-            return transfer.merge(self, connection, document)
+        return self._import(transfer.events_from_data(data, source=source), source)
 
     def import_json(self, path: str | os.PathLike[str]) -> ImportSummary:
-        from tutor.progress import transfer  # deferred: it imports pydantic (~0.2 s), only export/import need it
+        """Merge an export file, read and validated a chunk at a time (memory does not grow with its size)."""
+        from tutor.progress import transfer
 
-        return self.import_data(transfer.read_json(Path(path)), source=str(path))
+        with transfer.open_for_import(Path(path)) as handle:
+            return self.import_stream(handle, source=str(path))
+
+    def import_stream(self, handle: TextIO, *, source: str) -> ImportSummary:
+        from tutor.progress import transfer
+
+        return self._import(transfer.events_from_file(handle, source=source), source)
+
+    def _import(self, events: Iterable[tuple[Any, ...]], source: str) -> ImportSummary:
+        from tutor.progress import transfer
+
+        with self._lock:
+            connection = self._require_connection()
+            self._refuse_if_read_only()
+            try:
+                # Validation and staging write only TEMP tables, so the progress file is not locked meanwhile;
+                # the merge after it is one short write transaction.
+                connection.execute("BEGIN")
+                try:
+                    transfer.stage(connection, events, source=source)
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+                with self.write_transaction() as writing:
+                    return transfer.merge_staged(self, writing)
+            except sqlite3.Error as error:
+                raise self._as_progress_error(error) from None
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    transfer.drop_staging(connection)
 
 
 def _stored_attempt(row: Sequence[Any]) -> StoredAttempt:
