@@ -24,7 +24,7 @@ from tutor.check import (
     prepare_problem,
 )
 from tutor.check.numbers import evaluate_tree, to_float
-from tutor.expr import parse_expression
+from tutor.expr import parse_expression, split_answer
 from tutor.expr.convert import EvaluationError
 
 CORPUS = Path(__file__).parent / "grading_corpus"
@@ -106,7 +106,9 @@ def _check_no_giveaway_in_graph_message(result: GradeResult, program: str, at: d
     right = to_float(problem.right_value(problem.parse_ask(ask), problem.state))
     allowed = [value for _, value in numbers_in(answer)] + program_constants(problem.graph)
     try:
-        allowed.append(to_float(evaluate_tree(parse_expression(answer), problem.state.values)[0]))
+        written = split_answer(answer).expression_text  # 'dL/da = 40' is 40; y(1-y) multiplies
+        allowed.append(to_float(evaluate_tree(parse_expression(written, known_names=problem.graph.order),
+                                              problem.state.values)[0]))
     except EvaluationError:
         pass
     assert giveaway_numbers(result.message, right, allowed) == [], result

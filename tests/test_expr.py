@@ -57,7 +57,7 @@ def test_exact_literals_stay_exact() -> None:
         ("a..b", 2, "'.'"),
         ("a.__class__", 2, "'.'"),
         ("__import__('os')", 1, "can't start with '_'"),
-        ("a b", 3, "missing operator"),
+        ("a 3", 3, "missing operator"),
         ("foo(a)", 1, "not a function"),
         ("a = 3", 3, "without 'name ='"),
         ("[a]", 1, "round brackets"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tutor.check.ask_kinds import Ask
+from tutor.check.ask_kinds import Ask, AskKind
 from tutor.check.asks import implementation
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text, precise_text
 from tutor.check.models import (
@@ -27,7 +27,7 @@ from tutor.check.models import (
 from tutor.check.number_asks import TOO_LARGE, within_rounding_noise
 from tutor.check.numbers import Num, describe, evaluate_tree, is_finite
 from tutor.check.problem import Problem, prepare_problem
-from tutor.expr import ParseError, parse_expression
+from tutor.expr import AnswerLabel, ParseError, parse_expression, split_answer
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression, column_of_name, names_in
 
@@ -56,7 +56,8 @@ def grade_answer(
     parsed = _parse_answer(problem, the_ask, answer)
     if isinstance(parsed, GradeResult):
         return GradeResult(INVALID, expected, None, parsed.message, parsed.column)
-    return implementation(the_ask.kind).grade(problem, the_ask, parsed, answer, expected, tolerance, author,
+    tree, expression_text = parsed
+    return implementation(the_ask.kind).grade(problem, the_ask, tree, expression_text, expected, tolerance, author,
                                               time_budget)
 
 
@@ -120,9 +121,17 @@ def _invalid(message: str, column: int | None) -> GradeResult:
     return GradeResult(INVALID, "", None, message, column)
 
 
-def _parse_answer(problem: Problem, ask: Ask, answer: str) -> Expression | GradeResult:
+def _parse_answer(problem: Problem, ask: Ask, answer: str) -> tuple[Expression, str] | GradeResult:
+    """The answer's tree and its text without a label (``dL/da = 42`` -> ``42``, columns kept), or why not."""
     try:
-        tree = parse_expression(answer)  # the grammar first; names are checked against this ask below
+        stated = split_answer(answer)
+        if stated.label is not None:
+            refused = _label_refused(problem, ask, stated.label)
+            if refused:
+                return _invalid(f"column {stated.label.column}: {refused}", stated.label.column)
+        # The grammar first, with every node name known so that y(1-y) multiplies; whether this
+        # ask may use each name is checked below, in words about the graph.
+        tree = parse_expression(stated.expression_text, known_names=problem.graph.order)
     except ParseError as error:
         return _invalid(str(error), error.column)
     allowed = problem.allowed_names(ask)
@@ -143,7 +152,43 @@ def _parse_answer(problem: Problem, ask: Ask, answer: str) -> Expression | Grade
             parse_expression(name, allowed_names=allowed)
         except ParseError as error:
             return _invalid(f"column {column}: {error.message}", column)
-    return tree
+    return tree, stated.expression_text
+
+
+def _label_refused(problem: Problem, ask: Ask, label: AnswerLabel) -> str | None:
+    """Why the left of '=' is not the asked quantity, naming both; None when it is."""
+    output = problem.output
+    kind = ask.kind
+    if label.kind == "leibniz":
+        if kind in (AskKind.GRAD, AskKind.DERIVATIVE, AskKind.DERIVATIVE2):
+            wanted_order = 2 if kind == AskKind.DERIVATIVE2 else 1
+            fits = (label.numerator, label.variable, label.order) == (output, ask.node, wanted_order)
+        elif kind == AskKind.LOCAL:
+            fits = (label.numerator, label.variable, label.order) == (ask.node, ask.operand, 1)
+        else:
+            fits = False
+        written = label.text
+    elif label.kind == "grad":  # micrograd's a.grad is dL/da
+        fits = kind in (AskKind.GRAD, AskKind.DERIVATIVE) and label.variable == ask.node
+        written = f"{label.text} (d{output}/d{label.variable})"
+    else:
+        name = label.variable
+        # CS231n writes dL/da as 'da'; only when no node is called that.
+        gradient_name = name == f"d{ask.node}" and name not in problem.graph.nodes
+        fits = ((kind == AskKind.VALUE and name == ask.node)
+                or (kind in (AskKind.GRAD, AskKind.DERIVATIVE) and gradient_name))
+        if name in problem.graph.nodes:
+            written = f"the value of {name}"
+        elif name[1:] in problem.graph.nodes and name.startswith("d"):
+            written = f"{name} (d{output}/d{name[1:]})"
+        else:
+            written = f"'{name}'"
+    if fits:
+        return None
+    asked = f"the value of {ask.node}" if kind == AskKind.VALUE else problem.label(ask)
+    how = f"{ask.node} = ..." if kind == AskKind.VALUE else f"{problem.label(ask)} = ..."
+    return (f"the left of '=' names {written}, but this question asks for {asked}; "
+            f"write '{how}' or just the answer")
 
 
 # ---------------------------------------------------------------------------- numeric problems
@@ -160,7 +205,12 @@ def grade_numeric(
     right = _numeric_value(expected, "the expected answer")
     expected_text = number_text(right, tolerance)
     try:
-        tree = parse_expression(answer)
+        stated = split_answer(answer)  # '42=' is 42; a named left side has nothing to name here
+        if stated.label is not None:
+            return GradeResult(INVALID, expected_text, None,
+                               f"column {stated.label.column}: the answer is a number; write it without "
+                               f"'{stated.label.text} ='", stated.label.column)
+        tree = parse_expression(stated.expression_text)
     except ParseError as error:
         return GradeResult(INVALID, expected_text, None, str(error), error.column)
     names = names_in(tree)

@@ -16,13 +16,22 @@ Grammar (lowest to highest precedence)::
     atom       := NUMBER | NAME | FUNCTION "(" sum ")" | "(" sum ")"
 
 Implicit multiplication: a number followed by a name, a function or a bracket (``2x``,
-``6(2x+1)^2``), and a closing bracket followed by an opening one (``(x+1)(x-1)``).
+``6(2x+1)^2``), and a closing bracket followed by an opening one (``(x+1)(x-1)``). In an
+answer, whose names are known, also a name or a closing bracket followed by a name or a
+bracket (``y(1-y)``, ``2b(a*b+c)``, ``(a*b+c)b``, ``3 ln(x) x^2``); a function name followed
+by ``(`` is always a call. A number after a closing bracket (``(x+1)2``) stays an error: it
+is as often a lost exponent as a product. ``ab`` is one name, never a*b.
+
+An answer may say what it gives (``dL/da = 42``, ``∂z/∂a = b``, ``z = 6``):
+:func:`split_answer` takes that left side off, leaving the columns of the rest unchanged.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -240,8 +249,10 @@ class Program:
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token], max_nodes: int) -> None:
+    def __init__(self, text: str, tokens: list[Token], max_nodes: int,
+                 known_names: frozenset[str] | None = None) -> None:
         self.text = text
+        self.known_names = known_names  # an answer's names: they multiply implicitly (y(1-y)); None in programs
         self.tokens = tokens
         self.position = 0
         self.depth = 0
@@ -311,14 +322,49 @@ class _Parser:
             return True
         if previous.kind == "rparen" and token.kind == "lparen":
             return True
-        if previous.kind == "rparen" and token.kind in ("name", "number"):
+        answer = self.known_names is not None  # an answer: the names it may use are known
+        if previous.kind == "rparen" and token.kind == "name" and answer:
+            return True  # (a*b+c)b, exp(x)(1+x), 3 ln(x) x^2
+        if previous.kind == "rparen" and token.kind == "number":
+            # (x+1)2 is as often a lost exponent as a product: the learner says which.
+            raise self.error(f"missing operator before '{token.text}' "
+                             f"(write ')*{token.text}' to multiply, or ')^{token.text}' for a power)")
+        if previous.kind == "rparen" and token.kind == "name":
             raise self.error(f"missing operator before '{token.text}' (did you mean ')*{token.text}'?)")
+        if previous.kind == "name" and token.kind in ("name", "lparen") and answer:
+            if previous.text == "e" and token.kind == "lparen":
+                raise self.error("'e(' is unclear: write exp(...) for e to a power, or e*(...) to multiply", previous)
+            if self.is_known(previous.text):
+                return True  # y(1-y), 2b(a*b+c), x exp(x)
+            if token.kind == "name":
+                return True  # the name check names the unknown one ("did you mean a*b?")
         if previous.kind in ("name", "number") and token.kind in ("name", "number"):
             raise self.error(f"missing operator between '{previous.text}' and '{token.text}'")
         if previous.kind == "name" and token.kind == "lparen":
-            raise self.error(f"'{previous.text}' is not a function (those are {', '.join(FUNCTIONS)}, sqrt); "
-                             f"to multiply, write '{previous.text}*('", previous)
+            raise self.error(self.not_a_function(previous.text), previous)
         return False
+
+    def is_known(self, name: str) -> bool:
+        return name in NAMED_CONSTANTS or (self.known_names is not None and name in self.known_names)
+
+    def not_a_function(self, word: str) -> str:
+        functions = (*FUNCTIONS, "sqrt")
+        if self.known_names is not None:
+            split = _split_into_known_names(word, self.known_names)
+            if split:
+                return f"unknown name '{word}' (did you mean {'*'.join(split)}?)"
+            for function in sorted((*functions, *FUNCTION_ALIASES), key=len, reverse=True):
+                stem = word[: -len(function)]
+                if word.endswith(function) and stem:  # xexp(x): x*exp(x)
+                    parts = [stem] if stem in self.known_names else _split_into_known_names(stem, self.known_names)
+                    if parts:
+                        return f"'{word}' is not a function (did you mean {'*'.join(parts)}*{function}(?)"
+        close = difflib.get_close_matches(word, (*functions, *FUNCTION_ALIASES), n=1, cutoff=0.6)
+        if close:
+            return f"'{word}' is not a function (did you mean {close[0]}?)"
+        if self.known_names is not None:
+            return f"'{word}' is not a function (those are {', '.join(functions)}) and not a name you can use here"
+        return f"'{word}' is not a function (those are {', '.join(functions)}); to multiply, write '{word}*('"
 
     def parse_unary(self) -> Expression:
         token = self.current
@@ -469,8 +515,18 @@ def _check_length(text: str, limit: int) -> None:
         raise ParseError(f"this is too long ({len(text)} characters; the limit is {limit})", limit + 1, text[: limit + 1])
 
 
-def parse_expression(text: str, allowed_names: set[str] | None = None) -> Expression:
-    """Parse one expression (an answer). With ``allowed_names``, any other name is an error."""
+def parse_expression(
+    text: str,
+    allowed_names: Collection[str] | None = None,
+    known_names: Collection[str] | None = None,
+) -> Expression:
+    """Parse one expression (an answer). With ``allowed_names``, any other name is an error.
+
+    ``known_names`` (by default ``allowed_names``) are the names an answer may be written
+    with; with them, a name or a closing bracket followed by a name or ``(`` multiplies
+    (``y(1-y)``, ``2b(a*b+c)``, ``(a*b+c)b``). Without them (a bare expression) the grammar
+    is the strict one programs use, where ``w(x)`` can't be told from a misspelt function.
+    """
     if not isinstance(text, str):
         raise ParseError("an answer must be text", 1, "")
     _check_length(text, MAX_EXPRESSION_LENGTH)
@@ -482,7 +538,8 @@ def parse_expression(text: str, allowed_names: set[str] | None = None) -> Expres
             raise ParseError("an answer is a single expression (no ';' or new lines)", token.column, text, token.line)
         if token.kind == "assign":
             raise ParseError("an answer is just the expression, without 'name ='", token.column, text, token.line)
-    parser = _Parser(text, tokens, MAX_EXPRESSION_NODES)
+    known = known_names if known_names is not None else allowed_names
+    parser = _Parser(text, tokens, MAX_EXPRESSION_NODES, None if known is None else frozenset(known))
     expression = parser.parse_sum()
     if parser.current.kind != "end":
         raise parser.error(_trailing_message(parser.current))
@@ -491,13 +548,107 @@ def parse_expression(text: str, allowed_names: set[str] | None = None) -> Expres
     return expression
 
 
+@dataclass(frozen=True)
+class AnswerLabel:
+    """What the left of ``=`` in an answer names, as written.
+
+    ``kind`` is "leibniz" (``dL/da``, ``∂z/∂a``, ``d²L/dx²``: ``numerator``, ``variable``,
+    ``order``), "grad" (micrograd's ``a.grad``: ``variable``) or "name" (``z`` or CS231n's
+    ``da``: ``variable`` is the name). Whether it is the asked quantity is for the grader to say.
+    """
+
+    kind: str
+    text: str
+    column: int
+    variable: str
+    numerator: str | None = None
+    order: int = 1
+
+
+@dataclass(frozen=True)
+class StatedAnswer:
+    """An answer with its label taken off: ``expression_text`` is the text with the label and
+    the ``=`` blanked out (same length), so a parse error's column points into what was typed."""
+
+    expression_text: str
+    label: AnswerLabel | None
+
+
+_IDENTIFIER = r"[A-Za-z][A-Za-z0-9_]*"
+_D = r"(?:d|∂|δ)"
+_SQUARED = r"(?:\^\s*2|²)"
+_LEIBNIZ = re.compile(
+    rf"(?P<d1>{_D})\s*(?P<order>{_SQUARED}|2)?\s*(?P<numerator>{_IDENTIFIER})\s*/\s*{_D}\s*"
+    rf"(?P<variable>{_IDENTIFIER})\s*(?P<squared>{_SQUARED})?")
+_GRAD_ATTRIBUTE = re.compile(rf"(?P<variable>{_IDENTIFIER})\s*\.\s*grad")
+_PLAIN_NAME = re.compile(_IDENTIFIER)
+
+
+def split_answer(text: str) -> StatedAnswer:
+    """Take a label off an answer: ``dL/da = 42`` -> ``        42`` and the label dL/da.
+
+    A lone ``=`` at either end is ignored (``42=``). Raises ParseError, with the column, for a
+    left side that names nothing (``2x = 6``), a label with nothing after it, or two ``=``.
+    Text that isn't one line, or has ``==``, is returned unchanged for the parser to explain.
+    """
+    if not isinstance(text, str) or "=" not in text or "==" in text or "\n" in text:
+        return StatedAnswer(text, None)
+    where = [index for index, character in enumerate(text) if character == "="]
+    if len(where) > 1 and not text[where[-1] + 1:].strip():  # 'dL/da = 42 =': the trailing '=' goes first
+        text = text[:where[-1]] + " " + text[where[-1] + 1:]
+        where.pop()
+    if len(where) > 1:
+        raise ParseError("write at most one '=', like 'dL/da = 42'", where[1] + 1, text)
+    equals = where[0]
+    left, right = text[:equals], text[equals + 1:]
+    blank_left = " " * (equals + 1)
+    if not left.strip():
+        return StatedAnswer(blank_left + right, None)
+    start = len(left) - len(left.lstrip())
+    label = _label(left.strip(), start + 1)
+    if not right.strip():
+        if label is not None and label.kind != "name":
+            raise ParseError(f"nothing after '='; write the answer after it, like '{label.text} = ...'",
+                             equals + 1, text)
+        return StatedAnswer(left + " " + right, None)
+    if label is None:
+        backwards = _label(right.strip(), 1)
+        if backwards is not None and backwards.kind != "name":
+            raise ParseError(f"write what you give first: '{backwards.text} = {left.strip()}'", start + 1, text)
+        raise ParseError("the left of '=' should say what you are giving, like 'dL/da = 42'; "
+                         "or write just the answer", start + 1, text)
+    return StatedAnswer(blank_left + right, label)
+
+
+def _label(text: str, column: int) -> AnswerLabel | None:
+    match = _LEIBNIZ.fullmatch(text)
+    if match:
+        variable, order = match["variable"], 2 if match["order"] else 1
+        if order == 2 and not match["squared"]:
+            if match["order"] == "2" and variable.endswith("2") and len(variable) > 1:
+                variable = variable[:-1]  # d2L/dx2, typed without superscripts
+            elif match["order"] != "2":
+                return None  # d²L/dx: half a second derivative
+        elif order == 1 and match["squared"]:
+            return None
+        if not variable:
+            return None
+        return AnswerLabel("leibniz", text, column, variable, match["numerator"], order)
+    match = _GRAD_ATTRIBUTE.fullmatch(text)
+    if match:
+        return AnswerLabel("grad", text, column, match["variable"])
+    if _PLAIN_NAME.fullmatch(text):
+        return AnswerLabel("name", text, column, text)
+    return None
+
+
 def _trailing_message(token: Token) -> str:
     if token.kind == "rparen":
         return "unexpected ')' with no '(' to close"
     return f"unexpected '{token.text}' after a complete expression"
 
 
-def _check_names(expression: Expression, allowed_names: set[str], text: str) -> None:
+def _check_names(expression: Expression, allowed_names: Collection[str], text: str) -> None:
     stack = [expression]
     while stack:
         node = stack.pop()
@@ -511,18 +662,22 @@ def _check_names(expression: Expression, allowed_names: set[str], text: str) -> 
             stack.extend((node.left, node.right))
 
 
-def _unknown_name_message(name: str, allowed_names: set[str]) -> str:
+def _unknown_name_message(name: str, allowed_names: Collection[str]) -> str:
     known = ", ".join(sorted(allowed_names)) or "none"
     split = _split_into_known_names(name, allowed_names)
     if split:
         return f"unknown name '{name}' (did you mean {'*'.join(split)}?)"
+    stem = name.rstrip("0123456789")
+    if stem != name and stem in allowed_names:
+        power = name[len(stem):]
+        return f"unknown name '{name}' (did you mean {stem}^{power} or {stem}*{power}?)"
     close = difflib.get_close_matches(name, sorted(allowed_names), n=1, cutoff=0.5)
     if close:
         return f"unknown name '{name}' (did you mean {close[0]}?)"
     return f"unknown name '{name}'; the names you can use here are: {known}"
 
 
-def _split_into_known_names(word: str, allowed_names: set[str]) -> list[str] | None:
+def _split_into_known_names(word: str, allowed_names: Collection[str]) -> list[str] | None:
     """'ab' -> ['a', 'b'] when both are names, so the learner hears 'did you mean a*b?'."""
     if len(word) > 12:
         return None
