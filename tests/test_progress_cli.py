@@ -276,7 +276,10 @@ def test_stats_reads_progress_from_a_folder_it_may_not_write(data_dir, capsys, m
         with pytest.raises(ProgressError, match="read-only: progress can be shown but not saved"):
             store.record_attempt(Attempt("basics", "1", "chain", "c9", "x", Verdict.CORRECT))
         assert len(store.attempts()) == 6
-    assert run_cli("--data-dir", str(data_dir), "progress", "import", str(data_dir / "none.json")) == 1
+    assert run_cli("--data-dir", str(data_dir), "progress", "export", str(data_dir.parent / "out.json")) == 0
+    assert len(json.loads((data_dir.parent / "out.json").read_text())["attempts"]) == 6
+    assert run_cli("--data-dir", str(data_dir), "progress", "import", str(data_dir.parent / "out.json")) == 1
+    assert "read-only" in capsys.readouterr().err
 
 
 def test_a_damaged_file_in_a_read_only_folder_is_left_where_it_is(tmp_path, capsys, monkeypatch):
@@ -340,3 +343,14 @@ def _read_only_figures(folder: Path) -> dict:
     except Exception as error:  # noqa: BLE001 - reported to the parent
         figures["error"] = f"{type(error).__name__}: {error}"
     return figures
+
+
+def test_import_from_standard_input_reads_its_bytes_as_utf8_and_leaves_it_open(data_dir, tmp_path, capsys, monkeypatch):
+    exported = tmp_path / "export.json"
+    assert run_cli("--data-dir", str(data_dir), "progress", "export", str(exported)) == 0
+    raw = io.BytesIO(b"\xef\xbb\xbf" + exported.read_bytes())  # with a byte-order mark, as some editors save
+    stdin = io.TextIOWrapper(raw, encoding="latin-1")  # a locale that is not UTF-8 must not matter
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert run_cli("--data-dir", str(tmp_path / "other"), "progress", "import", "-") == 0
+    assert "6 new answers" in capsys.readouterr().out
+    assert not raw.closed

@@ -266,6 +266,7 @@ MAX_ENTRY_CHARS = 1_000_000  # one entry (or top-level value) longer than this i
 SECTIONS = ("attempts", "review_cards", "review_log")
 _FIELD_ORDER = {name: rank for rank, name in enumerate(("format", "format_version", "exported_at", *SECTIONS))}
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -273,18 +274,20 @@ def _reject_constant(name: str) -> Any:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
     return result
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
 
-# Events: ("field", key, value) for a top-level value, ("entry", section, index, value) for one element of
-# a section's array, ("section", section, count) once that array has ended.
+# Events: ("field", key, value) for a top-level value, ("entry", section, index, value, may_hold_surrogates)
+# for one element of a section's array, ("section", section, count) once that array has ended.
 Event = tuple[Any, ...]
 
 
@@ -392,7 +395,11 @@ class _ChunkedJSON:
                         self.pos += 1
                     else:
                         while True:
-                            yield ("entry", key, count, self._value(f"{key}[{count}]"))
+                            start = self.pos
+                            value = self._value(f"{key}[{count}]")
+                            # UTF-8 text cannot hold a lone surrogate; only a \uD800-\uDFFF escape can make one.
+                            escaped = _SURROGATE_ESCAPE.search(self.buffer, start, self.pos) is not None
+                            yield ("entry", key, count, value, escaped)
                             count += 1
                             if self._expect(",]", "Expecting ',' delimiter") == "]":
                                 break
@@ -428,7 +435,7 @@ def events_from_data(data: Any, *, source: str) -> Iterator[Event]:
     for key, value in data.items():
         if key in SECTIONS and isinstance(value, list):
             for index, entry in enumerate(value):
-                yield ("entry", key, index, entry)
+                yield ("entry", key, index, entry, True)
             yield ("section", key, len(value))
         else:
             yield ("field", key, value)
@@ -492,12 +499,12 @@ class _Staging:
             self.lists.add(event[1])
             self.counts[event[1]] = event[2]
         else:
-            self._entry(event[1], event[2], event[3])
+            self._entry(event[1], event[2], event[3], may_hold_surrogates=event[4])
 
-    def _entry(self, section: str, index: int, value: Any) -> None:
+    def _entry(self, section: str, index: int, value: Any, *, may_hold_surrogates: bool) -> None:
         if self.surrogate is not None:
             return
-        if (where := _first_surrogate(value, (section, index))) is not None:
+        if may_hold_surrogates and (where := _first_surrogate(value, (section, index))) is not None:
             self.surrogate = _location(where)
             return
         model = _MODELS[section]
@@ -512,10 +519,10 @@ class _Staging:
             row: tuple[Any, ...] = (
                 index, entry.uid, entry.pack_id, entry.pack_version, entry.lesson_id, entry.problem_id,
                 entry.variant_seed, entry.answer_text, entry.verdict, entry.diagnosis, entry.hints_used,
-                entry.seconds, format_timestamp(parse_timestamp(entry.answered_at)))
+                entry.seconds, _canonical(entry.answered_at))
         elif isinstance(entry, ReviewEntry):
             row = (index, entry.uid, entry.pack_id, entry.problem_id, entry.lesson_id, entry.rating,
-                   format_timestamp(parse_timestamp(entry.reviewed_at)), entry.duration_ms, entry.attempt_uid)
+                   _canonical(entry.reviewed_at), entry.duration_ms, entry.attempt_uid)
         else:
             assert isinstance(entry, CardEntry)
             try:
@@ -586,6 +593,13 @@ class _Staging:
             what = "/".join(key)
             raise ProgressImportError(f"{self.source}: {section}[{index}].{key[0]}: {what} {'/'.join(values)!r} "
                                       f"repeats {section}[{seen}]")
+
+
+def _canonical(text: str) -> str:
+    """The stored form of a validated timestamp (exports already hold it, so it is usually kept as it is)."""
+    if len(text) == 32 and text.endswith("+00:00") and text[10] == "T" and text[19] == ".":
+        return text  # what format_timestamp writes: YYYY-MM-DDTHH:MM:SS.ffffff+00:00
+    return format_timestamp(parse_timestamp(text))
 
 
 def drop_staging(connection: sqlite3.Connection) -> None:
