@@ -196,7 +196,10 @@ def tokenize(text: str) -> list[Token]:
         if character == ",":
             raise ParseError("',' isn't used here; write decimals with '.', like 0.5", column, text, line)
         raise ParseError(f"unexpected character {character!r}", column, text, line)
-    tokens.append(Token("end", "", length - line_start + 1, line))
+    end = length  # the end is just after the last character typed, not after trailing blanks
+    while end > line_start and text[end - 1] in " \t\r":
+        end -= 1
+    tokens.append(Token("end", "", end - line_start + 1, line))
     return tokens
 
 
