@@ -161,6 +161,14 @@ def test_writing_every_star_out_never_changes_the_verdict(pair: tuple[str, str],
     assert (one.verdict, one.diagnosis) == (other.verdict, other.diagnosis), (explicit, implicit)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(products())
+def test_writing_every_star_out_never_changes_a_formula_verdict(pair: tuple[str, str]) -> None:
+    explicit, implicit = pair
+    one, other = graded(explicit, "derivative:a"), graded(implicit, "derivative:a")
+    assert (one.verdict, one.diagnosis) == (other.verdict, other.diagnosis), (explicit, implicit)
+
+
 # ------------------------------------------------------------------ labels
 
 
@@ -241,6 +249,11 @@ def test_a_right_label_changes_neither_the_verdict_nor_the_column(answer: str, l
         assert labelled.message.split(": ", 1)[1] == bare.message.split(": ", 1)[1]
     trailing = graded(answer + " =")
     assert (trailing.verdict, trailing.diagnosis, trailing.column) == (bare.verdict, bare.diagnosis, bare.column)
+
+
+def test_a_huge_labelled_answer_is_refused_as_too_long() -> None:
+    result = graded("d" + " " * 100_000 + "L/da = 42")
+    assert result.verdict == "invalid" and "too long" in result.message
 
 
 def test_split_answer_keeps_columns() -> None:

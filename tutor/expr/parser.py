@@ -594,7 +594,8 @@ def split_answer(text: str) -> StatedAnswer:
     left side that names nothing (``2x = 6``), a label with nothing after it, or two ``=``.
     Text that isn't one line, or has ``==``, is returned unchanged for the parser to explain.
     """
-    if not isinstance(text, str) or "=" not in text or "==" in text or "\n" in text:
+    if (not isinstance(text, str) or len(text) > MAX_EXPRESSION_LENGTH  # too long: parse_expression says so
+            or "=" not in text or "==" in text or "\n" in text):
         return StatedAnswer(text, None)
     where = [index for index, character in enumerate(text) if character == "="]
     if len(where) > 1 and not text[where[-1] + 1:].strip():  # 'dL/da = 42 =': the trailing '=' goes first
