@@ -113,12 +113,12 @@ async def test_choice_problem_wrong_then_right_then_summary(tmp_path):
         view = app.screen.current_problem()
         assert type(view).__name__ == "ChoiceProblemView"
         assert app.focused is view.choices
-        await pilot.press("down", "enter")  # B: forward mode
+        await pilot.press("b", "enter")  # B: forward mode
         await settle(pilot)
         assert view.feedback.judgement.verdict == "incorrect"
         assert "one pass per input" in widget_text(view.feedback)
         assert view.completed is None
-        await pilot.press("up", "enter")  # A: reverse mode
+        await pilot.press("up", "enter")  # A: reverse mode (the choice follows the cursor)
         await settle(pilot)
         assert view.feedback.judgement.verdict == "correct"
         assert view.completed == "solved"
@@ -470,7 +470,7 @@ async def test_after_a_finished_lesson_home_offers_the_next_one(tmp_path):
             await answer(pilot, format_number(view.progress.expected_text(entry)))
         await pilot.press("enter")  # on to the choice problem
         await settle(pilot)
-        await pilot.press("enter")  # A, the right option
+        await pilot.press("a", "enter")  # A, the right option
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)

@@ -21,7 +21,7 @@ async def answer_correctly(pilot, view) -> None:
             await answer(pilot, format_number(view.progress.expected_text(entry)))
     elif kind == "choice":
         correct = view.problem.correct_ids()[0]
-        for _ in range(view.order.index(correct)):
+        for _ in range(view.order.index(correct) + 1):  # nothing is chosen at first: the first Down is A
             await pilot.press("down")
         await pilot.press("enter")
         await settle(pilot)

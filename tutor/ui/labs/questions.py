@@ -18,12 +18,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Input, Static
 
 from tutor.labs import LabQuestion
 from tutor.ui.grading import Judgement
 from tutor.ui.labs.controls import NumericField
+from tutor.ui.widgets.choice_list import ChoiceList
 from tutor.ui.widgets.feedback import FeedbackPanel
 
 # After this many wrong answers to one question its explanation is offered as a hint.
@@ -131,7 +131,7 @@ class QuestionPanel(Vertical):
         with Horizontal(id="question-answer", classes="-hidden"):
             yield Static("answer")
             yield NumericField(placeholder="a number or expression, Enter checks", id="question-input", compact=True)
-        yield OptionList(id="question-options", classes="-hidden", compact=True)
+        yield ChoiceList([], id="question-options", classes="-hidden", compact=True)
         yield FeedbackPanel(id="question-feedback")
 
     # ------------------------------------------------------------------ loading
@@ -213,19 +213,14 @@ class QuestionPanel(Vertical):
         self.query_one("#question-setup", Button).set_class(not question.settings, "-hidden")
         self.query_one("#question-text", Static).update(Text(question.text))
         answer_row = self.query_one("#question-answer")
-        options = self.query_one("#question-options", OptionList)
+        options = self.query_one("#question-options", ChoiceList)
         field = self.query_one("#question-input", Input)
         if question.kind == "choice":
             answer_row.add_class("-hidden")
             options.remove_class("-hidden")
             if self._options_shown_for != question.id:  # redrawing after an answer keeps the learner's place
                 self._options_shown_for = question.id
-                options.clear_options()
-                options.add_options([
-                    Option(Text.assemble((f"{chr(ord('A') + position)}. ", "bold"), option.text), id=option.id)
-                    for position, option in enumerate(question.options)
-                ])
-                options.highlighted = 0  # Enter must pick something: nothing is highlighted by default
+                options.show_options([(option.id, Text(option.text)) for option in question.options])
             options.disabled = state.solved or state.revealed
         else:
             options.add_class("-hidden")
@@ -250,14 +245,21 @@ class QuestionPanel(Vertical):
         self._latest_submission += 1
         self._grade(question, event.value, self._latest_submission)
 
-    @on(OptionList.OptionSelected, "#question-options")
-    def _choice_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(ChoiceList.Checked, "#question-options")
+    def _choice_checked(self, event: ChoiceList.Checked) -> None:
         event.stop()
         question = self.current
         state = self.states[question.id] if question is not None else None
         if question is None or state.solved or state.revealed:
             return
-        self._show(question, grade_question(question, event.option.id or ""))
+        self._show(question, grade_question(question, event.option_ids[0]))
+
+    @on(ChoiceList.NothingChosen, "#question-options")
+    def _nothing_chosen(self, event: ChoiceList.NothingChosen) -> None:
+        event.stop()
+        letters = event.choice_list.letters
+        self.query_one("#question-feedback", FeedbackPanel).show_text(
+            f"Nothing is chosen yet. {letters} (or ↑/↓) to choose, Enter to check.", kind="info", title="choose first")
 
     @work(thread=True, group="grade", exit_on_error=False)
     def _grade(self, question: LabQuestion, answer: str, submission: int) -> None:

@@ -29,12 +29,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, OptionList, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Input, Static
 
 from tutor.ui.grading import Judgement, judge_answer, judge_choice
 from tutor.ui.widgets import workspace
 from tutor.ui.widgets.answer_input import AnswerInput
+from tutor.ui.widgets.choice_list import ChoiceList
 from tutor.ui.widgets.feedback import FeedbackPanel, HintLadder
 from tutor.ui.widgets.graph_view import GraphView
 
@@ -368,30 +368,10 @@ class AnswerProblemView(ProblemView):
         super().give_up()
 
 
-class ChoiceOptions(SelectionList):
-    """Several answers: space marks an option, enter checks the marked set."""
-
-    BINDINGS = [Binding("enter", "check", "Check", show=True)]
-
-    class CheckRequested(Message):
-        pass
-
-    def action_check(self) -> None:
-        self.post_message(self.CheckRequested())
-
-    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        # SelectionList toggles whichever option is highlighted when this message is handled, so keys sent
-        # in one burst ("space down space enter") toggled the option the cursor had moved on to, twice.
-        # Toggle the option that space was pressed on.
-        event.stop()
-        event.prevent_default()  # the SelectionList handler would toggle the highlighted option as well
-        self.toggle(self.get_option_at_index(event.option_index))
-
-
 class ChoiceProblemView(ProblemView):
     DEFAULT_CSS = """
     ChoiceProblemView #body { height: 1fr; }
-    ChoiceProblemView OptionList, ChoiceProblemView SelectionList { height: auto; max-height: 12; margin: 0 1; }
+    ChoiceProblemView ChoiceList { height: auto; max-height: 12; margin: 0 1; }
     ChoiceProblemView #how { color: $text-muted; padding: 0 1; }
     """
 
@@ -400,45 +380,38 @@ class ChoiceProblemView(ProblemView):
         self.options_by_id = dict(zip(self.problem.option_ids(), self.problem.options))
         order = rendered.option_order or list(self.options_by_id)
         self.order = order
-        if self.problem.multiple:
-            self.choices = ChoiceOptions(
-                *[(self._label(index, option_id), option_id) for index, option_id in enumerate(order)], id="choices")
-        else:
-            self.choices = OptionList(
-                *[Option(self._label(index, option_id), id=option_id) for index, option_id in enumerate(order)],
-                id="choices")
-
-    def _label(self, index: int, option_id: str) -> Text:
-        label = Text(f"{chr(ord('A') + index)}. ", style="bold")
-        label.append_text(inline_markdown(self.options_by_id[option_id].text))
-        return label
+        self.choices = ChoiceList([(option_id, inline_markdown(self.options_by_id[option_id].text)) for option_id in order],
+                                  multiple=self.problem.multiple, id="choices")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             yield Prompt(self.problem.prompt, id="prompt")
-            how = "↑/↓ to move, space to mark, enter to check" if self.problem.multiple else "↑/↓ to move, enter to choose"
-            yield Static(how, id="how")
+            yield Static(self._how_to_choose(), id="how")
             yield self.choices
             yield self.hint_ladder
             yield self.feedback
+
+    def _how_to_choose(self) -> str:
+        letters = self.choices.letters
+        if self.problem.multiple:
+            return f"{letters} (or ↑/↓ and space) to mark every right option, Enter to check"
+        return f"{letters} (or ↑/↓) to choose, Enter to check"
 
     def focus_answer(self) -> None:
         if not self.completed:
             self.choices.focus()
 
-    @on(OptionList.OptionSelected, "#choices")
-    def _picked_one(self, event: OptionList.OptionSelected) -> None:
-        if self.problem.multiple:
-            return  # in a SelectionList enter/space toggle; checking is ChoiceOptions.CheckRequested
-        event.stop()
-        if not self.completed and event.option.id is not None:
-            self._judge([event.option.id])
-
-    @on(ChoiceOptions.CheckRequested)
-    def _check_marked(self, event: ChoiceOptions.CheckRequested) -> None:
+    @on(ChoiceList.Checked, "#choices")
+    def _check_chosen(self, event: ChoiceList.Checked) -> None:
         event.stop()
         if not self.completed:
-            self._judge([option_id for option_id in self.order if option_id in set(self.choices.selected)])
+            self._judge(event.option_ids)
+
+    @on(ChoiceList.NothingChosen, "#choices")
+    def _nothing_chosen(self, event: ChoiceList.NothingChosen) -> None:
+        event.stop()
+        if not self.completed:
+            self.feedback.show_text(f"Nothing is chosen yet. {self._how_to_choose()}.", kind="info", title="choose first")
 
     def _judge(self, picked: list[str]) -> None:
         judgement = judge_choice(self.rendered, picked)
