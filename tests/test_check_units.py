@@ -323,7 +323,10 @@ def test_formula_answers_can_be_graded_from_several_threads():
     answers = ["6(2x+1)^2", "3(2x+1)^2", "24x^2+24x+6", "(2x+1)^3"] * 3
     expected = ["correct", "incorrect", "correct", "incorrect"] * 3
     with ThreadPoolExecutor(max_workers=4) as pool:
-        verdicts = list(pool.map(lambda answer: grade(request("derivative:x", answer, "L = (2*x+1)^3", {"x": 1})).verdict,
+        # A long budget: four threads share one algebra process, and on a loaded machine the last in the
+        # queue would otherwise run out of time ("unchecked"); this test is about threads, not speed.
+        verdicts = list(pool.map(lambda answer: grade(request("derivative:x", answer, "L = (2*x+1)^3", {"x": 1},
+                                                              time_budget=60)).verdict,
                                  answers))
     assert verdicts == expected
     assert threading.active_count() < 50

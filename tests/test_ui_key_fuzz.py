@@ -72,3 +72,23 @@ async def test_ten_minutes_of_random_keys_never_crash(tmp_path):
     minutes = float(os.environ.get("BACKPROP_FUZZ_MINUTES", "10"))
     report = await fuzz(tmp_path, seed=FUZZ_SEED, seconds=minutes * 60)
     print(report.summary())
+
+
+@async_test
+async def test_leaving_a_palette_while_it_is_still_searching_does_not_crash(tmp_path):
+    # Found by the key fuzz (seed 5): ctrl+p, a few letters, then a jump to a lesson popped the palette
+    # while its search worker ran; the worker then queried the palette's removed list (NoMatches).
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.wait_until_loaded()
+        for delay in (0, 0.01, 0.05, 0.1, 0.2, 0.3):
+            app.open_playground()
+            await pilot.pause()
+            app.action_command_palette()
+            await pilot.press("p", "n", "3")
+            await pilot.pause(delay)
+            app.open_playground()
+            await pilot.press("ctrl+j")
+            await pilot.pause(0.3)  # the palette's search batches its results every 0.25 s
+            assert app.is_running and app._exception is None
+        assert type(app.screen).__name__ == "PlaygroundScreen"

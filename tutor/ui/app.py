@@ -163,6 +163,9 @@ class TutorApp(App):
 
     def _return_home(self) -> None:
         while len(self.screen_stack) > 1 and self.screen is not self.home:
+            # A screen's workers must not outlive it: the command palette's search, still running when
+            # a jump closed the palette, went on to query the palette's removed list (found by the key fuzz).
+            self.workers.cancel_node(self.screen)
             self.pop_screen()
 
     def _back_home(self, _result: object = None) -> None:
