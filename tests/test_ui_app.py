@@ -237,6 +237,29 @@ async def test_help_opens_with_f1_and_question_mark(tmp_path):
 
 
 @async_test
+async def test_help_scrolls_a_page_per_space_and_three_lines_per_j(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        body = app.screen.query_one("#help-body")
+        page = body.scrollable_content_region.height
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert body.scroll_y == 6
+        await pilot.press("space")
+        await pilot.pause()
+        assert body.scroll_y == 6 + page - 2
+        await pilot.press("end")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+
+
+@async_test
 async def test_filter_narrows_the_lesson_list(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -11,12 +11,14 @@ from textual.widgets import Footer, Markdown
 from tutor.ui.textual_guards import dismiss_if_on_top
 
 HELP_TEXT = """\
-**backprop-tutor help**: F1 or ? opens it, Esc closes it, ↑ ↓ or j k scroll.
+**backprop-tutor help**: F1 or ? opens it, Esc closes it; j k (or ↑ ↓) scroll, space and b a page, Home/End the ends.
 
 ## Typing answers
 - Numbers: `7`, `-2.5`, `1/3`, `1e-3`. Fractions stay exact.
 - Operators: `+ - * /`, powers with `^` (or `**`), brackets `( )`.
-- Implicit multiplication of a number and a name or bracket: `2z2`, `3(a + b)`.
+- Multiplication can be left out after a number, a name or a closing bracket: `2z2`, `3(a + b)`,
+  `y(1-y)`, `2x(1-x)`, `exp(x)(1+x)`. Function names stay calls: `tanh(x)`.
+- You may name what you answer: `dL/da = 42` or `∂L/∂a = 42` (it must be the quantity asked).
 - Functions: `tanh`, `exp`, `log`, `sigmoid`, `relu`: `1 - tanh(x)^2`.
 - Names of inputs and intermediates mean their values: in `L = (a*b + c)^2`,
   `2*z2*b` is the same answer as `42`. Arithmetic is fine: `14*3`.
@@ -48,6 +50,10 @@ HELP_TEXT = """\
 | p | playground |
 
 Markers: ✓ done, ◐ in progress, ○ new.
+
+## Multiple choice
+Nothing is chosen when a question opens. Press an option's letter (A, B, …) or move with ↑ ↓;
+the choice shows as (•), or [x] when several may be right (space marks and unmarks). Enter checks.
 
 ## Lessons
 | Key | What it does |
@@ -99,8 +105,14 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,f1,question_mark,q", "close", "Close"),
-        Binding("j,down", "scroll(1)", "Down", show=False),
-        Binding("k,up", "scroll(-1)", "Up", show=False),
+        # Priority, so the scroll box's own (animated, one-line) keys don't take them first: a learner
+        # holding j moved a few lines in many presses.
+        Binding("j,down", "scroll(3)", "Down", show=False, priority=True),
+        Binding("k,up", "scroll(-3)", "Up", show=False, priority=True),
+        Binding("space,pagedown", "page(1)", "Page down", priority=True),
+        Binding("b,pageup", "page(-1)", "Page up", show=False, priority=True),
+        Binding("home,g", "to_end(0)", "Top", show=False, priority=True),
+        Binding("end,G", "to_end(1)", "Bottom", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -118,3 +130,14 @@ class HelpScreen(ModalScreen[None]):
         # A key that arrives while the screen is closing finds its body already gone: nothing to scroll.
         for body in self.query("#help-body").results(VerticalScroll):
             body.scroll_relative(y=delta, animate=False)
+
+    def action_page(self, direction: int) -> None:
+        for body in self.query("#help-body").results(VerticalScroll):
+            body.scroll_relative(y=direction * max(1, body.scrollable_content_region.height - 2), animate=False)
+
+    def action_to_end(self, bottom: int) -> None:
+        for body in self.query("#help-body").results(VerticalScroll):
+            if bottom:
+                body.scroll_end(animate=False)
+            else:
+                body.scroll_home(animate=False)
