@@ -17,6 +17,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("tutor.commands.grade", "grade answers read as JSON Lines on standard input"),
     "packs": ("tutor.commands.packs", "list the installed lesson packs"),
     "validate": ("tutor.commands.validate", "check lesson packs for errors"),
+    "new": ("tutor.commands.new", "start a lesson pack from a commented scaffold"),
+    "preview": ("tutor.commands.preview", "show a pack problem as the learner sees it at a seed"),
     "schema": ("tutor.commands.schema", "print the JSON Schema of the lesson-pack format"),
     "stats": ("tutor.commands.stats", "show progress, reviews due and frequent mistakes"),
     "progress": ("tutor.commands.progress", "export or import progress as JSON"),
