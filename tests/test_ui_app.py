@@ -424,6 +424,11 @@ async def test_playground_reports_errors_with_a_caret_and_builds_the_graph(tmp_p
             await asyncio.sleep(0.02)
         view = screen.query_one("TraceProblemView")
         assert "tanh" in view.graph_view.frame_plain()
+        # After Enter builds the graph, what is typed next is an answer, not more inputs.
+        assert app.focused is view.row_for(view.progress.next_open.ask).input
+        await pilot.press("7")
+        assert screen.query_one("#values").value == "x = 1, w = 0.5"
+        screen.query_one("#program").focus()
         await pilot.press("f5")  # replays are free in the playground, even from the program field
         await settle(pilot)
         assert view.graph_view.in_playback

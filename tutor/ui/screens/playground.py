@@ -123,6 +123,7 @@ class PlaygroundScreen(Screen):
     @dataclass
     class Built(Message):
         result: PlaygroundProblem
+        submitted: bool = False  # built because Enter was pressed in the program or inputs field
 
     def __init__(self, program: str = DEFAULT_PROGRAM, values: str = DEFAULT_VALUES) -> None:
         super().__init__()
@@ -130,7 +131,8 @@ class PlaygroundScreen(Screen):
         self.initial_values = values
 
     def compose(self) -> ComposeResult:
-        yield TitleBar("Playground  ·  type a program and its inputs, press Enter", id="title")
+        yield TitleBar("Playground  ·  type a program and its inputs, press Enter, then trace it  ·  "
+                       "shift+Tab back to the fields", id="title")
         with Container(id="fields"):
             with Horizontal(classes="field-row"):
                 yield Label("program")
@@ -149,11 +151,11 @@ class PlaygroundScreen(Screen):
     @on(Input.Submitted, "#program, #values")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._build(self.query_one("#program", Input).value, self.query_one("#values", Input).value)
+        self._build(self.query_one("#program", Input).value, self.query_one("#values", Input).value, submitted=True)
 
     @work(thread=True, exclusive=True, group="playground")
-    def _build(self, program: str, values: str) -> None:
-        self.post_message(self.Built(build_playground_problem(program, values)))
+    def _build(self, program: str, values: str, submitted: bool = False) -> None:
+        self.post_message(self.Built(build_playground_problem(program, values), submitted))
 
     @on(Built)
     async def _built(self, event: Built) -> None:
@@ -174,6 +176,10 @@ class PlaygroundScreen(Screen):
         await workspace.remove_children()
         view = TraceProblemView(result.rendered, graph_interval=self.app.animation_interval, free_replay=True)
         await workspace.mount(view)
+        if event.submitted:
+            # Enter in a field means "trace this": the next thing typed is an answer, and it must not
+            # land in the inputs field (a newcomer's "6" replaced the inputs). Tab goes back to the fields.
+            view.focus_answer()
 
     @on(ProblemView.Attempted)
     @on(ProblemView.Completed)
