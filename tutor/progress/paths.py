@@ -46,3 +46,32 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None,
 def database_path(data_dir: str | os.PathLike[str]) -> Path:
     """The SQLite file inside a progress folder."""
     return Path(data_dir) / DATABASE_FILENAME
+
+
+def scratch_copy(data_dir: str | os.PathLike[str], scratch_dir: str | os.PathLike[str]) -> Path:
+    """Copy the progress in ``data_dir`` into ``scratch_dir`` and return ``scratch_dir``.
+
+    For a preview on a moved clock (``BACKPROP_TUTOR_DAYS_AHEAD``): the learner sees their real
+    progress, but answers dated in the future go to the copy and are thrown away with it. SQLite's
+    backup API copies a consistent snapshot even while another tutor has the file open. No file (or
+    one that cannot be read) gives an empty scratch folder: the preview starts from nothing.
+    """
+    import sqlite3
+
+    target = Path(scratch_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    source_file = database_path(data_dir)
+    if source_file.is_file():
+        try:
+            source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
+            try:
+                copy = sqlite3.connect(database_path(target))
+                try:
+                    source.backup(copy)
+                finally:
+                    copy.close()
+            finally:
+                source.close()
+        except sqlite3.Error:
+            database_path(target).unlink(missing_ok=True)
+    return target

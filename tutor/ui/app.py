@@ -222,7 +222,19 @@ def _clock_from_environment():
 
 def run_app(args: Any) -> int:
     """Open the tutor for parsed command-line arguments (``.data_dir``, ``.pack``). Returns the exit code."""
-    app = create_app(data_dir=getattr(args, "data_dir", None), pack_paths=getattr(args, "pack", None) or [],
-                     clock=_clock_from_environment())
-    app.run()
+    import tempfile
+
+    clock = _clock_from_environment()
+    data_dir = getattr(args, "data_dir", None)
+    with tempfile.TemporaryDirectory(prefix="backprop-tutor-preview-") as scratch:
+        if clock is not None:
+            # Answers given on a moved clock would be stored with future dates and reschedule real
+            # reviews: a preview works on a copy of the progress, thrown away on exit.
+            from tutor.progress.paths import resolve_data_dir, scratch_copy
+
+            data_dir = scratch_copy(resolve_data_dir(data_dir), scratch)
+            print("backprop-tutor: previewing on a moved clock; answers go to a scratch copy of your progress "
+                  "and are not kept", file=sys.stderr)
+        app = create_app(data_dir=data_dir, pack_paths=getattr(args, "pack", None) or [], clock=clock)
+        app.run()
     return int(app.return_code or 0)
