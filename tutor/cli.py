@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("tutor.commands.schema", "print the JSON Schema of the lesson-pack format"),
     "stats": ("tutor.commands.stats", "show progress, reviews due and frequent mistakes"),
     "progress": ("tutor.commands.progress", "export or import progress as JSON"),
+    "class": ("tutor.commands.class_report", "a class's progress from its learners' exports (class report)"),
+    "serve": ("tutor.commands.serve", "serve the tutor to a web browser (textual-serve)"),
     "reset": ("tutor.commands.reset", "forget progress (all of it, or one lesson's)"),
     "lab": ("tutor.commands.lab", "open an interactive lab directly"),
     "code": ("tutor.commands.code", "code exercises: build your own Value, checked against the engine"),

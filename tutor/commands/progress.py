@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from tutor.progress.cli_support import fail, open_store
-from tutor.progress.store import ProgressError
+from tutor.progress.store import ProgressError, ProgressStore
 
 COMMAND = "progress"
 
@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 description="Write all progress (answers, review schedule) to FILE as JSON.")
     export.add_argument("file", metavar="FILE", help="where to write ('-' for standard output)")
     export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    export.add_argument("--learner", metavar="NAME",
+                        help="write NAME into the export, for a teacher's 'class report' (optional)")
     load = actions.add_parser("import", help="merge progress from a JSON FILE made by export",
                               description="Merge progress from a JSON file made by 'progress export'. "
                                           "Answers already present are skipped; a bad file changes nothing.")
@@ -45,12 +47,36 @@ def _export(args: argparse.Namespace) -> int:
         return fail(COMMAND, f"{target} already exists; use --force to overwrite it")
     if args.file != "-" and target.is_dir():
         return fail(COMMAND, f"{target} is a folder; give a file name")
+    learner = getattr(args, "learner", None)
+    if learner is not None:
+        from tutor.progress.transfer import check_learner_name
+
+        try:
+            check_learner_name(learner)
+        except ValueError as error:
+            return fail(COMMAND, f"--learner: {error}", code=2)
     with open_store(args, COMMAND) as store:
+        if learner is not None:
+            return _export_with_learner(store, args.file, target, learner)
         if args.file == "-":
             store.export_to(sys.stdout)  # streamed row by row, like the file
             return 0
         summary = store.export_json(target)
     print(f"Exported {summary.attempts} answers and {summary.review_cards} review cards to {target}.")
+    return 0
+
+
+def _export_with_learner(store: ProgressStore, file: str, target: Path, learner: str) -> int:
+    """The same streamed export, with the learner's name after the header (``class report`` reads it)."""
+    from tutor.progress import transfer
+    from tutor.progress.model import utc_now
+
+    with store.read_transaction() as connection:
+        if file == "-":
+            transfer.stream(connection, sys.stdout, exported_at=utc_now(), learner=learner)
+            return 0
+        summary = transfer.export_file(connection, target, exported_at=utc_now(), learner=learner)
+    print(f"Exported {summary.attempts} answers and {summary.review_cards} review cards for {learner} to {target}.")
     return 0
 
 

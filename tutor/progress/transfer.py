@@ -3,6 +3,7 @@
 Format (``format_version`` 1)::
 
     {"format": "backprop-tutor-progress", "format_version": 1, "exported_at": "2025-...+00:00",
+     "learner": "Ana Lima",  (optional: only when exported with --learner; older files have none)
      "attempts":     [{"uid", "pack_id", "pack_version", "lesson_id", "problem_id", "variant_seed",
                        "answer_text", "verdict", "diagnosis", "hints_used", "seconds", "answered_at"}, ...],
      "review_cards": [{"pack_id", "problem_id", "lesson_id", "card": <fsrs Card.to_dict()>}, ...],
@@ -98,6 +99,21 @@ def _first_surrogate(value: Any, parts: tuple[Any, ...] = ()) -> tuple[Any, ...]
 
 
 Timestamp = Annotated[str, AfterValidator(_aware_timestamp)]
+MAX_LEARNER_CHARS = 200
+
+
+def check_learner_name(text: str) -> str:
+    """A learner's name as an export carries it: 1-200 characters, not blank, no control characters."""
+    if not text.strip():
+        raise ValueError("a learner name may not be empty")
+    if len(text) > MAX_LEARNER_CHARS:
+        raise ValueError(f"a learner name may be at most {MAX_LEARNER_CHARS} characters, not {len(text)}")
+    if any(ord(character) < 32 or 127 <= ord(character) < 160 for character in text):
+        raise ValueError("a learner name may not hold control characters (tabs, new lines)")
+    return text
+
+
+LearnerName = Annotated[str, AfterValidator(check_learner_name)]
 Identifier = Annotated[str, Field(min_length=1)]
 
 
@@ -142,6 +158,7 @@ class ProgressDocument(_Strict):
     format: Literal["backprop-tutor-progress"]
     format_version: Literal[1]
     exported_at: Timestamp
+    learner: LearnerName | None = None
     attempts: list[AttemptEntry]
     review_cards: list[CardEntry]
     review_log: list[ReviewEntry]
@@ -184,25 +201,34 @@ def _review_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         yield dict(zip(_REVIEW_KEYS, row, strict=True))
 
 
-def collect(connection: sqlite3.Connection, *, exported_at: datetime) -> dict[str, Any]:
+def _header(exported_at: datetime, learner: str | None) -> dict[str, Any]:
+    header: dict[str, Any] = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+                              "exported_at": format_timestamp(exported_at)}
+    if learner is not None:
+        header["learner"] = check_learner_name(learner)
+    return header
+
+
+def collect(connection: sqlite3.Connection, *, exported_at: datetime, learner: str | None = None) -> dict[str, Any]:
     """The whole export as one dict (holds everything in memory: for tests and small stores; files stream)."""
-    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "exported_at": format_timestamp(exported_at),
-            "attempts": list(_attempt_rows(connection)), "review_cards": list(_card_rows(connection)),
-            "review_log": list(_review_rows(connection))}
+    return {**_header(exported_at, learner), "attempts": list(_attempt_rows(connection)),
+            "review_cards": list(_card_rows(connection)), "review_log": list(_review_rows(connection))}
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
-def stream(connection: sqlite3.Connection, handle: TextIO, *, exported_at: datetime) -> ExportSummary:
+def stream(connection: sqlite3.Connection, handle: TextIO, *, exported_at: datetime,
+           learner: str | None = None) -> ExportSummary:
     """Write the export to ``handle`` row by row from SQLite cursors: memory does not grow with the store.
 
-    Layout: the document indented by two spaces, one entry per line (the same JSON as ``collect``).
+    Layout: the document indented by two spaces, one entry per line (the same JSON as ``collect``). The
+    optional learner name comes before the answers, so a reader of the stream knows whose they are first.
     """
     write = handle.write
     write("{\n")
-    write(f'  "format": {_encode(FORMAT_NAME)},\n  "format_version": {FORMAT_VERSION},\n'
-          f'  "exported_at": {_encode(format_timestamp(exported_at))},\n')
+    for key, value in _header(exported_at, learner).items():
+        write(f"  {_encode(key)}: {_encode(value)},\n")
     counts = []
     sections = (("attempts", _attempt_rows), ("review_cards", _card_rows), ("review_log", _review_rows))
     for position, (name, rows) in enumerate(sections):
@@ -251,9 +277,12 @@ def write_json(document: dict[str, Any], path: Path) -> None:
     _atomic_write(path, fill)
 
 
-def export_file(connection: sqlite3.Connection, path: Path, *, exported_at: datetime) -> ExportSummary:
+def export_file(connection: sqlite3.Connection, path: Path, *, exported_at: datetime,
+                learner: str | None = None) -> ExportSummary:
     """Stream the export into ``path`` atomically."""
-    return _atomic_write(path, lambda handle: stream(connection, handle, exported_at=exported_at))
+    if learner is not None:
+        check_learner_name(learner)  # before the file is created
+    return _atomic_write(path, lambda handle: stream(connection, handle, exported_at=exported_at, learner=learner))
 
 
 # ------------------------------------------------------------------------------------------------ import
@@ -264,7 +293,8 @@ def export_file(connection: sqlite3.Connection, path: Path, *, exported_at: date
 CHUNK_CHARS = 1 << 16
 MAX_ENTRY_CHARS = 1_000_000  # one entry (or top-level value) longer than this is refused: memory stays bounded
 SECTIONS = ("attempts", "review_cards", "review_log")
-_FIELD_ORDER = {name: rank for rank, name in enumerate(("format", "format_version", "exported_at", *SECTIONS))}
+_FIELD_ORDER = {name: rank for rank, name in enumerate(("format", "format_version", "exported_at", "learner",
+                                                         *SECTIONS))}
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
