@@ -26,6 +26,7 @@ from tutor.check.grader import (
     grade_answer,
     grade_numeric,
     request_from_mapping,
+    wrong_answers,
 )
 from tutor.check.models import (
     CORRECT,
@@ -47,5 +48,5 @@ __all__ = [
     "CORRECT", "DIAGNOSES", "INCORRECT", "INVALID", "UNCHECKED", "VERDICTS",
     "AuthorMistake", "GradeRequest", "GradeResult", "Problem", "RequestError", "Tolerance",
     "coinciding_mistakes", "expected_answer", "grade", "grade_answer", "grade_numeric", "prepare_problem",
-    "request_from_mapping", "warm_up",
+    "request_from_mapping", "warm_up", "wrong_answers",
 ]

@@ -8,7 +8,7 @@ no sympy, so they take well under a millisecond once the problem is prepared. Fo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from tutor.check.ask_kinds import Ask, AskKind
 from tutor.check.asks import implementation
@@ -80,6 +80,52 @@ def coinciding_mistakes(request: GradeRequest) -> list[str]:
     _check_tolerance(request.tolerance)
     author = _author_mistakes(problem, ask, request.mistakes)
     return implementation(ask.kind).coinciding(problem, ask, request.tolerance, author)
+
+
+class WrongAnswer(NamedTuple):
+    """What one wrong rule (or author mistake) answers for an ask: ``(diagnosis, answer, coincides)``."""
+
+    diagnosis: str  # a built-in diagnosis id, or the author mistake's id ("author" without one)
+    answer: str  # the number it gives at the problem's point (for derivative asks: the formula's value there)
+    coincides: bool  # it gives the right answer here, so it can never fire (validate reports it)
+
+
+def wrong_answers(request: GradeRequest) -> list[WrongAnswer]:
+    """Every built-in wrong rule and author mistake for this ask with the answer it gives, in the order the
+    grader tries them (author mistakes first). One entry per distinct (diagnosis, answer); a rule that cannot
+    be computed here is left out. This is what an author needs to write ``tests`` without guessing."""
+    problem = prepare_problem(request.program, request.at)
+    ask = _ask(problem, request.ask)
+    _check_tolerance(request.tolerance)
+    author = _author_mistakes(problem, ask, request.mistakes)
+    state = problem.state
+    right = problem.right_value(ask, state)
+    found: list[WrongAnswer] = []
+
+    def add(diagnosis: str, value: Num) -> None:
+        if not is_finite(value):
+            return
+        entry = WrongAnswer(diagnosis, number_text(value, request.tolerance),
+                            is_finite(right) and matches(value, right, request.tolerance))
+        if entry not in found:
+            found.append(entry)
+
+    for mistake, tree in author:
+        try:
+            value, _ = evaluate_tree(tree, state.values)
+        except (EvaluationError, ZeroDivisionError, OverflowError):
+            continue
+        add(mistake.id or "author", value)
+    if ask.kind in (AskKind.VALUE, AskKind.GRAD, AskKind.LOCAL, AskKind.DERIVATIVE):
+        from tutor.check.rules import wrong_rules
+
+        for rule in wrong_rules(problem, ask):
+            try:
+                value = rule.compute(state)
+            except (EvaluationError, ZeroDivisionError, OverflowError):
+                continue
+            add(rule.diagnosis, value)
+    return found
 
 
 # ---------------------------------------------------------------------------- pieces

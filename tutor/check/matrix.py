@@ -209,6 +209,23 @@ def _wrong_answers(quantity: Any) -> list[tuple[str, Matrix]]:
     return [(diagnosis, exact_matrix(value)) for diagnosis, value in ordered]
 
 
+def layer_wrong_answers(quantity: Any, tolerance: Tolerance | None = None,
+                        mistakes: Sequence[AuthorMistake] = ()) -> list[tuple[str, str, bool]]:
+    """(diagnosis, the matrix it gives, whether that is the right answer here) for a layer quantity:
+    the author's mistakes, ``transposed`` when the shape differs, then every built-in layer diagnosis."""
+    right = exact_matrix(quantity.value)
+    found: list[tuple[str, str, bool]] = []
+    candidates = [(mistake.id or "author", wrong) for mistake, wrong in _author_matrices(quantity, mistakes)]
+    if shape_of(transpose(right)) != shape_of(right):
+        candidates.append(("transposed", transpose(right)))
+    candidates += _wrong_answers(quantity)
+    for diagnosis, wrong in candidates:
+        entry = (diagnosis, matrix_text(wrong, tolerance), _same(wrong, right, tolerance))
+        if entry not in found:
+            found.append(entry)
+    return found
+
+
 def _diagnose(quantity: Any, answer: Matrix, right: Matrix, tolerance: Tolerance | None,
               author: Sequence[tuple[AuthorMistake, Matrix]]) -> tuple[str, str] | None:
     for mistake, wrong in author:

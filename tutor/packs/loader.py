@@ -165,6 +165,19 @@ def pack_paths_in(folder: Path) -> list[Path]:
     return found
 
 
+def find_manifest_above(path: Path, max_levels: int = 8) -> Path | None:
+    """The ``pack.yaml`` of the folder pack a lesson file belongs to: in its folder or a parent folder."""
+    folder = path.resolve().parent
+    for _ in range(max_levels):
+        candidate = folder / MANIFEST_NAME
+        if candidate.is_file():
+            return candidate
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
 def discover_packs(
     extra_paths: Sequence[str | os.PathLike[str]] = (),
     *,
@@ -342,5 +355,5 @@ def _load_lesson_file(folder: Path, name: str, manifest: SourceFile, entry_path:
 
 __all__ = [
     "LoadedPack", "PackCatalog", "PositionMap", "ProblemRef", "builtin_packs_dir", "catalog_from_args",
-    "discover_packs", "load_pack", "load_packs", "pack_paths_in", "user_packs_dir",
+    "discover_packs", "find_manifest_above", "load_pack", "load_packs", "pack_paths_in", "user_packs_dir",
 ]
