@@ -64,6 +64,19 @@ def test_selection_respects_length_has_no_repeats_and_is_reproducible(length, se
     assert chosen == select_problems(CATALOG, QuizSelection.pack("basics"), length=length, rng=random.Random(seed))
 
 
+def test_a_studied_only_quiz_keeps_to_lessons_the_learner_has_started(store):
+    # Only the chain lesson has answers (one invalid answer in intro does not count as studying it).
+    store.record_attempt(Attempt("basics", "1.0", "chain", "c1", "x", Verdict.INCORRECT, answered_at=T0))
+    store.record_attempt(Attempt("basics", "1.0", "intro", "i1", "2*", Verdict.INVALID, answered_at=T0))
+    for selection in (QuizSelection.pack("basics", studied_only=True),
+                      QuizSelection.with_tags({"chain-rule", "add", "relu"}, studied_only=True)):
+        chosen = select_problems(CATALOG, selection, length=50, rng=random.Random(3), store=store)
+        assert set(keys(chosen)) == {("basics", "c1"), ("basics", "c2"), ("basics", "c3")}, selection
+    everything = select_problems(CATALOG, QuizSelection.pack("basics"), length=50, rng=random.Random(3), store=store)
+    assert len(everything) == 5  # asked for: lessons not studied yet come too
+    assert select_problems(CATALOG, QuizSelection.pack("mlp", studied_only=True), length=5, store=store) == []
+
+
 def test_selection_prefers_unfinished_problems_when_it_knows_the_history(store):
     store.record_attempt(Attempt("basics", "1.0", "chain", "c1", "x", Verdict.CORRECT, answered_at=T0))
     store.record_attempt(Attempt("basics", "1.0", "chain", "c2", "x", Verdict.INCORRECT, answered_at=T0))

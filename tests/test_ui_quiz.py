@@ -44,6 +44,7 @@ async def start_pack_quiz(pilot) -> None:
     texts = option_texts(setup.query_one("#scope"))
     assert texts[0] == "Whole pack: UI fixture pack"
     assert "Topic: chain-rule" in texts and "Mixed review (due problems first)" in texts
+    await pilot.press("u")  # also the lessons not started: these tests begin with no history
     await pilot.press("enter")
     await settle(pilot)
 
@@ -134,3 +135,44 @@ async def test_review_session_appears_when_due_and_clears(tmp_path):
         await settle(pilot)
         assert app.home.reviews_due == 0
         assert any("Review: 0 due" in text for text in option_texts(app.home.query_one("#lessons")))
+
+
+@async_test
+async def test_a_pack_quiz_asks_only_from_started_lessons_unless_asked_and_length_keys_work(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        setup = app.screen
+        plain = widget_text(setup.query_one("#length"), flat=True)
+        assert "(•) 5" in plain and "( ) 3" in plain and "( ) 10" in plain  # readable without colour
+        assert "[ ] also ask from lessons I have not started" in widget_text(setup.query_one("#unstudied"), flat=True)
+        await pilot.press("enter")  # whole pack, nothing studied yet
+        await settle(pilot)
+        assert app.screen.quiz.total == 0
+        assert "lessons you have started" in widget_text(app.screen.query_one("#empty"), flat=True)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        # Study the first lesson a little: one answer in it.
+        await pilot.press("slash")
+        await type_text(pilot, "tracing")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        await pilot.press("b", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("3", "right", "left")
+        assert "(•) 3" in widget_text(app.screen.query_one("#length"), flat=True)
+        await pilot.press("enter")
+        await settle(pilot)
+        quiz = app.screen.quiz
+        assert quiz.total == 2  # the started lesson's two problems, not the other lesson's
+        assert {result.problem.lesson_id for result in quiz.results} == {"first-trace"}

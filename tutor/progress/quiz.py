@@ -92,22 +92,26 @@ class QuizSelection:
     lesson_id: str | None = None
     tags: frozenset[str] = frozenset()
     match_all_tags: bool = False
+    # Only lessons the learner has started (a counted answer in them): a quiz on a pack or a topic
+    # should test what was studied, not open lessons the learner has not reached yet.
+    studied_only: bool = False
 
     @classmethod
     def lesson(cls, pack_id: str, lesson_id: str) -> QuizSelection:
         return cls("lesson", pack_id=pack_id, lesson_id=lesson_id)
 
     @classmethod
-    def pack(cls, pack_id: str) -> QuizSelection:
-        return cls("pack", pack_id=pack_id)
+    def pack(cls, pack_id: str, *, studied_only: bool = False) -> QuizSelection:
+        return cls("pack", pack_id=pack_id, studied_only=studied_only)
 
     @classmethod
-    def with_tags(cls, tags: Iterable[str], *, pack_id: str | None = _ANY_PACK, match_all: bool = False) -> QuizSelection:
+    def with_tags(cls, tags: Iterable[str], *, pack_id: str | None = _ANY_PACK, match_all: bool = False,
+                  studied_only: bool = False) -> QuizSelection:
         """Problems carrying any of ``tags`` (all of them with ``match_all``), optionally in one pack."""
         tag_set = frozenset(tags)
         if not tag_set:
             raise ValueError("a tag quiz needs at least one tag")
-        return cls("tags", pack_id=pack_id, tags=tag_set, match_all_tags=match_all)
+        return cls("tags", pack_id=pack_id, tags=tag_set, match_all_tags=match_all, studied_only=studied_only)
 
     @classmethod
     def mixed_review(cls, pack_id: str | None = _ANY_PACK) -> QuizSelection:
@@ -152,10 +156,14 @@ def select_problems(catalog: Iterable[ProblemRef], selection: QuizSelection, *, 
     if store is not None:
         preference = {ProblemStatus.ATTEMPTED: 0, ProblemStatus.NEW: 1, ProblemStatus.SOLVED: 2}
         status: dict[tuple[str, str], ProblemStatus] = {}
-        for pack_id in {problem.pack_id for problem in ordered}:
+        for pack_id in sorted({problem.pack_id for problem in ordered}):
             problem_ids = [problem.problem_id for problem in ordered if problem.pack_id == pack_id]
             for problem_id, problem_status in store.problem_statuses(pack_id, problem_ids).items():  # type: ignore[attr-defined]
                 status[(pack_id, problem_id)] = problem_status
+        if selection.studied_only:
+            studied = {(problem.pack_id, problem.lesson_id) for problem in ordered
+                       if status[problem.key] is not ProblemStatus.NEW}
+            ordered = [problem for problem in ordered if (problem.pack_id, problem.lesson_id) in studied]
         ordered.sort(key=lambda problem: preference[status[problem.key]])  # stable: shuffle survives within groups
     return ordered[:length]
 

@@ -11,7 +11,7 @@ lesson that teaches each.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.table import Table
@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.ui.screens.home import TitleBar
@@ -47,6 +47,12 @@ def format_duration(seconds: float) -> str:
 
 
 class QuizSetupScreen(ModalScreen[QuizChoice | None]):
+    """What to be quizzed on, how many questions, and whether lessons not studied yet may be asked.
+
+    The settings are plain-text marks, (•)/( ) and [x]/[ ], set by keys shown beside them: a
+    RadioSet looked all-selected without colour and its buttons were not reachable by keyboard.
+    """
+
     DEFAULT_CSS = """
     QuizSetupScreen { align: center middle; }
     QuizSetupScreen > Vertical {
@@ -54,14 +60,20 @@ class QuizSetupScreen(ModalScreen[QuizChoice | None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     QuizSetupScreen #scope { height: auto; max-height: 14; }
-    QuizSetupScreen RadioSet { layout: horizontal; height: auto; }
     QuizSetupScreen .setup-label { color: $text-muted; }
+    QuizSetupScreen #length, QuizSetupScreen #unstudied { height: 1; }
     """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
+        Binding("left", "length(-1)", "Fewer", show=False),
+        Binding("right", "length(1)", "More", show=False),
+        Binding("3", "set_length(3)", "3 questions", show=False),
+        Binding("5", "set_length(5)", "5 questions", show=False),
+        Binding("0", "set_length(10)", "10 questions", show=False),
+        Binding("u", "toggle_unstudied", "Not studied too"),
     ]
 
     def __init__(self, session: TutorSession, entry: LessonEntry | None = None) -> None:
@@ -69,6 +81,8 @@ class QuizSetupScreen(ModalScreen[QuizChoice | None]):
         self.session = session
         self.entry = entry
         self.choices: dict[str, tuple[Any, str]] = {}
+        self.length = 5
+        self.include_unstudied = False
 
     def compose(self) -> ComposeResult:
         from tutor.progress.quiz import QuizSelection
@@ -89,24 +103,50 @@ class QuizSetupScreen(ModalScreen[QuizChoice | None]):
             add(f"tag:{tag}", f"Topic: {tag}", QuizSelection.with_tags({tag}), f"topic {tag}")
         add("mixed", "Mixed review (due problems first)", QuizSelection.mixed_review(), "Mixed review")
         with Vertical():
-            yield Label("Quiz yourself: what on? (Enter starts)", classes="setup-label")
+            yield Label("Quiz yourself: what on? (↑/↓, Enter starts)", classes="setup-label")
             yield OptionList(*options, id="scope")
-            yield Label("How many questions? (Tab, then ←/→)", classes="setup-label")
-            with RadioSet(id="length"):
-                for length in LENGTHS:
-                    yield RadioButton(str(length), value=length == 5, id=f"length-{length}")
+            yield Static(self._length_text(), id="length")
+            yield Static(self._unstudied_text(), id="unstudied")
 
     def on_mount(self) -> None:
         self.query_one("#scope", OptionList).focus()
 
-    def _length(self) -> int:
-        pressed = self.query_one("#length", RadioSet).pressed_button
-        return int(str(pressed.label)) if pressed is not None else 5
+    def _length_text(self) -> Text:
+        text = Text("Questions: ", style="bold")
+        for length in LENGTHS:
+            text.append(f"({'•' if length == self.length else ' '}) {length}  ")
+        text.append("  ←/→ or 3, 5, 0", style="dim")
+        return text
+
+    def _unstudied_text(self) -> Text:
+        text = Text(f"[{'x' if self.include_unstudied else ' '}] ")
+        text.append("also ask from lessons I have not started", style="bold" if self.include_unstudied else "")
+        text.append("   u", style="dim")
+        return text
+
+    def _redraw(self) -> None:
+        self.query_one("#length", Static).update(self._length_text())
+        self.query_one("#unstudied", Static).update(self._unstudied_text())
+
+    def action_length(self, delta: int) -> None:
+        index = LENGTHS.index(self.length) if self.length in LENGTHS else 1
+        self.length = LENGTHS[max(0, min(len(LENGTHS) - 1, index + delta))]
+        self._redraw()
+
+    def action_set_length(self, length: int) -> None:
+        self.length = length
+        self._redraw()
+
+    def action_toggle_unstudied(self) -> None:
+        self.include_unstudied = not self.include_unstudied
+        self._redraw()
 
     @on(OptionList.OptionSelected, "#scope")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         selection, title = self.choices[event.option.id]
-        dismiss_if_on_top(self, QuizChoice(selection, self._length(), title))
+        if selection.kind in ("pack", "tags") and not self.include_unstudied:
+            selection = replace(selection, studied_only=True)
+        dismiss_if_on_top(self, QuizChoice(selection, self.length, title))
 
     def action_cancel(self) -> None:
         dismiss_if_on_top(self)
@@ -162,9 +202,14 @@ class QuizScreen(Screen):
         record = session.review.record_attempt if session.review is not None else None
         self.quiz = QuizSession(problems, started_at=session.clock(), record=record)
         if not problems:
-            await self.query_one("#question", Container).mount(Static(
-                "Nothing to ask here yet: review draws on problems you have answered before. "
-                "Press Esc to go back.", id="empty"))
+            if getattr(self.selection, "studied_only", False):
+                empty = ("Nothing to ask here yet: this quiz draws on lessons you have started. Start one of "
+                         "them first, or tick 'also ask from lessons I have not started' (u) when you set up "
+                         "the quiz. Press Esc to go back.")
+            else:
+                empty = ("Nothing to ask here yet: review draws on problems you have answered before. "
+                         "Press Esc to go back.")
+            await self.query_one("#question", Container).mount(Static(empty, id="empty"))
             return
         await self._show_current()
 
