@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-from test_ui_support import answer, async_test, loaded, make_app, open_lesson, settle, type_text, widget_text
+from test_ui_support import (
+    FIXTURE_PACK,
+    answer,
+    async_test,
+    loaded,
+    make_app,
+    open_lesson,
+    settle,
+    type_text,
+    widget_text,
+)
 
 from tutor.graph.model import format_number
 
@@ -508,3 +519,21 @@ async def test_after_a_finished_lesson_home_offers_the_next_one(tmp_path):
         await pilot.press("c")
         await settle(pilot)
         assert app.screen.entry.key.lesson_id == "second-questions"
+
+
+@async_test
+async def test_packs_for_authors_are_listed_after_the_course_under_their_own_heading(tmp_path):
+    from tutor.ui.app import create_app
+
+    example = Path(__file__).resolve().parents[1] / "lessons" / "example"
+    # The format tour is named first on purpose: it must still come after the learner's lessons.
+    app = create_app(data_dir=tmp_path, pack_paths=[example, FIXTURE_PACK], include_builtin=False,
+                     include_user=False, seed=1, review_fuzzing=False, animation_interval=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        texts = option_texts(app.screen.query_one("#lessons"))
+        heading = next(index for index, text in enumerate(texts) if text.startswith("For pack authors"))
+        tour = next(index for index, text in enumerate(texts) if text.startswith("Format tour"))
+        fixture = next(index for index, text in enumerate(texts) if text.startswith("UI fixture pack"))
+        assert fixture < heading < tour
+        assert "Start: Tracing a small graph" in texts[0]

@@ -444,6 +444,11 @@ class PackManifest(FormatModel):
     description: Text = ""
     authors: list[Text] = Field(default_factory=list)
     license: Text | None = None
+    audience: Literal["learners", "authors"] = Field(
+        "learners",
+        description="'authors': a pack for people who write packs (a format tour, templates); the tutor "
+        "lists it under 'For pack authors' below the course, not among the lessons a learner works through",
+    )
     lessons: list[LessonEntry] | None = Field(
         None,
         description="lesson files (relative paths) and/or lessons in place, in order; "

@@ -53,7 +53,7 @@ class HomeScreen(Screen):
     BINDINGS = [
         Binding("enter", "open_selected", "Open", show=False),
         Binding("c", "continue", "Continue"),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Find"),
         Binding("r", "review", "Review"),
         Binding("t", "quiz", "Quiz"),
         Binding("p", "playground", "Playground"),
@@ -83,7 +83,8 @@ class HomeScreen(Screen):
         self.query_one("#loading").display = False
         main = Vertical(
             Static("", id="notices"),
-            AnswerInput(placeholder="filter lessons: type words, esc clears", id="filter", compact=True),
+            AnswerInput(placeholder="find a lesson: type words from its title or topic (Enter opens, Esc clears)",
+                        id="filter", compact=True),
             OptionList(id="lessons"),
             Static("", id="detail"),
             id="main",
@@ -117,10 +118,15 @@ class HomeScreen(Screen):
             options.extend(self._action_options())
         shown_pack = None
         matches = 0
-        for entry in self.session.lessons():
+        authors_heading_shown = False
+        for entry in self._lessons_in_display_order():
             if words and not entry.matches(words):
                 continue
             matches += 1
+            if _for_authors(entry) and not authors_heading_shown:
+                authors_heading_shown = True
+                options.append(Option(Text("For pack authors: how the lesson format works", style="dim italic"),
+                                      id="authors", disabled=True))
             if entry.key.pack_id != shown_pack:
                 shown_pack = entry.key.pack_id
                 heading = Text(entry.pack.title, style="bold")
@@ -155,6 +161,12 @@ class HomeScreen(Screen):
             index = next((i for i, option in enumerate(options) if option is not None and not option.disabled), None)
         option_list.highlighted = index
 
+    def _lessons_in_display_order(self) -> list[LessonEntry]:
+        """The course first; packs written for pack authors (the format tour) after it, under their own heading."""
+        assert self.session is not None
+        lessons = self.session.lessons()
+        return [entry for entry in lessons if not _for_authors(entry)] + [entry for entry in lessons if _for_authors(entry)]
+
     def _action_options(self) -> list[Option]:
         from textual.widgets.option_list import Option
 
@@ -167,7 +179,7 @@ class HomeScreen(Screen):
             options.append(Option(label, id=ACTION_CONTINUE))
         else:
             lessons = self.session.lessons() if self.session else []
-            upcoming = next((entry for entry in lessons if entry.status != STATUS_DONE), None)
+            upcoming = next((entry for entry in lessons if entry.status != STATUS_DONE and not _for_authors(entry)), None)
             if upcoming is not None:
                 started = any(entry.status != "new" for entry in lessons)
                 label = Text("▶ Next: " if started else "▶ Start: ", style="bold green")
@@ -315,3 +327,8 @@ class HomeScreen(Screen):
         if action in ("continue", "filter", "review", "quiz") and self.session is None:
             return False
         return True
+
+
+def _for_authors(entry: LessonEntry) -> bool:
+    manifest = getattr(entry.pack, "manifest", None)
+    return getattr(manifest, "audience", "learners") == "authors"
