@@ -140,6 +140,9 @@ async def test_choice_problem_wrong_then_right_then_summary(tmp_path):
         text = " ".join(widget_text(static) for static in summary.query("Static"))
         assert "1 of 2 problems solved" in text
         assert "Which mode" in text
+        # Title first, then the result; 'wrong' counts the one wrong answer (B), not every answer given.
+        row = next(line for line in text.splitlines() if "Which mode" in line)
+        assert row.split()[:5] == ["Which", "mode", "✓", "solved", "1"], row
         attempts = stored_attempts(app)
         assert [(a.attempt.problem_id, a.attempt.verdict.value, a.attempt.answer_text) for a in attempts] == [
             ("choice-mode", "incorrect", "forward"), ("choice-mode", "correct", "reverse")]

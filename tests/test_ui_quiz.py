@@ -84,7 +84,7 @@ async def test_whole_quiz_with_a_mistake_a_skip_and_the_summary(tmp_path):
         assert (summary.correct, summary.total, summary.skipped) == (3, 4, 1)
         assert summary.seconds == 120.0
         shown = " ".join(widget_text(static, flat=True) for static in quiz_screen.query("#summary Static"))
-        assert "UI fixture pack: 3 of 4 right" in shown
+        assert "UI fixture pack: 3 of 4 answered right" in shown
         assert "Time: 2 min 00 s" in shown
         assert "missing-upstream ×1" in shown
         links = option_texts(quiz_screen.query_one("#summary-lessons"))
@@ -176,3 +176,19 @@ async def test_a_pack_quiz_asks_only_from_started_lessons_unless_asked_and_lengt
         quiz = app.screen.quiz
         assert quiz.total == 2  # the started lesson's two problems, not the other lesson's
         assert {result.problem.lesson_id for result in quiz.results} == {"first-trace"}
+
+
+@async_test
+async def test_a_quiz_ended_early_scores_only_the_questions_answered(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await start_pack_quiz(pilot)
+        quiz_screen = app.screen
+        await answer_correctly(pilot, quiz_screen.view)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")  # end the quiz with three questions not reached
+        await settle(pilot)
+        shown = " ".join(widget_text(static, flat=True) for static in quiz_screen.query("#summary Static"))
+        assert "1 of 1 answered right" in shown and "3 not reached" in shown

@@ -31,7 +31,8 @@ class ProblemRecord:
 
     title: str
     kind: str
-    tries: int = 0
+    tries: int = 0  # counted answers: for a trace, one per table entry
+    wrong: int = 0  # answers graded incorrect
     hints: int = 0
     outcome: str | None = None  # OUTCOME_SOLVED, OUTCOME_GAVE_UP or None (not finished)
     diagnoses: list[str] = field(default_factory=list)
@@ -257,6 +258,7 @@ class LessonScreen(Screen):
         record = self.records.get(event.problem_id)
         if record is not None and event.judgement.counts:
             record.tries += 1
+            record.wrong += event.judgement.verdict == "incorrect"
             if event.judgement.diagnosis:
                 record.diagnoses.append(event.judgement.diagnosis)
         step = next((s for s in self.steps if getattr(s, "id", None) == event.problem_id), None)
@@ -292,22 +294,24 @@ class LessonScreen(Screen):
         from rich.table import Table
 
         solved = sum(record.outcome == OUTCOME_SOLVED for record in self.records.values())
+        # The title comes first so that a long result ("skipped, solved before") never pushes it right;
+        # "wrong" counts answers graded wrong, not table entries (a clean 7-entry trace is 0, not 7).
         table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1))
-        table.add_column("")
         table.add_column("problem")
-        table.add_column("tries", justify="right")
+        table.add_column("result")
+        table.add_column("wrong", justify="right")
         table.add_column("hints", justify="right")
         table.add_column("mistakes")
         for record in self.records.values():
             if record.outcome == OUTCOME_SOLVED:
-                mark = Text("✓", style="green")
+                mark = Text("✓ solved", style="green")
             elif record.outcome == OUTCOME_GAVE_UP:
                 mark = Text("✗ solution shown", style="yellow")
             elif record.kind == "lab":
                 mark = Text("· lab", style="dim")
             else:
-                mark = Text("○ skipped" + (" (solved before)" if record.solved_before else ""), style="dim")
-            table.add_row(mark, record.title, str(record.tries), str(record.hints), ", ".join(record.diagnoses))
+                mark = Text("○ skipped" + (", solved before" if record.solved_before else ""), style="dim")
+            table.add_row(record.title, mark, str(record.wrong), str(record.hints), ", ".join(record.diagnoses))
         heading = Text(f"Lesson summary: {self.entry.title}\n", style="bold")
         heading.append(f"{solved} of {len(self.records)} problems solved in this sitting.\n")
         following = self.session.next_lesson(self.entry.key)

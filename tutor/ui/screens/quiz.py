@@ -312,8 +312,11 @@ class QuizScreen(Screen):
         self.summary = summary
         self._update_bar()
         self.query_one("#next-note").remove_class("-visible")
-        heading = Text(f"{self.quiz_title}: {summary.correct} of {summary.total} right", style="bold")
-        heading.append(f"  ({summary.correct_first_try} on the first try)\n", style="dim")
+        # Questions the quiz ended before are not wrong answers: the score is over the ones answered.
+        answered = summary.total - summary.unanswered
+        heading = Text(f"{self.quiz_title}: {summary.correct} of {answered} answered right", style="bold")
+        heading.append(f"  ({summary.correct_first_try} on the first try"
+                       + (f"; {summary.unanswered} not reached" if summary.unanswered else "") + ")\n", style="dim")
         heading.append(f"Time: {format_duration(summary.seconds)}   Hints: {summary.hints_used}   "
                        f"Skipped: {summary.skipped}   Gave up: {summary.gave_up}\n")
         table = Table(box=None, header_style="bold", padding=(0, 1))
