@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tutor.packs.errors import PackError
@@ -42,6 +43,14 @@ UNCHECKED_RETRIES = 2
 class PackReport:
     pack: LoadedPack
     errors: list[PackError]
+    only_file: Path | None = None  # a lesson file validated inside its pack
+    cached: bool = False  # the result came from the validation cache
+
+    @property
+    def problem_count(self) -> int:
+        if self.only_file is not None:
+            return lesson_file_problem_count(self.pack, self.only_file)
+        return self.pack.problem_count
 
     @property
     def clean(self) -> bool:
@@ -62,13 +71,16 @@ class ValidationReport:
 
     def summary(self) -> str:
         failing = sum(1 for report in self.packs if not report.clean)
-        problems = sum(report.pack.problem_count for report in self.packs)
+        problems = sum(report.problem_count for report in self.packs)
         if not self.packs:
             return "no lesson packs found"
+        if all(report.only_file is not None for report in self.packs):
+            what = _plural(len(self.packs), "lesson file")
+        else:
+            what = _plural(len(self.packs), "pack")
         if failing == 0:
-            return (f"{_plural(len(self.packs), 'pack')} clean ({_plural(problems, 'problem')}) "
-                    f"— no errors")
-        return f"{_plural(self.error_count, 'error')} in {failing} of {_plural(len(self.packs), 'pack')}"
+            return f"{what} clean ({_plural(problems, 'problem')}) — no errors"
+        return f"{_plural(self.error_count, 'error')} in {failing} of {what}"
 
 
 def _plural(count: int, word: str) -> str:
@@ -76,25 +88,95 @@ def _plural(count: int, word: str) -> str:
 
 
 def validate_catalog(catalog: PackCatalog, seed_count: int = DEFAULT_SEED_COUNT,
-                     strict: bool = False) -> ValidationReport:
-    if catalog.packs:
-        from tutor.check.worker import wait_until_ready, warm_up
-
-        warm_up()  # formula answers need the algebra worker; start it before the first one
-        wait_until_ready()
-    return ValidationReport([PackReport(pack, validate_pack(pack, seed_count, strict)) for pack in catalog.packs])
+                     strict: bool = False, *, cache: Any = None) -> ValidationReport:
+    return validate_targets([(pack, None) for pack in catalog.packs], seed_count, strict, cache=cache)
 
 
-def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict: bool = False) -> list[PackError]:
-    """The pack's load errors plus every deep error of the lessons that loaded (and, if strict, style rules)."""
-    errors = list(pack.errors)
+def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_count: int = DEFAULT_SEED_COUNT,
+                     strict: bool = False, *, cache: Any = None) -> ValidationReport:
+    """Validate each (pack, lesson file or None); ``cache`` (a :class:`tutor.packs.cache.ValidationCache`)
+    returns an unchanged pack's result without checking it again."""
+    from tutor.packs.cache import cache_key
+
+    report = ValidationReport()
+    warmed = False
+    for pack, only_file in targets:
+        key = None
+        if cache is not None:
+            options = {"seeds": seed_count, "strict": strict, "origin": pack.origin,
+                       "only": None if only_file is None else str(_resolved(only_file))}
+            key = cache_key(pack.path, options)
+            cached = cache.load(key)
+            if cached is not None:
+                # Load errors are never cached: one may depend on other packs (an id used twice).
+                report.packs.append(PackReport(pack, _sorted_errors(_scoped(pack.errors, only_file) + cached),
+                                               only_file, cached=True))
+                continue
+        if not warmed:
+            from tutor.check.worker import wait_until_ready, warm_up
+
+            warm_up()  # formula answers need the algebra worker; start it before the first one
+            wait_until_ready()
+            warmed = True
+        errors = validate_pack(pack, seed_count, strict, only_file)
+        if cache is not None:
+            load_errors = set(pack.errors)
+            cache.store(key, [error for error in errors if error not in load_errors])
+        report.packs.append(PackReport(pack, errors, only_file))
+    return report
+
+
+def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict: bool = False,
+                  only_file: Path | None = None) -> list[PackError]:
+    """The pack's load errors plus every deep error of the lessons that loaded (and, if strict, style rules).
+
+    ``only_file``: check only the problems written in that file of the pack (a lesson file), and report only
+    the errors located in it — the lesson is read inside its pack, so ids and references are the pack's."""
+    wanted = None if only_file is None else _resolved(only_file)
+
+    def in_scope(path: Path) -> bool:
+        return wanted is None or _resolved(path) == wanted
+
+    errors = _scoped(pack.errors, only_file)
     if strict:
-        errors.extend(strict_errors(pack))
+        errors.extend(error for error in strict_errors(pack) if in_scope(error.file))
     for ref in pack.problems():
+        if not in_scope(ref.source.path):
+            continue
         if (str(ref.source.path), ref.path) not in pack.problems_with_errors:
             errors.extend(validate_problem(ref, seed_count))
+    return _sorted_errors(errors)
+
+
+def _sorted_errors(errors: Iterable[PackError]) -> list[PackError]:
     unique = list(dict.fromkeys(errors))
     return sorted(unique, key=lambda error: (str(error.file), error.line, error.column, error.message))
+
+
+def _scoped(errors: Iterable[PackError], only_file: Path | None) -> list[PackError]:
+    if only_file is None:
+        return list(errors)
+    wanted = _resolved(only_file)
+    return [error for error in errors if _resolved(error.file) == wanted]
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, ValueError):
+        return Path(path)
+
+
+def lesson_file_problem_count(pack: LoadedPack, lesson_file: Path) -> int:
+    wanted = _resolved(lesson_file)
+    return sum(1 for ref in pack.problems() if _resolved(ref.source.path) == wanted)
+
+
+def pack_has_file(pack: LoadedPack, lesson_file: Path) -> bool:
+    """True when ``lesson_file`` is one of the pack's lesson files (loaded, or reported as broken)."""
+    wanted = _resolved(lesson_file)
+    return any(_resolved(source.source.path) == wanted for source in pack.lesson_sources) or \
+        any(_resolved(error.file) == wanted for error in pack.errors)
 
 
 def strict_errors(pack: LoadedPack) -> list[PackError]:

@@ -1,0 +1,194 @@
+"""The author's loop (issue 19 §1): a lesson file validated inside its pack, --watch, the validation cache,
+and the silent slips that are now errors."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from tutor.cli import main
+from tutor.commands.new import write_scaffold
+
+LESSON = "01-first-lesson.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("BACKPROP_TUTOR_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> Path:
+    folder = tmp_path / "pack"
+    write_scaffold(folder)
+    return folder
+
+
+def run_cli(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(arguments)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def add_lesson(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_text(body)
+    manifest = folder / "pack.yaml"
+    manifest.write_text(manifest.read_text() + f"  - {name}\n")
+    return path
+
+
+SECOND_LESSON = """\
+id: second
+title: "Second"
+steps:
+  - kind: numeric
+    id: second-numeric
+    prompt: "How much?"
+    answer: "1/0"
+"""
+
+
+# --- a lesson file inside its pack ------------------------------------------------------------------
+
+
+def test_a_lesson_file_is_validated_inside_its_pack_without_false_errors(pack: Path, capsys) -> None:
+    status, out, err = run_cli(["validate", "--no-cache", str(pack / LESSON)], capsys)
+    assert status == 0, out + err
+    assert "1 lesson file clean (6 problems)" in out
+    assert "lesson file of pack" in err or "lesson file of" in err
+
+
+def test_a_lesson_file_reports_its_own_errors_only(pack: Path, capsys) -> None:
+    second = add_lesson(pack, "02-second.yaml", SECOND_LESSON)
+    status, out, _ = run_cli(["validate", "--no-cache", str(pack / LESSON)], capsys)
+    assert status == 0 and "02-second" not in out
+    status, out, _ = run_cli(["validate", "--no-cache", str(second)], capsys)
+    assert status == 1
+    assert "02-second.yaml:7:15: error:" in out and LESSON not in out
+    assert "1 error in 1 of 1 lesson file" in out
+
+
+def test_a_lesson_file_sees_the_pack_wide_ids(pack: Path, capsys) -> None:
+    # a problem id already used in the first lesson: only the pack knows that
+    second = add_lesson(pack, "02-second.yaml", SECOND_LESSON.replace("second-numeric", "first-numeric")
+                        .replace('"1/0"', '"1/2"'))
+    status, out, _ = run_cli(["validate", "--no-cache", str(second)], capsys)
+    assert status == 1 and "first-numeric" in out and "02-second.yaml:5:9" in out
+
+
+def test_a_yaml_file_outside_any_pack_is_still_a_single_file_pack(tmp_path: Path, capsys) -> None:
+    single = tmp_path / "solo.yaml"
+    single.write_text('id: solo\ntitle: "Solo"\nversion: "1"\nlessons:\n  - id: l\n    title: "L"\n'
+                      '    steps:\n      - text: "Hello."\n')
+    status, out, _ = run_cli(["validate", "--no-cache", str(single)], capsys)
+    assert status == 0 and "1 pack clean" in out
+
+
+# --- --watch ----------------------------------------------------------------------------------------
+
+
+def test_watch_loop_runs_again_after_each_change_and_stops_at_max_iterations() -> None:
+    from tutor.commands.validate import watch_loop
+
+    statuses = iter([1, 0, 0])
+    runs: list[int] = []
+
+    def run_once() -> int:
+        runs.append(1)
+        return next(statuses)
+
+    out = io.StringIO()
+    changes = iter([["/p/a.yaml"], ["/p/b.yaml"], ["/p/c.yaml"]])
+    assert watch_loop(run_once, changes, out=out, max_iterations=2) == 0
+    assert len(runs) == 2
+    assert "changed: a.yaml" in out.getvalue() and "b.yaml" not in out.getvalue()
+
+
+def test_watch_loop_ctrl_c_exits_0() -> None:
+    from tutor.commands.validate import watch_loop
+
+    def interrupted():
+        yield ["/p/a.yaml"]
+        raise KeyboardInterrupt
+
+    out = io.StringIO()
+    assert watch_loop(lambda: 1, interrupted(), out=out) == 0
+    assert "stopped watching" in out.getvalue()
+
+
+def test_polling_notices_an_edited_and_a_new_file_without_sleeping(pack: Path) -> None:
+    import os
+
+    from tutor.commands.validate import Target, polling_changes, watched_files
+
+    targets: list[Target] = [(pack, "command line", None)]
+    edits = iter([lambda: None,  # nothing changed at the first look
+                  lambda: os.utime(pack / LESSON, ns=(1, 1)),
+                  lambda: (pack / "02-new.yaml").write_text("id: x\n")])
+
+    def fake_sleep(seconds: float) -> None:
+        next(edits)()
+
+    changes = polling_changes(lambda: watched_files(targets, None), 0.5, sleep=fake_sleep)
+    assert [Path(name).name for name in next(changes)] == [LESSON]
+    assert [Path(name).name for name in next(changes)] == ["02-new.yaml"]
+
+
+def test_watch_from_the_command_line_validates_then_stops_on_ctrl_c(pack: Path, capsys, monkeypatch) -> None:
+    import tutor.commands.validate as validate_command
+
+    def no_changes(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(validate_command, "polling_changes", no_changes)
+    status, out, err = run_cli(["validate", "--watch", "--no-cache", str(pack)], capsys)
+    assert status == 0 and "1 pack clean" in out and "stopped watching" in err
+
+
+# --- the cache --------------------------------------------------------------------------------------
+
+
+def test_an_unchanged_pack_comes_from_the_cache_and_an_edit_is_checked_again(pack: Path, capsys,
+                                                                              _own_cache: Path) -> None:
+    status, _, err = run_cli(["validate", str(pack)], capsys)
+    assert status == 0 and "unchanged" not in err
+    assert list(_own_cache.glob("*.json"))
+    status, out, err = run_cli(["validate", str(pack)], capsys)
+    assert status == 0 and "unchanged since the last check" in err and "1 pack clean" in out
+    lesson = pack / LESSON
+    lesson.write_text(lesson.read_text().replace('answer: "0.25^{n}"', 'answer: "0.25^{n}x"'))
+    status, out, err = run_cli(["validate", str(pack)], capsys)
+    assert status == 1 and "unchanged" not in err
+    status, out2, err = run_cli(["validate", str(pack)], capsys)
+    assert status == 1 and "unchanged" in err and out2 == out  # errors come back from the cache too
+    status, _, err = run_cli(["validate", "--no-cache", str(pack)], capsys)
+    assert status == 1 and "unchanged" not in err
+
+
+def test_the_cache_key_changes_with_options_and_content(pack: Path) -> None:
+    from tutor.packs.cache import cache_key
+
+    first = cache_key(pack, {"seeds": 50})
+    assert first == cache_key(pack, {"seeds": 50})
+    assert first != cache_key(pack, {"seeds": 51})
+    (pack / "notes.md").write_text("a new file of the pack")
+    assert first != cache_key(pack, {"seeds": 50})
+
+
+def test_a_damaged_cache_entry_is_a_miss(pack: Path, _own_cache: Path) -> None:
+    from tutor.packs.cache import ValidationCache, cache_key
+
+    cache = ValidationCache(_own_cache)
+    key = cache_key(pack, {})
+    assert key is not None
+    _own_cache.mkdir(parents=True, exist_ok=True)
+    (_own_cache / f"{key}.json").write_text("{not json")
+    assert cache.load(key) is None
+    cache.store(key, [])
+    assert cache.load(key) == []
