@@ -330,3 +330,13 @@ def test_formula_answers_can_be_graded_from_several_threads():
                                  answers))
     assert verdicts == expected
     assert threading.active_count() < 50
+
+
+def test_worked_arithmetic_says_approximately_when_its_numbers_are_rounded():
+    rounded = grade(GradeRequest(program="u = a - b; v = u/c; L = exp(v)", at={"a": 3, "b": 1, "c": 2}, ask="grad:c",
+                                 answer="1"))
+    assert rounded.worked.endswith("2.718 · (-0.5) ≈ -1.359.")
+    exact = grade(GradeRequest(program="L = (a*b + c)^2", at={"a": 2, "b": 3, "c": 1}, ask="grad:a", answer="14"))
+    assert exact.worked.endswith("14 · 3 = 42.")
+    value = grade(GradeRequest(program="L = exp(x)*y", at={"x": 1, "y": 0.5}, ask="value:L", answer="1"))
+    assert "≈ 1.359" in value.worked

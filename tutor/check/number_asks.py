@@ -12,7 +12,7 @@ from typing import Any
 from tutor.check.ask_kinds import Ask
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, precise_text
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
-from tutor.check.numbers import Num, describe, evaluate_tree, factor, is_finite, to_float
+from tutor.check.numbers import Num, describe, equals_sign, evaluate_tree, factor, is_finite, to_float
 from tutor.check.problem import Problem
 from tutor.check.rules import wrong_rules
 from tutor.expr.convert import EvaluationError
@@ -194,7 +194,8 @@ def _worked(problem: Problem, ask: Ask) -> str:
         if node.is_input:
             return f"{ask.node} is an input: {ask.node} = {describe(right)}."
         step = next(step for step in graph.forward_steps() if step.node_id == ask.node)
-        return f"{ask.node} = {step.formula} = {step.substituted} = {describe(right)}."
+        sign = equals_sign(right, *state.arguments.get(ask.node, ()))
+        return f"{ask.node} = {step.formula} = {step.substituted} {sign} {describe(right)}."
     if ask.kind == "local":
         edges = [edge for edge in problem.edges_into[ask.node] if edge.source == ask.operand]
         formula = " + ".join(edge.local_grad_formula for edge in edges)
@@ -203,13 +204,17 @@ def _worked(problem: Problem, ask: Ask) -> str:
         return f"{label} = 1: the gradient of the output with respect to itself."
     out_edges = problem.edges_out[ask.node]
     numbers = []
+    shown: list[Num] = [right]
     for edge in out_edges:
         local = state.locals[(edge.target, edge.slot)]
+        shown.append(local)
         if edge.target == problem.output:
             numbers.append(factor(local))
         else:
+            shown.append(state.grads[edge.target])
             numbers.append(f"{factor(state.grads[edge.target])} · {factor(local)}")
     worked = f"{label} = {_chain_symbols(problem, ask)}"
     if len(out_edges) > 1 or out_edges[0].target != problem.output:
         worked += f" = {' + '.join(numbers)}"
-    return f"{worked} = {describe(right)}."
+    # Rounded factors do not multiply to the rounded result exactly, so the last step is "≈" then.
+    return f"{worked} {equals_sign(*shown)} {describe(right)}."

@@ -353,6 +353,16 @@ def describe(value: Num) -> str:
     return format_approx(value)
 
 
+def shown_exactly(value: Num) -> bool:
+    """Whether :func:`describe` writes ``value`` without rounding it."""
+    return isinstance(value, Fraction) and len(format_exact(value)) <= 14
+
+
+def equals_sign(*values: Num) -> str:
+    """"=" when every number of a worked line is written exactly, else "≈": 2.718 · (-0.5) ≈ -1.359."""
+    return "=" if all(shown_exactly(value) for value in values) else "≈"
+
+
 def factor(value: Num) -> str:
     """A number as a factor in a written product: negatives get brackets, 14 · (-3)."""
     text = describe(value)
