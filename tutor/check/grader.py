@@ -61,21 +61,24 @@ def grade_answer(
                                               time_budget)
 
 
-def expected_answer(request: GradeRequest) -> str:
-    """The right answer as text (a number, or a formula for ``derivative:``) that grades correct."""
-    problem = prepare_problem(request.program, request.at)
+def expected_answer(request: GradeRequest, problem: Problem | None = None) -> str:
+    """The right answer as text (a number, or a formula for ``derivative:``) that grades correct.
+
+    ``problem``: the request's graph already prepared (e.g. ``Problem(build_graph(..., symbolic=False))``)."""
+    problem = problem or prepare_problem(request.program, request.at)
     return _expected_text(problem, _ask(problem, request.ask), request.tolerance)
 
 
-def coinciding_mistakes(request: GradeRequest) -> list[str]:
+def coinciding_mistakes(request: GradeRequest, problem: Problem | None = None) -> list[str]:
     """Ids of the wrong rules and author mistakes that give the right answer for this request.
 
     A problem variant where, say, b = 1 makes "multiply by your own value" give the right
     number can't tell a learner's mistake from understanding, so ``validate`` rejects it.
     Built-in rules that equal the right answer at *every* point (the rule is simply right on
     this graph, like "forget dL/dL = 1") are not reported: no variant could avoid them.
+    ``problem`` as for :func:`expected_answer`.
     """
-    problem = prepare_problem(request.program, request.at)
+    problem = problem or prepare_problem(request.program, request.at)
     ask = _ask(problem, request.ask)
     _check_tolerance(request.tolerance)
     author = _author_mistakes(problem, ask, request.mistakes)

@@ -33,7 +33,7 @@ from tutor.packs.models import (
     NumericProblem,
     TraceProblem,
 )
-from tutor.packs.variants import RenderedProblem, VariantError, format_value, render_problem
+from tutor.packs.variants import RenderedProblem, VariantError, draw_params, format_value, render_problem
 
 DEFAULT_SEED_COUNT = 50
 UNCHECKED_RETRIES = 2
@@ -113,11 +113,10 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
                                                only_file, cached=True))
                 continue
         if not warmed:
-            from tutor.check.worker import wait_until_ready, warm_up
+            from tutor.check.worker import warm_up
 
-            warm_up()  # formula answers need the algebra worker; start it before the first one
-            wait_until_ready()
-            warmed = True
+            warm_up()  # formula answers need the algebra worker: it starts now, and is waited for only
+            warmed = True  # before the first formula ask (_wait_for_algebra), while other problems are checked
         errors = validate_pack(pack, seed_count, strict, only_file)
         if cache is not None:
             load_errors = set(pack.errors)
@@ -197,9 +196,24 @@ def strict_errors(pack: LoadedPack) -> list[PackError]:
     return errors
 
 
+_algebra_ready = False
+
+
+def _wait_for_algebra() -> None:
+    """Formula answers are confirmed by the algebra worker: one still starting would make a test 'unchecked'."""
+    global _algebra_ready
+    if not _algebra_ready:
+        from tutor.check.worker import wait_until_ready, warm_up
+
+        warm_up()
+        _algebra_ready = wait_until_ready()
+
+
 def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
     if isinstance(ref.problem, LabProblem):
         return _validate_lab_settings(ref)
+    if isinstance(ref.problem, AskProblem) and ref.problem.ask.startswith("derivative"):
+        _wait_for_algebra()
     validator = _ProblemValidator(ref)
     try:
         validator.run(seed_count)
@@ -240,6 +254,8 @@ class _ProblemValidator:
         self.problem = ref.problem
         self.findings: dict[tuple[Any, ...], _Finding] = {}
         self.seed_label = ""
+        self.symbolic_done = False
+        self.test_seeds = {test.seed for test in getattr(ref.problem, "tests", []) if getattr(test, "seed", None) is not None}
 
     # --- reporting -------------------------------------------------------------------------------
 
@@ -289,6 +305,10 @@ class _ProblemValidator:
         test_seeds = {getattr(test, "seed", None) for test in getattr(self.problem, "tests", [])}
         for seed in self.seeds(seed_count):
             try:
+                values = draw_params(self.problem, seed)
+                drawn = tuple(sorted((name, repr(value)) for name, value in values.items()))
+                if drawn in seen_variants and seed not in test_seeds:
+                    continue  # the same values again: nothing new to learn (and rendering costs)
                 rendered = render_problem(self.problem, seed)
             except VariantError as error:
                 self.seed_label = f"seed {seed}: " if getattr(self.problem, "params", None) else ""
@@ -315,14 +335,40 @@ class _ProblemValidator:
         return error.column if isinstance(original, str) and "{" not in original else None
 
     def check_graph_variant(self, rendered: RenderedProblem) -> None:
-        from tutor.check import RequestError, coinciding_mistakes, expected_answer, grade
+        from tutor.check import (
+            Problem,
+            RequestError,
+            coinciding_mistakes,
+            expected_answer,
+            grade_answer,
+            prepare_problem,
+        )
         from tutor.expr import ParseError
         from tutor.graph import GraphBuildError, build_graph
 
         problem = rendered.problem
         assert isinstance(problem, GraphProblemBase)
+        # sympy builds (and cross-checks) the graph of the first variant, of every variant a test names, and of
+        # every formula ask; the other variants are checked with the exact arithmetic of the checker, itself
+        # cross-checked against the engine (Problem), which is what grading numbers uses. That is most of
+        # validate's time: sympy costs 10-20 ms per graph.
+        symbolic = (not self.symbolic_done or rendered.seed in self.test_seeds
+                    or (isinstance(problem, AskProblem) and problem.ask.startswith("derivative")))
+        checker = None
         try:
-            graph = build_graph(problem.program, rendered.at)
+            if symbolic:
+                # The checker's own (cached) graph: expected answers, coincidences and tests below reuse it
+                # instead of building the same graph with sympy a second time.
+                checker = prepare_problem(problem.program, rendered.at)
+            else:
+                checker = Problem(build_graph(problem.program, rendered.at, symbolic=False))
+            graph = checker.graph
+        except (RequestError, ValueError, RuntimeError):
+            checker = None  # build it again below for the precise message
+        try:
+            if checker is None:
+                graph = build_graph(problem.program, rendered.at)
+                checker = Problem(graph)
         except ParseError as error:
             self.report(("program",), "program", f"cannot read the program: {error.message}",
                         column=self.exact_column(("program",), problem.program, error.column), line=error.line)
@@ -330,24 +376,27 @@ class _ProblemValidator:
         except GraphBuildError as error:
             self.report(("program",), "graph", f"cannot build the graph at {_inputs_text(rendered.at)}: {error.message}")
             return
-        except ValueError as error:  # GraphConsistencyError: engine and sympy disagree
+        except (ValueError, RuntimeError) as error:  # GraphConsistencyError: engine and sympy disagree
             self.report(("program",), "consistency", f"the engine and sympy disagree on this graph: {error}")
             return
+        self.symbolic_done = self.symbolic_done or symbolic
         asks = self.graph_asks(rendered, graph)
         for ask, ask_path in asks:
             try:
-                expected = expected_answer(grade_request(rendered, "0", ask, mistake_ids=[]))
+                expected = expected_answer(grade_request(rendered, "0", ask, mistake_ids=[]), checker)
             except RequestError as error:
                 self.report(ask_path, f"expected:{ask}", f"the checker cannot compute {ask}: {error.message}")
                 continue
             if not self.check_mistake_answers(rendered, ask, graph):
                 continue
             try:
-                self.check_coincidences(rendered, ask, ask_path, expected, coinciding_mistakes)
+                self.check_coincidences(rendered, ask, ask_path, expected,
+                                        lambda request: coinciding_mistakes(request, checker))
             except RequestError as error:
                 self.report(ask_path, f"coincide:{ask}", f"cannot compare the mistakes for {ask}: {error.message}")
         try:
-            self.check_graph_tests(rendered, {ask for ask, _ in asks}, grade)
+            self.check_graph_tests(rendered, {ask for ask, _ in asks}, lambda request: grade_answer(
+                checker, request.ask, request.answer, request.tolerance, request.mistakes, request.time_budget))
         except RequestError as error:
             self.report(("tests",), "tests", f"cannot grade the tests: {error.message}", key=True)
 
