@@ -246,10 +246,14 @@ class GraphView(PlaybackPane):
 
     def __init__(self, graph: ComputationalGraph, *, interval: float = DEFAULT_INTERVAL, ascii_only: bool = False,
                  id: str | None = None) -> None:
+        # The legend goes in the pane's title, which never scrolls: as a line under the drawing it was
+        # cut at the left ("ient ∂L/∂(node)") whenever the pane scrolled sideways to the asked node.
+        gradient = f"d{graph.output}/d(node)" if ascii_only else f"∂{graph.output}/∂(node)"
+        self.STILL_TITLE = f"graph · = value  {'d' if ascii_only else '∂'} gradient {gradient}"
         super().__init__(interval=interval, id=id)
         self.graph = graph
         self.layout_model = layout_for(graph)
-        self.options = FrameOptions(ascii_only=ascii_only)
+        self.options = FrameOptions(ascii_only=ascii_only, legend=False)
         self._frame = Static("", id="frame")
         self._first_line = 0  # lines above the graph's first row in the current frame
         self._shown = None  # (state, frame) drawn now
@@ -305,8 +309,8 @@ class GraphView(PlaybackPane):
     # ------------------------------------------------------------------------------ internals
 
     def drawing_size(self) -> tuple[int, int]:
-        """Columns and lines of the drawing (graph, legend and a caption line), for the workspace's split."""
-        return self.layout_model.width, self.layout_model.height + 2
+        """Columns and lines of the drawing (graph and a caption line), for the workspace's split."""
+        return self.layout_model.width, self.layout_model.height + 1
 
     def _render_state(self, state: FrameState):
         return render_frame(self.graph, state, self.options, layout=self.layout_model)
