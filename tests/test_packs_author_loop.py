@@ -192,3 +192,81 @@ def test_a_damaged_cache_entry_is_a_miss(pack: Path, _own_cache: Path) -> None:
     assert cache.load(key) is None
     cache.store(key, [])
     assert cache.load(key) == []
+
+
+# --- silent slips -----------------------------------------------------------------------------------
+
+
+def _single_file_pack(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "slip.yaml"
+    path.write_text('id: slip\ntitle: "Slip"\nversion: "1"\nlessons:\n  - id: l\n    title: "L"\n    steps:\n' + body)
+    return path
+
+
+def test_a_placeholder_in_prose_that_names_no_parameter_is_an_error_at_its_column(tmp_path: Path, capsys) -> None:
+    path = _single_file_pack(tmp_path, """\
+      - kind: numeric
+        id: n1
+        prompt: "With x = {x_2}, what is 2x?"
+        params:
+          x2: {int: [1, 5]}
+        answer: "2*{x2}"
+        hints:
+          - |
+            Double it.
+            Double {x2}, not {x_2}.
+""")
+    status, out, _ = run_cli(["validate", "--no-cache", str(path)], capsys)
+    assert status == 1
+    assert "slip.yaml:10:27: error: {x_2} names no parameter (the parameters are x2)" in out
+    assert "Did you mean {x2}?" in out and "{ x_2 }" in out
+    assert "slip.yaml:17:30: error: {x_2} names no parameter" in out
+    assert out.count("error:") == 2
+
+
+def test_braces_with_spaces_stay_text(tmp_path: Path, capsys) -> None:
+    path = _single_file_pack(tmp_path, """\
+      - kind: numeric
+        id: n1
+        prompt: "The set { x } has one element. How many?"
+        answer: "1"
+""")
+    assert run_cli(["validate", "--no-cache", str(path)], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("line, words, column", [
+    ("\ttitle: \"T\"", "YAML does not allow tabs for indentation; use spaces", 1),
+    ("title: {n} layers", 'quote the string: title: "{n} layers"', 8),
+    ("title: Step 1: forward", "': ' inside a value starts a mapping", 14),
+    ('title: "unclosed', "this quoted string is never closed", 8),
+    ("title: [1, 2", "the list opened with [ at line 2, column 8 is not closed", 8),
+])
+def test_yaml_syntax_errors_in_plain_words_with_a_fix(tmp_path: Path, capsys, line: str, words: str,
+                                                      column: int) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"id: bad\n{line}\nversion: \"1\"\n")
+    status, out, _ = run_cli(["validate", "--no-cache", str(path)], capsys)
+    assert status == 1
+    assert words in out, out
+    assert "expected <block end>" not in out and "cannot start any token" not in out
+    error_line = next(text for text in out.splitlines() if "error:" in text)
+    assert f"bad.yaml:{2 if 'list' not in words else 3}:{column}: error: YAML syntax: " in error_line, error_line
+
+
+def test_an_unquoted_placeholder_value_says_quote_it(tmp_path: Path, capsys) -> None:
+    path = _single_file_pack(tmp_path, """\
+      - kind: numeric
+        id: n1
+        prompt: "What is {n}?"
+        params:
+          n: {int: [1, 5]}
+        answer: {n}
+""")
+    status, out, _ = run_cli(["validate", "--no-cache", str(path)], capsys)
+    assert status == 1 and 'slip.yaml:13:17: error: expected text, got a mapping' in out
+    assert 'quote the string: "{n}"' in out
+
+
+def test_validate_pack_yaml_itself_checks_its_folder(pack: Path, capsys) -> None:
+    status, out, _ = run_cli(["validate", "--no-cache", str(pack / "pack.yaml")], capsys)
+    assert status == 0 and "1 pack clean (6 problems)" in out

@@ -69,7 +69,9 @@ def locate(raw_paths: list[str]) -> list[Target]:
             if manifest is not None and pack_has_file(load_pack(manifest.parent), path):
                 targets.append((manifest.parent, ORIGIN_COMMAND_LINE, path))
                 continue
-        targets.append((path, ORIGIN_COMMAND_LINE, None))
+        # pack.yaml stands for its folder (the pack's path, which errors and the cache are keyed by).
+        targets.append((path.parent if path.name == MANIFEST_NAME and path.is_file() else path,
+                        ORIGIN_COMMAND_LINE, None))
     return targets
 
 

@@ -6,6 +6,7 @@ answers live in :mod:`tutor.packs.validate`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -90,9 +91,10 @@ def _duplicate(where: LessonSource, path: DataPath, what: str, identifier: str,
 def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[PackError]:
     errors: list[PackError] = []
 
-    def error(relative: DataPath, message: str, *, key: bool = False, column: int | None = None) -> None:
+    def error(relative: DataPath, message: str, *, key: bool = False, column: int | None = None, line: int = 1) -> None:
         if column is not None:
-            errors.append(source.error_at_position(source.positions.inside_string(path + relative, column), message))
+            errors.append(source.error_at_position(source.positions.inside_string(path + relative, column, line),
+                                                   message))
         else:
             errors.append(source.error_at(path + relative, message, key=key))
 
@@ -164,7 +166,9 @@ def _check_ask_presence(problem: Problem, ask: str | None, relative: DataPath, w
 def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) -> None:
     """Every {name} in an expression field names a parameter; every parameter is used somewhere."""
     expression_fields: list[tuple[DataPath, str]] = []
-    text_fields: list[str] = [problem.prompt, problem.title or "", problem.explanation or "", *problem.hints]
+    text_paths: list[tuple[DataPath, str]] = [(("prompt",), problem.prompt), (("title",), problem.title or ""),
+                                              (("explanation",), problem.explanation or "")]
+    text_paths.extend((("hints", index), hint) for index, hint in enumerate(problem.hints))
     if isinstance(problem, GraphProblemBase):
         expression_fields.append((("program",), problem.program))
         expression_fields.extend((("at", name), value) for name, value in problem.at.items() if isinstance(value, str))
@@ -175,10 +179,13 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
     if isinstance(problem, (TraceProblem, AskProblem, NumericProblem, LayerProblem)):
         expression_fields.extend((("mistakes", index, "answer"), mistake.answer) for index, mistake in enumerate(problem.mistakes))
         expression_fields.extend((("tests", index, "answer"), test.answer) for index, test in enumerate(problem.tests))
-        text_fields.extend(mistake.feedback for mistake in problem.mistakes)
+        text_paths.extend((("mistakes", index, "feedback"), mistake.feedback)
+                          for index, mistake in enumerate(problem.mistakes))
     if isinstance(problem, ChoiceProblem):
-        text_fields.extend(option.text for option in problem.options)
-        text_fields.extend(option.feedback or "" for option in problem.options)
+        text_paths.extend((("options", index, "text"), option.text) for index, option in enumerate(problem.options))
+        text_paths.extend((("options", index, "feedback"), option.feedback or "")
+                          for index, option in enumerate(problem.options))
+    text_fields = [text for _, text in text_paths]
     for relative, text in expression_fields:
         for match in PLACEHOLDER_PATTERN.finditer(text):
             name = match.group(1)
@@ -187,6 +194,21 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
                 declared = f" (declared: {', '.join(params)})" if params else " (this problem has no params)"
                 error(relative, f"{{{name}}} is not a parameter of this problem{hint}{declared}",
                       column=match.start() + 1)
+    for relative, text in text_paths:
+        # Prose keeps braces that name no parameter, so a misspelt placeholder ({x_2} for x2) would reach the
+        # learner as raw braces: an error, with the way to write real braces.
+        for line_number, line_text in enumerate(text.splitlines() or [""], start=1):
+            for match in PLACEHOLDER_PATTERN.finditer(line_text):
+                name = match.group(1)
+                if name in params:
+                    continue
+                near = difflib.get_close_matches(name, list(params), n=1, cutoff=0.6) or \
+                    difflib.get_close_matches(name.replace("_", ""), list(params), n=1, cutoff=0.6)
+                hint = f" Did you mean {{{near[0]}}}?" if near else ""
+                declared = f"the parameters are {', '.join(params)}" if params else "this problem has no params"
+                error(relative, f"{{{name}}} names no parameter ({declared}), so the learner would see the braces "
+                                f"as they are.{hint} For braces in the text, write them with spaces: {{ {name} }}",
+                      column=match.start() + 1, line=line_number)
     used = {name for _, text in expression_fields for name in placeholder_names(text)}
     used |= {name for text in text_fields for name in placeholder_names(text)}
     if isinstance(problem, GraphProblemBase):

@@ -81,6 +81,10 @@ def describe_value(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"the text {shown!r}"
     if isinstance(value, dict):
+        if value and all(isinstance(key, str) for key in value) and all(item is None for item in value.values()):
+            # answer: {n} — YAML reads unquoted braces as a mapping {n: null}, never as the placeholder.
+            braces = "{" + ", ".join(value) + "}"
+            return f"a mapping (YAML reads an unquoted {braces} as one); quote the string: \"{braces}\""
         return "a mapping"
     if isinstance(value, list):
         return "a list"

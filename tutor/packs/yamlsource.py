@@ -280,11 +280,9 @@ def load_yaml_text(text: str, *, pure_python: bool = False) -> YamlDocument:
             # PyYAML's own parser words syntax errors better (names the alias, points at the end of
             # an unclosed bracket); errors are rare, so parse once more to report with its words.
             return load_yaml_text(text, pure_python=True)
-        mark = error.problem_mark or error.context_mark
-        position = _position(mark) if mark is not None else Position(1, 1)
-        problem = error.problem or "invalid YAML"
-        context = f" ({error.context})" if error.context else ""
-        raise YamlLoadError(f"YAML syntax: {problem}{context}", position) from None
+        message, position = explain_syntax_error(error, text)
+        raise YamlLoadError(message if message.startswith("YAML syntax") else f"YAML syntax: {message}",
+                            position) from None
     except yaml.YAMLError as error:
         raise YamlLoadError(f"YAML syntax: {error}", Position(1, 1)) from None
     except RecursionError:
@@ -294,6 +292,70 @@ def load_yaml_text(text: str, *, pure_python: bool = False) -> YamlDocument:
         raise YamlLoadError(f"a value cannot be read: {_first_words(str(error))}", Position(1, 1)) from None
     finally:
         loader.dispose()
+
+
+_STARTS_SPECIAL = re.compile(r"^\s*(?:-\s+)*(?:[^\s:#][^:#]*?:\s+)?(?P<value>[{\[*&!%@`|>])")
+
+
+def explain_syntax_error(error: yaml.MarkedYAMLError, text: str) -> tuple[str, Position]:
+    """PyYAML's syntax error in plain words, with how to fix it, at the line and column it concerns."""
+    mark = error.problem_mark or error.context_mark
+    position = _position(mark) if mark is not None else Position(1, 1)
+    problem = error.problem or "invalid YAML"
+    context = error.context or ""
+    lines = text.split("\n")
+
+    def line_at(number: int) -> str:
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    line = line_at(position.line)
+    if "'\\t'" in problem or "\t" in problem or line[: position.column].endswith("\t") or line.startswith("\t"):
+        return ("YAML does not allow tabs for indentation; use spaces (two per level, the same as the lines "
+                "around it)"), Position(position.line, line.index("\t") + 1 if "\t" in line else position.column)
+    if "quoted scalar" in context and "end of stream" in problem:
+        start = _position(error.context_mark) if error.context_mark is not None else position
+        return ("this quoted string is never closed: end it with the same quote it starts with (\" or '); "
+                "inside \"...\", write a \" as \\\""), start
+    above = line_at(position.line - 1)
+    if above.replace('\\"', "").count('"') % 2 == 1 and not above.rstrip().endswith("|"):
+        # "unclosed<newline>version: "1" — the string ran on into the next line and ended at its first quote.
+        return ("this quoted string is never closed on its line, so YAML read on into the next one: end it with "
+                "the same quote it starts with"), Position(position.line - 1, above.index('"') + 1)
+    if problem.startswith("mapping values are not allowed"):
+        return ("': ' inside a value starts a mapping, so this value cannot be read; quote the string, e.g. "
+                "title: \"Step 1: the forward pass\""), position
+    if "undefined alias" in problem:
+        return ("a value starting with * is read as a reference to an anchor (&name), and there is none by this "
+                "name; quote the string, e.g. answer: \"*x\""), position
+    if "cannot start any token" in problem:
+        character = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        return (f"a plain value cannot start with {character}; quote the string, e.g. text: \"{character}...\""), position
+    if context.startswith("while parsing a flow"):
+        opening = _position(error.context_mark) if error.context_mark is not None else position
+        bracket, closing, what = ("[", "]", "list") if "sequence" in context else ("{", "}", "mapping")
+        return (f"the {what} opened with {bracket} at line {opening.line}, column {opening.column} is not closed "
+                f"before this point, or two of its items have no comma between them: close it with {closing}; "
+                f"if the value is text, quote it (\"{bracket}...\")"), position
+    # The line holds a value that YAML reads as something else: {n} is a mapping, [..] a list, *x an alias.
+    for number in (position.line,):
+        match = _STARTS_SPECIAL.match(line_at(number))
+        if match and match.group("value") in "{[*&!%@`":
+            first = match.group("value")
+            what = {"{": "a mapping", "[": "a list", "*": "an alias", "&": "an anchor", "!": "a tag"}.get(
+                first, "a reserved character")
+            written = line_at(number)[match.start("value"):].split(" #")[0].rstrip()
+            key = line_at(number)[: match.start("value")].strip()
+            example = f"{key} \"{written}\"" if key.endswith(":") and '"' not in written else \
+                "prompt: \"{n} layers\""
+            return (f"a value starting with {first} is read as {what}, not as text; quote the string: {example}"),\
+                Position(number, match.start("value") + 1)
+    if "expected <block end>" in problem or "expected <block mapping start>" in problem or \
+            "could not find expected ':'" in problem:
+        return ("the indentation here does not fit the lines above: the keys of one mapping, and the items (-) of "
+                "one list, must start in the same column; indent with spaces, and quote a value that runs on "
+                "over several lines (or use | for a block of text)"), position
+    detail = f" ({context})" if context else ""
+    return f"YAML syntax: {problem}{detail}", position
 
 
 def _first_words(message: str) -> str:
