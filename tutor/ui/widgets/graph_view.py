@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from tutor.graph.model import ComputationalGraph
 from tutor.render import FrameOptions, FrameState, layout_for, render_frame
+from tutor.render.labels import to_ascii
 from tutor.ui.widgets.graph_fold import fold_columns, fold_rows, plan_fold
 
 DEFAULT_INTERVAL = 0.8  # seconds per animation step: slow enough to read the narration
@@ -225,6 +226,9 @@ class GraphView(PlaybackPane):
     GraphView:focus { border: round $accent; }
     GraphView { border-subtitle-color: $text-muted; }
     GraphView > #frame { width: auto; height: auto; }
+    GraphView > #graph-caption {
+        dock: bottom; height: 1; width: 100%; text-wrap: nowrap; text-overflow: ellipsis; text-style: bold;
+    }
     """
 
     STILL_TITLE = "graph"
@@ -253,8 +257,11 @@ class GraphView(PlaybackPane):
         super().__init__(interval=interval, id=id)
         self.graph = graph
         self.layout_model = layout_for(graph)
-        self.options = FrameOptions(ascii_only=ascii_only, legend=False)
+        # The caption (the step just explained) is a line docked under the drawing, so it neither scrolls
+        # away sideways with the graph nor runs past the pane's edge: a long one ends in an ellipsis.
+        self.options = FrameOptions(ascii_only=ascii_only, legend=False, caption=False)
         self._frame = Static("", id="frame")
+        self._caption = Static("", id="graph-caption", markup=False)
         self._first_line = 0  # lines above the graph's first row in the current frame
         self._shown = None  # (state, frame) drawn now
         self._folds = (None, None)  # the column and row folds of what is on screen (graph_fold.Fold or None)
@@ -262,6 +269,7 @@ class GraphView(PlaybackPane):
 
     def compose(self):
         yield self._frame
+        yield self._caption
 
     # ------------------------------------------------------------------------------ public API
 
@@ -285,9 +293,13 @@ class GraphView(PlaybackPane):
         return None if state is None else state.active_node
 
     def frame_plain(self) -> str:
-        """The characters currently drawn (for tests and debugging)."""
+        """The characters currently drawn, the caption line under the drawing included (for tests and debugging)."""
         frame = self.current_frame()
-        return "" if frame is None else frame.plain
+        if frame is None:
+            return ""
+        state = self.current_state()
+        caption = state.caption if state is not None else ""
+        return frame.plain + (f"\n{caption}" if caption else "")
 
     def current_frame(self):
         """The :class:`tutor.render.Frame` on screen now (None before the first draw)."""
@@ -324,6 +336,9 @@ class GraphView(PlaybackPane):
         if self._shown is None:
             return
         state, frame = self._shown
+        caption = state.caption or ""
+        self._caption.update(to_ascii(caption) if self.options.ascii_only else caption)
+        self._caption.display = bool(caption)
         text, self._folds = frame.text, (None, None)
         if not self.has_focus and self.size.width > 0:
             text, self._folds = self._compact(frame, self.node_in_view())
