@@ -270,3 +270,44 @@ def test_an_unquoted_placeholder_value_says_quote_it(tmp_path: Path, capsys) -> 
 def test_validate_pack_yaml_itself_checks_its_folder(pack: Path, capsys) -> None:
     status, out, _ = run_cli(["validate", "--no-cache", str(pack / "pack.yaml")], capsys)
     assert status == 0 and "1 pack clean (6 problems)" in out
+
+
+# --- coincidences no value can avoid ---------------------------------------------------------------
+
+RELU = """\
+      - kind: ask
+        id: relu-slope
+        prompt: "With x = {x}, what is dL/dx for L = relu(x)*3?"
+        params:
+          x: {int: [1, 4]}
+        program: "L = relu(x)*3"
+        ask: "grad:x"
+"""
+
+
+def test_a_coincidence_no_value_can_avoid_says_so_and_what_fixes_it(tmp_path: Path, capsys) -> None:
+    status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, RELU))], capsys)
+    assert status == 1
+    line = next(text for text in out.splitlines() if "'missing-inner-derivative'" in text)
+    assert "no choice of values can fix this" in line and "Change the program" in line
+    assert "allow_coincidences: [{id: missing-inner-derivative, reason:" in line
+    assert "exclude these values with `not:`" not in line
+    # one that other values do avoid keeps the `not:` advice (x = 3 makes 'value-for-grad' give 3)
+    other = next(text for text in out.splitlines() if "'value-for-grad'" in text)
+    assert "exclude these values with `not:`" in other
+
+
+def test_allow_coincidences_takes_an_id_with_a_reason(tmp_path: Path, capsys) -> None:
+    body = RELU.replace("{int: [1, 4]}", "{int: [5, 6]}") + """\
+        allow_coincidences:
+          - {id: missing-inner-derivative, reason: "an active relu passes the gradient on unchanged"}
+          - activation-derivative
+"""
+    status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, body))], capsys)
+    assert status == 0, out
+    empty = body.replace('reason: "an active relu passes the gradient on unchanged"', 'reason: " "')
+    status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, empty))], capsys)
+    assert status == 1 and "the reason is empty" in out
+    misspelt = body.replace("id: missing-inner-derivative", "id: missing-inner-derivativ")
+    status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, misspelt))], capsys)
+    assert status == 1 and "did you mean 'missing-inner-derivative'?" in out and "slip.yaml:16:18" in out

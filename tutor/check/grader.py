@@ -27,6 +27,7 @@ from tutor.check.models import (
 from tutor.check.number_asks import TOO_LARGE, within_rounding_noise
 from tutor.check.numbers import Num, describe, evaluate_tree, is_finite
 from tutor.check.problem import Problem, prepare_problem
+from tutor.check.rule_texts import SIGN
 from tutor.expr import AnswerLabel, ParseError, parse_expression, split_answer
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression, column_of_name, names_in
@@ -93,11 +94,12 @@ class WrongAnswer(NamedTuple):
     coincides: bool  # it gives the right answer here, so it can never fire (validate reports it)
 
 
-def wrong_answers(request: GradeRequest) -> list[WrongAnswer]:
+def wrong_answers(request: GradeRequest, problem: Problem | None = None) -> list[WrongAnswer]:
     """Every built-in wrong rule and author mistake for this ask with the answer it gives, in the order the
     grader tries them (author mistakes first). One entry per distinct (diagnosis, answer); a rule that cannot
-    be computed here is left out. This is what an author needs to write ``tests`` without guessing."""
-    problem = prepare_problem(request.program, request.at)
+    be computed here is left out. This is what an author needs to write ``tests`` without guessing.
+    ``problem`` as for :func:`expected_answer`."""
+    problem = problem or prepare_problem(request.program, request.at)
     ask = _ask(problem, request.ask)
     _check_tolerance(request.tolerance)
     author = _author_mistakes(problem, ask, request.mistakes)
@@ -272,7 +274,7 @@ def grade_numeric(
         value, largest = evaluate_tree(tree, {})
     except EvaluationError as error:
         return GradeResult(INCORRECT, expected_text, None, f"Your answer has no value: {error.message}.",
-                           worked=worked)
+                           worked=worked, rule=NUMERIC_RULE)
     if not is_finite(value):
         return GradeResult(UNCHECKED, expected_text, None, TOO_LARGE)
     outcome = compare_numbers(value, right, tolerance)
@@ -288,12 +290,19 @@ def grade_numeric(
             raise RequestError(f"a mistake must be an AuthorMistake, not {mistake!r}")
         wrong = _numeric_value(mistake.answer, "the author mistake")
         if not matches(wrong, right, tolerance) and matches(value, wrong, tolerance):
-            return GradeResult(INCORRECT, expected_text, mistake.id or "author", mistake.feedback, worked=worked)
+            return GradeResult(INCORRECT, expected_text, mistake.id or "author", mistake.feedback, worked=worked,
+                               rule=NUMERIC_RULE)
     if is_finite(value) and value != 0 and matches(-value, right, tolerance):
         return GradeResult(INCORRECT, expected_text, "sign-flip",
                            f"Check the sign: you gave {describe(value)}; go over each step's sign again.",
-                           worked=worked)
-    return GradeResult(INCORRECT, expected_text, None, f"Not quite: you gave {describe(value)}.", worked=worked)
+                           worked=worked, rule=f"{SIGN[0].upper()}{SIGN[1:]}.")
+    return GradeResult(INCORRECT, expected_text, None, f"Not quite: you gave {describe(value)}.", worked=worked,
+                       rule=NUMERIC_RULE)
+
+
+# A numeric problem has no graph to name a rule in; this is the general advice for a second try.
+NUMERIC_RULE = ("Work the arithmetic again step by step from the problem's own quantities, keeping every factor "
+                "and sign; write fractions exactly where you can.")
 
 
 def _numeric_worked(expected: str, right: Num) -> str:

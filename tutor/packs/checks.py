@@ -136,9 +136,10 @@ def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[
             if test.seed is not None and not params:
                 error(("tests", index, "seed"), "`seed` picks a variant, but this problem has no params")
     if isinstance(problem, (GraphProblemBase, LayerProblem)):
-        for index, allowed in enumerate(problem.allow_coincidences):
+        for index, entry in enumerate(problem.allow_coincidences):
+            allowed = entry if isinstance(entry, str) else entry.id
             if allowed not in builtin_ids:
-                error(("allow_coincidences", index),
+                error(("allow_coincidences", index) + (() if isinstance(entry, str) else ("id",)),
                       f"'{allowed}' is not a built-in diagnosis{did_you_mean(allowed, builtin_ids)} "
                       "(author mistakes may never give the right answer)")
     if isinstance(problem, ChoiceProblem):

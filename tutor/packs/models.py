@@ -208,6 +208,29 @@ class ChoiceTest(FormatModel):
     verdict: Literal["correct", "incorrect"]
 
 
+class AllowedCoincidence(FormatModel):
+    """A built-in diagnosis accepted to give the right answer here, with the reason written down."""
+
+    id: str = Field(description="the built-in diagnosis id, e.g. sign-flip")
+    reason: Text = Field(description="why the right answer is meant to coincide with it here, e.g. "
+                         "\"an active ReLU's slope is 1, so leaving it out changes nothing\"")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_is_written(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the reason is empty: say why the right answer is meant to coincide here")
+        return value
+
+
+# `allow_coincidences` entries: an id, or {id, reason}.
+AllowedEntry = Union[str, AllowedCoincidence]
+
+
+def allowed_ids(entries: list[AllowedEntry]) -> list[str]:
+    return [entry if isinstance(entry, str) else entry.id for entry in entries]
+
+
 class ProblemBase(FormatModel):
     id: Slug = Field(description="unique within the pack; progress is recorded against it")
     title: Text | None = None
@@ -228,10 +251,11 @@ class GraphProblemBase(ProblemBase):
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
-    allow_coincidences: list[str] = Field(
+    allow_coincidences: list[AllowedEntry] = Field(
         default_factory=list,
         description="built-in diagnoses that validate may find giving the right answer here, e.g. when the "
-        "right answer is 0 on purpose (a dead ReLU) and every wrong rule gives 0 too",
+        "right answer is 0 on purpose (a dead ReLU) and every wrong rule gives 0 too; each an id, or "
+        "{id: ..., reason: ...}",
     )
 
 
@@ -337,10 +361,10 @@ class LayerProblem(ProblemBase):
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
-    allow_coincidences: list[str] = Field(
+    allow_coincidences: list[AllowedEntry] = Field(
         default_factory=list,
         description="layer diagnoses that validate may find giving the right answer here, e.g. missing-relu-mask "
-        "when no ReLU is off on purpose")
+        "when no ReLU is off on purpose; each an id, or {id: ..., reason: ...}")
 
 
 class ChoiceOption(FormatModel):

@@ -32,6 +32,7 @@ from tutor.packs.models import (
     LayerProblem,
     NumericProblem,
     TraceProblem,
+    allowed_ids,
 )
 from tutor.packs.variants import RenderedProblem, VariantError, draw_params, format_value, render_problem
 
@@ -255,6 +256,7 @@ class _ProblemValidator:
         self.findings: dict[tuple[Any, ...], _Finding] = {}
         self.seed_label = ""
         self.symbolic_done = False
+        self.unavoidable_found: dict[tuple[str, str], bool] = {}
         self.test_seeds = {test.seed for test in getattr(ref.problem, "tests", []) if getattr(test, "seed", None) is not None}
 
     # --- reporting -------------------------------------------------------------------------------
@@ -465,13 +467,28 @@ class _ProblemValidator:
                 self.report(("mistakes", index, "answer"), f"coincide:{ask}",
                             f"{label} gives the right answer {expected} for {ask}, so a right answer would get "
                             "its feedback; change the mistake or exclude these values")
-            elif mistake_id not in problem.allow_coincidences:
-                fix = "exclude these values with `not:`" if rendered.params else "choose other input values"
-                fix += f" (or list it in `allow_coincidences` if the right answer is meant to be {expected})"
+            elif mistake_id not in allowed_ids(problem.allow_coincidences):
                 where = ("params",) if rendered.params else ("at",) if problem.at else ask_path
+                if self.unavoidable(rendered, ask, mistake_id):
+                    fix = ("no choice of values can fix this: the rule gives the right answer wherever the inputs "
+                           "keep their signs (an active ReLU, whose slope is always 1, is the usual cause), so `not:` or other numbers "
+                           "will not help. Change the program so that the rule makes a difference, or, if the "
+                           "coincidence is what the problem is about, accept it: `allow_coincidences: "
+                           f"[{{id: {mistake_id}, reason: \"...\"}}]`")
+                else:
+                    fix = "exclude these values with `not:`" if rendered.params else "choose other input values"
+                    fix += f" (or list it in `allow_coincidences` if the right answer is meant to be {expected})"
                 self.report(where, f"builtin:{ask}:{mistake_id}",
                             f"for {ask} the built-in diagnosis '{mistake_id}' gives the right answer {expected}, "
                             f"so a learner making that mistake would be marked right; {fix}", key=True)
+
+    def unavoidable(self, rendered: RenderedProblem, ask: str, diagnosis: str) -> bool:
+        """True when ``diagnosis`` gives the right answer for ``ask`` at every probed point that keeps each input's
+        sign (scaled by 1/3 to 3): no parameter range or `not:` can avoid it, only another program."""
+        key = (ask, diagnosis)
+        if key not in self.unavoidable_found:
+            self.unavoidable_found[key] = _coincides_everywhere(rendered, ask, diagnosis)
+        return self.unavoidable_found[key]
 
     def check_graph_tests(self, rendered: RenderedProblem, asks: set[str], grade: Any) -> None:
         problem = rendered.problem
@@ -598,7 +615,7 @@ class _ProblemValidator:
                     self.report(("mistakes", index, "answer"), f"coincide:{entry}",
                                 f"{label} is the right answer for {expected} here, so a right answer would get its "
                                 "feedback; change the mistake or exclude these values")
-                elif found not in problem.allow_coincidences:
+                elif found not in allowed_ids(problem.allow_coincidences):
                     fix = "exclude these values with `not:`" if rendered.params else "choose other numbers"
                     self.report(where_values, f"builtin:{entry}:{found}",
                                 f"for {entry} the diagnosis '{found}' gives the right answer, so a learner making that "
@@ -636,6 +653,43 @@ class _ProblemValidator:
             got = f"'{outcome.diagnosis}'" if outcome.diagnosis else "no diagnosis"
             self.report(where + ("diagnosis",), "diagnosis",
                         f"test answer {answer!r} should be diagnosed '{wanted}' but gets {got}")
+
+
+UNAVOIDABLE_PROBES = 10
+
+
+def _coincides_everywhere(rendered: RenderedProblem, ask: str, diagnosis: str) -> bool:
+    import random
+    from dataclasses import replace
+
+    from tutor.check import Problem, RequestError, wrong_answers
+    from tutor.graph import build_graph
+
+    problem = rendered.problem
+    assert isinstance(problem, GraphProblemBase)
+    generator = random.Random(f"{problem.id}|{ask}|{diagnosis}")
+    tried = 0
+    for _ in range(UNAVOIDABLE_PROBES * 2):
+        if tried >= UNAVOIDABLE_PROBES:
+            break
+        at = {}
+        for name, value in rendered.at.items():
+            scaled = round(value * generator.uniform(1 / 3, 3) * 4) / 4
+            at[name] = scaled if scaled != 0 or value == 0 else (0.25 if value > 0 else -0.25)
+        try:
+            checker = Problem(build_graph(problem.program, at, symbolic=False))
+            request = replace(grade_request(rendered, "0", ask, mistake_ids=[]), at=at)
+            # Whether the rule's number equals the right one here (coinciding_mistakes also drops a rule that
+            # equals it at every point it samples, which near some points is true of an unavoidable one).
+            answers = [wrong for wrong in wrong_answers(request, checker) if wrong.diagnosis == diagnosis]
+        except (RequestError, ValueError, RuntimeError, ArithmeticError):
+            continue  # off the program's domain (log of a negative, ...): not a point to judge by
+        if not answers:
+            continue  # the rule does not apply at this point
+        tried += 1
+        if not any(wrong.coincides for wrong in answers):
+            return False
+    return tried >= 3
 
 
 def _seed_label(rendered: RenderedProblem) -> str:
