@@ -68,8 +68,8 @@ class AnswerTableView(ProblemView):
     SIDE_MAX = 64
 
     BINDINGS = [
-        Binding("f5,ctrl+f", "replay('forward')", "Forward ▶"),
-        Binding("f6,ctrl+b", "replay('backward')", "Backward ◀"),
+        Binding("f5,ctrl+f", "replay('forward')", "Forward ▶", show=False),
+        Binding("f6,ctrl+b", "replay('backward')", "Backward ◀", show=False),
         Binding("f7", "step(-1)", "Step back", show=False),
         Binding("f8", "step(1)", "Step on", show=False),
         Binding("f9", "pause", "Pause", show=False),
@@ -111,8 +111,10 @@ class AnswerTableView(ProblemView):
         if playback:
             return playback + "  ·  F7/F8 step · F9 pause · Esc exercise"
         done = sum(not self.progress.is_open(entry.ask) for entry in self.progress.entries)
+        # Hint and give-up are in the footer; the replay keys live here so the footer fits 80 columns
+        # (it was cut at "esc Hom").
         return (f"{done}/{len(self.progress.entries)} {self.ENTRY_NOUN}  ·  enter checks  ·  ↑/↓ move  ·  "
-                f"F2 hint  ·  ctrl+g give up")
+                f"F5/F6 replay forward/backward")
 
     def focus_answer(self) -> None:
         entry = self.progress.next_open
