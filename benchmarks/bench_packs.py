@@ -1,13 +1,21 @@
 """Lesson packs: how long loading (what the UI pays at start-up) and `validate` take.
 
-Run: python benchmarks/bench_packs.py [--seeds N]
+Also, each as a fresh `backprop-tutor` process in the same run (issue 19's target: `validate` of the
+built-in course within 5x the time of `backprop-tutor packs`, and an unchanged pack near-instant the
+second time): `packs`, `validate --no-cache`, and `validate` twice with an empty cache folder (the
+first fills it, the second reads it).
+
+Run: python benchmarks/bench_packs.py [--seeds N] [--repeat R] [--cli-repeat R]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cli-repeat", type=int, default=3)
     args = parser.parse_args()
     load_times = []
     for _ in range(args.repeat):
@@ -36,6 +45,38 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         print(f"validate {pack.id} ({pack.problem_count} problems, {args.seeds} seeds): {elapsed:.2f} s, "
               f"{len(errors)} errors")
+    command_line(args.seeds, args.cli_repeat)
+
+
+def _timed(arguments: list[str], environment: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "tutor", *arguments], env=environment, capture_output=True,
+                          text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0,):
+        raise SystemExit(f"backprop-tutor {' '.join(arguments)} exited {done.returncode}: {done.stderr[-500:]}")
+    return elapsed
+
+
+def command_line(seeds: int, repeat: int) -> None:
+    course = str(Path(__file__).resolve().parents[1] / "lessons" / "backprop")
+    timings: dict[str, list[float]] = {"packs": [], "validate --no-cache": [], "validate (first, cache empty)": [],
+                                       "validate (second, unchanged)": []}
+    with tempfile.TemporaryDirectory() as home:
+        environment = {**os.environ, "BACKPROP_TUTOR_HOME": home, "PYTHONPATH": str(Path(course).parents[1])}
+        for round_number in range(repeat):
+            environment["BACKPROP_TUTOR_CACHE_DIR"] = str(Path(home) / f"cache-{round_number}")
+            seed_option = ["--seeds", str(seeds)]
+            timings["packs"].append(_timed(["packs"], environment))
+            timings["validate --no-cache"].append(_timed(["validate", "--no-cache", *seed_option, course], environment))
+            timings["validate (first, cache empty)"].append(_timed(["validate", *seed_option, course], environment))
+            timings["validate (second, unchanged)"].append(_timed(["validate", *seed_option, course], environment))
+    packs = statistics.median(timings["packs"])
+    print(f"\nas processes, medians of {repeat} rounds (built-in course, {seeds} seeds):")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        print(f"  backprop-tutor {name:<32} {median:6.2f} s   {median / packs:5.1f}x packs   "
+              f"(min {min(values):.2f}, max {max(values):.2f})")
 
 
 if __name__ == "__main__":
