@@ -45,11 +45,13 @@ def test_requests_are_answered_in_order_and_bad_lines_do_not_stop_the_batch():
         "error", "error",
     ]
     assert records[0] == {"verdict": "correct", "expected": "42", "diagnosis": None, "message": "Correct: dL/da = 42.",
-                          "worked": "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."}
+                          "rule": "", "worked": "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."}
     assert "line 2" in records[1]["message"] and "JSON" in records[1]["message"]
     assert records[2]["diagnosis"] == "missing-upstream" and records[2]["id"] == "q7"
     # A wrong answer's message names the mistake; the arithmetic that gives the answer away is in "worked".
     assert "42" not in records[2]["message"] and records[2]["worked"].endswith("14 · 3 = 42.")
+    # Between the two, the general rule for a second try, in symbols and without this problem's numbers.
+    assert records[2]["rule"] == "dL/da = dL/dz1 · ∂z1/∂a: the gradient from above times the local derivative."
     assert "line 5" in records[3]["message"]
     assert "no node 'nope'" in records[4]["message"]
     assert records[5]["column"] == 3
@@ -62,7 +64,7 @@ def test_requests_are_answered_in_order_and_bad_lines_do_not_stop_the_batch():
     assert records[9]["worked"] == "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."  # an author's mistake gets it too
     for record in records:
         if record["verdict"] != "error":
-            assert set(record) >= {"verdict", "expected", "diagnosis", "message", "worked"}
+            assert set(record) >= {"verdict", "expected", "diagnosis", "message", "rule", "worked"}
 
 
 def test_hostile_lines_get_an_answer_not_a_traceback():

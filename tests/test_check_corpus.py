@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 import yaml
-from test_check_support import formula_given_away, giveaway_numbers, numbers_in, program_constants, quotable_formulas
+from test_check_support import (
+    formula_given_away,
+    giveaway_numbers,
+    instance_numbers_in_rule,
+    local_formulas_given_away,
+    numbers_in,
+    program_constants,
+    quotable_formulas,
+)
 
 from tutor.check import (
     DIAGNOSES,
@@ -92,26 +100,49 @@ def _check(result: GradeResult, kind: str, diagnosis: str | None) -> None:
         assert result.expected
     if result.verdict in ("correct", "incorrect"):
         assert result.worked, "a graded answer comes with the worked answer, for when the learner has had their tries"
+    # The general rule, for a second try: every wrong answer has one; nothing else needs one.
+    assert bool(result.rule) == (result.verdict == "incorrect"), result
+
+
+# Diagnoses that name a missing factor (or term): the message must not hold that factor's value either.
+MISSING_FACTOR = ("missing-upstream", "missing-inner-derivative")
 
 
 def _check_no_giveaway_in_graph_message(result: GradeResult, program: str, at: dict, ask: str, answer: str) -> None:
-    """A wrong answer's message (built-in wording, not an author's feedback) keeps the right answer back."""
-    if result.verdict != "incorrect" or (result.diagnosis is not None and result.diagnosis not in DIAGNOSES):
+    """The corpus-wide property of issue 14 §5, for every wrong answer:
+
+    * the message (built-in wording, not an author's feedback) has neither the right number nor the right formula,
+      nor a local derivative of the graph as a formula (``the power rule gives ∂y/∂x = 3·x^2``), nor, for a
+      missing factor or path, that factor's or term's value (the answer in one step);
+    * the rule (author mistakes included) holds no number of this instance, only constants of formulas, of the
+      program, and 0 and 1.
+    """
+    if result.verdict != "incorrect":
         return
     problem = prepare_problem(program, at)
+    assert instance_numbers_in_rule(result.rule, program_constants(problem.graph)) == [], result
+    if result.diagnosis is not None and result.diagnosis not in DIAGNOSES:
+        return
+    quotable = quotable_formulas(problem.graph, answer)
+    assert local_formulas_given_away(result.message, problem.graph, quotable) == [], result
     if ask.startswith("derivative"):
-        quotable = quotable_formulas(problem.graph, answer)
         assert not formula_given_away(result.message, result.expected, quotable, problem.graph.input_ids), result
         return
     right = to_float(problem.right_value(problem.parse_ask(ask), problem.state))
     allowed = [value for _, value in numbers_in(answer)] + program_constants(problem.graph)
+    given = None
     try:
         written = split_answer(answer).expression_text  # 'dL/da = 40' is 40; y(1-y) multiplies
-        allowed.append(to_float(evaluate_tree(parse_expression(written, known_names=problem.graph.order),
-                                              problem.state.values)[0]))
+        given = to_float(evaluate_tree(parse_expression(written, known_names=problem.graph.order),
+                                       problem.state.values)[0])
+        allowed.append(given)
     except EvaluationError:
         pass
     assert giveaway_numbers(result.message, right, allowed) == [], result
+    if given is not None and result.diagnosis in MISSING_FACTOR and given != 0:
+        assert giveaway_numbers(result.message, right / given, allowed) == [], result  # the factor left out
+    if given is not None and result.diagnosis == "missing-path":
+        assert giveaway_numbers(result.message, right - given, allowed) == [], result  # the path left out
 
 
 @pytest.mark.parametrize(("program", "at", "ask", "tolerance", "mistakes", "answer", "kind", "diagnosis"),

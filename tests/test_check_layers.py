@@ -101,13 +101,15 @@ def test_corpus_covers_every_layer_diagnosis() -> None:
 
 def test_messages_speak_of_this_network() -> None:
     shape = grade_layer(REFERENCE, "layer:dL/dW1", "[[0, 0], [8, 16]]")
-    assert "(3, 2)" in shape.message and "(2, 2)" in shape.message and "xᵀ" in shape.message
+    assert "(3, 2)" in shape.message and "(2, 2)" in shape.message and "xᵀ" in shape.message  # the shape rule
+    assert shape.rule.startswith("dL/dW1 = dL/dz1 · xᵀ; its shape: ")  # the rule that gives the entries
     transposed = grade_layer(REFERENCE, "layer:dL/dW1", "[[0, 8, -4], [0, 16, -8]]")
     assert "(2, 3)" in transposed.message and "the shape of W1" in transposed.message
     row = grade_layer(REFERENCE, "layer:z1", "[-1, 3, 1]")
     assert "[v1; v2; v3]" in row.message
     worked = grade_layer(REFERENCE, "layer:dL/da1", "[4; 8; -5]")
-    assert "entry (3, 1)" in worked.message and "W2ᵀ" in worked.message and "-5" in worked.message
+    assert "entry (3, 1)" in worked.message and "W2ᵀ" in worked.rule and "-5" in worked.message
+    assert "W2ᵀ" not in worked.message  # the rule that gives the entries in one step waits for the second try
     assert "-4" not in worked.message  # the right entry waits for "worked"
     assert worked.worked == "dL/da1 = W2ᵀ · dL/dz2 = [4; 8; -4]."
 

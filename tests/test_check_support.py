@@ -106,3 +106,40 @@ def quotable_formulas(graph, answer: str) -> list[str]:
         node = graph.nodes[node_id]
         texts += [node.formula, node.expanded_formula]
     return texts
+
+
+# ---------------------------------------------------------------------------- the three levels (issue 14 §5)
+
+RULE_CONSTANTS = (0.0, 1.0, -1.0)  # "= 1" (a sum's slope), "= −1" (of what is subtracted), relu's "0 where u < 0"
+
+
+def instance_numbers_in_rule(rule: str, allowed: list[float]) -> list[str]:
+    """Numbers in a ``rule`` that are not constants of a formula, of the rule itself (0, 1) or of the program
+    (``allowed``): a general rule in symbols holds no number of this instance."""
+    return [token for token, value in numbers_in(rule, values_only=True)
+            if not any(same_value(value, other) for other in (*RULE_CONSTANTS, *allowed))]
+
+
+def _normal(text: str) -> str:
+    """A formula as plain ASCII without spaces, so 3·x^2, 3*x**2 and 3 * x^2 read alike."""
+    return (text.replace("·", "*").replace("×", "*").replace("**", "^").replace("−", "-")
+            .replace(" ", "").replace("(", "").replace(")", ""))
+
+
+def local_formulas_given_away(message: str, graph, quotable: list[str]) -> list[str]:
+    """The graph's local derivatives (``3*z2^2``, ``1 - tanh(z1)^2``, ``-a/b^2``) that a message states.
+
+    A local derivative that is a single name (b, for z = a*b) or a number is not looked for: names and
+    numbers are everywhere, and the numbers are checked as values. Texts the message may quote (the learner's
+    answer, the program's formulas) are taken out first."""
+    rest = _normal(message)
+    for text in sorted((_normal(text) for text in quotable if text.strip()), key=len, reverse=True):
+        rest = rest.replace(text, " ")
+    found = []
+    for edge in graph.edges:
+        formula = _normal(edge.local_grad_formula)
+        if re.fullmatch(r"-?[\w.]+", formula):
+            continue
+        if formula in rest:
+            found.append(edge.local_grad_formula)
+    return found

@@ -26,6 +26,7 @@ from tutor.check import (
     prepare_problem,
 )
 from tutor.check.compare import EXACT, ROUNDED, WRONG, compare_numbers, number_text
+from tutor.check.matrix import grade_layer
 from tutor.check.numbers import evaluate_tree, exact_fraction, format_exact
 from tutor.check.worker import AlgebraWorker
 from tutor.expr import parse_expression
@@ -99,18 +100,22 @@ def test_the_missing_upstream_message_names_the_rule_and_the_worked_answer_is_se
     assert result.worked == "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."
 
 
-def test_an_unexplained_wrong_number_gets_the_rule_now_and_the_arithmetic_in_worked():
+def test_an_unexplained_wrong_number_gets_where_to_look_then_the_rule_then_the_arithmetic():
     result = grade(request("grad:a", "40"))
     assert (result.verdict, result.diagnosis) == ("incorrect", None)
-    assert result.message == ("Not quite: you gave 40. Use the chain rule: dL/da = dL/dz1 · ∂z1/∂a, "
-                              "with z1 = a*b.")
+    assert result.message == "Not quite: you gave 40. Follow the chain rule back from L to a, through z1."
+    assert result.rule == "dL/da = dL/dz1 · ∂z1/∂a: the gradient from above times the local derivative."
     assert result.worked == "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."
 
 
 def test_a_wrong_local_derivative_keeps_its_numbers_for_worked():
     result = grade(request("grad:a", "28"))  # 14 · a instead of 14 · b
     assert result.diagnosis == "wrong-operand"
-    assert result.message == "For the product z1 = a*b, ∂z1/∂a is the other factor, b, not a itself."
+    # The message names the slip; "the other factor, b" would be the answer in one step, so it is the rule's.
+    assert result.message == ("For the product z1 = a*b, your ∂z1/∂a uses a itself; the derivative with respect to "
+                              "one factor does not contain that factor's own value.")
+    assert result.rule.startswith("∂(u·v)/∂u = v and ∂(u·v)/∂v = u: a product's derivative with respect to one "
+                                  "factor is the other factor. Then dL/da = dL/dz1 · ∂z1/∂a")
     assert result.worked == "Here ∂z1/∂a = b = 3, not 2. dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."
 
 
@@ -140,8 +145,8 @@ def test_a_value_may_not_be_written_with_itself_or_what_comes_after():
 
 def test_result_json_has_the_cli_fields():
     record = grade(request("grad:a", "(")).to_json()
-    assert set(record) == {"verdict", "expected", "diagnosis", "message", "worked", "column"}
-    assert record["worked"] == ""  # an unreadable answer has nothing to work through
+    assert set(record) == {"verdict", "expected", "diagnosis", "message", "rule", "worked", "column"}
+    assert record["worked"] == record["rule"] == ""  # an unreadable answer has nothing to work through
     rounded = grade(request("value:L", "0.762", program="L = tanh(x)", at={"x": 1})).to_json()
     assert rounded["rounded"] is True
 
@@ -340,3 +345,42 @@ def test_worked_arithmetic_says_approximately_when_its_numbers_are_rounded():
     assert exact.worked.endswith("14 · 3 = 42.")
     value = grade(GradeRequest(program="L = exp(x)*y", at={"x": 1, "y": 0.5}, ask="value:L", answer="1"))
     assert "≈ 1.359" in value.worked
+
+
+# ---------------------------------------------------------------------------- three levels (issue 14 §5)
+
+
+def test_a_power_rule_slip_is_named_without_the_right_local_derivative():
+    """Before: "For y = x^3, the power rule gives ∂y/∂x = 3·x^2; ..." handed over the answer."""
+    result = grade(GradeRequest("y = x^3", {"x": 2}, "grad:x", "3*x^3"))
+    assert result.diagnosis == "power-rule"
+    assert "x^2" not in result.message and "12" not in result.message
+    assert result.rule.startswith("d(uⁿ)/du = n·uⁿ⁻¹")
+    assert "12" in result.worked
+    dropped = grade(GradeRequest("y = x^3", {"x": 2}, "grad:x", "x^2"))
+    assert "3" not in dropped.message.replace("x^3", "")  # not "without the factor 3": that is "multiply by 3"
+
+
+def test_the_helper_flags_a_local_derivative_stated_in_a_message():
+    from test_check_support import local_formulas_given_away
+
+    graph = prepare_problem("y = x^3", {"x": 2}).graph
+    assert local_formulas_given_away("For y = x^3, the power rule gives ∂y/∂x = 3·x^2.", graph, ["x^3"]) == ["3*x^2"]
+    assert local_formulas_given_away(grade(GradeRequest("y = x^3", {"x": 2}, "grad:x", "3*x^3")).message,
+                                     graph, ["3*x^3", "x^3"]) == []
+
+
+def test_the_rule_has_no_number_of_the_problem():
+    from test_check_support import instance_numbers_in_rule
+
+    for ask, answer in (("grad:a", "40"), ("grad:a", "28"), ("grad:a", "14"), ("value:z2", "8"), ("local:z1/a", "2")):
+        result = grade(request(ask, answer))
+        assert result.rule and instance_numbers_in_rule(result.rule, [2.0]) == [], result
+    assert grade(request("grad:a", "42")).rule == ""  # a right answer needs no rule
+
+
+def test_a_matrix_rule_moves_from_the_message_to_rule():
+    from test_check_layers import REFERENCE
+
+    result = grade_layer(REFERENCE, "layer:dL/da1", "[4; 8; -5]")
+    assert "W2ᵀ" not in result.message and result.rule.startswith("dL/da1 = W2ᵀ · dL/dz2")

@@ -19,7 +19,8 @@ from tutor.check.ask_kinds import Ask
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, describe, format_approx, is_finite, to_float
 from tutor.check.problem import PointState, Problem
-from tutor.check.rules import wrong_rules
+from tutor.check.rule_texts import ask_rule
+from tutor.check.rules import WrongRule, also_fits, wrong_rules
 from tutor.check.sampling import DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
 from tutor.expr.convert import EvaluationError
@@ -43,17 +44,20 @@ def grade_formula(
     verdicts = [classify(sample, value) for sample, value in zip(samples, right)]
 
     worked = f"{label} = {expected_text}."
+    general = ask_rule(problem, ask)
 
     def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
         return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message,
-                           worked=worked if verdict in (CORRECT, INCORRECT) else "")
+                           worked=worked if verdict in (CORRECT, INCORRECT) else "",
+                           rule=general if verdict == INCORRECT else "")
 
     if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
         found = _diagnose(problem, ask, states, samples, right, mistakes)
         if found is not None:
-            diagnosis, message, detail = found
+            diagnosis, message, rule, detail = found
             return GradeResult(INCORRECT, expected_text, diagnosis, message,
-                               worked=" ".join(dict.fromkeys(part for part in (detail, worked) if part)))
+                               worked=" ".join(dict.fromkeys(part for part in (detail, worked) if part)),
+                               rule=rule or general)
         return result(INCORRECT, disagreement_message(states, samples, right, verdicts, label, tolerance))
     return confirm_with_algebra(problem, ask, answer, states, label, expected_text, result, budget)
 
@@ -108,8 +112,8 @@ def _diagnose(
     samples: Sequence[Sample],
     right: Sequence[Num],
     mistakes: Sequence[tuple[AuthorMistake, Expression]],
-) -> tuple[str, str, str] | None:
-    """(diagnosis, message, detail) of the mistake the formula matches as a function, if any."""
+) -> tuple[str, str, str, str] | None:
+    """(diagnosis, message, rule, detail) of the mistake the formula matches as a function, if any."""
     usable = [index for index, sample in enumerate(samples) if sample.value is not None and is_finite(sample.value)]
     if not usable:
         return None
@@ -122,8 +126,11 @@ def _diagnose(
             continue  # the author's "mistake" is right here; it never fires
         wrong = [sample.value for sample in mistake_samples]
         if all(value is not None for value in wrong) and same_function(chosen_samples, wrong):  # type: ignore[arg-type]
-            return mistake.id or "author", mistake.feedback, ""
+            return mistake.id or "author", mistake.feedback, "", ""
+    fitting: list[WrongRule] = []
     for rule in wrong_rules(problem, ask):
+        if fitting and rule.diagnosis == fitting[0].diagnosis:
+            continue  # only another diagnosis is worth naming as a second reading
         wrong_values: list[Num] = []
         for state in chosen_states:
             try:
@@ -135,12 +142,18 @@ def _diagnose(
                        for value, expected in zip(wrong_values, chosen_right)):
                 continue  # this rule is the right derivative on this graph
             if same_function(chosen_samples, wrong_values):
-                try:
-                    at_point = (rule.compute(problem.state), problem.right_value(ask, problem.state))
-                except (EvaluationError, ZeroDivisionError, OverflowError):
-                    at_point = (wrong_values[0], chosen_right[0])
-                return rule.diagnosis, *rule.explain(*at_point)
-    return None
+                fitting.append(rule)
+                if len(fitting) == 2:
+                    break
+    if not fitting:
+        return None
+    rule = fitting[0]
+    try:
+        at_point = (rule.compute(problem.state), problem.right_value(ask, problem.state))
+    except (EvaluationError, ZeroDivisionError, OverflowError):
+        at_point = (chosen_right[0], chosen_right[0])
+    message, general, detail = rule.explain(*at_point)
+    return rule.diagnosis, message + also_fits(rule.diagnosis, [other.diagnosis for other in fitting]), general, detail
 
 
 def disagreement_message(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -161,14 +162,23 @@ def grade_quantity(
             return GradeResult(CORRECT, expected, None,
                                f"Correct (rounded): {name} = {expected}; yours is within the tolerance.", rounded=True,
                                worked=worked)
+    rule = general_rule(quantity)
     found = _diagnose(quantity, answer_matrix, right, tolerance, author)
     if found is not None:
-        return GradeResult(INCORRECT, expected, found[0], found[1], worked=worked)
+        return GradeResult(INCORRECT, expected, found[0], found[1], worked=worked, rule=rule)
     if answer_shape != expected_shape:
         return GradeResult(INCORRECT, expected, "wrong-shape", _wrong_shape_message(quantity, answer_shape),
-                           worked=worked)
+                           worked=worked, rule=rule)
     return GradeResult(INCORRECT, expected, None, _entries_off_message(quantity, answer_matrix, right, tolerance),
-                       worked=worked)
+                       worked=worked, rule=rule)
+
+
+def general_rule(quantity: Any) -> str:
+    """The quantity's rule in symbols and why it has its shape (``GradeResult.rule``), with no entry of this network.
+
+    A softmax loss names its target class (``[2]``); the rule writes it ``[t]``, t the target class."""
+    rule = re.sub(r"\[\d+\]$", "[t] (t the target class)", quantity.rule)
+    return f"{rule}; its shape: {quantity.shape_rule}."
 
 
 def _parse_message(quantity: Any, error: ParseError) -> str:
@@ -253,7 +263,7 @@ def _transposed_message(quantity: Any, answer_shape: tuple[int, int]) -> str:
                 f"column {shape_text(quantity.shape)} ({quantity.shape_rule}). Write a column with ';' between "
                 f"the entries, like [{'; '.join(f'v{index + 1}' for index in range(rows))}].")
     return (f"That is the transpose of {quantity.name}: yours is {shape_text(answer_shape)}, but {quantity.name} is "
-            f"{shape_text(quantity.shape)}: {quantity.shape_rule}. {quantity.rule}.")
+            f"{shape_text(quantity.shape)}: {quantity.shape_rule}.")
 
 
 def _wrong_shape_message(quantity: Any, answer_shape: tuple[int, int]) -> str:
@@ -263,37 +273,37 @@ def _wrong_shape_message(quantity: Any, answer_shape: tuple[int, int]) -> str:
                 f"{shape_text(quantity.shape)} ({quantity.shape_rule}). Write a column with ';' between the "
                 f"entries, like [{'; '.join(f'v{index + 1}' for index in range(rows))}].")
     return (f"Wrong shape: yours is {shape_text(answer_shape)}, but {quantity.name} is {shape_text(quantity.shape)} "
-            f"({quantity.shape_rule}). {quantity.rule}.")
+            f"({quantity.shape_rule}).")
 
 
 def _diagnosis_message(quantity: Any, diagnosis: str) -> str:
+    """The mistake in words; the quantity's rule itself goes to GradeResult.rule (see general_rule)."""
     name, rule = quantity.name, quantity.rule
     number = name[-1] if name[-1].isdigit() else ""
     if diagnosis == "missing-relu-mask":
         if name.startswith("a"):
             return f"{name} = relu(z{number}) sets the negative entries to 0; you copied z{number} unchanged."
         return ("The ReLU's zeroed entries came through: where the ReLU's input was not positive its slope is 0, "
-                f"so the gradient stops there. Multiply by the mask [z > 0] on the way back. {rule}.")
+                "so the gradient stops there, and your answer lets it through.")
     if diagnosis == "missing-upstream":
         if name.startswith("dL/dz") and "softmax" in rule:
-            return f"That is softmax({name[4:]}) alone; subtract the one-hot target: {rule}."
+            return f"That is softmax({name[4:]}) alone; the one-hot target is left out."
         if name.startswith("dL/dz"):
-            return (f"That is only the activation's local slope. Multiply it by the gradient arriving from above, "
-                    f"entry by entry: {rule}.")
-        return f"You left out the gradient arriving from above (the upstream gradient). {rule}."
+            return ("That is only the activation's local slope, without the gradient arriving from above "
+                    "(entry by entry).")
+        return "You left out the gradient arriving from above (the upstream gradient)."
     if diagnosis == "wrong-operand":
         if name.startswith("dL/dW"):
-            return (f"You used the pre-activation z where the layer's input is the activation's output a. "
-                    f"{rule}.")
-        return f"That multiplies by W{number if number else ''} itself; the gradient flows back through Wᵀ. {rule}."
+            return "You used the pre-activation z where the layer's input is the activation's output a."
+        return f"That multiplies by W{number if number else ''} itself; the gradient flows back through Wᵀ."
     if diagnosis == "activation-derivative":
-        return (f"The activation's slope is written in terms of its output a (1 − a² for tanh, a(1 − a) for "
-                f"sigmoid), and you used z in its place. {rule}.")
+        return ("Your activation slope uses the pre-activation z where the slope of tanh and sigmoid is written "
+                "with the activation's output a.")
     if diagnosis == "sign-flip":
-        return f"Every entry has the wrong sign. {rule}."
+        return "Every entry has the wrong sign."
     if diagnosis == "transposed":
-        return f"That is the transpose of {name}. {quantity.shape_rule}; {rule}."
-    return f"Not quite. {rule}."
+        return f"That is the transpose of {name}. {quantity.shape_rule}."
+    return "Not quite."
 
 
 def _entries_off_message(quantity: Any, answer: Matrix, right: Matrix, tolerance: Tolerance | None) -> str:
@@ -303,11 +313,11 @@ def _entries_off_message(quantity: Any, answer: Matrix, right: Matrix, tolerance
     total = sum(len(row) for row in right)
     row, column = wrong_cells[0]
     if total == 1:
-        return f"Not quite: you gave {describe(answer[row][column])}. {quantity.rule}."
+        return f"Not quite: you gave {describe(answer[row][column])}."
     verb = "is" if len(wrong_cells) == 1 else "are"
     first = "" if len(wrong_cells) == 1 else "the first "
     return (f"Not quite: {len(wrong_cells)} of {total} entries {verb} off; {first}entry ({row + 1}, {column + 1}) "
-            f"has {describe(answer[row][column])}. {quantity.rule}.")
+            f"has {describe(answer[row][column])}.")
 
 
 # ---------------------------------------------------------------------------- coincidences (for validate)

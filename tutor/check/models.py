@@ -89,12 +89,18 @@ class GradeResult:
     verdict: str  # correct | incorrect | invalid | unchecked
     expected: str  # the right answer as text that itself grades correct
     diagnosis: str | None  # a built-in id, an author mistake's id, "author", or None
-    message: str  # fit to show a learner at once: what is wrong and which rule applies, never the right answer
+    # Fit to show a learner at once: names the mistake and where, with no number or formula that is, or
+    # gives in one step, the right answer.
+    message: str
     column: int | None = None  # where an invalid answer goes wrong (1-based)
     rounded: bool = False  # correct, but only within the tolerance
     # The right answer worked out on this graph ("dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."). It gives the
     # answer away, so a tutor shows it only once the learner has had their tries; "" when there is none.
     worked: str = ""
+    # The general rule in symbols, for a second try ("dL/da = dL/dz1 · ∂z1/∂a: the gradient from above times
+    # the local derivative"; "d(uⁿ)/du = n·uⁿ⁻¹"), with no number of this instance. Between message and
+    # worked: it says how, not what. "" where no rule applies (correct, invalid and unchecked answers).
+    rule: str = ""
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -102,6 +108,7 @@ class GradeResult:
             "expected": self.expected,
             "diagnosis": self.diagnosis,
             "message": self.message,
+            "rule": self.rule,
             "worked": self.worked,
         }
         if self.column is not None:

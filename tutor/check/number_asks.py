@@ -14,7 +14,8 @@ from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, precis
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, describe, equals_sign, evaluate_tree, factor, is_finite, to_float
 from tutor.check.problem import Problem
-from tutor.check.rules import wrong_rules
+from tutor.check.rule_texts import ask_rule, chain_symbols
+from tutor.check.rules import also_fits, wrong_rules
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression
 
@@ -77,7 +78,7 @@ def grade_number(
         value, largest = evaluate_tree(tree, state.values)
     except EvaluationError as error:
         return GradeResult(INCORRECT, expected, None, f"Your answer has no value here: {error.message}.",
-                           worked=worked)
+                           worked=worked, rule=ask_rule(problem, ask))
     if not is_finite(value):
         return GradeResult(UNCHECKED, expected, None, TOO_LARGE)
     outcome = compare_numbers(value, right, tolerance)
@@ -91,10 +92,11 @@ def grade_number(
         return GradeResult(UNCHECKED, expected, None, TOO_LARGE)
     found = _diagnose(problem, ask, value, right, tolerance, mistakes)
     if found is not None:
-        diagnosis, message, detail = found
-        return GradeResult(INCORRECT, expected, diagnosis, message, worked=_joined(detail, worked))
-    return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_rule_for(problem, ask)}",
-                       worked=worked)
+        diagnosis, message, rule, detail = found
+        return GradeResult(INCORRECT, expected, diagnosis, message, worked=_joined(detail, worked),
+                           rule=rule or ask_rule(problem, ask))
+    return GradeResult(INCORRECT, expected, None, f"Not quite: you gave {describe(value)}. {_hint(problem, ask)}",
+                       worked=worked, rule=ask_rule(problem, ask))
 
 
 def _joined(*sentences: str) -> str:
@@ -121,8 +123,9 @@ def _diagnose(
     right: Num,
     tolerance: Tolerance | None,
     mistakes: Sequence[tuple[AuthorMistake, Expression]],
-) -> tuple[str, str, str] | None:
-    """(diagnosis, message, detail) of the first mistake that gives ``value``; the detail may reveal the answer."""
+) -> tuple[str, str, str, str] | None:
+    """(diagnosis, message, rule, detail) of the first mistake that gives ``value``; the detail may reveal the
+    answer. An author's mistake has no rule of its own (the ask's general rule is used)."""
     if not is_finite(value):
         return None
     state = problem.state
@@ -134,53 +137,51 @@ def _diagnose(
         if matches(wrong, right, tolerance):
             continue  # the author's "mistake" is right at this point; it never fires
         if matches(value, wrong, tolerance):
-            return mistake.id or "author", mistake.feedback, ""
+            return mistake.id or "author", mistake.feedback, "", ""
+    fitting = [(rule, wrong) for rule, wrong in _rule_answers(problem, ask, right, tolerance)
+               if matches(value, wrong, tolerance)]
+    if not fitting:
+        return None
+    rule, wrong = fitting[0]
+    message, general, detail = rule.explain(wrong, right)
+    return rule.diagnosis, message + also_fits(rule.diagnosis, [other.diagnosis for other, _ in fitting]), general, \
+        detail
+
+
+def _rule_answers(problem: Problem, ask: Ask, right: Num, tolerance: Tolerance | None) -> list[tuple[Any, Num]]:
+    """(rule, its wrong answer here) for every wrong rule that gives a finite answer other than the right one."""
+    found = []
     for rule in wrong_rules(problem, ask):
         try:
-            wrong = rule.compute(state)
+            wrong = rule.compute(problem.state)
         except RULE_ERRORS:
             continue
-        if not is_finite(wrong) or matches(wrong, right, tolerance):
-            continue
-        if matches(value, wrong, tolerance):
-            return rule.diagnosis, *rule.explain(wrong, right)
-    return None
+        if is_finite(wrong) and not matches(wrong, right, tolerance):
+            found.append((rule, wrong))
+    return found
 
 
-def _rule_for(problem: Problem, ask: Ask) -> str:
-    """The rule that gives the answer, in this graph's names and formulas but without its numbers."""
+def _hint(problem: Problem, ask: Ask) -> str:
+    """Where to look again, in this graph's names, without the rule's formula (that is GradeResult.rule)."""
     graph = problem.graph
-    label = problem.label(ask)
     if ask.kind == "value":
         node = graph.nodes[ask.node]
         if node.is_input:
             return f"{ask.node} is an input: its value is given with the problem."
-        return f"Work out {ask.node} = {node.formula} from the values of {_names(node.inputs)}."
+        return f"Work {ask.node} out again from the values of {_names(node.inputs)}."
     if ask.kind == "local":
         others = _names([name for name in graph.nodes[ask.node].inputs if name != ask.operand]) or "the rest"
         return (f"Differentiate {ask.node} = {graph.nodes[ask.node].formula} with respect to {ask.operand} alone, "
                 f"holding {others} fixed, then put in this graph's values.")
     if ask.node == problem.output:
-        return f"{label} is the output's gradient with respect to itself."
-    consumers = dict.fromkeys(edge.target for edge in problem.edges_out[ask.node])
-    formulas = " and ".join(f"{target} = {graph.nodes[target].formula}" for target in consumers)
-    return f"Use the chain rule: {label} = {_chain_symbols(problem, ask)}, with {formulas}."
+        return f"{problem.label(ask)} is the output's gradient with respect to itself."
+    consumers = list(dict.fromkeys(edge.target for edge in problem.edges_out[ask.node]))
+    return f"Follow the chain rule back from {problem.output} to {ask.node}, through {_names(consumers)}."
 
 
 def _names(names: Sequence[str]) -> str:
     unique = list(dict.fromkeys(names))
     return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1] if unique else ""
-
-
-def _chain_symbols(problem: Problem, ask: Ask) -> str:
-    """dL/dz1 · ∂z1/∂a (+ one product per other path): the chain rule for ``ask``, in symbols."""
-    symbols = []
-    for edge in problem.edges_out[ask.node]:
-        if edge.target == problem.output:  # dL/dL = 1 needs no writing out
-            symbols.append(f"∂{edge.target}/∂{ask.node}")
-        else:
-            symbols.append(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{ask.node}")
-    return " + ".join(symbols)
 
 
 def _worked(problem: Problem, ask: Ask) -> str:
@@ -213,7 +214,7 @@ def _worked(problem: Problem, ask: Ask) -> str:
         else:
             shown.append(state.grads[edge.target])
             numbers.append(f"{factor(state.grads[edge.target])} · {factor(local)}")
-    worked = f"{label} = {_chain_symbols(problem, ask)}"
+    worked = f"{label} = {chain_symbols(problem, ask.node)}"
     if len(out_edges) > 1 or out_edges[0].target != problem.output:
         worked += f" = {' + '.join(numbers)}"
     # Rounded factors do not multiply to the rounded result exactly, so the last step is "≈" then.

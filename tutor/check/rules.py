@@ -5,10 +5,12 @@ the backward pass re-run with one rule broken (a local derivative swapped for a 
 one, an edge left out, the chain stopped early), or a confusion such as the forward value in
 place of the gradient. Each :class:`WrongRule` computes its wrong answer at *any* point (the
 given one for numbers, several random ones for ``derivative:`` formulas) and explains itself in
-terms of this graph's node names. An explanation comes in two parts: the message says what
-went wrong and which rule applies, using only formulas and the learner's own number, so it can be
-shown at once; the detail holds this point's numbers, which may give the right answer away (a
-tutor shows it with the worked answer, once the learner has had their tries).
+terms of this graph's node names. An explanation comes in three parts: the message names the
+mistake and where, with the learner's own number or formula but no number or formula that is (or
+gives in one step) the right answer, so it can be shown at once; the rule is the general rule in
+symbols (:mod:`tutor.check.rule_texts`), with no number of this instance, for a second try; the
+detail holds this point's numbers, which may give the right answer away (a tutor shows it with
+the worked answer, once the learner has had their tries).
 
 The grader reports the first rule whose answer matches the learner's and differs from the
 right answer, so a rule that happens to give the right number (b = 1) never fires.
@@ -21,23 +23,35 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.check.ask_kinds import Ask
-from tutor.check.numbers import Num, add, apply_function, describe, factor, mul, neg, power, sub
+from tutor.check.numbers import Num, add, apply_function, describe, div, factor, mul, neg, power, sub
 from tutor.check.problem import ACTIVATIONS, PointState, Problem
+from tutor.check.rule_texts import (
+    CHAIN_PATHS,
+    CHAIN_WORDS,
+    COMPOSITE,
+    SIGN,
+    chain_rule,
+    local_ask_rule,
+    op_rule,
+    value_rule,
+    with_chain,
+)
 from tutor.graph import Edge
 
 MAX_RULES_PER_DIAGNOSIS = 12
 _ONE = Fraction(1)
 
 
-# (message, detail): the message names the mistake without the right answer; the detail has the numbers.
-Explanation = tuple[str, str]
+# (message, rule, detail): the message names the mistake without the right answer; the rule is general;
+# the detail has the numbers.
+Explanation = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
 class WrongRule:
     diagnosis: str  # one of models.DIAGNOSES
     compute: Callable[[PointState], Num]  # the wrong answer at a point (may raise EvaluationError)
-    explain: Callable[[Num, Num], Explanation]  # (wrong, right) at the given point -> (message, detail)
+    explain: Callable[[Num, Num], Explanation]  # (wrong, right) at the given point -> (message, rule, detail)
 
 
 @dataclass(frozen=True)
@@ -46,7 +60,8 @@ class _EdgeVariant:
 
     diagnosis: str
     wrong_local: Callable[..., Num]  # called with a PointState (loop variables bound as defaults, see add)
-    sentence: str  # the rule, in words and formulas (true at every point)
+    sentence: str  # the mistake, in words and formulas (true at every point), without the right local derivative
+    rule: str  # the general rule for this node's local derivative (rule_texts.op_rule)
     numbers: Callable[..., str]  # (wrong local, right local) at the given point -> "Here ..." (a detail)
 
 
@@ -69,6 +84,9 @@ class _RuleBuilder:
         self.output = problem.output
         self.graph = problem.graph
         self.rules: list[WrongRule] = []
+        # The general rules (GradeResult.rule), with no number of this point.
+        self.chain = chain_rule(problem, ask) if ask.kind in ("grad", "derivative") else ""
+        self.local_rule = local_ask_rule(problem, ask) if ask.kind == "local" else ""
 
     # -------------------------------------------------------------- helpers
 
@@ -115,7 +133,8 @@ class _RuleBuilder:
         else:
             self.gradient_rules()
         # Stable: the ids in their documented order, nearest part of the graph first within each id.
-        self.rules.sort(key=lambda rule: _ORDER[rule.diagnosis])
+        order = _FORMULA_ORDER if self.formula_mode else _ORDER
+        self.rules.sort(key=lambda rule: order[rule.diagnosis])
         kept: list[WrongRule] = []
         per_id: dict[str, int] = {}
         for rule in self.rules:  # a big graph keeps the nearest few of each kind, so every kind is tried
@@ -126,12 +145,13 @@ class _RuleBuilder:
 
     def value_rules(self) -> None:
         node = self.ask.node
+        rule = value_rule(self.problem, node)
         self.add("value-for-grad", lambda s: s.grads[node],
                  lambda w, r: (f"You gave the gradient {self.grad(node)} = {describe(w)}; the question asks for "
-                               f"the forward value of {node}, what the forward pass computes.", ""))
+                               f"the forward value of {node}, what the forward pass computes.", rule, ""))
         self.add("sign-flip", lambda s: neg(s.values[node]),
                  lambda w, r: (f"Check the sign of {node}: work out {self.value_rule(node)} again, minding each "
-                               f"minus sign.", ""))
+                               f"minus sign.", f"{rule} {SIGN[0].upper()}{SIGN[1:]}.", ""))
 
     def gradient_rules(self) -> None:
         node = self.ask.node
@@ -141,11 +161,12 @@ class _RuleBuilder:
             output = self.output
             self.add("value-for-grad", lambda s: s.values[output],
                      lambda w, r: (f"Your formula is {output} itself ({self.graph.nodes[output].expanded_formula}), "
-                                   f"not its derivative with respect to {node}.", ""))
+                                   f"not its derivative with respect to {node}.", self.chain, ""))
         else:
             self.add("value-for-grad", lambda s: s.values[node],
                      lambda w, r: (f"You gave {node}'s forward value ({describe(w)}). The question asks for its "
-                                   f"gradient {self.label}: how fast {self.output} changes as {node} changes.", ""))
+                                   f"gradient {self.label}: how fast {self.output} changes as {node} changes.",
+                                   self.chain, ""))
         # Stopping the chain where the factor left out is exactly 1 changes nothing, so such a
         # stop can't be what went wrong (x^2 + 3x answered 2x left out a path, not an upstream 1).
         # "Exactly 1" must hold on this graph as a function (at every test point), not by chance at
@@ -177,14 +198,14 @@ class _RuleBuilder:
         self.add("value-for-grad", lambda s: s.values[target],
                  lambda w, r: (f"You gave {target}'s forward value ({describe(w)}); the question asks for the local "
                                f"derivative {self.label}: the derivative of {self.formula(target)} with respect to "
-                               f"{source} alone.", ""))
+                               f"{source} alone.", self.local_rule, ""))
         edges = [edge for edge in problem.edges_into[target] if edge.source == source]
         if len(edges) > 1:
             for edge in edges:
                 self.add("missing-path", lambda s, k=(target, edge.slot): s.locals[k],
                          lambda w, r: (f"{source} appears more than once in {self.formula(target)}, so "
                                        f"{self.label} has one term per appearance; your answer counts only one of "
-                                       f"them.", ""))
+                                       f"them.", self.local_rule, ""))
         for edge in edges:
             for variant in self.edge_variants(edge):
                 key = (edge.target, edge.slot)
@@ -230,20 +251,25 @@ class _RuleBuilder:
         else:
             opening = (f"{fan_out} feeds {_listed(targets)}, and its gradient adds one term per path")
             leaving = f"leaves out the path through {edge.target}"
+        if len(targets) < len(out_edges):  # the same consumer twice: its terms would read alike
+            rule = f"{self.grad(fan_out)} adds one term per appearance of {fan_out}: {CHAIN_PATHS}."
+        else:
+            rule = f"{self.grad(fan_out)} = {self.symbolic_terms(fan_out, out_edges)}: {CHAIN_PATHS}."
+        if fan_out != self.ask.node:
+            rule += f" Then {self.chain}"
         if self.formula_mode:
-            return f"{opening}; your formula {leaving}.", ""
+            return f"{opening}; your formula {leaving}.", rule, ""
         # For the asked node itself the worked answer already is this sum.
         detail = "" if fan_out == self.ask.node else \
             f"{self.grad(fan_out)} = {self.terms_text(out_edges)} = {describe(self.state.grads[fan_out])}."
-        if len(targets) < len(out_edges):  # the same consumer twice: its terms would read alike
-            return f"{opening}. Your answer {leaving}.", detail
-        return (f"{opening}: {self.grad(fan_out)} = {self.symbolic_terms(fan_out, out_edges)}. Your answer {leaving}.",
-                detail)
+        return f"{opening}. Your answer {leaving}.", rule, detail
 
     def explain_single_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> Explanation:
         others = [target for target in self.consumers(fan_out) if target != edge.target]
+        out_edges = self.problem.edges_out[fan_out]
         return (f"Your answer keeps only the path through {edge.target}, but {fan_out} also feeds "
-                f"{', '.join(others)}; the gradient adds every path.", "")
+                f"{', '.join(others)}; the gradient adds every path.",
+                f"{self.grad(fan_out)} = {self.symbolic_terms(fan_out, out_edges)}: {CHAIN_PATHS}.", "")
 
     def symbolic_terms(self, node: str, edges: list[Edge]) -> str:
         """The sum over paths as symbols: dL/dz1 · ∂z1/∂a + dL/dz2 · ∂z2/∂a."""
@@ -266,7 +292,7 @@ class _RuleBuilder:
         if self.formula_mode:
             text = (f"Your formula is the derivative of {later} = {self.graph.nodes[later].expanded_formula} with "
                     f"respect to {node}, without the gradient arriving from above. Multiply it by {self.grad(later)}")
-            return (text + ("." if dominated else ", and add the other paths."),
+            return (text + ("." if dominated else ", and add the other paths."), self.chain,
                     f"{self.grad(later)} = {self.graph.nodes[later].grad_formula}.")
         step = f"∂{later}/∂{node}" if direct else f"d{later}/d{node}"
         if direct:
@@ -277,105 +303,116 @@ class _RuleBuilder:
             opening = f"You gave {step} = {describe(wrong)}: the chain rule stopped at {later}"
         if dominated and (only or not direct):
             return (f"{opening}. Multiply it by the gradient arriving from above, {self.grad(later)}.",
+                    f"{self.label} = {self.grad(later)} · {step}: {CHAIN_WORDS}.",
                     f"{self.label} = {self.grad(later)} · {step} = {factor(self.state.grads[later])} · "
                     f"{factor(wrong)} = {describe(right)}.")
         return (f"{opening}. Multiply it by the gradient arriving from above, {self.grad(later)}, and add the "
-                f"other paths.", "")
+                f"other paths.", self.chain, "")
 
     def explain_missing_inner(self, later: str, wrong: Num, right: Num) -> Explanation:
         node = self.ask.node
         if self.formula_mode:
             return (f"Your formula is {self.grad(later)} = {self.graph.nodes[later].grad_formula}, the outer "
                     f"derivative only. {later} = {self.graph.nodes[later].expanded_formula} depends on {node}, so "
-                    f"multiply by its derivative with respect to {node} (the inner factor).", "")
+                    f"multiply by its derivative with respect to {node} (the inner factor).",
+                    f"{self.label} = {self.grad(later)} · d{later}/d{node}: {COMPOSITE}.", "")
         if self.consumers(node) == [later]:
             local = self.problem.local_sum(self.state, later, node)
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient arriving from above, but left out "
                     f"the local derivative ∂{later}/∂{node} (from {self.formula(later)}).",
+                    f"{self.label} = {self.grad(later)} · ∂{later}/∂{node}: {CHAIN_WORDS}.",
                     f"{self.label} = {self.grad(later)} · ∂{later}/∂{node} = {factor(wrong)} · {factor(local)} = "
                     f"{describe(right)}.")
         if self.dominates(later, node):
             inner = self.problem.backward(self.state, seed=later)[node]
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}; {node} reaches "
                     f"{later} through more steps, so multiply by d{later}/d{node}.",
+                    f"{self.label} = {self.grad(later)} · d{later}/d{node}: {CHAIN_WORDS}.",
                     f"{self.label} = {self.grad(later)} · d{later}/d{node} = {factor(wrong)} · {factor(inner)} = "
                     f"{describe(right)}.")
         return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}, without the derivatives "
-                f"between {node} and {later}.", "")
+                f"between {node} and {later}.", self.chain, "")
 
     # -------------------------------------------------------------- wrong local derivatives
 
     def explain_variant(self, variant: _EdgeVariant, key: tuple[str, int], wrong: Num, right: Num) -> Explanation:
+        rule = with_chain(self.problem, self.ask, variant.rule)
         if self.formula_mode:
-            return variant.sentence, ""
-        return variant.sentence, variant.numbers(variant.wrong_local(self.state), self.state.locals[key])
+            return variant.sentence, rule, ""
+        return variant.sentence, rule, variant.numbers(variant.wrong_local(self.state), self.state.locals[key])
 
     def explain_total_sign(self, wrong: Num, right: Num) -> Explanation:
+        rule = f"{self.chain or self.local_rule} {SIGN[0].upper()}{SIGN[1:]}."
         if self.formula_mode:
-            return f"Your formula has the wrong sign: it is −{self.label}.", ""
-        return f"Check the sign of {self.label}: count the minus signs along the way again.", ""
+            return f"Your formula has the wrong sign: it is −{self.label}.", rule, ""
+        return f"Check the sign of {self.label}: count the minus signs along the way again.", rule, ""
 
     def edge_variants(self, edge: Edge) -> list[_EdgeVariant]:
         target, source, slot = edge.target, edge.source, edge.slot
         op = self.graph.nodes[target].op
         variants: list[_EdgeVariant] = []
         here = self.numbers_sentence(target, source)
+        rule = op_rule(self.problem, target, slot)
+        d = f"∂{target}/∂{source}"
         if op == "mul":
-            other_text = self.problem.operand_text(target, 1 - slot)
             other_value = self.state.arguments[target][1 - slot]
             variants.append(_EdgeVariant(
                 "wrong-operand", lambda s: s.values[source],
-                f"For the product {self.formula(target)}, ∂{target}/∂{source} is the other factor, {other_text}, "
-                f"not {source} itself.",
-                lambda w, r: f"Here ∂{target}/∂{source} = {other_text} = {describe(other_value)}, not {describe(w)}.",
+                f"For the product {self.formula(target)}, your {d} uses {source} itself; the derivative with "
+                f"respect to one factor does not contain that factor's own value.",
+                rule,
+                lambda w, r: f"Here {d} = {self.problem.operand_text(target, 1 - slot)} = {describe(other_value)}, "
+                             f"not {describe(w)}.",
             ))
         elif op == "pow":
-            variants.extend(self.power_variants(target, source, slot, here))
+            variants.extend(self.power_variants(target, source, slot, here, rule))
         elif op in ACTIVATIONS:
-            variants.extend(self.activation_variants(op, target, source, here))
+            variants.extend(self.activation_variants(op, target, source, here, rule))
         if (op == "sub" and slot == 1) or op == "neg":
             verb = "subtracts" if op == "sub" else "negates"
             variants.append(_EdgeVariant(
                 "sign-flip", lambda s: _ONE,
-                f"{self.formula(target)} {verb} {source}, so ∂{target}/∂{source} is negative; your answer has it "
-                f"positive.",
+                f"{self.formula(target)} {verb} {source}, but your {d} has the sign of an addition.",
+                rule,
                 lambda w, r: "",
             ))
-        if op == "div" and slot == 1:
+        if op == "div":
             key = (target, slot)
-            numerator = self.problem.operand_text(target, 0)
+            if slot == 1:
+                variants.append(_EdgeVariant(
+                    "sign-flip", lambda s, k=key: neg(s.locals[k]),
+                    f"For the quotient {self.formula(target)}, your {d} has lost the quotient rule's minus sign.",
+                    rule, here,
+                ))
+            # The other input's derivative given for this one: 1/b for the denominator, −a/b² for the numerator.
             variants.append(_EdgeVariant(
-                "sign-flip", lambda s, k=key: neg(s.locals[k]),
-                f"For {self.formula(target)}, ∂{target}/∂{source} = −{numerator}/{source}^2 carries a minus sign; "
-                f"your answer drops it.",
-                here,
+                "wrong-operand", lambda s, t=target, sl=slot: _quotient_other(s, t, sl),
+                f"For the quotient {self.formula(target)}, your {d} is the rule for the "
+                f"{'numerator' if slot == 1 else 'denominator'}, not for {source}, the "
+                f"{'denominator' if slot == 1 else 'numerator'}.",
+                rule, here,
             ))
         return variants
 
     def numbers_sentence(self, target: str, source: str) -> Callable[[Num, Num], str]:
         return lambda w, r: f"Here ∂{target}/∂{source} = {describe(r)}, not {describe(w)}."
 
-    def power_variants(self, target: str, source: str, slot: int, here: Callable[[Num, Num], str]) -> list[_EdgeVariant]:
+    def power_variants(self, target: str, source: str, slot: int, here: Callable[[Num, Num], str],
+                       rule: str) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
+        d = f"∂{target}/∂{source}"
         if slot == 1:
-            base_text = self.problem.operand_text(target, 0)
-
             def exponent_as_power(s: PointState) -> Num:
                 base, exponent = s.arguments[target]
                 return mul(exponent, power(base, sub(exponent, _ONE)))
 
             return [_EdgeVariant(
                 "power-rule", exponent_as_power,
-                f"For {node_formula}, the variable is in the exponent: ∂{target}/∂{source} = "
-                f"{base_text}^{source}·log({base_text}). The power rule n·x^(n−1) only applies to a constant exponent.",
-                here,
+                f"For {node_formula}, the variable {source} is in the exponent, but your {d} uses the power rule, "
+                f"which holds only for a constant exponent.",
+                rule, here,
             )]
-        exponent_is_node = self.graph.nodes[target].operands[1].is_node
         n_text = self.problem.operand_text(target, 1)
-        if exponent_is_node:
-            lowered_power = f"{source}^({n_text} − 1)"
-        else:
-            lowered_power = _power_text(source, add(self.state.arguments[target][1], Fraction(-1)))
 
         def n_times_power(s: PointState) -> Num:
             base, exponent = s.arguments[target]
@@ -388,72 +425,88 @@ class _RuleBuilder:
         return [
             _EdgeVariant(
                 "power-rule", n_times_power,
-                f"For {node_formula}, the power rule gives ∂{target}/∂{source} = {n_text}·{lowered_power}; "
-                f"your answer uses {n_text}·{source}^{_bracketed(n_text)}: the exponent must drop by one.",
-                here,
+                f"For {node_formula}, your {d} brings the exponent down as a factor but keeps it on {source} "
+                f"as well: your answer uses {n_text}·{source}^{_bracketed(n_text)}, and the power rule lowers the "
+                f"exponent.",
+                rule, here,
             ),
             _EdgeVariant(
                 "power-rule", power_without_factor,
-                f"For {node_formula}, the power rule gives ∂{target}/∂{source} = {n_text}·{lowered_power}; "
-                f"your answer uses {lowered_power}, without the factor {n_text}.",
-                here,
+                f"For {node_formula}, your {d} lowers the exponent but leaves out the factor that the power rule "
+                f"brings down in front.",
+                rule, here,
             ),
         ]
 
-    def activation_variants(self, op: str, target: str, source: str,
-                            here: Callable[[Num, Num], str]) -> list[_EdgeVariant]:
+    def activation_variants(self, op: str, target: str, source: str, here: Callable[[Num, Num], str],
+                            rule: str) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
         d = f"∂{target}/∂{source}"
+        # Each variant is the slope a learner writes by a known slip; the messages quote the slip, never the slope.
         if op == "tanh":
             return [
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, mul(s.arguments[target][0], s.arguments[target][0])),
-                             f"For {node_formula}, {d} = 1 − {target}^2, with the output {target}; your answer uses "
-                             f"the input instead, 1 − {source}^2.", here),
+                             f"For {node_formula}, your {d} puts the input {source} where tanh's slope uses the "
+                             f"output {target}: your answer uses 1 − {source}^2.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, s.values[target]),
-                             f"For {node_formula}, {d} = 1 − {target}^2; your answer uses 1 − {target}, "
-                             f"without the square.", here),
+                             f"For {node_formula}, your {d} uses 1 − {target}: the output is not squared.", rule, here),
+                _EdgeVariant("activation-derivative", lambda s: s.values[target],
+                             f"For {node_formula}, your {d} is tanh's own output {target}, not its slope.", rule, here),
+                _EdgeVariant("activation-derivative", lambda s: add(_ONE, mul(s.values[target], s.values[target])),
+                             f"For {node_formula}, your {d} uses 1 + {target}^2: the sign inside tanh's slope is "
+                             f"wrong.", rule, here),
             ]
         if op == "sigmoid":
             return [
                 _EdgeVariant("activation-derivative",
                              lambda s: mul(s.arguments[target][0], sub(_ONE, s.arguments[target][0])),
-                             f"For {node_formula}, {d} = {target}·(1 − {target}), with the output {target}; your "
-                             f"answer uses the input instead, {source}·(1 − {source}).", here),
+                             f"For {node_formula}, your {d} puts the input {source} where σ's slope uses the output "
+                             f"{target}: your answer uses {source}·(1 − {source}).", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.values[target],
-                             f"For {node_formula}, {d} = {target}·(1 − {target}); your answer uses {target} alone.",
+                             f"For {node_formula}, your {d} is σ's own output {target} alone, not its slope.", rule,
                              here),
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, s.values[target]),
-                             f"For {node_formula}, {d} = {target}·(1 − {target}); your answer uses (1 − {target}) "
-                             f"alone.", here),
+                             f"For {node_formula}, your {d} uses (1 − {target}) alone: half of σ's slope.", rule,
+                             here),
+                _EdgeVariant("activation-derivative", lambda s: mul(s.values[target], add(_ONE, s.values[target])),
+                             f"For {node_formula}, your {d} uses {target}·(1 + {target}): the sign inside σ's slope "
+                             f"is wrong.", rule, here),
             ]
         if op == "relu":
             key = (target, 0)
             return [
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, s.locals[key]),
-                             f"relu passes the gradient only where its input is positive: {d} is 1 when "
-                             f"{source} > 0 and 0 otherwise.", here),
+                             f"Your {d} has relu's slope the wrong way round: look again at the sign of its input "
+                             f"{source}.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.arguments[target][0],
-                             f"relu's slope is 1 (input positive) or 0 (otherwise), not the input {source} itself.",
-                             here),
+                             f"Your {d} is relu's input {source} itself; relu's slope is not its input.", rule, here),
             ]
         if op == "exp":
             return [
                 _EdgeVariant("activation-derivative",
                              lambda s: mul(s.arguments[target][0], apply_function("exp", sub(s.arguments[target][0], _ONE))),
-                             f"e^x is not a power of x: for {node_formula}, {d} = exp({source}) = {target}, not "
-                             f"{source}·exp({source} − 1).", here),
+                             f"For {node_formula}, your {d} treats exp({source}) as a power of {source} "
+                             f"({source}·exp({source} − 1)); e^x is not a power of x.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.arguments[target][0],
-                             f"For {node_formula}, {d} = exp({source}), the node's own value {target}; your answer "
-                             f"uses the input {source}.", here),
+                             f"For {node_formula}, your {d} is the input {source} itself.", rule, here),
             ]
         # log
         return [
             _EdgeVariant("activation-derivative", lambda s: s.values[target],
-                         f"For {node_formula}, {d} = 1/{source}; your answer uses log({source}) itself.", here),
+                         f"For {node_formula}, your {d} is log({source}) itself, the node's own value, not its slope.",
+                         rule, here),
             _EdgeVariant("activation-derivative", lambda s: s.arguments[target][0],
-                         f"For {node_formula}, {d} = 1/{source}; your answer uses {source} instead of 1/{source}.",
+                         f"For {node_formula}, your {d} is the input {source} itself, not a slope of log.", rule,
                          here),
         ]
+
+
+def _quotient_other(state: PointState, target: str, slot: int) -> Num:
+    """The quotient's local derivative for the *other* operand: −a/b² given for ∂/∂a, 1/b for ∂/∂b."""
+    numerator, denominator = state.arguments[target]
+    if slot == 0:
+        return neg(div(numerator, mul(denominator, denominator)))
+    return div(_ONE, denominator)
 
 
 _ORDER = {
@@ -462,15 +515,32 @@ _ORDER = {
 }
 
 
+# For a formula, "you gave the output itself" is the least specific reading: exp(2*x) for the derivative of
+# y = exp(2*x) is the outer derivative alone (the chain-rule slip), and tanh(n) for y = tanh(n) is tanh's own
+# output given as its slope; a teacher names those first, so value-for-grad comes after them.
+_FORMULA_ORDER: dict[str, float] = {**_ORDER, "value-for-grad": 6.5}
+
+# How a second reading that also fits is named in the message (no numbers, no formulas).
+READINGS = {
+    "value-for-grad": "a forward value given in place of the derivative",
+    "missing-upstream": "the local derivative without the gradient arriving from above",
+    "missing-inner-derivative": "the outer derivative without the inner factor",
+    "missing-path": "a path left out",
+    "wrong-operand": "the derivative with respect to the other operand",
+    "power-rule": "a power-rule slip",
+    "activation-derivative": "a slip in the activation's slope",
+    "sign-flip": "a sign slip",
+}
+
+
+def also_fits(diagnosis: str, others: list[str]) -> str:
+    """The sentence a message ends with when another built-in reading gives the same answer ("" when none)."""
+    other = next((item for item in others if item != diagnosis and item in READINGS), None)
+    return f" Another reading fits your answer too: {READINGS[other]}." if other else ""
+
+
 def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _power_text(base: str, exponent: Num) -> str:
-    if exponent == 1:
-        return base
-    text = describe(exponent)
-    return f"{base}^({text})" if text.startswith("-") or "/" in text else f"{base}^{text}"
 
 
 def _bracketed(text: str) -> str:

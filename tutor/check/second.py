@@ -25,6 +25,7 @@ from tutor.check.formula import confirm_with_algebra, disagreement_message
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, is_finite
 from tutor.check.problem import PointState, Problem
+from tutor.check.rule_texts import ask_rule
 from tutor.check.sampling import AGREE, DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 
 # engine_second_derivative and second_derivative_at are re-exported (the `as` form marks that for mypy and ruff).
@@ -67,7 +68,8 @@ def grade_second_derivative(
     def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
         # The message never holds the right formula; "worked" does, for when the learner has had their tries.
         return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message,
-                           worked=f"{label} = {expected_text}." if verdict in (CORRECT, INCORRECT) else "")
+                           worked=f"{label} = {expected_text}." if verdict in (CORRECT, INCORRECT) else "",
+                           rule=ask_rule(problem, ask) if verdict == INCORRECT else "")
 
     if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
         for mistake, mistake_tree in mistakes:

@@ -27,11 +27,15 @@ One JSON line comes out per request, in order::
 
     {"verdict": "incorrect", "expected": "42", "diagnosis": "missing-upstream",
      "message": "You gave ∂z1/∂a = 3, the local derivative only. Multiply it by the gradient arriving from above, dL/dz1.",
+     "rule": "dL/da = dL/dz1 · ∂z1/∂a: the gradient from above times the local derivative.",
      "worked": "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."}
 
-``message`` says what is wrong and which rule applies without giving the right answer away, so it
-can be shown at once; ``worked`` is the right answer worked out on this graph ("" when there is
-none, e.g. for invalid answers), for a tutor to show once the learner has had their tries.
+Three levels of help: ``message`` names the mistake and where, with no number or formula that is
+(or gives in one step) the right answer, so it can be shown at once; ``rule`` is the general rule
+in symbols, with no number of this problem, for the second try; ``worked`` is the right answer
+worked out on this graph, for a tutor to show once the learner has had their tries. ``rule`` and
+``worked`` are "" when there is none (``rule`` is given for every incorrect answer; ``worked``
+for every graded one).
 (``"column"`` is added for invalid answers, ``"rounded": true`` for rounded correct ones). A
 line that isn't a usable request gets ``{"verdict": "error", "message": ...}`` and the rest go
 on. Blank lines are skipped. The exit status is 0 unless standard output fails.
@@ -62,10 +66,12 @@ one JSON request per line, one JSON result per line out:
       a column is [1; 2; 3]); loss "mse" or "softmax_ce" (target: a class number)
 optional fields: "tolerance": {"rel", "abs"}, "mistakes": [{"answer", "feedback", "id"}], "id"
 
-out, per request: {"verdict", "expected", "diagnosis", "message", "worked"} (+ "column", "rounded", "id")
+out, per request: {"verdict", "expected", "diagnosis", "message", "rule", "worked"} (+ "column", "rounded", "id")
   verdict: correct | incorrect | invalid (no penalty) | unchecked, or error (the request itself is
            unusable; such a line has only "verdict", "message" and "id")
-  message: what is wrong and which rule applies, without the right answer (show it at once)
+  message: the mistake and where, without the right answer or a step that gives it (show it at once)
+  rule:    the general rule in symbols, no numbers of this problem, e.g. "d(uⁿ)/du = n·uⁿ⁻¹" (second try;
+           "" unless incorrect)
   worked:  the right answer worked out, e.g. "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42." (reveals it;
            "" when there is none); expected: the right answer as text that grades correct
 """
