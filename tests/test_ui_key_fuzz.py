@@ -92,3 +92,24 @@ async def test_leaving_a_palette_while_it_is_still_searching_does_not_crash(tmp_
             await pilot.pause(0.3)  # the palette's search batches its results every 0.25 s
             assert app.is_running and app._exception is None
         assert type(app.screen).__name__ == "PlaygroundScreen"
+
+
+@async_test
+async def test_steps_opened_in_a_burst_still_get_the_cursor(tmp_path):
+    # PgDn PgDn PgDn in one burst (tmux, a fast typist) opened lesson 2's trace step before its view had
+    # mounted; the focus call ran on an unmounted view, so nothing had the cursor and typing went nowhere.
+    from test_ui_feedback import burst
+    from test_ui_support import settle
+    from ui_key_fuzz_support import make_fuzz_app
+
+    app = make_fuzz_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.wait_until_loaded()
+        await pilot.pause()
+        entry = next(entry for entry in app.session.lessons() if entry.key.lesson_id == "graphs")
+        app.open_lesson(entry.key)
+        await settle(pilot)
+        await burst(pilot, "pagedown", "pagedown", "pagedown")
+        view = app.screen.current_problem()
+        assert type(view).__name__ == "TraceProblemView"
+        assert app.focused is view.row_for(view.progress.next_open.ask).input

@@ -128,20 +128,31 @@ class LessonScreen(Screen):
         container = self.query_one("#steps", Container)
         for step_index, view in self.views.items():
             view.display = step_index == index
+        mounting = None
         if index == self.summary_index:
             if index in self.views:
                 self.views[index].remove()
             view = self._summary_view()
             self.views[index] = view
-            container.mount(view)
+            mounting = container.mount(view)
         elif index not in self.views:
             view = self._build_view(index)
             self.views[index] = view
-            container.mount(view)
+            mounting = container.mount(view)
         view = self.views[index]
         view.display = True
         self._update_bar()
-        self.call_after_refresh(self._focus_step)
+        if mounting is None:
+            self.call_after_refresh(self._focus_step)
+        else:
+            # Keys in a burst (PgDn PgDn PgDn) open a step before the one before it has finished
+            # mounting, and focusing a widget that is not mounted yet does nothing: the learner's
+            # typing then went nowhere. Focus once this view's mount has completed.
+            async def focus_when_mounted() -> None:
+                await mounting
+                self.call_after_refresh(self._focus_step)
+
+            self.call_later(focus_when_mounted)
 
     def _build_view(self, index: int) -> Widget:
         step = self.steps[index]
