@@ -311,3 +311,86 @@ def test_allow_coincidences_takes_an_id_with_a_reason(tmp_path: Path, capsys) ->
     misspelt = body.replace("id: missing-inner-derivative", "id: missing-inner-derivativ")
     status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, misspelt))], capsys)
     assert status == 1 and "did you mean 'missing-inner-derivative'?" in out and "slip.yaml:16:18" in out
+
+
+# --- computed parameters and require ----------------------------------------------------------------
+
+COMPUTED = """\
+      - kind: ask
+        id: computed
+        prompt: "With a = {x1} and b = {x2}, what is dL/da for L = a*b?"
+        params:
+          x1: {int: [1, 5]}
+          x2: "x1 + 1"
+          x3: "{x2} * 2"
+        require: ["x1 != 3", "x3 <= 10"]
+        program: "L = a*b + c"
+        at: {a: "{x1}", b: "{x2}", c: "{x3}"}
+        ask: "grad:a"
+        tests:
+          - {answer: "{x2}", verdict: correct}
+"""
+
+
+def test_computed_parameters_and_require_shape_every_variant(tmp_path: Path, capsys) -> None:
+    from tutor.packs.loader import load_pack
+    from tutor.packs.variants import draw_params
+
+    path = _single_file_pack(tmp_path, COMPUTED)
+    status, out, _ = run_cli(["validate", "--no-cache", str(path)], capsys)
+    assert status == 0, out
+    problem = next(load_pack(path).problems()).problem
+    seen = set()
+    for seed in range(40):
+        values = draw_params(problem, seed)
+        assert values["x2"] == values["x1"] + 1 and values["x3"] == 2 * values["x2"]
+        assert values["x1"] != 3 and values["x3"] <= 10
+        assert isinstance(values["x2"], int)
+        seen.add(values["x1"])
+    assert seen == {1, 2, 4}  # 5 gives x3 = 12 > 10
+
+
+def test_a_problem_without_require_draws_exactly_as_before() -> None:
+    import random
+
+    from tutor.packs.models import AskProblem
+    from tutor.packs.variants import draw_params
+
+    problem = AskProblem.model_validate({"kind": "ask", "id": "p", "prompt": "?", "program": "L = a*b",
+                                         "ask": "grad:a", "params": {"a": {"int": [1, 9]}, "b": {"choice": [2, 3]}}})
+    for seed in range(20):
+        generator = random.Random(seed)
+        assert draw_params(problem, seed) == {"a": generator.choice(range(1, 10)), "b": generator.choice([2, 3])}
+
+
+def test_bad_computed_parameters_and_conditions_are_errors_at_their_column(tmp_path: Path, capsys) -> None:
+    body = """\
+      - kind: numeric
+        id: n1
+        prompt: "{y} {z}"
+        params:
+          y: {int: [1, 5]}
+          z: "w + 1"
+        require: ["y = 2", "y < (2"]
+        answer: "{y}"
+"""
+    status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, body))], capsys)
+    assert status == 1
+    assert "slip.yaml:13:15: error: cannot read the computed parameter z = 'w + 1': unknown name 'w'" in out
+    assert "may use only the parameters written before it" in out
+    assert 'slip.yaml:14:19: error: a condition compares two expressions with ==, !=, <, <=, > or >=' in out
+    assert "slip.yaml:14:35: error: cannot read the condition 'y < (2': missing ')'" in out
+
+
+def test_require_that_no_values_meet_is_an_error(tmp_path: Path, capsys) -> None:
+    body = """\
+      - kind: numeric
+        id: n1
+        prompt: "{y}"
+        params:
+          y: {int: [1, 5]}
+        require: ["y > 7"]
+        answer: "{y}"
+"""
+    status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, body))], capsys)
+    assert status == 1 and "no values met `require` in 200 draws" in out and "slip.yaml:13:18" in out

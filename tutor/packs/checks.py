@@ -21,6 +21,7 @@ from tutor.packs.models import (
     AskProblem,
     ChoiceProblem,
     ChoiceTest,
+    ComputedParam,
     GraphProblemBase,
     LayerProblem,
     Lesson,
@@ -102,12 +103,18 @@ def check_problem(problem: Problem, source: SourceFile, path: DataPath) -> list[
     for name, spec in params.items():
         if not re.match(NAME_PATTERN, str(name)):
             error(("params", name), f"parameter name '{name}' is not a name: use letters, digits and _", key=True)
-        if not spec.allowed_values():
+        if isinstance(spec, ComputedParam):
+            _check_computed(name, spec.compute, list(params)[: list(params).index(name)], error)
+        elif not spec.allowed_values():
             error(("params", name), f"parameter '{name}' has no value left once the `not:` values are removed")
         if hasattr(spec, "choice"):
             for index, excluded in enumerate(spec.exclude):
                 if excluded not in spec.choice:
                     error(("params", name, "not", index), f"{excluded!r} is not one of the choices, so `not:` has no effect")
+    for index, requirement in enumerate(getattr(problem, "require", None) or []):
+        _check_requirement(requirement, list(params), ("require", index), error)
+    if getattr(problem, "require", None) and not params:
+        error(("require",), "`require` sets conditions on the parameters, but this problem has no params", key=True)
     _check_placeholders(problem, params, error)
 
     builtin_ids = LAYER_DIAGNOSES if isinstance(problem, LayerProblem) else BUILTIN_DIAGNOSES
@@ -164,6 +171,49 @@ def _check_ask_presence(problem: Problem, ask: str | None, relative: DataPath, w
               key=True)
 
 
+def _names_in(text: str) -> set[str]:
+    from tutor.expr import ParseError, parse_expression
+    from tutor.expr.tree import names_in
+
+    try:
+        return set(names_in(parse_expression(PLACEHOLDER_PATTERN.sub(lambda match: match.group(1), text))))
+    except ParseError:
+        return set()
+
+
+def _check_computed(name: str, text: str, earlier: list[str], error: Any) -> None:
+    """A computed parameter's expression reads, and uses only parameters written before it."""
+    from tutor.expr import ParseError, parse_expression
+
+    plain = PLACEHOLDER_PATTERN.sub(lambda match: match.group(1), text)
+    try:
+        parse_expression(plain, allowed_names=set(earlier))
+    except ParseError as error_found:
+        later = [word for word in _names_in(text) if word not in earlier]
+        hint = " (a computed parameter may use only the parameters written before it)" if later else ""
+        error(("params", name), f"cannot read the computed parameter {name} = {text!r}: {error_found.message}{hint}",
+              column=error_found.column if plain == text else None)
+
+
+def _check_requirement(text: str, names: list[str], relative: DataPath, error: Any) -> None:
+    from tutor.expr import ParseError, parse_expression
+    from tutor.packs.variants import split_requirement
+
+    try:
+        left, operator, right, _ = split_requirement(text)
+    except ValueError as problem:
+        error(relative, str(problem))
+        return
+    for offset, side in ((0, left), (len(left) + len(operator), right)):
+        try:
+            parse_expression(side, allowed_names=set(names))
+        except ParseError as error_found:
+            error(relative, f"cannot read the condition {text!r}: {error_found.message} (parameters: "
+                            f"{', '.join(names) or 'none'})",
+                  column=None if error_found.column is None else error_found.column + offset)
+            return
+
+
 def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) -> None:
     """Every {name} in an expression field names a parameter; every parameter is used somewhere."""
     expression_fields: list[tuple[DataPath, str]] = []
@@ -211,6 +261,11 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
                                 f"as they are.{hint} For braces in the text, write them with spaces: {{ {name} }}",
                       column=match.start() + 1, line=line_number)
     used = {name for _, text in expression_fields for name in placeholder_names(text)}
+    for spec in params.values():  # a parameter that a computed one or a condition reads is used
+        if isinstance(spec, ComputedParam):
+            used |= _names_in(spec.compute)
+    for requirement in getattr(problem, "require", None) or []:
+        used |= _names_in(re.sub(r"[<>=!]=?", "+", requirement))
     used |= {name for text in text_fields for name in placeholder_names(text)}
     if isinstance(problem, GraphProblemBase):
         program_words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", problem.program))

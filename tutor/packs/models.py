@@ -49,6 +49,11 @@ ASK_PATTERN = r"^(value|grad):[A-Za-z_][A-Za-z0-9_]*$|^local:[A-Za-z_][A-Za-z0-9
 ACTIVATION_PATTERN = r"^(relu|tanh|sigmoid|\{[A-Za-z_][A-Za-z0-9_]*\})$"
 PLACEHOLDER_PATTERN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+REQUIRE_DESCRIPTION = ("conditions every variant's parameters must meet, each a comparison such as \"x1 != x2\" or "
+                       "\"a*b < 10\" (==, !=, <, <=, >, >=); values that fail are drawn again")
+REQUIRE_OPERATORS = ("!=", "==", "<=", ">=", "<", ">")
+MAX_REQUIRE_DRAWS = 200
+
 # Largest integer range a parameter may span: variants are drawn from the full list of allowed values.
 MAX_INT_PARAM_SPAN = 10_000
 
@@ -161,23 +166,48 @@ class ChoiceParam(FormatModel):
         return [value for value in self.choice if value not in excluded]
 
 
+class ComputedParam(FormatModel):
+    """A parameter computed from the parameters written before it: ``x2: "x1 + 1"`` in the YAML."""
+
+    compute: Annotated[str, BeforeValidator(_number_as_text)] = Field(
+        description="an expression over earlier parameters, in the expression language, e.g. \"x1 + 1\"")
+
+    def allowed_values(self) -> list[ChoiceValue]:
+        return []  # not drawn: computed from the others (tutor.packs.variants.draw_params)
+
+
+def _computed(value: Any) -> Any:
+    return {"compute": value} if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
+
+
 def _param_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         if "int" in value:
             return "int"
         if "choice" in value:
             return "choice"
+        if "compute" in value:
+            return "computed"
+    if isinstance(value, str):
+        return "computed"
+    if isinstance(value, (IntParam, ChoiceParam, ComputedParam)):
+        return {IntParam: "int", ChoiceParam: "choice", ComputedParam: "computed"}[type(value)]
     return None
 
 
 ParamSpec = Annotated[
-    Annotated[IntParam, Tag("int")] | Annotated[ChoiceParam, Tag("choice")],
+    Annotated[IntParam, Tag("int")] | Annotated[ChoiceParam, Tag("choice")]
+    | Annotated[ComputedParam, BeforeValidator(_computed, json_schema_input_type=Union[str, dict[str, str]]),
+                Tag("computed")],
     Discriminator(
         _param_kind,
         custom_error_type="param_kind",
-        custom_error_message="a parameter needs `int: [low, high]` or `choice: [values]`",
+        custom_error_message="a parameter needs `int: [low, high]` or `choice: [values]`, or is an expression "
+        "over earlier parameters such as \"x1 + 1\"",
     ),
 ]
+
+RequireText = Annotated[str, BeforeValidator(_text_only)]
 
 
 class Mistake(FormatModel):
@@ -248,6 +278,7 @@ class GraphProblemBase(ProblemBase):
         "parameter of the same name",
     )
     params: dict[str, ParamSpec] = Field(default_factory=dict, description="randomized variants, seeded")
+    require: list[RequireText] = Field(default_factory=list, description=REQUIRE_DESCRIPTION)
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
@@ -343,6 +374,7 @@ class NumericProblem(ProblemBase):
     kind: Literal["numeric"]
     answer: ExpressionText = Field(description="the right answer: a number or an expression of numbers")
     params: dict[str, ParamSpec] = Field(default_factory=dict)
+    require: list[RequireText] = Field(default_factory=list, description=REQUIRE_DESCRIPTION)
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
@@ -358,6 +390,7 @@ class LayerProblem(ProblemBase):
     backward: list[str] | None = Field(
         None, description="gradients the learner fills in, e.g. [dL/dz2, dL/dW2] (default: all)")
     params: dict[str, ParamSpec] = Field(default_factory=dict, description="randomized variants, seeded")
+    require: list[RequireText] = Field(default_factory=list, description=REQUIRE_DESCRIPTION)
     tolerance: Tolerance | None = None
     mistakes: list[Mistake] = Field(default_factory=list)
     tests: list[AnswerTest] = Field(default_factory=list)
@@ -380,6 +413,7 @@ class ChoiceProblem(ProblemBase):
     multiple: StrictBool = Field(False, description="true: the learner picks every correct option")
     shuffle: StrictBool = Field(True, description="false keeps the author's order")
     params: dict[str, ParamSpec] = Field(default_factory=dict)
+    require: list[RequireText] = Field(default_factory=list, description=REQUIRE_DESCRIPTION)
     tests: list[ChoiceTest] = Field(default_factory=list)
 
     def option_ids(self) -> list[str]:

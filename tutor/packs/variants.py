@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from tutor.packs.models import (
+    MAX_REQUIRE_DRAWS,
     PLACEHOLDER_PATTERN,
+    REQUIRE_OPERATORS,
     AnswerTest,
     AskProblem,
     ChoiceOption,
     ChoiceProblem,
+    ComputedParam,
     GraphProblemBase,
     LabProblem,
     LayerProblem,
@@ -46,16 +49,94 @@ class VariantError(ValueError):
 
 
 def draw_params(problem: Problem, seed: int) -> dict[str, ParamValue]:
-    """The parameter values of variant ``seed`` (empty for problems without params)."""
+    """The parameter values of variant ``seed`` (empty for problems without params).
+
+    Drawn parameters are drawn in the order written; a computed one (``x2: "x1 + 1"``) takes the value of its
+    expression over the ones before it. With ``require``, values that fail a condition are drawn again from
+    the same generator (a problem without ``require`` draws exactly as before it existed)."""
     params = getattr(problem, "params", None) or {}
+    requirements = list(getattr(problem, "require", None) or [])
     generator = random.Random(seed)
+    for _ in range(MAX_REQUIRE_DRAWS if requirements else 1):
+        values = _draw_once(params, generator)
+        if all(requirement_holds(text, values, ("require", index)) for index, text in enumerate(requirements)):
+            return values
+    raise VariantError(f"no values met `require` in {MAX_REQUIRE_DRAWS} draws: widen the ranges or "
+                       "loosen the conditions", ("require",))
+
+
+def _draw_once(params: dict[str, Any], generator: random.Random) -> dict[str, ParamValue]:
     values: dict[str, ParamValue] = {}
     for name, spec in params.items():
+        if isinstance(spec, ComputedParam):
+            values[name] = computed_value(spec.compute, values, ("params", name))
+            continue
         allowed = spec.allowed_values()
         if not allowed:
             raise VariantError(f"parameter '{name}' has no value left after `not:`", ("params", name))
         values[name] = generator.choice(allowed)
     return values
+
+
+def _numbers(values: dict[str, ParamValue]) -> dict[str, float]:
+    return {name: float(value) for name, value in values.items() if not isinstance(value, str)}
+
+
+def computed_value(text: str, values: dict[str, ParamValue], path: tuple[Any, ...]) -> ParamValue:
+    """The value of a computed parameter's expression over the (numeric) parameters drawn before it."""
+    from tutor.expr import EvaluationError, ParseError, evaluate, parse_expression
+
+    numbers = _numbers(values)
+    source = substitute(text, values, in_expression=True)
+    try:
+        result = float(evaluate(parse_expression(source, allowed_names=set(numbers)), numbers))
+    except ParseError as error:
+        earlier = ", ".join(numbers) or "none"
+        raise VariantError(f"cannot read {text!r}: {error.message} (a computed parameter may use the numeric "
+                           f"parameters written before it: {earlier})", path,
+                           error.column if source == text else None) from None
+    except (EvaluationError, ZeroDivisionError, OverflowError) as error:
+        raise VariantError(f"cannot compute {text!r} at {_values_text(values)}: {error}", path) from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise VariantError(f"{text!r} is not a finite number at {_values_text(values)}", path)
+    return int(result) if result.is_integer() and abs(result) < 2**53 else result
+
+
+def split_requirement(text: str) -> tuple[str, str, str, int]:
+    """``"x1 != x2"`` -> ("x1", "!=", "x2", column of the operator); ValueError when there is no comparison."""
+    for index, character in enumerate(text):
+        pair = text[index:index + 2]
+        if pair in REQUIRE_OPERATORS:
+            return text[:index], pair, text[index + 2:], index + 1
+        if character in "<>":
+            return text[:index], character, text[index + 1:], index + 1
+    raise ValueError("a condition compares two expressions with ==, !=, <, <=, > or >=, e.g. \"x1 != x2\"")
+
+
+def requirement_holds(text: str, values: dict[str, ParamValue], path: tuple[Any, ...]) -> bool:
+    from tutor.expr import EvaluationError, ParseError, evaluate, parse_expression
+
+    try:
+        left, operator, right, _ = split_requirement(text)
+    except ValueError as error:
+        raise VariantError(str(error), path) from None
+    numbers = _numbers(values)
+    sides = []
+    for offset, side in ((0, left), (len(left) + len(operator), right)):
+        try:
+            sides.append(float(evaluate(parse_expression(side, allowed_names=set(numbers)), numbers)))
+        except ParseError as error:
+            raise VariantError(f"cannot read the condition {text!r}: {error.message}", path,
+                               None if error.column is None else error.column + offset) from None
+        except (EvaluationError, ZeroDivisionError, OverflowError):
+            return False  # undefined at these values: draw again
+    a, b = sides
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[operator]
+
+
+def _values_text(values: dict[str, ParamValue]) -> str:
+    return ", ".join(f"{name}={format_value(value, in_expression=False)}" for name, value in values.items()) or \
+        "no values"
 
 
 def format_value(value: ParamValue, *, in_expression: bool) -> str:
@@ -266,5 +347,5 @@ def variant_count(problem: Problem) -> int:
     """How many distinct variants the parameters allow (1 without params)."""
     count = 1
     for spec in (getattr(problem, "params", None) or {}).values():
-        count *= max(1, len(set(spec.allowed_values())))
+        count *= max(1, len(set(spec.allowed_values())))  # a computed parameter adds no variants
     return count
