@@ -394,3 +394,17 @@ def test_require_that_no_values_meet_is_an_error(tmp_path: Path, capsys) -> None
 """
     status, out, _ = run_cli(["validate", "--no-cache", str(_single_file_pack(tmp_path, body))], capsys)
     assert status == 1 and "no values met `require` in 200 draws" in out and "slip.yaml:13:18" in out
+
+
+def test_a_result_a_busy_machine_can_cause_is_not_cached(pack: Path, _own_cache: Path, monkeypatch) -> None:
+    from tutor.packs import validate as validation
+    from tutor.packs.cache import ValidationCache
+    from tutor.packs.errors import PackError
+    from tutor.packs.loader import load_pack
+
+    loaded = load_pack(pack)
+    flaky = PackError(pack / LESSON, 1, 1, "test answer '42' should be correct but is unchecked")
+    monkeypatch.setattr(validation, "validate_pack", lambda *args, **kwargs: [flaky])
+    cache = ValidationCache(_own_cache)
+    first = validation.validate_targets([(loaded, None)], 5, cache=cache)
+    assert not first.clean and not list(_own_cache.glob("*.json"))

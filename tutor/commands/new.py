@@ -55,6 +55,8 @@ steps:
     params:
       a: {int: [2, 3]}
       b: {int: [4, 6], not: [5]}   # `not:` leaves values out
+      # d: "a + b"                 # a parameter computed from the ones above it
+    # require: ["a*b != 12"]       # conditions every variant meets (values are drawn again if not)
     at: {c: 1}
     hints:
       - "Forward: multiply, then add, then square."

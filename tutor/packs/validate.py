@@ -119,11 +119,16 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
             warm_up()  # formula answers need the algebra worker: it starts now, and is waited for only
             warmed = True  # before the first formula ask (_wait_for_algebra), while other problems are checked
         errors = validate_pack(pack, seed_count, strict, only_file)
-        if cache is not None:
+        if cache is not None and not any(_depends_on_the_moment(error) for error in errors):
             load_errors = set(pack.errors)
             cache.store(key, [error for error in errors if error not in load_errors])
         report.packs.append(PackReport(pack, errors, only_file))
     return report
+
+
+def _depends_on_the_moment(error: PackError) -> bool:
+    """An error a busy machine can cause (the algebra out of time) or an internal one: never cached."""
+    return "but is unchecked" in error.message or "internal error" in error.message
 
 
 def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict: bool = False,
