@@ -163,6 +163,16 @@ def test_formula_answers(program, at, ask, tolerance, mistakes, answer, kind, di
     _check_no_giveaway_in_graph_message(result, program, at, ask, answer)
 
 
+@pytest.mark.parametrize(("program", "at", "ask", "tolerance", "mistakes", "answer", "kind", "diagnosis"),
+                         _graph_cases("student_slips.yaml"))
+def test_student_slips(program, at, ask, tolerance, mistakes, answer, kind, diagnosis):
+    """Issue 14 §2: each slip named alike in number and formula asks, and its message keeps the answer back."""
+    result = grade(GradeRequest(program=program, at=at, ask=ask, answer=answer, tolerance=tolerance, mistakes=mistakes,
+                                time_budget=_budget(kind)))
+    _check(result, kind, diagnosis)
+    _check_no_giveaway_in_graph_message(result, program, at, ask, answer)
+
+
 def _numeric_cases() -> list[Any]:
     cases = []
     for index, spec in enumerate(_load("numeric.yaml")["numeric"]):

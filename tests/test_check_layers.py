@@ -17,6 +17,7 @@ from test_check_support import giveaway_numbers, numbers_in
 
 from tutor.check import AuthorMistake, RequestError, Tolerance
 from tutor.check.matrix import (
+    LAYER_DIAGNOSES,
     coinciding_layer_mistakes,
     exact_entry,
     expected_text,
@@ -74,6 +75,11 @@ def test_corpus(network, ask, answer, kind, diagnosis) -> None:
         _assert_message_keeps_the_answer_back(network, ask, answer, result)
     if result.verdict in ("correct", "incorrect"):
         assert result.worked.startswith(f"{ask[len('layer:'):]} = ")  # the rule worked out, for after the tries
+    # The rule in symbols, for the second try, on every wrong answer only; its own formula is not in the message.
+    assert bool(result.rule) == (result.verdict == "incorrect"), result
+    if result.verdict == "incorrect" and result.diagnosis in LAYER_DIAGNOSES + ("wrong-shape",) \
+            and ask.startswith("layer:dL/"):  # a forward formula (a1 = relu(z1)) is the network itself
+        assert layer_trace(network).quantities[ask[len("layer:"):]].rule not in result.message, result
     # The right answer, as the checker writes it, is itself graded correct.
     assert grade_layer(network, ask, result.expected).verdict == "correct"
 

@@ -133,7 +133,7 @@ class _RuleBuilder:
         else:
             self.gradient_rules()
         # Stable: the ids in their documented order, nearest part of the graph first within each id.
-        order = _FORMULA_ORDER if self.formula_mode else _ORDER
+        order = _FORMULA_ORDER if self.formula_mode or self.ask.kind == "local" else _ORDER
         self.rules.sort(key=lambda rule: order[rule.diagnosis])
         kept: list[WrongRule] = []
         per_id: dict[str, int] = {}
@@ -385,13 +385,15 @@ class _RuleBuilder:
                     rule, here,
                 ))
             # The other input's derivative given for this one: 1/b for the denominator, −a/b² for the numerator.
-            variants.append(_EdgeVariant(
-                "wrong-operand", lambda s, t=target, sl=slot: _quotient_other(s, t, sl),
-                f"For the quotient {self.formula(target)}, your {d} is the rule for the "
-                f"{'numerator' if slot == 1 else 'denominator'}, not for {source}, the "
-                f"{'denominator' if slot == 1 else 'numerator'}.",
-                rule, here,
-            ))
+            # Only when the other input is a variable too: 1/x for the slope of 1/x is its own value, not this.
+            if self.graph.nodes[target].operands[1 - slot].is_node:
+                variants.append(_EdgeVariant(
+                    "wrong-operand", lambda s, t=target, sl=slot: _quotient_other(s, t, sl),
+                    f"For the quotient {self.formula(target)}, your {d} is the rule for the "
+                    f"{'numerator' if slot == 1 else 'denominator'}, not for {source}, the "
+                    f"{'denominator' if slot == 1 else 'numerator'}.",
+                    rule, here,
+                ))
         return variants
 
     def numbers_sentence(self, target: str, source: str) -> Callable[[Num, Num], str]:
@@ -517,7 +519,8 @@ _ORDER = {
 
 # For a formula, "you gave the output itself" is the least specific reading: exp(2*x) for the derivative of
 # y = exp(2*x) is the outer derivative alone (the chain-rule slip), and tanh(n) for y = tanh(n) is tanh's own
-# output given as its slope; a teacher names those first, so value-for-grad comes after them.
+# output given as its slope; a teacher names those first, so value-for-grad comes after them. The same holds for
+# local: asks (o for ∂o/∂n of o = tanh(n) is tanh's own output as its slope).
 _FORMULA_ORDER: dict[str, float] = {**_ORDER, "value-for-grad": 6.5}
 
 # How a second reading that also fits is named in the message (no numbers, no formulas).

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from tutor.check.ask_kinds import Ask
 from tutor.check.formula import confirm_with_algebra, disagreement_message
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
-from tutor.check.numbers import Num, is_finite
+from tutor.check.numbers import Num, is_finite, to_float
 from tutor.check.problem import PointState, Problem
 from tutor.check.rule_texts import ask_rule
 from tutor.check.sampling import AGREE, DISAGREE, UNDEFINED, Sample, classify, same_function, sample
@@ -83,11 +83,39 @@ def grade_second_derivative(
         if same_function(samples, first) and not same_function([Sample(value, 0.0) for value in first], right):
             return result(INCORRECT, f"That is the first derivative d{problem.output}/d{ask.node}. Differentiate it "
                                      f"once more with respect to {ask.node}.")
+        slip = _constant_factor_slip(problem, samples, right, label)
+        if slip is not None:
+            return result(INCORRECT, slip[1], slip[0])
         return result(INCORRECT, disagreement_message(states, samples, right, verdicts, label, tolerance))
     if AGREE not in verdicts:
         return result(UNCHECKED, "This formula could not be compared at any test point, so it was not graded "
                                  "(it is not marked wrong).")
     return confirm_with_algebra(problem, ask, answer, states, label, expected_text, result, budget, order=2)
+
+
+def _constant_factor_slip(problem: Problem, samples: Sequence[Sample], right: Sequence[Num],
+                          label: str) -> tuple[str, str] | None:
+    """(diagnosis, message) when the answer is the right second derivative times a constant at every test point:
+    −1 is a sign slip; another factor is one dropped (or added) on the second pass, by an exponent the power rule
+    brings down or by an inner function's derivative. The factor itself is never named: it is the answer in one step."""
+    ratios = [to_float(sample.value) / to_float(value) for sample, value in zip(samples, right)
+              if sample.value is not None and is_finite(sample.value) and is_finite(value) and value != 0]
+    if len(ratios) < 2 or any(abs(ratio - ratios[0]) > 1e-9 * max(1.0, abs(ratios[0])) for ratio in ratios):
+        return None
+    ratio = ratios[0]
+    if abs(ratio - 1) <= 1e-9 or ratio == 0:
+        return None
+    if abs(ratio + 1) <= 1e-9:
+        return "sign-flip", (f"Your formula has the wrong sign: it is −{label}. Check each minus sign as you "
+                             f"differentiate the second time.")
+    if len({to_float(value) for value in right}) <= 1:
+        return None  # the right answer is a constant: any number is a constant times it, which names nothing
+    ops = {problem.graph.nodes[node].op for node in problem.graph.computed_ids}
+    diagnosis = "missing-inner-derivative" if ops & {"exp", "log", "tanh", "sigmoid"} else "power-rule"
+    how = "short of" if abs(ratio) < 1 else "off by"
+    return diagnosis, (f"Your formula is {label} {how} a constant factor at every point: a factor was "
+                       f"{'dropped' if abs(ratio) < 1 else 'added'} on the way, an exponent the power rule brings "
+                       f"down or an inner function's derivative, in the first or the second differentiation.")
 
 
 def coinciding_second_derivative_mistakes(problem: Problem, ask: Ask,
