@@ -16,6 +16,7 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,7 +33,7 @@ from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, BUILTIN_DIAGNOSES  # noqa: 
 
 FORMAT_VERSION: Literal[1] = 1
 
-PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab", "layer")
+PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab", "layer", "code")
 STEP_KINDS = ("text",) + PROBLEM_KINDS
 LAB_NAMES = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
 ASK_KINDS = ("value", "grad", "local", "derivative", "derivative2")
@@ -431,12 +432,41 @@ class LabProblem(ProblemBase):
     )
 
 
+def _known_exercise(value: str) -> str:
+    from tutor.exercises.catalog import EXERCISES  # deferred: pack loading needs only the ids
+
+    if value not in EXERCISES:
+        from tutor.packs.errors import did_you_mean
+
+        raise ValueError(f"unknown exercise {value!r}{did_you_mean(value, list(EXERCISES))} "
+                         f"(built-in exercises: {', '.join(EXERCISES)})")
+    return value
+
+
+def _exercise_enum(schema: dict[str, Any]) -> None:
+    from tutor.exercises.catalog import EXERCISES
+
+    schema["enum"] = list(EXERCISES)
+
+
+ExerciseId = Annotated[str, AfterValidator(_known_exercise), Field(json_schema_extra=_exercise_enum)]
+
+
+class CodeProblem(ProblemBase):
+    """Write part of an autograd engine in Python; the tutor's harness checks the file (no pack code runs)."""
+
+    kind: Literal["code"]
+    exercise: ExerciseId = Field(
+        description="a built-in exercise (`backprop-tutor code list`); its starter file and checks are the tutor's own"
+    )
+
+
 class TextStep(FormatModel):
     kind: Literal["text"] = "text"
     text: Text = Field(description="Markdown")
 
 
-Problem = Union[TraceProblem, AskProblem, NumericProblem, ChoiceProblem, LabProblem, LayerProblem]
+Problem = Union[TraceProblem, AskProblem, NumericProblem, ChoiceProblem, LabProblem, LayerProblem, CodeProblem]
 
 
 def _step_kind(value: Any) -> str | None:
@@ -451,7 +481,7 @@ def _step_kind(value: Any) -> str | None:
 
 
 Step = Annotated[
-    Annotated[TextStep, Tag("text")] | Annotated[TraceProblem, Tag("trace")] | Annotated[AskProblem, Tag("ask")] | Annotated[NumericProblem, Tag("numeric")] | Annotated[ChoiceProblem, Tag("choice")] | Annotated[LabProblem, Tag("lab")] | Annotated[LayerProblem, Tag("layer")],
+    Annotated[TextStep, Tag("text")] | Annotated[TraceProblem, Tag("trace")] | Annotated[AskProblem, Tag("ask")] | Annotated[NumericProblem, Tag("numeric")] | Annotated[ChoiceProblem, Tag("choice")] | Annotated[LabProblem, Tag("lab")] | Annotated[LayerProblem, Tag("layer")] | Annotated[CodeProblem, Tag("code")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
