@@ -2,8 +2,9 @@
 
 Also, each as a fresh `backprop-tutor` process in the same run (issue 19's target: `validate` of the
 built-in course within 5x the time of `backprop-tutor packs`, and an unchanged pack near-instant the
-second time): `packs`, `validate --no-cache`, and `validate` twice with an empty cache folder (the
-first fills it, the second reads it).
+second time): `packs`, `validate --no-cache`, `validate` twice with an empty cache folder (the
+first fills it, the second reads it), and `validate` of a copy of the course after one hint of one
+problem changed (the other problems come from the per-problem cache).
 
 Run: python benchmarks/bench_packs.py [--seeds N] [--repeat R] [--cli-repeat R]
 """
@@ -61,8 +62,14 @@ def _timed(arguments: list[str], environment: dict[str, str]) -> float:
 def command_line(seeds: int, repeat: int) -> None:
     course = str(Path(__file__).resolve().parents[1] / "lessons" / "backprop")
     timings: dict[str, list[float]] = {"packs": [], "validate --no-cache": [], "validate (first, cache empty)": [],
-                                       "validate (second, unchanged)": []}
+                                       "validate (second, unchanged)": [], "validate (one problem edited)": []}
     with tempfile.TemporaryDirectory() as home:
+        import shutil
+
+        copy = Path(home) / "course"
+        shutil.copytree(course, copy)
+        edited = copy / "05-multiple-paths.yaml"
+        original_text = edited.read_text()
         environment = {**os.environ, "BACKPROP_TUTOR_HOME": home, "PYTHONPATH": str(Path(course).parents[1])}
         for round_number in range(repeat):
             environment["BACKPROP_TUTOR_CACHE_DIR"] = str(Path(home) / f"cache-{round_number}")
@@ -71,6 +78,11 @@ def command_line(seeds: int, repeat: int) -> None:
             timings["validate --no-cache"].append(_timed(["validate", "--no-cache", *seed_option, course], environment))
             timings["validate (first, cache empty)"].append(_timed(["validate", *seed_option, course], environment))
             timings["validate (second, unchanged)"].append(_timed(["validate", *seed_option, course], environment))
+            # The author's loop: the copy checked once, then one hint of one problem changed.
+            edited.write_text(original_text)
+            _timed(["validate", *seed_option, str(copy)], environment)
+            edited.write_text(original_text.replace("hints:\n", f"hints:\n      - \"Edit {round_number}.\"\n", 1))
+            timings["validate (one problem edited)"].append(_timed(["validate", *seed_option, str(copy)], environment))
     packs = statistics.median(timings["packs"])
     print(f"\nas processes, medians of {repeat} rounds (built-in course, {seeds} seeds):")
     for name, values in timings.items():

@@ -408,3 +408,42 @@ def test_a_result_a_busy_machine_can_cause_is_not_cached(pack: Path, _own_cache:
     cache = ValidationCache(_own_cache)
     first = validation.validate_targets([(loaded, None)], 5, cache=cache)
     assert not first.clean and not list(_own_cache.glob("*.json"))
+
+
+def test_after_an_edit_only_the_changed_problem_is_checked_and_lines_still_point_right(
+        pack: Path, capsys, monkeypatch) -> None:
+    from tutor.packs import validate as validation
+
+    status, _, _ = run_cli(["validate", str(pack)], capsys)
+    assert status == 0
+    checked: list[str] = []
+    original = validation.validate_problem
+
+    def spy(ref, seed_count=validation.DEFAULT_SEED_COUNT):
+        checked.append(ref.problem.id)
+        return original(ref, seed_count)
+
+    monkeypatch.setattr(validation, "validate_problem", spy)
+    lesson = pack / LESSON
+    text = lesson.read_text()
+    # two lines more above everything, and a wrong tests entry in the layer problem
+    text = "# a comment\n# another\n" + text.replace(
+        '{ask: "layer:dL/dW1", answer: "[[6, 3], [0, 0]]", verdict: correct}',
+        '{ask: "layer:dL/dW1", answer: "[[6, 3], [0, 1]]", verdict: correct}')
+    lesson.write_text(text)
+    status, out, _ = run_cli(["validate", str(pack)], capsys)
+    assert status == 1
+    assert checked == ["first-layer"]  # the others come from the cache despite their new line numbers
+    wrong_line = next(number for number, line in enumerate(text.splitlines(), start=1) if "[0, 1]]" in line)
+    assert f"{LESSON}:{wrong_line}:" in out
+    # the untouched problems' errors would be rebased too: break one, check, restore, check from the cache
+    broken = text.replace('answer: "0.25^{n}"', 'answer: "0.25^{n}*"')
+    lesson.write_text(broken)
+    run_cli(["validate", str(pack)], capsys)
+    lesson.write_text("# one more\n" + broken)
+    checked.clear()
+    status, out, _ = run_cli(["validate", str(pack)], capsys)
+    assert checked == []
+    numeric_line = next(number for number, line in enumerate(("# one more\n" + broken).splitlines(), start=1)
+                        if 'answer: "0.25^{n}*"' in line)
+    assert f"{LESSON}:{numeric_line}:" in out

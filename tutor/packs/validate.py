@@ -118,7 +118,7 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
 
             warm_up()  # formula answers need the algebra worker: it starts now, and is waited for only
             warmed = True  # before the first formula ask (_wait_for_algebra), while other problems are checked
-        errors = validate_pack(pack, seed_count, strict, only_file)
+        errors = validate_pack(pack, seed_count, strict, only_file, problem_cache=cache)
         if cache is not None and not any(_depends_on_the_moment(error) for error in errors):
             load_errors = set(pack.errors)
             cache.store(key, [error for error in errors if error not in load_errors])
@@ -132,12 +132,15 @@ def _depends_on_the_moment(error: PackError) -> bool:
 
 
 def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict: bool = False,
-                  only_file: Path | None = None) -> list[PackError]:
+                  only_file: Path | None = None, problem_cache: Any = None) -> list[PackError]:
     """The pack's load errors plus every deep error of the lessons that loaded (and, if strict, style rules).
 
     ``only_file``: check only the problems written in that file of the pack (a lesson file), and report only
-    the errors located in it — the lesson is read inside its pack, so ids and references are the pack's."""
+    the errors located in it — the lesson is read inside its pack, so ids and references are the pack's.
+    ``problem_cache`` (a ValidationCache): each problem's deep errors are kept by the problem's own text, so
+    after an edit only the problems that changed are checked again."""
     wanted = None if only_file is None else _resolved(only_file)
+    texts: dict[Path, list[str] | None] = {}
 
     def in_scope(path: Path) -> bool:
         return wanted is None or _resolved(path) == wanted
@@ -149,8 +152,57 @@ def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict
         if not in_scope(ref.source.path):
             continue
         if (str(ref.source.path), ref.path) not in pack.problems_with_errors:
-            errors.extend(validate_problem(ref, seed_count))
+            errors.extend(_validate_problem_cached(ref, seed_count, problem_cache, texts))
     return _sorted_errors(errors)
+
+
+def _validate_problem_cached(ref: ProblemRef, seed_count: int, cache: Any,
+                             texts: dict[Path, list[str] | None]) -> list[PackError]:
+    if cache is None:
+        return validate_problem(ref, seed_count)
+    located = _problem_key(ref, seed_count, texts)
+    if located is None:
+        return validate_problem(ref, seed_count)
+    key, start = located
+    cached = cache.load(key)
+    if cached is not None:  # lines are kept relative to the problem's first line: it may have moved
+        return [PackError(error.file, error.line + start, error.column, error.message, error.severity)
+                for error in cached]
+    found = validate_problem(ref, seed_count)
+    if not any(_depends_on_the_moment(error) for error in found):
+        cache.store(key, [PackError(error.file, error.line - start, error.column, error.message, error.severity)
+                          for error in found])
+    return found
+
+
+def _problem_key(ref: ProblemRef, seed_count: int, texts: dict[Path, list[str] | None]) -> tuple[str, int] | None:
+    """A key for one problem's deep errors: its text in the file (from its first line to the next step's),
+    its parsed model, the file, the seeds and the tutor's code; and the problem's first line."""
+    import hashlib
+    import json
+
+    from tutor.packs.cache import code_fingerprint
+
+    path = ref.source.path
+    if path not in texts:
+        try:
+            texts[path] = path.read_text(encoding="utf-8-sig").split("\n")
+        except (OSError, ValueError):
+            texts[path] = None
+    lines = texts[path]
+    if lines is None:
+        return None
+    positions = ref.source.positions
+    start = positions.of_value(ref.path).line
+    *prefix, _, index = ref.path
+    following = tuple(prefix) + ("steps", index + 1)
+    end = positions.values.get(following)
+    region = "\n".join(lines[start - 1: (end.line - 1) if end is not None else len(lines)])
+    digest = hashlib.sha256(json.dumps({
+        "problem": 1, "code": code_fingerprint(), "seeds": seed_count, "file": str(_resolved(path)),
+        "model": ref.problem.model_dump(mode="json", by_alias=True), "text": region,
+    }, sort_keys=True, default=str).encode())
+    return digest.hexdigest(), start
 
 
 def _sorted_errors(errors: Iterable[PackError]) -> list[PackError]:
