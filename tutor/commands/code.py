@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -33,14 +32,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"no exercise named {args.id!r}; try: {', '.join(EXERCISES)}", file=sys.stderr)
         return 2
     if args.code_action == "start":
+        from tutor.exercises.workspace import WORKSPACE_FOLDER, start_file
         from tutor.progress.paths import resolve_data_dir
 
-        folder = Path(args.dir).expanduser() if args.dir else resolve_data_dir(args.data_dir) / "code"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / exercise.starter.name
-        if not target.exists():  # never overwrite the learner's work
-            shutil.copyfile(exercise.starter, target)
-        print(target)
+        folder = Path(args.dir).expanduser() if args.dir else resolve_data_dir(args.data_dir) / WORKSPACE_FOLDER
+        print(start_file(exercise.id, folder))
         return 0
     path = Path(args.file)
     if not path.is_file():

@@ -436,9 +436,11 @@ def _known_exercise(value: str) -> str:
     from tutor.exercises.catalog import EXERCISES  # deferred: pack loading needs only the ids
 
     if value not in EXERCISES:
-        from tutor.packs.errors import did_you_mean
+        import difflib
 
-        raise ValueError(f"unknown exercise {value!r}{did_you_mean(value, list(EXERCISES))} "
+        close = difflib.get_close_matches(value, list(EXERCISES), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown exercise {value!r}{hint} "
                          f"(built-in exercises: {', '.join(EXERCISES)})")
     return value
 

@@ -5,6 +5,7 @@ Its own module so that the problem widgets and the workspaces need not import ea
 
 from __future__ import annotations
 
+from tutor.ui.widgets.code_view import CodeProblemView
 from tutor.ui.widgets.layer_view import LayerProblemView
 from tutor.ui.widgets.problems import AnswerProblemView, ChoiceProblemView, LabProblemView, ProblemView
 from tutor.ui.widgets.trace_view import TraceProblemView
@@ -20,4 +21,6 @@ def problem_view_for(rendered, *, graph_interval: float = 0.8, id: str | None = 
         return ChoiceProblemView(rendered, graph_interval=graph_interval, id=id)
     if kind == "layer":
         return LayerProblemView(rendered, graph_interval=graph_interval, id=id)
+    if kind == "code":
+        return CodeProblemView(rendered, graph_interval=graph_interval, id=id)
     return LabProblemView(rendered, graph_interval=graph_interval, id=id)

@@ -1,0 +1,143 @@
+"""Pilot tests of a `code` problem: the learner's file, its checks, the editor and the stored attempts."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from test_ui_support import FrozenClock, async_test, loaded, open_lesson, settle, widget_text
+
+FIXTURES = Path(__file__).parent / "exercise_fixtures"
+
+PACK = """\
+id: code-fixture
+title: "Code fixture"
+version: "1.0.0"
+lessons:
+  - id: write-value
+    title: "Write your Value"
+    steps:
+      - text: "Write `__add__` and `__mul__`."
+      - kind: code
+        id: code-add-mul
+        title: "Add and multiply"
+        prompt: "Give `Value` its `__add__` and `__mul__`."
+        exercise: add-mul
+        hints: ["Each input of a product gets the other's value."]
+        explanation: "Both rules hold."
+"""
+
+
+def make_code_app(tmp_path: Path):
+    from tutor.ui.app import create_app
+
+    pack = tmp_path / "pack" / "pack.yaml"
+    pack.parent.mkdir()
+    pack.write_text(PACK)
+    return create_app(data_dir=tmp_path / "data", pack_paths=[pack], include_builtin=False, include_user=False,
+                      clock=FrozenClock(), seed=7, review_fuzzing=False, animation_interval=0.05)
+
+
+def workspace_file(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "code" / "add_mul.py"
+
+
+def attempts(app):
+    return [(a.attempt.problem_id, a.attempt.verdict.value, a.attempt.diagnosis, a.attempt.answer_text)
+            for a in app.session.store.attempts(pack_id="code-fixture")]
+
+
+async def open_code_problem(pilot):
+    await loaded(pilot)
+    await open_lesson(pilot, "write")
+    await pilot.press("space")  # past the text step
+    await settle(pilot)
+    view = pilot.app.screen.current_problem()
+    assert type(view).__name__ == "CodeProblemView"
+    return view
+
+
+@async_test
+async def test_the_starter_is_copied_and_a_correct_file_passes_and_is_stored(tmp_path):
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        target = workspace_file(tmp_path)
+        assert view.path == target
+        from tutor.exercises import EXERCISES
+
+        assert target.read_text() == EXERCISES["add-mul"].starter.read_text()
+        assert str(target) in widget_text(view.query_one("#code-file"), flat=True)
+        assert app.focused is view
+        shutil.copyfile(FIXTURES / "correct.py", target)
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.report is not None and view.report.passed
+        assert view.completed == "solved"
+        checks = widget_text(view.query_one("#code-checks"))
+        assert "✓" in checks and "✗" not in checks
+        assert attempts(app) == [("code-add-mul", "correct", None, "14/14 checks passed")]
+
+
+@async_test
+async def test_a_buggy_file_shows_the_diagnosis_and_graph_and_is_stored_as_incorrect(tmp_path):
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "mul_own_value.py", view.path)
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.completed is None
+        message = widget_text(view.query_one("#code-message"), flat=True)
+        assert "each input gets the OTHER input's value" in message
+        assert "yours" in widget_text(view.query_one("#code-drawing"))
+        assert "✗" in widget_text(view.query_one("#code-checks"))
+        [(problem_id, verdict, diagnosis, summary)] = attempts(app)
+        assert (problem_id, verdict, diagnosis) == ("code-add-mul", "incorrect", "mul-own-value")
+        assert "checks passed (mul-own-value)" in summary
+
+
+@async_test
+async def test_e_runs_the_editor_then_the_checks_rerun(tmp_path, monkeypatch):
+    # The "editor" writes the correct solution over the file, as a learner saving it would.
+    script = f"import shutil, sys; shutil.copyfile({str(FIXTURES / 'correct.py')!r}, sys.argv[1])"
+    monkeypatch.delenv("VISUAL", raising=False)
+    editor = tmp_path / "editor.py"
+    editor.write_text(script + "\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        assert view.runs == 0
+        await pilot.press("e")
+        await settle(pilot)
+        assert view.path.read_text() == (FIXTURES / "correct.py").read_text()
+        assert view.runs == 1
+        assert view.report is not None and view.report.passed
+        assert [verdict for _, verdict, _, _ in attempts(app)] == ["correct"]
+
+
+@async_test
+async def test_a_change_to_the_file_is_noticed_by_the_watcher(tmp_path):
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "mul_own_value.py", view.path)
+        view._poll()  # what the 1 s timer does, called directly rather than waited for
+        await settle(pilot)
+        assert view.runs == 1
+        assert [verdict for _, verdict, _, _ in attempts(app)] == ["incorrect"]
+        view._poll()  # unchanged since: no new run
+        await settle(pilot)
+        assert view.runs == 1
+
+
+def test_the_editor_command_prefers_visual_then_editor_and_keeps_arguments(tmp_path):
+    from tutor.ui.widgets.code_view import editor_command
+
+    path = tmp_path / "f.py"
+    assert editor_command(path, {"VISUAL": "code --wait", "EDITOR": "vi"}) == ["code", "--wait", str(path)]
+    assert editor_command(path, {"EDITOR": "emacs -nw"}) == ["emacs", "-nw", str(path)]
+    fallback = editor_command(path, {})
+    assert fallback is None or Path(fallback[0]).name in ("nano", "vi")

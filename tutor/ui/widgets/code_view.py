@@ -1,0 +1,250 @@
+"""A ``code`` problem: the learner writes part of an autograd engine in their own editor.
+
+The view shows the task, the path of the learner's file (the exercise's starter, copied into the data
+folder's ``code/`` workspace on first open, as ``backprop-tutor code start`` does) and a table of
+checks. ``e`` opens the file in ``$VISUAL``/``$EDITOR`` with the app suspended, ``r`` reruns the
+checks, and a change to the file (its mtime, polled once a second) reruns them too. Checks run in a
+thread worker (the harness runs the file in a child process); a failure shows the harness's
+diagnosis and the smallest failing graph. Every run is posted as an attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from tutor.ui.grading import Judgement
+from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView, Prompt
+
+POLL_SECONDS = 1.0
+HEADLESS_EDITOR_TIMEOUT = 30.0  # an editor run without a terminal (tests) must not hang the app
+
+
+def editor_command(path: Path, environ: dict[str, str] | None = None) -> list[str] | None:
+    """``$VISUAL`` or ``$EDITOR`` (which may carry arguments), else nano, else vi; None when none is found."""
+    environment = os.environ if environ is None else environ
+    for variable in ("VISUAL", "EDITOR"):
+        words = shlex.split(environment.get(variable, "") or "")
+        if words:
+            return [*words, str(path)]
+    for fallback in ("nano", "vi"):
+        found = shutil.which(fallback)
+        if found:
+            return [found, str(path)]
+    return None
+
+
+def summary_of(report) -> str:
+    passed = sum(check.passed for check in report.checks)
+    text = f"{passed}/{len(report.checks)} checks passed"
+    return text + (f" ({report.diagnosis})" if report.diagnosis else "")
+
+
+class CodeProblemView(ProblemView):
+    """Write a file; the tutor's harness checks it against the engine on fixed and random graphs."""
+
+    DEFAULT_CSS = """
+    CodeProblemView #body { height: 1fr; }
+    CodeProblemView #code-file { padding: 0 1; }
+    CodeProblemView #code-keys { padding: 0 1; color: $text-muted; }
+    CodeProblemView #code-checks { padding: 0 1; margin-top: 1; height: auto; }
+    CodeProblemView #code-message { padding: 0 1; margin-top: 1; height: auto; }
+    CodeProblemView #code-drawing { padding: 0 1; height: auto; }
+    """
+
+    BINDINGS = [
+        Binding("e", "edit", "Edit file"),
+        Binding("r", "check", "Check again"),
+    ]
+
+    can_focus = True
+
+    @dataclass
+    class Checked(Message):
+        run: int
+        report: object  # tutor.exercises.Report
+
+    def __init__(self, rendered, **kwargs) -> None:
+        super().__init__(rendered, **kwargs)
+        self.exercise_id: str = self.problem.exercise
+        self.path: Path | None = None
+        self.file_error = ""
+        self.report = None
+        self.runs = 0  # check runs started; a result from an older run is dropped
+        self.checking = False
+        self._rerun_wanted = False
+        self._stamp: tuple[float, int] | None = None  # the file as last seen by the watcher
+        self._run_stamp: tuple[float, int] | None = None  # the file as the latest run read it
+
+    # -------------------------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Prompt(self.problem.prompt, id="prompt")
+            yield Static(id="code-file")
+            yield Static(Text("e: edit the file in your editor   r: check again   "
+                              "(saving the file checks it too)"), id="code-keys")
+            yield Static(Text("Not checked yet: edit the file (e) or check it (r).", style="dim"), id="code-checks")
+            yield Static(id="code-message")
+            yield Static(id="code-drawing")
+            yield self.hint_ladder
+            yield self.feedback
+
+    def on_mount(self) -> None:
+        self.path = self._workspace_file()
+        shown = Text("Your file: ", style="bold")
+        shown.append(str(self.path) if self.path else self.file_error, style="cyan" if self.path else "red")
+        self.query_one("#code-file", Static).update(shown)
+        self._stamp = self._file_stamp()
+        self.set_interval(POLL_SECONDS, self._poll)
+
+    def _workspace_file(self) -> Path | None:
+        from tutor.exercises.workspace import WORKSPACE_FOLDER, start_file
+        from tutor.progress.paths import resolve_data_dir
+
+        options = getattr(self.app, "options", None)
+        try:
+            folder = resolve_data_dir(getattr(options, "data_dir", None)) / WORKSPACE_FOLDER
+            return start_file(self.exercise_id, folder)
+        except OSError as error:
+            self.file_error = f"cannot write the starter file: {error.strerror or error}"
+            return None
+
+    def focus_answer(self) -> None:
+        self.focus()
+
+    # -------------------------------------------------------------------------------- the file
+
+    def _file_stamp(self) -> tuple[float, int] | None:
+        if self.path is None:
+            return None
+        try:
+            status = self.path.stat()
+        except OSError:
+            return None
+        return (status.st_mtime, status.st_size)
+
+    def _poll(self) -> None:
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            if stamp is not None:
+                self.start_checks()
+
+    def action_edit(self) -> None:
+        if self.path is None:
+            self.notify(self.file_error, severity="error")
+            return
+        from textual.app import SuspendNotSupported
+
+        command = editor_command(self.path)
+        if command is None:
+            self.notify(f"No editor found: set $EDITOR, or open {self.path} yourself.", severity="warning")
+            return
+        try:
+            with self.app.suspend():
+                subprocess.run(command, check=False)
+        except SuspendNotSupported:
+            # No terminal to hand over (a headless app, a test): only an editor the user named runs,
+            # without the terminal, and never for long.
+            if not (os.environ.get("VISUAL") or os.environ.get("EDITOR")):
+                self.notify("Set $EDITOR to edit here, or open the file yourself.", severity="warning")
+                return
+            try:
+                subprocess.run(command, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=HEADLESS_EDITOR_TIMEOUT)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                self.notify(f"The editor did not run: {error}", severity="error")
+                return
+        except (OSError, subprocess.SubprocessError) as error:
+            self.notify(f"Could not start an editor ({error}); set $EDITOR, or open {self.path} yourself.",
+                        severity="error")
+            return
+        self.start_checks()
+
+    def action_check(self) -> None:
+        self.start_checks()
+
+    # -------------------------------------------------------------------------------- checking
+
+    def start_checks(self) -> None:
+        if self.path is None:
+            return
+        stamp = self._file_stamp()
+        if self.checking:
+            # Never two children at once: one more run once this one is in, if the file has changed
+            # since it started (a key and the watcher seeing the same save make one run, not two).
+            self._rerun_wanted = self._rerun_wanted or stamp != self._run_stamp
+            return
+        self.checking = True
+        self._stamp = self._run_stamp = stamp  # the watcher need not rerun for what this run sees
+        self.runs += 1
+        self.query_one("#code-checks", Static).update(Text("Checking your file…", style="yellow"))
+        self._check(self.runs, self.path)
+
+    @work(thread=True, group="grade")
+    def _check(self, run: int, path: Path) -> None:
+        from tutor.exercises import Report, check_file
+
+        try:
+            report = check_file(self.exercise_id, path)
+        except Exception as error:  # noqa: BLE001 - a harness bug must not take the lesson down
+            report = Report(False, message=f"The checker could not check this file ({type(error).__name__}: {error}).")
+        self.post_message(self.Checked(run, report))
+
+    @on(Checked)
+    def _checked(self, event: CodeProblemView.Checked) -> None:
+        event.stop()
+        self.checking = False
+        if event.run == self.runs:
+            self._show(event.report)
+        if self._rerun_wanted:
+            self._rerun_wanted = False
+            self.start_checks()
+
+    def _show(self, report) -> None:
+        self.report = report
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        table.add_column("mark")
+        table.add_column("check")
+        for check in report.checks:
+            table.add_row(Text("✓" if check.passed else "✗", style="green" if check.passed else "red"),
+                          Text(check.name))
+        if not report.checks:
+            table.add_row(Text("✗", style="red"), Text("the file did not run"))
+        self.query_one("#code-checks", Static).update(table)
+        passed = bool(report.passed)
+        self.query_one("#code-message", Static).update(
+            Text(report.message or ("Every check passed." if passed else ""), style="green" if passed else ""))
+        self.query_one("#code-drawing", Static).update(Text(report.drawing or ""))
+        if self.completed:
+            return  # solved already: the checks still show, but only the first solve is recorded
+        verdict = "correct" if passed else "incorrect"
+        judgement = Judgement(verdict, summary_of(report), report.message, diagnosis=report.diagnosis)
+        self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
+                                         self.rendered.seed, passed))
+        if passed:
+            self.feedback.show_text(self.problem.explanation or "Every check passed.", kind="correct",
+                                    title="checks passed")
+            self.finish(OUTCOME_SOLVED)
+
+    def give_up(self) -> None:
+        where = f" Your file stays at `{self.path}`" if self.path else ""
+        text = (f"Set aside.{where}; `backprop-tutor code check {self.exercise_id} FILE` checks it any time.")
+        if self.problem.explanation:
+            text += "\n\n" + self.problem.explanation
+        self.feedback.show_text(text, kind="info", title="set aside")
+        super().give_up()
