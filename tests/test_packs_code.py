@@ -64,3 +64,18 @@ def test_the_schema_lists_the_exercises_and_the_docs_name_every_field() -> None:
         assert f"`{name}`" in docs, name
     for exercise_id in EXERCISES:
         assert f"`{exercise_id}`" in docs
+
+
+def test_the_builtin_course_has_every_exercise_in_order_after_one_training_step() -> None:
+    from tutor.exercises import EXERCISES
+    from tutor.packs.loader import load_pack
+
+    pack = load_pack(REPO / "lessons" / "backprop")
+    assert pack.errors == []
+    ids = [lesson.id for lesson in pack.lessons]
+    assert ids.index("build-your-own-value") == ids.index("one-training-step") + 1
+    lesson = pack.lessons[ids.index("build-your-own-value")]
+    exercises = [problem.exercise for problem in lesson.problems() if problem.kind == "code"]
+    assert exercises == ["add-mul", "topo", "accumulate", "activations", "value", "clipping", "gradcheck", "xor"]
+    assert set(exercises) == set(EXERCISES)
+    assert [problem.kind for problem in lesson.problems()].count("choice") == 2
