@@ -14,11 +14,16 @@ Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``, ``derivative:VAR``, `
 correct, incorrect, invalid (never counts as an attempt), unchecked (out of time; never
 "wrong"). ``RequestError`` means the request itself (program, ask, author mistake) is unusable.
 
+In a trace, ``grade_in_trace(program, at, ask, answer, earlier)`` also takes what the learner typed
+in the earlier entries (``{"value:z2": "8"}``) and names an answer that is right for those numbers
+``carried-forward`` ("your method is right; it uses your z2 = 8, which is off").
+
 For repeated answers on one problem, ``prepare_problem`` (cached) or ``Problem(graph)`` plus
 ``grade_answer`` skip rebuilding the graph. ``derivative:`` answers may block for up to the
 time budget (0.6 s by default): call ``grade`` off the UI thread, and ``warm_up()`` early.
 """
 
+from tutor.check.carried import grade_in_trace
 from tutor.check.grader import (
     coinciding_mistakes,
     expected_answer,
@@ -47,6 +52,7 @@ from tutor.check.worker import warm_up
 __all__ = [
     "CORRECT", "DIAGNOSES", "INCORRECT", "INVALID", "UNCHECKED", "VERDICTS",
     "AuthorMistake", "GradeRequest", "GradeResult", "Problem", "RequestError", "Tolerance",
-    "coinciding_mistakes", "expected_answer", "grade", "grade_answer", "grade_numeric", "prepare_problem",
+    "coinciding_mistakes", "expected_answer", "grade", "grade_answer", "grade_in_trace", "grade_numeric",
+    "prepare_problem",
     "request_from_mapping", "warm_up", "wrong_answers",
 ]
