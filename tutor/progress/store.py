@@ -127,6 +127,18 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX review_log_by_problem ON review_log (pack_id, problem_id)",
     ),
+    # v3: evidence about gradient skills (tutor/practice/mastery.py replays it into ratings).
+    (
+        """CREATE TABLE skill_events (
+            id INTEGER PRIMARY KEY,
+            skill_id TEXT NOT NULL,
+            correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+            level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+            diagnosis TEXT,
+            answered_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX skill_events_by_time ON skill_events (answered_at)",
+    ),
 ]
 LATEST_SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -497,6 +509,26 @@ class ProgressStore:
              format_timestamp(attempt.answered_at)),
         )
         return StoredAttempt(id=int(cursor.lastrowid or 0), uid=uid, attempt=attempt)
+
+    # ------------------------------------------------------------------------------------------ skills
+
+    def record_skill_events(self, events: Sequence[Any]) -> None:
+        """Store evidence about skills (``tutor.practice.mastery.SkillEvent``-like: skill, correct, level,
+        diagnosis, answered_at) in one transaction."""
+        rows = [(event.skill, int(bool(event.correct)), int(event.level), event.diagnosis,
+                 format_timestamp(event.answered_at)) for event in events]
+        if not rows:
+            return
+        with self.write_transaction() as connection:
+            connection.executemany("INSERT INTO skill_events (skill_id, correct, level, diagnosis, answered_at) "
+                                   "VALUES (?, ?, ?, ?, ?)", rows)
+
+    def skill_event_rows(self) -> list[tuple[str, bool, int, str | None, datetime]]:
+        """Every skill event, oldest first, as (skill, correct, level, diagnosis, answered_at)."""
+        rows = self._query("SELECT skill_id, correct, level, diagnosis, answered_at FROM skill_events "
+                           "ORDER BY answered_at, id")
+        return [(skill, bool(correct), int(level), diagnosis, parse_timestamp(at))
+                for skill, correct, level, diagnosis, at in rows]
 
     # ------------------------------------------------------------------------------------------ history
 

@@ -132,6 +132,22 @@ class TutorApp(App):
         self._return_home()
         self.push_screen(PlaygroundScreen(), self._back_home)
 
+    def open_practice(self) -> None:
+        if self.session is None:
+            return
+        from tutor.ui.screens.practice import PracticeScreen
+
+        self._return_home()
+        self.push_screen(PracticeScreen(self.session), self._back_home)
+
+    def open_skills(self) -> None:
+        if self.session is None:
+            return
+        from tutor.ui.screens.practice import SkillsScreen
+
+        self._return_home()
+        self.push_screen(SkillsScreen(self.session), self._back_home)
+
     def open_quiz_setup(self, entry: LessonEntry | None = None) -> None:
         if self.session is None:
             return
@@ -186,6 +202,8 @@ class TutorApp(App):
         if self.session is None:
             return
         yield SystemCommand("Review", "Problems due for review", self.start_review)
+        yield SystemCommand("Practice", "Generated graphs on the gradient rule that needs work most", self.open_practice)
+        yield SystemCommand("Skills", "How well each gradient rule is known", self.open_skills)
         yield SystemCommand("Quiz", "Quiz yourself on a lesson, a pack or a topic", self.open_quiz_setup)
         for entry in self.session.lessons():
             yield SystemCommand(

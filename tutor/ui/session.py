@@ -203,6 +203,47 @@ class TutorSession:
             return f"Your answer could not be saved: {error}"
         return None
 
+    # -------------------------------------------------------------------------------- skills
+
+    def record_skill_evidence(self, rendered: Any, ask: str | None, verdict: str, diagnosis: str | None,
+                              level: int) -> list[Any]:
+        """Turn one graded entry into skill events and store them; returns the events (also with no store).
+
+        Graph problems only (trace entries and ask problems); the graph is rebuilt from the rendered
+        problem, which is cheap for anything a learner traces by hand. Call it off the UI thread.
+        """
+        from tutor.practice.mastery import events_for_answer
+
+        problem = rendered.problem
+        ask = ask or getattr(problem, "ask", None)
+        program = getattr(problem, "program", None)
+        if not ask or not program:
+            return []
+        from tutor.graph import build_graph
+
+        try:
+            graph = build_graph(program, dict(rendered.at))
+            events = events_for_answer(graph, ask, verdict, diagnosis, level=level, answered_at=self.clock())
+        except Exception:  # noqa: BLE001 - skill bookkeeping must never cost the learner an answer
+            return []
+        if self.store is not None and events:
+            from tutor.progress import ProgressError
+
+            try:
+                self.store.record_skill_events(events)
+            except ProgressError:
+                pass  # the attempt's own save reports a store that cannot be written
+        return events
+
+    def skill_events(self) -> list[Any]:
+        """Every stored skill event, oldest first (tutor.practice.mastery.SkillEvent)."""
+        from tutor.practice.mastery import SkillEvent
+
+        if self.store is None:
+            return []
+        return [SkillEvent(skill, correct, level, answered_at, diagnosis)
+                for skill, correct, level, diagnosis, answered_at in self.store.skill_event_rows()]
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()

@@ -48,12 +48,19 @@ HELP_TEXT = """\
 | r | review the problems that are due |
 | t | quiz yourself |
 | p | playground |
+| x | practice: new generated graphs on the gradient rule you need most, at your level |
+| s | your skills: mastery of each rule, your most frequent mistakes |
 
 Markers: ✓ done, ◐ in progress, ○ new.
 
 ## Multiple choice
 Nothing is chosen when a question opens. Press an option's letter (A, B, …) or move with ↑ ↓;
 the choice shows as (•), or [x] when several may be right (space marks and unmarks). Enter checks.
+
+## Practice
+Each problem is generated for the skill with the lowest mastery, at the level it allows; right
+answers raise the level, two slips in a row lower it. The same mistake three times brings the rule
+and the lesson that teaches it (ctrl+o opens it). PgDn: a new problem; F3: your skills.
 
 ## Lessons
 | Key | What it does |

@@ -30,6 +30,7 @@ ACTION_CONTINUE = "action:continue"
 ACTION_REVIEW = "action:review"
 ACTION_QUIZ = "action:quiz"
 ACTION_PLAYGROUND = "action:playground"
+ACTION_PRACTICE = "action:practice"
 
 
 class TitleBar(Static):
@@ -54,9 +55,13 @@ class HomeScreen(Screen):
         Binding("enter", "open_selected", "Open", show=False),
         Binding("c", "continue", "Continue"),
         Binding("slash", "filter", "Find"),
-        Binding("r", "review", "Review"),
-        Binding("t", "quiz", "Quiz"),
-        Binding("p", "playground", "Playground"),
+        # The actions' keys are written in their own lines of the list, so the footer keeps to what
+        # is not on screen and fits 80 columns.
+        Binding("r", "review", "Review", show=False),
+        Binding("t", "quiz", "Quiz", show=False),
+        Binding("p", "playground", "Playground", show=False),
+        Binding("x", "practice", "Practice", show=False),
+        Binding("s", "skills", "Skills", show=False),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -186,10 +191,12 @@ class HomeScreen(Screen):
                 label.append(upcoming.title)
                 label.append(f"  ({upcoming.pack.title})", style="dim")
                 options.append(Option(label, id=ACTION_CONTINUE))
-        review = Text(f"↻ Review: {self._reviews_due} due", style="bold" if self._reviews_due else "dim")
+        review = Text(f"↻ Review: {self._reviews_due} due  (r)", style="bold" if self._reviews_due else "dim")
         options.append(Option(review, id=ACTION_REVIEW))
-        options.append(Option(Text("? Quiz yourself on a lesson, a pack or a topic"), id=ACTION_QUIZ))
-        options.append(Option(Text("✎ Playground: trace any program you type"), id=ACTION_PLAYGROUND))
+        options.append(Option(Text("? Quiz yourself on a lesson, a pack or a topic  (t)"), id=ACTION_QUIZ))
+        options.append(Option(Text("⚡ Practice: new graphs on the rule you need most  (x; s shows your skills)"),
+                              id=ACTION_PRACTICE))
+        options.append(Option(Text("✎ Playground: trace any program you type  (p)"), id=ACTION_PLAYGROUND))
         return options
 
     @staticmethod
@@ -239,6 +246,8 @@ class HomeScreen(Screen):
             self.action_review()
         elif option_id == ACTION_QUIZ:
             self.action_quiz()
+        elif option_id == ACTION_PRACTICE:
+            self.action_practice()
         elif option_id == ACTION_PLAYGROUND:
             self.action_playground()
         else:
@@ -282,6 +291,14 @@ class HomeScreen(Screen):
 
     def action_playground(self) -> None:
         self.app.open_playground()
+
+    def action_practice(self) -> None:
+        if self.session is not None:
+            self.app.open_practice()
+
+    def action_skills(self) -> None:
+        if self.session is not None:
+            self.app.open_skills()
 
     def action_filter(self) -> None:
         if self.session is None:

@@ -276,6 +276,28 @@ class LessonScreen(Screen):
         has_params = bool(getattr(step, "params", None))
         attempt = attempt_from(self.session, self.entry, event, variant_seed=event.seed if has_params else None)
         self._save(attempt)
+        view = self.current_problem()
+        if view is not None and view.problem.kind == "ask":
+            # An ask problem's answers are skill evidence through its attempts; trace entries come as EntryGraded.
+            self._record_skills(event.problem_id, None, event.judgement.verdict, event.judgement.diagnosis)
+
+    @on(ProblemView.EntryGraded)
+    def _entry_graded(self, event: ProblemView.EntryGraded) -> None:
+        event.stop()
+        self._record_skills(event.problem_id, event.ask, event.verdict, event.diagnosis)
+
+    def _record_skills(self, problem_id: str, ask: str | None, verdict: str, diagnosis: str | None) -> None:
+        view = self.current_problem()
+        if view is None or view.problem_id != problem_id:
+            return
+        rendered = view.rendered
+
+        def save() -> None:
+            from tutor.practice.mastery import LESSON_LEVEL
+
+            self.session.record_skill_evidence(rendered, ask, verdict, diagnosis, LESSON_LEVEL)
+
+        self.run_worker(save, thread=True, group="save")
 
     def _save(self, attempt) -> None:
         def save() -> None:

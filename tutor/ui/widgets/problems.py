@@ -90,6 +90,16 @@ class ProblemView(Vertical):
         ask: str | None = None
 
     @dataclass
+    class EntryGraded(Message):
+        """One table entry graded right or wrong (a trace posts Attempted only for wrong entries and
+        the finished table): what the skill estimates learn from."""
+
+        problem_id: str
+        ask: str
+        verdict: str
+        diagnosis: str | None
+
+    @dataclass
     class HintTaken(Message):
         problem_id: str
         hints_used: int

@@ -109,6 +109,8 @@ class TraceProblemView(AnswerTableView):
         entry = self.progress.entry(ask)
         row = self.row_for(ask)
         about = f"{entry.label} ({'value' if entry.kind == 'value' else 'gradient'})"
+        if judgement.verdict in ("correct", "incorrect"):
+            self.post_message(self.EntryGraded(self.problem_id, ask, judgement.verdict, judgement.diagnosis))
         if judgement.verdict == "correct":
             self.progress.mark(ask, True, judgement.answer_text)
             value_text = format_number(self.progress.expected_text(entry))

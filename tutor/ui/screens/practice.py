@@ -1,0 +1,289 @@
+"""Practice without end (issue 16): generated problems on the skill that most needs work, and the skills screen.
+
+Each problem comes from :func:`tutor.practice.generate.generate` for the skill and level that
+:mod:`tutor.practice.mastery` picks from the learner's skill events (lessons add to them too).
+Every graded entry adds events, so the level rises with right answers and falls after two slips in a
+row. When the same diagnosis comes back three times among the recent events (a *leech*), the
+screen says so plainly and offers the lesson that teaches the rule (``o``) before going on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tutor.ui.screens.home import TitleBar
+from tutor.ui.session import TutorSession
+from tutor.ui.textual_guards import dismiss_if_on_top
+from tutor.ui.widgets.factory import problem_view_for
+from tutor.ui.widgets.problems import ProblemView
+
+GENERATION_TRIES = 4  # seeds tried (then one level lower) before practice says it could not make a problem
+BAR_WIDTH = 20
+
+
+def practice_skills() -> list[str]:
+    """Skills practice draws on: the scalar-graph ones (layer skills are practised in the layer lessons)."""
+    from tutor.practice.skills import SKILLS
+
+    return [skill.id for skill in SKILLS if skill.kind == "trace"]
+
+
+def lesson_teaching(session: TutorSession, file_prefix: str) -> Any:
+    """The built-in lesson whose file starts with ``file_prefix`` ("03" -> 03-local-derivatives.yaml), or None."""
+    for entry in session.lessons():
+        for source in entry.pack.lesson_sources:
+            if source.lesson is entry.lesson and source.source.path.name.startswith(f"{file_prefix}-"):
+                return entry
+    return None
+
+
+def mastery_bar(mastery: float, width: int = BAR_WIDTH) -> str:
+    filled = round(mastery * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+class PracticeScreen(Screen):
+    DEFAULT_CSS = """
+    PracticeScreen #practice-bar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    PracticeScreen #question { height: 1fr; }
+    PracticeScreen #practice-note { height: auto; padding: 0 1; background: $success 30%; display: none; }
+    PracticeScreen #practice-note.-visible { display: block; }
+    PracticeScreen #practice-note.-leech { background: $warning 30%; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Home"),
+        Binding("pagedown", "next_problem", "New problem", priority=True),
+        Binding("enter", "continue", "Next", show=False),
+        Binding("ctrl+o", "open_lesson", "Lesson for it", show=False),
+        Binding("f3", "skills", "Skills"),
+    ]
+
+    @dataclass
+    class Made(Message):
+        generated: Any  # tutor.practice.generate.Generated, or None when no problem could be made
+        error: str = ""
+
+    def __init__(self, session: TutorSession) -> None:
+        super().__init__()
+        self.session = session
+        self.generated: Any = None
+        self.view: ProblemView | None = None
+        self.done = False
+        self.leech_lesson: Any = None  # the LessonEntry offered after a leech
+        self.problems_done = 0
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar("Practice  ·  generated graphs on the rule that needs work most", id="title")
+        yield Static("Choosing a skill…", id="practice-bar")
+        yield Container(id="question")
+        yield Static("", id="practice-note")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._make_next()
+
+    # -------------------------------------------------------------------------------- choosing
+
+    def choice(self) -> tuple[str, int]:
+        """(skill, level) for the next problem, from the learner's skill events."""
+        from tutor.practice.mastery import level_for, next_skill, ratings
+
+        current = ratings(self.session.skill_events())
+        skill_id = next_skill(current, allowed=practice_skills())
+        return skill_id, level_for(current.get(skill_id))
+
+    def _make_next(self) -> None:
+        skill_id, level = self.choice()
+        self.query_one("#practice-bar", Static).update(self._bar_text(skill_id, level, making=True))
+        self._generate(skill_id, level, self.session.new_seed())
+
+    @work(thread=True, exclusive=True, group="practice")
+    def _generate(self, skill_id: str, level: int, seed: int) -> None:
+        from tutor.practice.generate import GenerationFailed, generate
+
+        for attempt in range(GENERATION_TRIES):
+            try_level = level if attempt < GENERATION_TRIES - 1 else max(1, level - 1)
+            try:
+                made = generate(skill_id, try_level, seed + attempt)
+            except GenerationFailed:
+                continue
+            self.post_message(self.Made(made))
+            return
+        self.post_message(self.Made(None, f"No {skill_id} problem could be made at level {level}; "
+                                          "press PgDn to try another."))
+
+    @on(Made)
+    async def _made(self, event: Made) -> None:
+        container = self.query_one("#question", Container)
+        await container.remove_children()
+        note = self.query_one("#practice-note", Static)
+        note.remove_class("-visible")
+        self.done = False
+        if event.generated is None:
+            await container.mount(Static(event.error, id="practice-error"))
+            return
+        self.generated = event.generated
+        self.query_one("#practice-bar", Static).update(self._bar_text(event.generated.skill, event.generated.level))
+        self.view = problem_view_for(event.generated.rendered(), graph_interval=self.app.animation_interval,
+                                     id=f"practice-{self.problems_done}")
+        await container.mount(self.view)
+        self.view.focus_answer()
+
+    def _bar_text(self, skill_id: str, level: int, making: bool = False) -> Text:
+        from tutor.practice.mastery import ratings
+        from tutor.practice.skills import skill
+
+        rating = ratings(self.session.skill_events()).get(skill_id)
+        text = Text(f"{skill(skill_id).title}", style="bold")
+        text.append(f"  ·  level {level}  ·  mastery {mastery_bar(rating.mastery, 10)} {rating.mastery:.0%}")
+        text.append(f"  ·  {self.problems_done} done", style="dim")
+        if making:
+            text.append("  ·  making a problem…", style="dim")
+        return text
+
+    # -------------------------------------------------------------------------------- answers
+
+    @on(ProblemView.Attempted)
+    def _attempted(self, event: ProblemView.Attempted) -> None:
+        event.stop()
+        if self.generated is None or self.view is None or self.generated.kind == "trace":
+            return  # a trace's entries arrive as EntryGraded; its Attempted messages would count them twice
+        self._record(self.view.rendered, None, event.judgement.verdict, event.judgement.diagnosis,
+                     self.generated.level)
+
+    @on(ProblemView.EntryGraded)
+    def _entry_graded(self, event: ProblemView.EntryGraded) -> None:
+        event.stop()
+        if self.generated is not None and self.view is not None:
+            self._record(self.view.rendered, event.ask, event.verdict, event.diagnosis, self.generated.level)
+
+    @work(thread=True, group="save")
+    def _record(self, rendered: Any, ask: str | None, verdict: str, diagnosis: str | None, level: int) -> None:
+        self.session.record_skill_evidence(rendered, ask, verdict, diagnosis, level)
+        self.app.call_from_thread(self._after_record)
+
+    def _after_record(self) -> None:
+        from tutor.practice.mastery import leech
+
+        if self.generated is not None:
+            self.query_one("#practice-bar", Static).update(self._bar_text(self.generated.skill, self.generated.level))
+        found = leech(self.session.skill_events())
+        if found is not None and self.leech_lesson is None:
+            self._offer_lesson(*found)
+
+    def _offer_lesson(self, diagnosis: str, skill_id: str) -> None:
+        from tutor.practice.skills import skill
+
+        about = skill(skill_id)
+        entry = lesson_teaching(self.session, about.lesson)
+        self.leech_lesson = entry
+        note = self.query_one("#practice-note", Static)
+        text = Text(f"The same slip three times lately: {diagnosis}. ", style="bold")
+        text.append(f"The rule: {about.rule} ")
+        if entry is not None:
+            text.append(f"Lesson {entry.position}, {entry.title}, teaches it: ctrl+o opens it.", style="bold")
+        note.update(text)
+        note.add_class("-leech", "-visible")
+
+    @on(ProblemView.Completed)
+    def _completed(self, event: ProblemView.Completed) -> None:
+        event.stop()
+        self.done = True
+        self.problems_done += 1
+        note = self.query_one("#practice-note", Static)
+        if not note.has_class("-leech"):
+            note.update("Done. Press Enter (or PgDn) for the next problem; Esc goes home.")
+            note.add_class("-visible")
+        if getattr(self.view, "graph_view", None) is None:
+            self.set_focus(None)  # Enter then reaches the screen
+
+    # -------------------------------------------------------------------------------- actions
+
+    def action_continue(self) -> None:
+        if self.done:
+            self._next()
+
+    def action_next_problem(self) -> None:
+        self._next()
+
+    def _next(self) -> None:
+        note = self.query_one("#practice-note", Static)
+        note.remove_class("-leech", "-visible")
+        self._make_next()
+
+    def action_open_lesson(self) -> None:
+        if self.leech_lesson is not None:
+            self.app.open_lesson(self.leech_lesson.key)
+
+    def action_skills(self) -> None:
+        self.app.push_screen(SkillsScreen(self.session))
+
+    def action_back(self) -> None:
+        leave_playback = getattr(self.view, "leave_playback", None)
+        if leave_playback is not None and leave_playback():
+            return
+        dismiss_if_on_top(self)
+
+
+class SkillsScreen(Screen):
+    """Mastery per skill as bars, the most frequent mistakes and the lesson for each."""
+
+    DEFAULT_CSS = """
+    SkillsScreen #skills { padding: 0 1; height: 1fr; }
+    """
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self, session: TutorSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar("Skills  ·  how well each gradient rule is known", id="title")
+        with VerticalScroll(id="skills"):
+            yield Static(skills_text(self.session.skill_events()), id="skills-table")
+        yield Footer(compact=True)
+
+    def action_back(self) -> None:
+        dismiss_if_on_top(self)
+
+
+def skills_text(events: list[Any]) -> Text:
+    """The skills report as text (the skills screen; ``stats`` could print the same)."""
+    from collections import Counter
+
+    from tutor.practice.mastery import MASTERED, ratings
+    from tutor.practice.skills import SKILLS
+
+    current = ratings(events)
+    text = Text()
+    if not events:
+        text.append("No answers yet: every graded entry, in lessons and in practice, shows up here.\n", style="dim")
+    text.append(f"{'skill':<28} {'mastery':<{BAR_WIDTH + 6}} answers\n", style="bold")
+    for skill in SKILLS:
+        rating = current.get(skill.id)
+        if not rating.answers:
+            continue
+        mark = "✓" if rating.mastery >= MASTERED else " "
+        text.append(f"{skill.title[:27]:<28} {mastery_bar(rating.mastery)} {rating.mastery:>4.0%} "
+                    f"{rating.answers:>4} {mark}\n")
+    mistakes = Counter(event.diagnosis for event in events if not event.correct and event.diagnosis)
+    if mistakes:
+        text.append("\nMistakes made most often\n", style="bold")
+        for diagnosis, count in mistakes.most_common(5):
+            text.append(f"  {diagnosis} ×{count}\n")
+    days = sorted({event.answered_at.date() for event in events})
+    if days:
+        text.append(f"\nDays practised: {len(days)} (last {days[-1].isoformat()})\n", style="dim")
+    return text
