@@ -4,7 +4,7 @@ No tests here: ``tests/test_ui_key_fuzz.py`` runs a short round in CI and a long
 ``-m slow``; ``benchmarks/fuzz_keys.py`` runs it for as many minutes as you ask and prints the figure.
 
 A run is a list of *targets* (home, a lesson's text, each problem kind, quiz, review, playground,
-each lab, help, the command palette). For each target the fuzzer goes there, then sends bursts of
+practice, skills, each lab, help, the command palette). For each target the fuzzer goes there, then sends bursts of
 keys; when a key has taken it elsewhere (Esc went home, Enter opened the next step) it goes back
 before the next burst, so every target gets its share. Any exception inside the app ends the run
 with the seed, the target and the last keys, which replay it exactly: ``fuzz(seed=..., ...)``.
@@ -121,6 +121,12 @@ def targets() -> list[Target]:
     async def review(app: Any) -> None:
         app.start_quiz(QuizSelection.mixed_review(), 10, "Review")
 
+    async def practice(app: Any) -> None:
+        app.open_practice()
+
+    async def skills(app: Any) -> None:
+        app.open_skills()
+
     async def help_screen(app: Any) -> None:
         app._return_home()
         app.action_help()
@@ -148,6 +154,8 @@ def targets() -> list[Target]:
         ("quiz", quiz, _screen_named("QuizScreen")),
         ("review", review, _screen_named("QuizScreen")),
         ("playground", playground, _screen_named("PlaygroundScreen")),
+        ("practice", practice, _screen_named("PracticeScreen")),
+        ("skills", skills, _screen_named("SkillsScreen")),
         ("help", help_screen, _screen_named("HelpScreen")),
         ("palette", palette, _screen_named("CommandPalette")),
     ]
