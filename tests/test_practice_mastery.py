@@ -73,3 +73,15 @@ def test_an_entry_gives_evidence_for_its_skills():
     wrong = events_for_answer(graph, "grad:a", "incorrect", "missing-upstream", level=2, answered_at=T0)
     assert [(item.skill, item.correct, item.diagnosis) for item in wrong] == [("upstream", False, "missing-upstream")]
     assert events_for_answer(graph, "grad:a", "invalid", None, level=2, answered_at=T0) == []
+
+
+def test_skill_events_survive_in_the_store_in_order(tmp_path):
+    from tutor.progress import ProgressStore
+
+    with ProgressStore(tmp_path / "progress.db") as store:
+        store.record_skill_events([event("upstream", False, 3, 2, "missing-upstream"), event("forward", True, 1)])
+        rows = store.skill_event_rows()
+    assert [(skill, correct, level, diagnosis) for skill, correct, level, diagnosis, _ in rows] == [
+        ("forward", True, 3, None), ("upstream", False, 2, "missing-upstream")]
+    with ProgressStore(tmp_path / "progress.db") as reopened:
+        assert len(reopened.skill_event_rows()) == 2

@@ -131,6 +131,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (
         """CREATE TABLE skill_events (
             id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
             skill_id TEXT NOT NULL,
             correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
             level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
@@ -515,13 +516,14 @@ class ProgressStore:
     def record_skill_events(self, events: Sequence[Any]) -> None:
         """Store evidence about skills (``tutor.practice.mastery.SkillEvent``-like: skill, correct, level,
         diagnosis, answered_at) in one transaction."""
-        rows = [(event.skill, int(bool(event.correct)), int(event.level), event.diagnosis,
+        # A uid per event, as for attempts, so that a future export/import can merge without duplicates.
+        rows = [(uuid.uuid4().hex, event.skill, int(bool(event.correct)), int(event.level), event.diagnosis,
                  format_timestamp(event.answered_at)) for event in events]
         if not rows:
             return
         with self.write_transaction() as connection:
-            connection.executemany("INSERT INTO skill_events (skill_id, correct, level, diagnosis, answered_at) "
-                                   "VALUES (?, ?, ?, ?, ?)", rows)
+            connection.executemany("INSERT INTO skill_events (uid, skill_id, correct, level, diagnosis, answered_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def skill_event_rows(self) -> list[tuple[str, bool, int, str | None, datetime]]:
         """Every skill event, oldest first, as (skill, correct, level, diagnosis, answered_at)."""
