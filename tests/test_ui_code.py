@@ -141,3 +141,28 @@ def test_the_editor_command_prefers_visual_then_editor_and_keeps_arguments(tmp_p
     assert editor_command(path, {"EDITOR": "emacs -nw"}) == ["emacs", "-nw", str(path)]
     fallback = editor_command(path, {})
     assert fallback is None or Path(fallback[0]).name in ("nano", "vi")
+
+
+@async_test
+async def test_an_editor_that_cannot_start_still_resumes_the_app(tmp_path, monkeypatch):
+    """Seen in tmux: EDITOR=nano without nano left the terminal blank, as the app never resumed."""
+    import contextlib
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
+    app = make_code_app(tmp_path)
+    resumed = []
+
+    @contextlib.contextmanager
+    def suspend():  # like Textual's: the resume after the yield is skipped when the block raises
+        yield
+        resumed.append(True)
+
+    monkeypatch.setattr(app, "suspend", suspend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert resumed == [True]
+        assert view.runs == 0
+        assert any("no-such-editor" in str(notification.message) for notification in app._notifications)

@@ -154,9 +154,15 @@ class CodeProblemView(ProblemView):
         if command is None:
             self.notify(f"No editor found: set $EDITOR, or open {self.path} yourself.", severity="warning")
             return
+        failure: Exception | None = None
         try:
             with self.app.suspend():
-                subprocess.run(command, check=False)
+                # Caught inside: an exception leaving the block would skip the app's resume and
+                # leave the terminal blank (seen in tmux with EDITOR=nano and no nano installed).
+                try:
+                    subprocess.run(command, check=False)
+                except (OSError, subprocess.SubprocessError) as error:
+                    failure = error
         except SuspendNotSupported:
             # No terminal to hand over (a headless app, a test): only an editor the user named runs,
             # without the terminal, and never for long.
@@ -166,12 +172,11 @@ class CodeProblemView(ProblemView):
             try:
                 subprocess.run(command, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, timeout=HEADLESS_EDITOR_TIMEOUT)
-            except (OSError, subprocess.TimeoutExpired) as error:
-                self.notify(f"The editor did not run: {error}", severity="error")
-                return
-        except (OSError, subprocess.SubprocessError) as error:
-            self.notify(f"Could not start an editor ({error}); set $EDITOR, or open {self.path} yourself.",
-                        severity="error")
+            except (OSError, subprocess.SubprocessError) as error:
+                failure = error
+        if failure is not None:
+            self.notify(f"Could not run the editor {command[0]!r} ({failure}); set $EDITOR, or open "
+                        f"{self.path} yourself.", severity="error", timeout=8)
             return
         self.start_checks()
 
