@@ -166,3 +166,29 @@ async def test_an_editor_that_cannot_start_still_resumes_the_app(tmp_path, monke
         assert resumed == [True]
         assert view.runs == 0
         assert any("no-such-editor" in str(notification.message) for notification in app._notifications)
+
+
+@async_test
+async def test_a_burst_of_e_and_r_runs_one_child_at_a_time_and_never_crashes(tmp_path, monkeypatch):
+    """The course-wide key fuzz has no code target: letters, e and r pressed at random on the view."""
+    import random
+
+    from ui_key_fuzz_support import LETTERS
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} -c pass")
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "mul_own_value.py", view.path)
+        busiest = 0
+        rng = random.Random(5)
+        for _ in range(40):
+            await pilot.press(rng.choice(LETTERS + ["e", "r"] * 5))
+            running = [worker for worker in app.workers if worker.group == "grade" and worker.is_running]
+            busiest = max(busiest, len(running))
+        await settle(pilot)
+        assert busiest <= 1
+        assert view.runs >= 1 and not view.checking
+        assert view.report is not None and view.report.diagnosis == "mul-own-value"
+        assert len(attempts(app)) == view.runs
