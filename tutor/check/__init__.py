@@ -7,6 +7,8 @@
     result.diagnosis  # "missing-upstream"
     result.message    # "You gave ∂z1/∂a = 3, the local derivative only. Multiply it by the gradient
                       #  arriving from above, dL/dz1."  (never the right answer: show it at once)
+    result.rule       # "dL/da = dL/dz1 · ∂z1/∂a: the gradient from above times the local derivative."
+                      #  (the general rule, no numbers of this problem: the second try)
     result.worked     # "dL/da = dL/dz1 · ∂z1/∂a = 14 · 3 = 42."  (gives it away: show it after the tries)
 
 Asks: ``value:NODE``, ``grad:NODE``, ``local:NODE/INPUT``, ``derivative:VAR``, ``derivative2:VAR``
