@@ -23,7 +23,7 @@ async def burst(pilot, *keys: str) -> None:
 
 
 @async_test
-async def test_the_worked_step_waits_for_the_second_wrong_try_and_invalid_answers_do_not_count(tmp_path):
+async def test_feedback_is_a_ladder_mistake_then_rule_then_worked_and_invalid_answers_do_not_count(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 34)) as pilot:
         await loaded(pilot)
@@ -33,18 +33,22 @@ async def test_the_worked_step_waits_for_the_second_wrong_try_and_invalid_answer
         shown = widget_text(view.feedback, flat=True)
         judgement = view.feedback.judgement
         assert (judgement.verdict, judgement.diagnosis) == ("incorrect", "missing-upstream")
-        assert judgement.message in shown and "-6" not in shown  # the rule, not the answer
-        assert judgement.worked.endswith("= -6.")
-        assert "Worked:" not in shown and "after another wrong try" in shown
+        assert judgement.message in shown and "-6" not in shown  # the mistake, not the answer
+        assert judgement.rule and judgement.worked.endswith("= -6.")
+        assert "Rule:" not in shown and "Worked:" not in shown and "The rule comes with your next wrong try" in shown
 
         for unreadable in ("2*", "(w"):  # invalid answers cost nothing, and are not tries
             await answer(pilot, unreadable)
             assert view.feedback.judgement.verdict == "invalid"
         assert view.wrong_tries == {None: 1}
 
-        await answer(pilot, "5")  # the second wrong try
+        await answer(pilot, "5")  # the second wrong try: the rule, still not the answer
         shown = widget_text(view.feedback, flat=True)
         assert view.feedback.judgement.verdict == "incorrect"
+        assert f"Rule: {view.feedback.judgement.rule}" in shown and "Worked:" not in shown and "-6" not in shown
+
+        await answer(pilot, "4")  # the third: the worked arithmetic
+        shown = widget_text(view.feedback, flat=True)
         assert f"Worked: {view.feedback.judgement.worked}" in shown and "= -6." in shown
 
 

@@ -22,6 +22,7 @@ class Judgement:
     column: int | None = None  # where an unreadable answer went wrong (1-based)
     expected: str | None = None  # the right answer, as text, when the checker gives it (never shown before a reveal)
     explanation: str = ""  # the author's explanation, added once the problem is over
+    rule: str = ""  # the general rule in symbols, no number of this instance: the second rung of the ladder
     worked: str = ""  # the right answer worked out; shown only once the learner has had their tries
 
     @property
@@ -66,6 +67,7 @@ def judgement_from_result(result, answer_text: str) -> Judgement:
         diagnosis=result.diagnosis,
         column=result.column,
         expected=result.expected or None,
+        rule=getattr(result, "rule", "") or "",
         worked=getattr(result, "worked", "") or "",
     )
 

@@ -1,9 +1,10 @@
 """The feedback panel shared by every problem kind, and the hint ladder.
 
-A wrong answer shows the checker's message at once: what went wrong and which rule applies, never
-the right answer. The worked answer (``Judgement.worked``, the arithmetic that gives it away) is
-shown only once the learner has had their tries; :class:`tutor.ui.widgets.problems.ProblemView`
-decides when (see ``WORKED_AFTER_WRONG_TRIES``) and says so with ``worked=True``.
+A wrong answer shows the checker's message at once: the mistake and where, never the right answer.
+The rule in symbols (``Judgement.rule``) and then the worked answer (``Judgement.worked``, the
+arithmetic that gives it away) follow on later tries; :class:`tutor.ui.widgets.problems.ProblemView`
+decides when (``RULE_AFTER_WRONG_TRIES``, ``WORKED_AFTER_WRONG_TRIES``) and says so with ``rule=True``
+and ``worked=True``.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ class FeedbackPanel(Static):
         self.update(RichMarkdown(markdown))
         self.reveal()
 
-    def show(self, judgement: Judgement, *, about: str | None = None, worked: bool = False,
+    def show(self, judgement: Judgement, *, about: str | None = None, rule: bool = False, worked: bool = False,
              worked_note: str = "") -> None:
-        """``worked``: the learner has had their tries, so a wrong answer's worked answer is shown;
-        otherwise ``worked_note`` (if any) says when it will be."""
+        """``rule``: a wrong answer's general rule is shown (its second rung); ``worked``: the learner has had
+        their tries, so its worked answer is shown too; otherwise ``worked_note`` (if any) says what comes next."""
         self.judgement = judgement
         self.about = about
         self.worked_shown = worked and judgement.verdict == "incorrect" and bool(judgement.worked)
@@ -90,6 +91,10 @@ class FeedbackPanel(Static):
             parts.append(RichMarkdown(judgement.diagnosis_text))
         if judgement.diagnosis and judgement.diagnosis != "author":
             parts.append(Text(f"diagnosis: {judgement.diagnosis}", style="dim"))
+        if (rule or worked) and judgement.verdict == "incorrect" and judgement.rule:
+            line = Text("Rule: ", style="bold")
+            line.append(judgement.rule)
+            parts.append(line)
         if self.worked_shown:
             line = Text("Worked: ", style="bold cyan")
             line.append(judgement.worked)

@@ -10,10 +10,11 @@ variant and listen for
 Grading runs in a worker thread (``@work(thread=True)``) that posts ``Graded`` back, so typing
 never stalls while sympy thinks.
 
-Feedback on a wrong answer comes in two steps. The checker's message (what went wrong, which rule
-applies) is shown at once; the worked answer, which gives the right number away, is shown once the
-learner has had ``WORKED_AFTER_WRONG_TRIES`` wrong tries on that entry, or has asked for the last
-hint, or gives up (then the whole solution is shown). Invalid answers never count as tries.
+Feedback on a wrong answer is a ladder, one rung per wrong try on the same entry: first the
+checker's message (the mistake, and where), then also the rule in symbols (``RULE_AFTER_WRONG_TRIES``),
+then the worked answer, which gives the right number away (``WORKED_AFTER_WRONG_TRIES``, or once the
+learner has asked for the last hint, or gives up: then the whole solution is shown). Invalid answers
+never count as tries.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ OUTCOME_SOLVED = "solved"
 OUTCOME_GAVE_UP = "gave-up"
 
 GIVE_UP_CONFIRM_SECONDS = 3.0
-WORKED_AFTER_WRONG_TRIES = 2  # wrong tries on one entry before its worked answer is shown
-WORKED_NOTE = "Worked step: after another wrong try, the last hint (F2), or giving up (ctrl+g)."
+RULE_AFTER_WRONG_TRIES = 2  # wrong tries on one entry before the general rule is shown beside the message
+WORKED_AFTER_WRONG_TRIES = 3  # ... before its worked answer is shown
+WORKED_NOTE = "Worked step: after more wrong tries, the last hint (F2), or giving up (ctrl+g)."
+RULE_NOTE = "The rule comes with your next wrong try; the worked step after that."
 EMPTY_ANSWER_NOTE = "Type your answer first (a number, or an expression like `2*7`), then press Enter."
 
 
@@ -156,17 +159,22 @@ class ProblemView(Vertical):
         """May the worked answer of this entry be shown? After enough wrong tries, or the last hint."""
         return self.wrong_tries.get(key, 0) >= WORKED_AFTER_WRONG_TRIES or self.hint_ladder.exhausted
 
+    def rule_unlocked(self, key: str | None = None) -> bool:
+        return self.wrong_tries.get(key, 0) >= RULE_AFTER_WRONG_TRIES or self.worked_unlocked(key)
+
     def show_judgement(self, judgement: Judgement, *, key: str | None = None, about: str | None = None) -> None:
-        """Show a graded answer: count a wrong try on ``key``, and add the worked answer once it is unlocked."""
+        """Show a graded answer: count a wrong try on ``key``, and add the rule, then the worked answer, as they unlock."""
         if judgement.verdict == "incorrect":
             self.wrong_tries[key] = self.wrong_tries.get(key, 0) + 1
-        self.feedback.show(judgement, about=about, worked=self.worked_unlocked(key), worked_note=WORKED_NOTE)
+        rule = self.rule_unlocked(key)
+        note = WORKED_NOTE if rule or not judgement.rule else RULE_NOTE
+        self.feedback.show(judgement, about=about, rule=rule, worked=self.worked_unlocked(key), worked_note=note)
 
     def _show_worked_now(self) -> None:
         """The last hint was taken: the wrong answer on screen gets its worked answer."""
         shown = self.feedback.judgement
         if shown is not None and shown.verdict == "incorrect" and not self.feedback.worked_shown:
-            self.feedback.show(shown, about=self.feedback.about, worked=True)
+            self.feedback.show(shown, about=self.feedback.about, rule=True, worked=True)
 
     def action_give_up(self) -> None:
         if self.completed:
