@@ -146,7 +146,7 @@ def targets() -> list[Target]:
     found: list[Target] = [("home", home, _screen_named("HomeScreen"))]
     pack_id = load_pack_id()
     found.append(("lesson text", _lesson_at(pack_id, None), _screen_named("LessonScreen")))
-    for kind in ("trace", "ask", "numeric", "choice", "layer", "lab"):
+    for kind in ("trace", "ask", "numeric", "choice", "layer", "lab", "code"):
         problem_pack, problem_id = _builtin_problem(kind)
         found.append((f"{kind} problem", _lesson_at(problem_pack, problem_id), _on_problem(problem_id)))
     found += [

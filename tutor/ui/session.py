@@ -158,13 +158,14 @@ class TutorSession:
     # -------------------------------------------------------------------------------- reviews and quizzes
 
     def problem_refs(self) -> list[Any]:
-        """Every problem the packs offer, as the progress package's ProblemRef (labs excluded)."""
+        """Every problem the packs offer, as the progress package's ProblemRef (labs and code exercises
+        excluded: they are worked at one's own pace in their lessons, not asked in a quiz)."""
         from tutor.progress import ProblemRef
 
         refs = []
         for entry in self.lessons():
             for problem in entry.lesson.problems():
-                if problem.kind == "lab":
+                if problem.kind in ("lab", "code"):
                     continue
                 refs.append(ProblemRef(entry.key.pack_id, entry.key.lesson_id, problem.id,
                                        frozenset(entry.lesson.tags) | frozenset(problem.tags), entry.pack.version))

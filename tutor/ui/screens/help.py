@@ -25,10 +25,11 @@ HELP_TEXT = """\
 - An answer that cannot be read shows a caret `^` under the problem and costs nothing.
 
 ## Feedback on a wrong answer
-- At once: what went wrong and which rule to use, in this graph's names, without the answer.
-- The worked step (the arithmetic that gives the answer away) follows after your second wrong
-  try on the same answer or table entry, once you have taken the last hint (F2), or when you give
-  up (ctrl+g twice, which shows the whole solution). Unreadable answers never count as tries.
+- At once: what went wrong and where, in this graph's names, without the answer.
+- A second wrong try on the same answer or table entry adds the rule, in symbols.
+- The worked step (the arithmetic that gives the answer away) follows after the third wrong try,
+  once you have taken the last hint (F2), or when you give up (ctrl+g twice, which shows the whole
+  solution). Unreadable answers never count as tries.
 
 ## Everywhere
 | Key | What it does |
