@@ -1,54 +1,82 @@
-"""The built-in packs are installed with the package (slow: builds and installs into a fresh venv).
-
-Run with BACKPROP_SLOW_TESTS=1. It installs the project non-editable, then runs
-`backprop-tutor packs` from an unrelated folder: the packs must come from the installed
-`tutor/builtin_lessons`, not from the source checkout.
-"""
+"""`backprop-tutor packs install PATH|ZIP` and `packs remove ID` (issue 19 §1, sharing)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import venv
+import shutil
+import zipfile
 from pathlib import Path
 
-import pytest
+from tutor.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.skipif(os.environ.get("BACKPROP_SLOW_TESTS") != "1",
-                                reason="slow: set BACKPROP_SLOW_TESTS=1 to build and install into a fresh venv")
+EXAMPLE = REPO / "lessons" / "example"
 
 
-def test_pip_install_ships_the_builtin_packs(tmp_path: Path) -> None:
-    environment_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(environment_dir)
-    binaries = environment_dir / ("Scripts" if sys.platform == "win32" else "bin")
-    python = binaries / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(REPO)],
-                             capture_output=True, text=True, timeout=1800)
-    assert install.returncode == 0, install.stderr[-3000:]
+def a_pack(tmp_path: Path, pack_id: str = "shared-tour") -> Path:
+    folder = tmp_path / "source" / pack_id
+    shutil.copytree(EXAMPLE, folder)
+    manifest = folder / "pack.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("id: example", f"id: {pack_id}"), encoding="utf-8")
+    return folder
 
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    environment = {**os.environ, "BACKPROP_TUTOR_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    environment.pop("PYTHONPATH", None)
-    listing = subprocess.run([str(binaries / "backprop-tutor"), "packs"], capture_output=True, text=True,
-                             cwd=elsewhere, env=environment, timeout=300)
-    assert listing.returncode == 0, listing.stderr
-    assert "broken" not in listing.stdout, listing.stdout
-    shipped = sorted(path.name for path in (REPO / "lessons").iterdir() if (path / "pack.yaml").is_file())
-    for pack_id in shipped:
-        assert any(line.split("│")[1].strip() == pack_id for line in listing.stdout.splitlines() if "│" in line), \
-            listing.stdout
-    installed_lessons = subprocess.run(
-        [str(python), "-c", "from tutor.packs.loader import builtin_packs_dir; print(builtin_packs_dir())"],
-        capture_output=True, text=True, cwd=elsewhere, env=environment, timeout=120).stdout.strip()
-    assert installed_lessons.endswith(os.path.join("tutor", "builtin_lessons"))
-    assert str(environment_dir) in installed_lessons
 
-    # The installed checker and engine grade the installed example pack end to end.
-    validation = subprocess.run([str(binaries / "backprop-tutor"), "validate", str(Path(installed_lessons) / "example")],
-                                capture_output=True, text=True, cwd=elsewhere, env=environment, timeout=1200)
-    assert validation.returncode == 0, validation.stdout[-3000:] + validation.stderr[-3000:]
+def installed(data: Path) -> list[str]:
+    packs = data / "packs"
+    return sorted(path.name for path in packs.iterdir()) if packs.is_dir() else []
+
+
+def test_a_clean_folder_pack_is_installed_listed_and_removed(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "packs", "install", str(a_pack(tmp_path))]) == 0
+    assert installed(data) == ["shared-tour"]
+    assert "installed shared-tour" in capsys.readouterr().out
+    assert main(["--data-dir", str(data), "packs"]) == 0
+    assert "shared-tour" in capsys.readouterr().out
+    assert main(["--data-dir", str(data), "packs", "install", str(a_pack(tmp_path / "again"))]) == 2
+    assert "--replace" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "packs", "install", str(tmp_path / "again" / "source" / "shared-tour"),
+                 "--replace"]) == 0
+    assert main(["--data-dir", str(data), "packs", "remove", "shared-tour"]) == 0
+    assert installed(data) == []
+    assert main(["--data-dir", str(data), "packs", "remove", "shared-tour"]) == 2
+    assert "no pack 'shared-tour'" in capsys.readouterr().err
+
+
+def test_a_zip_is_unpacked_checked_and_installed(tmp_path):
+    source = a_pack(tmp_path)
+    archive = tmp_path / "tour.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in source.rglob("*"):
+            bundle.write(path, Path("shared-tour") / path.relative_to(source))
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "packs", "install", str(archive)]) == 0
+    assert (data / "packs" / "shared-tour" / "pack.yaml").is_file()
+
+
+def test_a_pack_with_errors_is_not_installed(tmp_path, capsys):
+    source = a_pack(tmp_path)
+    manifest = source / "pack.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('version: "1.0.0"', "version: [1"),
+                        encoding="utf-8")
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "packs", "install", str(source)]) == 1
+    assert "pack.yaml:" in capsys.readouterr().out
+    assert installed(data) == []
+
+
+def test_a_zip_that_writes_outside_its_folder_is_refused_before_anything_is_written(tmp_path, capsys):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("pack.yaml", "id: evil\ntitle: x\nversion: '1'\nlessons: []\n")
+        bundle.writestr("../../escaped.txt", "gotcha")
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "packs", "install", str(archive)]) == 2
+    assert "outside the pack" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("escaped.txt")) and installed(data) == []
+
+
+def test_the_built_in_course_id_is_not_taken(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "packs", "install", str(a_pack(tmp_path, "backprop"))]) == 2
+    assert "built-in" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "packs", "install"]) == 2
