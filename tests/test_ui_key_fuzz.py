@@ -113,3 +113,24 @@ async def test_steps_opened_in_a_burst_still_get_the_cursor(tmp_path):
         view = app.screen.current_problem()
         assert type(view).__name__ == "TraceProblemView"
         assert app.focused is view.row_for(view.progress.next_open.ask).input
+
+
+@async_test
+async def test_digits_typed_right_after_pgdn_reach_the_new_answer_box(tmp_path):
+    # The step's bar shows at once but its view takes the cursor a moment later; digits typed in between
+    # went to the previous step's hidden view (the browser test on a loaded machine lost its answer so).
+    from test_ui_feedback import burst
+    from test_ui_support import settle
+    from ui_key_fuzz_support import make_fuzz_app
+
+    app = make_fuzz_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_until_loaded()
+        await pilot.pause()
+        entry = next(entry for entry in app.session.lessons() if entry.key.lesson_id == "chain-rule")
+        app.open_lesson(entry.key)
+        await settle(pilot)
+        await burst(pilot, "pagedown", "3", "0")
+        view = app.screen.current_problem()
+        assert type(view).__name__ == "AnswerProblemView"
+        assert view.answer_input.value == "30"

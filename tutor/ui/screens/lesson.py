@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
@@ -22,7 +22,9 @@ from tutor.ui.screens.home import TitleBar
 from tutor.ui.session import LessonEntry, TutorSession
 from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
-from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ProblemView
+from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ChoiceProblemView, ProblemView
+
+EARLY_KEY_RETRIES = 200  # refreshes to wait for a new step's answer box to mount before held keys are dropped
 
 
 @dataclass
@@ -91,6 +93,7 @@ class LessonScreen(Screen):
         self.steps = list(entry.lesson.steps)
         self.index = 0
         self.views: dict[int, Widget] = {}
+        self._early_keys: list[str] = []  # typed before a new step's answer box had the cursor (see on_key)
         self.records: dict[str, ProblemRecord] = {}
         for step in self.steps:
             if step.kind != "text":
@@ -170,6 +173,51 @@ class LessonScreen(Screen):
         except Exception as error:  # noqa: BLE001 - one faulty problem must not end the learner's session
             return Static(f"This problem cannot be shown ({type(error).__name__}: {error}). "
                           "Press PgDn to go on.", id=f"problem-{index}", markup=False)
+
+    def on_key(self, event: events.Key) -> None:
+        """Keep what is typed before a new step's answer box has the cursor.
+
+        Right after PgDn (or Enter on 'continue') the step is on screen a moment before its view has
+        mounted and taken the focus; a learner typing at once (tmux, a browser on a busy machine)
+        lost those characters, and the Enter after them. While the cursor is elsewhere (nowhere, or
+        in the previous step's hidden view), a printable key goes into the open problem's answer box
+        and Enter submits it.
+        """
+        view = self.current_problem()
+        if view is None or view.completed or isinstance(view, ChoiceProblemView):
+            return  # choices take letters and Enter themselves
+        focused = self.app.focused
+        if focused is not None and (focused is view or view in focused.ancestors):
+            return  # the new step has the cursor already: the key is its own
+        if event.is_printable and event.character:
+            self._early_keys.append(event.character)
+        elif event.key == "enter" and (self._early_keys or (view.answer_box() is not None
+                                                             and view.answer_box().value.strip())):
+            self._early_keys.append("\n")
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self._deliver_early_keys()
+
+    def _deliver_early_keys(self, retries: int = 0) -> None:
+        """Type the held keys into the open answer box once it is mounted (in their order; \n submits)."""
+        view = self.current_problem()
+        box = view.answer_box() if view is not None else None
+        if box is None or not box.is_mounted:
+            if retries < EARLY_KEY_RETRIES and view is not None:
+                self.call_after_refresh(self._deliver_early_keys, retries + 1)
+            else:
+                self._early_keys.clear()  # the step was left, or takes no typing: the keys had nowhere to go
+            return
+        keys, self._early_keys = self._early_keys, []
+        for key in keys:
+            if key == "\n":
+                if box.value.strip():
+                    box.post_message(box.Submitted(box, box.value))
+            else:
+                box.insert_text_at_cursor(key)
+        box.focus()
 
     def _focus_step(self) -> None:
         view = self.current_view()

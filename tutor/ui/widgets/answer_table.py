@@ -121,6 +121,10 @@ class AnswerTableView(ProblemView):
         if entry is not None:
             self.row_for(entry.ask).input.focus()
 
+    def answer_box(self) -> Input | None:
+        entry = self.progress.next_open
+        return None if self.completed or entry is None else self.row_for(entry.ask).input
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -204,6 +204,10 @@ class ProblemView(Vertical):
     def focus_answer(self) -> None:
         """Put the cursor where the learner types."""
 
+    def answer_box(self) -> Input | None:
+        """The text box typing goes to now (None when the problem is not answered by typing)."""
+        return None
+
 
 class AnswerProblemView(ProblemView):
     """``ask`` and ``numeric``: one answer typed as a number or expression."""
@@ -326,6 +330,9 @@ class AnswerProblemView(ProblemView):
     def focus_answer(self) -> None:
         if not self.completed:
             self.answer_input.focus()
+
+    def answer_box(self) -> Input | None:
+        return None if self.completed or self.answer_input.disabled else self.answer_input
 
     @on(Input.Submitted, "#answer")
     def _submit(self, event: Input.Submitted) -> None:
