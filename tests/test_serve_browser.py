@@ -135,6 +135,9 @@ def test_serve_home_lesson_one_answer_feedback_and_store(tmp_path):
                 _wait_for_text(page, "Step 1/11")
                 page.keyboard.press("PageDown")  # on to the first problem
                 _wait_for_text(page, "numeric problem")
+                # The problem's own keys in the footer: its answer box has the cursor. (Keys typed before
+                # that are kept too, tests/test_ui_key_fuzz.py checks it; here the point is the whole route.)
+                _wait_for_text(page, "f2 Hint")
                 prompt = " ".join(_screen(page).split())
                 found = re.search(r"changes (\d+) times as fast as x, and y = f\(u\) changes (\d+) times", prompt)
                 assert found, prompt

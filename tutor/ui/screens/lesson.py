@@ -24,8 +24,6 @@ from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
 from tutor.ui.widgets.problems import OUTCOME_GAVE_UP, OUTCOME_SOLVED, ChoiceProblemView, ProblemView
 
-EARLY_KEY_RETRIES = 200  # refreshes to wait for a new step's answer box to mount before held keys are dropped
-
 
 @dataclass
 class ProblemRecord:
@@ -200,15 +198,12 @@ class LessonScreen(Screen):
         event.prevent_default()
         self._deliver_early_keys()
 
-    def _deliver_early_keys(self, retries: int = 0) -> None:
-        """Type the held keys into the open answer box once it is mounted (in their order; \n submits)."""
+    def _deliver_early_keys(self) -> None:
+        """Type the held keys into the open answer box (in their order; \n submits). Until the box is
+        mounted they wait: :meth:`_focus_step`, which runs once the step's view has mounted, calls this again."""
         view = self.current_problem()
         box = view.answer_box() if view is not None else None
-        if box is None or not box.is_mounted:
-            if retries < EARLY_KEY_RETRIES and view is not None:
-                self.call_after_refresh(self._deliver_early_keys, retries + 1)
-            else:
-                self._early_keys.clear()  # the step was left, or takes no typing: the keys had nowhere to go
+        if box is None or not box.is_mounted or not self._early_keys:
             return
         keys, self._early_keys = self._early_keys, []
         for key in keys:
@@ -230,6 +225,7 @@ class LessonScreen(Screen):
                     self.set_focus(None)  # Enter then reaches the screen: continue
             else:
                 view.focus_answer()
+                self._deliver_early_keys()  # what was typed while this view was mounting
         elif view is not None and view.can_focus:
             view.focus()
 
