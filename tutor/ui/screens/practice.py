@@ -81,6 +81,9 @@ class PracticeScreen(Screen):
         self.view: ProblemView | None = None
         self.done = False
         self.leech_lesson: Any = None  # the LessonEntry offered after a leech
+        # The learner's skill events, read from the store once per change (at the start and after each
+        # save) rather than by every caller: the bar, the choice and the leech check all replay them.
+        self.events: list[Any] = []
         self.problems_done = 0
 
     def compose(self) -> ComposeResult:
@@ -99,11 +102,12 @@ class PracticeScreen(Screen):
         """(skill, level) for the next problem, from the learner's skill events."""
         from tutor.practice.mastery import level_for, next_skill, ratings
 
-        current = ratings(self.session.skill_events())
+        current = ratings(self.events)
         skill_id = next_skill(current, allowed=practice_skills())
         return skill_id, level_for(current.get(skill_id))
 
     def _make_next(self) -> None:
+        self.events = self.session.skill_events()
         skill_id, level = self.choice()
         self.query_one("#practice-bar", Static).update(self._bar_text(skill_id, level, making=True))
         self._generate(skill_id, level, self.session.new_seed())
@@ -144,7 +148,7 @@ class PracticeScreen(Screen):
         from tutor.practice.mastery import ratings
         from tutor.practice.skills import skill
 
-        rating = ratings(self.session.skill_events()).get(skill_id)
+        rating = ratings(self.events).get(skill_id)
         text = Text(f"{skill(skill_id).title}", style="bold")
         text.append(f"  ·  level {level}  ·  mastery {mastery_bar(rating.mastery, 10)} {rating.mastery:.0%}")
         text.append(f"  ·  {self.problems_done} done", style="dim")
@@ -176,9 +180,10 @@ class PracticeScreen(Screen):
     def _after_record(self) -> None:
         from tutor.practice.mastery import leech
 
+        self.events = self.session.skill_events()
         if self.generated is not None:
             self.query_one("#practice-bar", Static).update(self._bar_text(self.generated.skill, self.generated.level))
-        found = leech(self.session.skill_events())
+        found = leech(self.events)
         if found is not None and self.leech_lesson is None:
             self._offer_lesson(*found)
 
