@@ -99,16 +99,11 @@ async def test_steps_opened_in_a_burst_still_get_the_cursor(tmp_path):
     # PgDn PgDn PgDn in one burst (tmux, a fast typist) opened lesson 2's trace step before its view had
     # mounted; the focus call ran on an unmounted view, so nothing had the cursor and typing went nowhere.
     from test_ui_feedback import burst
-    from test_ui_support import settle
-    from ui_key_fuzz_support import make_fuzz_app
+    from ui_key_fuzz_support import make_fuzz_app, open_builtin_lesson
 
     app = make_fuzz_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.wait_until_loaded()
-        await pilot.pause()
-        entry = next(entry for entry in app.session.lessons() if entry.key.lesson_id == "graphs")
-        app.open_lesson(entry.key)
-        await settle(pilot)
+        await open_builtin_lesson(pilot, "graphs")
         await burst(pilot, "pagedown", "pagedown", "pagedown")
         view = app.screen.current_problem()
         assert type(view).__name__ == "TraceProblemView"
@@ -120,16 +115,11 @@ async def test_digits_typed_right_after_pgdn_reach_the_new_answer_box(tmp_path):
     # The step's bar shows at once but its view takes the cursor a moment later; digits typed in between
     # went to the previous step's hidden view (the browser test on a loaded machine lost its answer so).
     from test_ui_feedback import burst
-    from test_ui_support import settle
-    from ui_key_fuzz_support import make_fuzz_app
+    from ui_key_fuzz_support import make_fuzz_app, open_builtin_lesson
 
     app = make_fuzz_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.wait_until_loaded()
-        await pilot.pause()
-        entry = next(entry for entry in app.session.lessons() if entry.key.lesson_id == "chain-rule")
-        app.open_lesson(entry.key)
-        await settle(pilot)
+        await open_builtin_lesson(pilot, "chain-rule")
         await burst(pilot, "pagedown", "3", "0")
         view = app.screen.current_problem()
         assert type(view).__name__ == "AnswerProblemView"

@@ -180,6 +180,17 @@ def make_fuzz_app(data_dir: Path) -> Any:
                       seed=11, review_fuzzing=False, animation_interval=0.05)
 
 
+async def open_builtin_lesson(pilot: Any, lesson_id: str) -> None:
+    """In an app from :func:`make_fuzz_app`: wait for the course, open ``lesson_id`` and let it settle."""
+    from test_ui_support import settle
+
+    app = pilot.app
+    await app.wait_until_loaded()
+    await pilot.pause()
+    app.open_lesson(next(entry for entry in app.session.lessons() if entry.key.lesson_id == lesson_id).key)
+    await settle(pilot)
+
+
 async def fuzz(data_dir: Path, *, seed: int, keys_per_target: int | None = None, seconds: float | None = None,
                only: list[str] | None = None) -> FuzzReport:
     """Fuzz every target ``keys_per_target`` keys each, or round-robin for ``seconds``; raise FuzzFailure on a crash."""
