@@ -128,3 +128,63 @@ async def test_marking_several_options_in_one_burst(tmp_path):
         await burst(pilot, "space", "down", "space", "enter")
         assert view.feedback.judgement.verdict == "correct", view.feedback.judgement
         assert view.completed == "solved"
+
+
+def hold_grading(view):
+    """Make ``view``'s grader wait until the returned event is set, so keys can arrive while an entry is checked."""
+    import threading
+
+    release = threading.Event()
+    judge = view._judge
+
+    def held_judge(text, ask):
+        release.wait(timeout=30)  # waiting on the test, not on time: set as soon as the keys are in
+        return judge(text, ask)
+
+    view._judge = held_judge
+    return release
+
+
+@async_test
+async def test_entries_typed_ahead_while_one_is_graded_fill_the_next_entries(tmp_path):
+    # tmux `send-keys 6 Enter 7 Enter`: the 7 arrived while the 6 was being graded, landed in the same
+    # box ("67"), and the second Enter was dropped, so the learner's second answer was lost.
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("space")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        release = hold_grading(view)
+        await burst(pilot, "6", "enter", "8", "backspace", "7", "enter", "4")
+        assert view.row_for("value:z1").input.value == "6"  # held, not typed into the entry being checked
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert view.progress.answers.get("value:z1") == "6" and view.progress.answers.get("value:z2") == "7"
+        assert view.progress.status["value:z2"] == "correct"
+        assert view.row_for("value:L").input.value == "4"  # still being typed: not submitted
+        assert app.focused is view.row_for("value:L").input
+
+
+@async_test
+async def test_keys_typed_ahead_after_a_wrong_entry_stay_in_it_and_submit_nothing(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("space")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        release = hold_grading(view)
+        await burst(pilot, "5", "enter", "7", "enter")
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert view.progress.status["value:z1"] == "incorrect"
+        assert view.row_for("value:z1").input.value == "57"  # nothing typed is lost ...
+        assert view.progress.answers.get("value:z2") is None  # ... and nothing went to an entry not meant
+        assert view.row_for("value:z2").input.value == ""

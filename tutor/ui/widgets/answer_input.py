@@ -10,16 +10,55 @@ before the backspaces, the two backspaces then deleted it, and enter submitted a
 run them (the focused widget is the first place the app looks). Bindings of the screens around it
 (PgDn, Esc, ...) still go the usual way: they may replace the very widget whose handler is running,
 which must not happen from inside that handler.
+
+While an answer is being checked, the box can *hold* what is typed next (:attr:`AnswerInput.type_ahead`):
+a learner who types ``6 Enter 8 Enter`` into a trace table meant the 8 for the next entry, but the
+next entry only opens once the 6 has been graded. The table hands the held keys on when the grade
+comes back (see ``AnswerTableView``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
 from textual.widgets import Input
 
+# How held keys are written down: the typed character itself, or one of these for the editing keys.
+HELD_ENTER = "\n"
+HELD_BACKSPACE = "\b"
+
 
 class AnswerInput(Input):
+    # None: keys edit the box as usual. A list: characters, Enter and Backspace are appended to it instead.
+    type_ahead: list[str] | None = None
+
+    def __init__(self, *args: Any, holds_after_enter: bool = False, **kwargs: Any) -> None:
+        """``holds_after_enter``: Enter on a non-empty box starts holding keys at once. The table that
+        grades it learns of the Enter only from a message, and keys already on their way would land
+        in the box before that message does; the table takes the held keys (``release_keys``)."""
+        super().__init__(*args, **kwargs)
+        self.holds_after_enter = holds_after_enter
+
+    def hold_keys(self) -> None:
+        """Start holding characters, Enter and Backspace (the answer in the box is being checked)."""
+        if self.type_ahead is None:
+            self.type_ahead = []
+
+    def release_keys(self) -> list[str]:
+        """Stop holding; the keys held so far, in the order they were pressed."""
+        held, self.type_ahead = self.type_ahead or [], None
+        return held
+
     async def _on_key(self, event: events.Key) -> None:
+        if self.type_ahead is not None:
+            held = (event.character if event.is_printable and event.character
+                    else {"enter": HELD_ENTER, "backspace": HELD_BACKSPACE}.get(event.key))
+            if held is not None:
+                self.type_ahead.append(held)
+                event.stop()
+                event.prevent_default()
+                return
         typed = self.check_consume_key(event.key, event.character)
         await super()._on_key(event)  # inserts a typed character; for other keys it only restarts the blink
         if typed:
@@ -28,4 +67,6 @@ class AnswerInput(Input):
             if not binding.priority and await self.app.run_action(binding.action, self):
                 event.stop()
                 event.prevent_default()
+                if event.key == "enter" and self.holds_after_enter and self.value.strip():
+                    self.hold_keys()
                 return

@@ -15,7 +15,7 @@ from textual.widgets import Input, Label, Static
 from tutor.ui.grading import Judgement
 from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED
 from tutor.ui.widgets import workspace
-from tutor.ui.widgets.answer_input import AnswerInput
+from tutor.ui.widgets.answer_input import HELD_BACKSPACE, HELD_ENTER, AnswerInput
 from tutor.ui.widgets.problems import EMPTY_ANSWER_NOTE, ProblemView, Prompt
 
 MARKS = {CORRECT: "✓", INCORRECT: "✗", REVEALED: "·"}
@@ -34,7 +34,7 @@ class AnswerRow(Horizontal):
     def __init__(self, entry, *, id: str, input_id: str, placeholder: str) -> None:
         super().__init__(id=id)
         self.entry = entry
-        self.input = AnswerInput(placeholder=placeholder, id=input_id, compact=True)
+        self.input = AnswerInput(placeholder=placeholder, id=input_id, compact=True, holds_after_enter=True)
         self.mark = Label("", classes="entry-mark")
 
     def compose(self) -> ComposeResult:
@@ -129,15 +129,59 @@ class AnswerTableView(ProblemView):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         row = next((row for row in self.rows if row.input is event.input), None)
-        if row is None or self.completed or not self.progress.is_open(row.entry.ask):
+        if row is not None:
+            self._submit(row, event.value)
+
+    def _submit(self, row: AnswerRow, text: str, type_ahead: list[str] | None = None) -> None:
+        """Grade ``text`` for ``row``; keys typed after it wait in the row until the grade is back.
+
+        ``type_ahead``: keys pressed after ``text`` that are not in the row yet (handed on from the entry
+        above). The row's box started holding keys itself at the Enter that sent ``text``.
+        """
+        if self.completed or not self.progress.is_open(row.entry.ask) or row.entry.ask in self._pending:
             return
-        if row.entry.ask in self._pending:
-            return
-        if not event.value.strip():
+        held = [*(type_ahead or []), *row.input.release_keys()]
+        if not text.strip():
             self.feedback.show_text(self.EMPTY_NOTE, kind="info", title="feedback")
+            self._type_into(row, held)
             return
         self._pending.add(row.entry.ask)
-        self._grade(row.entry.ask, event.value)
+        row.input.hold_keys()
+        row.input.type_ahead = held
+        self._grade(row.entry.ask, text)
+
+    def show_judgement(self, judgement: Judgement, *, key: str | None = None, about: str | None = None) -> None:
+        super().show_judgement(judgement, key=key, about=about)
+        if key is not None:
+            self._hand_on_type_ahead(self.row_for(key), judgement.verdict == "correct")
+
+    def _hand_on_type_ahead(self, row: AnswerRow, was_right: bool) -> None:
+        """What was typed while ``row`` was being graded goes on: into the next open entry when the answer
+        was right (the learner had moved on in their head: ``6 Enter 8 Enter`` fills two entries), or
+        back into the same row, Enters left out, when it was not (nothing typed is lost, nothing is
+        submitted to an entry the learner did not mean)."""
+        held = row.input.release_keys()
+        if not held:
+            return
+        if not was_right:
+            self._type_into(row, [key for key in held if key != HELD_ENTER])
+            return
+        next_entry = self.progress.next_open
+        if next_entry is not None:
+            self._type_into(self.row_for(next_entry.ask), held)
+
+    def _type_into(self, row: AnswerRow, keys: list[str]) -> None:
+        box = row.input
+        box.cursor_position = len(box.value)
+        for index, key in enumerate(keys):
+            if key == HELD_ENTER:
+                if box.value.strip():
+                    self._submit(row, box.value, keys[index + 1:])
+                    return
+            elif key == HELD_BACKSPACE:
+                box.action_delete_left()
+            else:
+                box.insert_text_at_cursor(key)
 
     @work(thread=True, group="grade")
     def _grade(self, ask: str, text: str) -> None:
