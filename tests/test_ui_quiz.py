@@ -192,3 +192,59 @@ async def test_a_quiz_ended_early_scores_only_the_questions_answered(tmp_path):
         await settle(pilot)
         shown = " ".join(widget_text(static, flat=True) for static in quiz_screen.query("#summary Static"))
         assert "1 of 1 answered right" in shown and "3 not reached" in shown
+
+
+@async_test
+async def test_a_quiz_goes_on_when_answers_cannot_be_saved_and_says_so_once(tmp_path, monkeypatch):
+    # A read-only or full disk: the store refuses every answer. The quiz used to stop at the first
+    # question (the refusal was raised before the answer counted) with a notice per try.
+    from tutor.progress import ProgressError
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+
+        def refuse(attempt):
+            raise ProgressError("the progress folder is read-only")
+
+        monkeypatch.setattr(app.session.review, "record_attempt", refuse)
+        notices = []
+        monkeypatch.setattr(app, "notify", lambda message, **options: notices.append(message))
+        await start_pack_quiz(pilot)
+        quiz_screen = app.screen
+        quiz = quiz_screen.quiz
+        answered = 0
+        while not quiz.is_finished:
+            view = quiz_screen.view
+            if view.problem.kind == "numeric":
+                await pilot.press("pagedown")
+                await settle(pilot)
+                continue
+            await answer_correctly(pilot, view)
+            answered += 1
+            assert quiz_screen.question_done
+            await pilot.press("enter")
+            await settle(pilot)
+        assert answered == 3 and quiz_screen.summary.correct == 3
+        saving = [message for message in notices if "could not be saved" in message]
+        assert len(saving) == 1 and "read-only" in saving[0]
+
+
+@async_test
+async def test_a_lesson_in_a_read_only_folder_says_once_that_answers_are_not_saved(tmp_path, monkeypatch):
+    from tutor.progress import ProgressError
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+
+        def refuse(attempt):
+            raise ProgressError("the progress folder is read-only")
+
+        monkeypatch.setattr(app.session.review, "record_attempt", refuse)
+        from tutor.progress import Attempt, Verdict
+
+        first = Attempt(pack_id="ui-fixture", pack_version="1.0.0", lesson_id="first-trace", problem_id="trace-abc",
+                        answer_text="6", verdict=Verdict("incorrect"), answered_at=app.session.clock())
+        messages = [app.session.record(first) for _ in range(3)]
+        assert messages[0] and "read-only" in messages[0] and messages[1:] == [None, None]

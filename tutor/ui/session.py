@@ -85,6 +85,8 @@ class TutorSession:
     notices: list[str] = field(default_factory=list)  # one sentence each, shown on the home screen
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _entries: list[LessonEntry] = field(default_factory=list, repr=False)
+    # Set at the first answer that could not be stored, so the learner is told once, not at every answer.
+    saving_failed: bool = False
 
     # -------------------------------------------------------------------------------- lessons
 
@@ -193,7 +195,9 @@ class TutorSession:
     # -------------------------------------------------------------------------------- recording
 
     def record(self, attempt: Attempt) -> str | None:
-        """Store one answer (and move its review card). Returns an error sentence instead of raising."""
+        """Store one answer (and move its review card). Never raises: returns a sentence for the learner
+        the first time an answer cannot be stored (a read-only or full disk), and None after that, so a
+        lesson in a read-only folder is not covered in one notice per answer."""
         if self.review is None:
             return None
         from tutor.progress import ProgressError
@@ -201,7 +205,11 @@ class TutorSession:
         try:
             self.review.record_attempt(attempt)
         except ProgressError as error:
-            return f"Your answer could not be saved: {error}"
+            with self._lock:
+                first, self.saving_failed = not self.saving_failed, True
+            if first:
+                return (f"Your answer could not be saved: {error}. You can go on; answers are not saved "
+                        "this session (this notice is shown once).")
         return None
 
     # -------------------------------------------------------------------------------- skills

@@ -199,7 +199,7 @@ class QuizScreen(Screen):
         else:
             problems = select_problems(session.problem_refs(), self.selection, length=self.length, rng=session.rng,
                                        store=session.store, review=session.review, now=session.clock())
-        record = session.review.record_attempt if session.review is not None else None
+        record = self._record if session.review is not None else None
         self.quiz = QuizSession(problems, started_at=session.clock(), record=record)
         if not problems:
             if getattr(self.selection, "studied_only", False):
@@ -239,6 +239,13 @@ class QuizScreen(Screen):
         await container.mount(self.view)
         self.view.focus_answer()
 
+    def _record(self, attempt: Any) -> None:
+        # QuizSession.answer calls this on the UI thread; a store that cannot be written (read-only
+        # folder) must not stop the quiz, and says so once (TutorSession.record).
+        error = self.session.record(attempt)
+        if error:
+            self.notify(error, severity="error")
+
     def _update_bar(self) -> None:
         quiz = self.quiz
         if quiz.is_finished:
@@ -270,8 +277,8 @@ class QuizScreen(Screen):
         try:
             feedback = self.quiz.answer(verdict, at=self.session.clock(), answer_text=answer_text,
                                         diagnosis=judgement.diagnosis, variant_seed=event.seed)
-        except Exception as error:  # noqa: BLE001 - saving failed: say so, let the learner go on
-            self.notify(f"Your answer could not be saved: {error}", severity="error")
+        except Exception as error:  # noqa: BLE001 - a quiz bug must not take the session down
+            self.notify(f"This answer could not be taken: {error}", severity="error")
             return
         if feedback.question_done:
             self.question_done = True
