@@ -171,7 +171,7 @@ async def test_entries_typed_ahead_while_one_is_graded_fill_the_next_entries(tmp
 
 
 @async_test
-async def test_keys_typed_ahead_after_a_wrong_entry_stay_in_it_and_submit_nothing(tmp_path):
+async def test_keys_typed_ahead_after_a_wrong_entry_wait_unsent_in_the_entries_below(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
@@ -180,11 +180,12 @@ async def test_keys_typed_ahead_after_a_wrong_entry_stay_in_it_and_submit_nothin
         await settle(pilot)
         view = app.screen.current_problem()
         release = hold_grading(view)
-        await burst(pilot, "5", "enter", "7", "enter")
+        await burst(pilot, "5", "enter", "7", "enter", "4", "9", "enter")
         release.set()
         await app.workers.wait_for_complete()
         await settle(pilot)
         assert view.progress.status["value:z1"] == "incorrect"
-        assert view.row_for("value:z1").input.value == "57"  # nothing typed is lost ...
-        assert view.progress.answers.get("value:z2") is None  # ... and nothing went to an entry not meant
-        assert view.row_for("value:z2").input.value == ""
+        assert view.row_for("value:z1").input.value == "5"  # the wrong answer, to be fixed
+        assert app.focused is view.row_for("value:z1").input
+        assert [view.row_for(ask).input.value for ask in ("value:z2", "value:L")] == ["7", "49"]  # nothing lost
+        assert view.progress.answers.get("value:z2") is None and not view._pending  # nothing sent

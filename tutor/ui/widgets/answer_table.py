@@ -156,19 +156,25 @@ class AnswerTableView(ProblemView):
             self._hand_on_type_ahead(self.row_for(key), judgement.verdict == "correct")
 
     def _hand_on_type_ahead(self, row: AnswerRow, was_right: bool) -> None:
-        """What was typed while ``row`` was being graded goes on: into the next open entry when the answer
-        was right (the learner had moved on in their head: ``6 Enter 8 Enter`` fills two entries), or
-        back into the same row, Enters left out, when it was not (nothing typed is lost, nothing is
-        submitted to an entry the learner did not mean)."""
+        """What was typed while ``row`` was being graded goes on to the entries it was meant for.
+
+        Right answer: into the next open entry, Enters included (``6 Enter 8 Enter`` fills two entries).
+        Wrong answer: the row keeps the wrong answer to fix, and each answer typed ahead waits, unsent,
+        in the open entry below it that it was typed for: nothing typed is lost, and nothing is
+        submitted before the learner has seen what was wrong.
+        """
         held = row.input.release_keys()
         if not held:
             return
-        if not was_right:
-            self._type_into(row, [key for key in held if key != HELD_ENTER])
+        if was_right:
+            next_entry = self.progress.next_open
+            if next_entry is not None:
+                self._type_into(self.row_for(next_entry.ask), held)
             return
-        next_entry = self.progress.next_open
-        if next_entry is not None:
-            self._type_into(self.row_for(next_entry.ask), held)
+        below = [other for other in self.rows[self.rows.index(row) + 1:] if self.progress.is_open(other.entry.ask)]
+        answers = "".join(held).split(HELD_ENTER)
+        for other, keys in zip(below, answers):
+            self._type_into(other, list(keys))
 
     def _type_into(self, row: AnswerRow, keys: list[str]) -> None:
         box = row.input
