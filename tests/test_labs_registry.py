@@ -27,11 +27,12 @@ QUICK_SETTINGS = {
     "clipping": {"dimension": 4},
     "nan-hunt": {"epochs": 3},
     "checkpointing": {"layers": 20, "keep_every": 4},
+    "gradient-flow": {"extra_layers": 1},
 }
 
 
 def test_lab_names_and_classes_agree() -> None:
-    assert LAB_NAMES == ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
+    assert LAB_NAMES == ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing", "gradient-flow")
     assert set(LAB_CLASSES) == set(LAB_NAMES)
     for name in LAB_NAMES:
         assert lab_class(name).name == name and lab_class(name).title

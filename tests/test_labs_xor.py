@@ -189,3 +189,33 @@ def test_a_screen_can_read_while_a_worker_steps() -> None:
         assert len(snapshot["loss_history"]) == snapshot["epochs_trained"]
         restored = XorLab.restore({"seed": 6}, snapshot["epochs_trained"])
         assert snapshot["weights"] == asdict(restored.weights())
+
+
+def test_the_module_exercise_as_written_prints_something_else_than_its_text_claims() -> None:
+    from tutor.labs.xor import MODULE_CLAIMED_LOSSES, MODULE_SETTINGS, module_printout
+
+    assert MODULE_SETTINGS.seed == 42 and MODULE_SETTINGS.update_mode == "per-sample"
+    assert MODULE_SETTINGS.reduction == "sum" and MODULE_SETTINGS.learning_rate == 0.5
+    # random.seed(42) then random.uniform in the module's order is random.Random(42) in this lab's.
+    import random
+
+    random.seed(42)
+    module_draws = [random.uniform(-1, 1) for _ in range(12)]
+    weights = initial_weights(42)
+    assert [w for row in weights.hidden_weights for w in row] + list(weights.output_weights) == module_draws
+    printout = module_printout()
+    assert [epoch for epoch, _, _ in printout.losses] == list(range(0, 1000, 100))
+    lab = XorLab(MODULE_SETTINGS)
+    history = lab.step(1000)
+    assert [loss for _, loss, _ in printout.losses] == [history[epoch] for epoch in range(0, 1000, 100)]
+    assert [prediction for _, prediction, _ in printout.predictions] == list(lab.predictions())
+    claimed = dict((epoch, claim) for epoch, _, claim in printout.losses if claim is not None)
+    assert claimed == MODULE_CLAIMED_LOSSES
+    printed_900 = history[900]
+    assert printed_900 > 10 * MODULE_CLAIMED_LOSSES[900]  # measured 0.4241 against the claimed 0.0123
+    assert printout.lines()[0] == f"Epoch 0: loss = {history[0]:.4f}"
+    assert printout.lines()[-4].startswith(" (0, 0) -> ")
+    questions = {question.id: question for question in xor_questions()}
+    assert questions["xor.module-epoch-900"].expected == f"{printed_900:.4f}"
+    assert questions["xor.module-prediction-00"].expected == f"{lab.predictions()[0]:.3f}"
+    assert XorLab(questions["xor.module-epoch-900"].settings).settings == MODULE_SETTINGS

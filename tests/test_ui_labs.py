@@ -255,6 +255,95 @@ async def test_nan_hunt_is_not_finished_by_the_questions_alone():
 
 
 @async_test
+async def test_xor_module_button_runs_the_exercise_as_written_beside_its_claims():
+    from tutor.labs.xor import MODULE_SETTINGS, module_printout
+
+    app = lab_app("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("m")
+        await settle(pilot)
+        assert screen.lab.settings == MODULE_SETTINGS
+        assert screen.query_one("#setting-seed").value == "42"
+        assert "press r to run its 1000 epochs" in text_of(screen.query_one("#lab-readout"))
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.lab.epochs_trained == 1000
+        readout = text_of(screen.query_one("#lab-readout"))
+        printout = module_printout()
+        epoch_900 = printout.losses[-1][1]
+        assert f"900: {epoch_900:.4f}/0.0123" in readout
+        assert f"(0,0) {printout.predictions[0][1]:.3f}/0.012" in readout
+        # Another setting: no longer the module's run, so no comparison.
+        screen.query_one("#setting-update_mode").value = "full-batch"
+        await settle(pilot)
+        assert "what the module's code prints" not in text_of(screen.query_one("#lab-readout"))
+
+
+@async_test
+async def test_nan_hunt_runs_at_the_module_size_and_names_the_first_nan():
+    app = lab_app("nan-hunt", {"fix_seed": True})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.last_snapshot["sizes"] == [10, 50, 50, 1] and screen.last_snapshot["batch_size"] == 32
+        readout = text_of(screen.query_one("#lab-readout"))
+        assert "epoch 0 · loss, log" in readout and "log is only defined for positive numbers" in readout
+        assert "10-50-50-1, batch 32" in text_of(screen.query_one("#lab-status"))
+        # Every fix but the learning rate: the first inf is inside the network, a few epochs in.
+        for fix_id in ("activation", "loss", "zero_grad"):
+            screen.query_one(f"#setting-fix_{fix_id}").focus()
+            await pilot.press("space")
+            await settle(pilot)
+        failure = screen.last_snapshot["failure"]
+        assert failure is not None and failure["step"] > 0 and failure["layer"].startswith("layer")
+        assert f"epoch {failure['step']} · {failure['where']}" in text_of(screen.query_one("#lab-readout"))
+        screen.query_one("#setting-fix_learning_rate").focus()
+        await pilot.press("space")
+        await settle(pilot)
+        snapshot = screen.last_snapshot
+        assert snapshot["passed"] and len(snapshot["loss_history"]) == 100
+        # Fresh random targets every epoch: finite, yet not falling at every epoch; one batch reused: falling.
+        assert "nothing to learn" in text_of(screen.query_one("#lab-readout"))
+        screen.query_one("#setting-data").value = "fixed"
+        await settle(pilot)
+        assert screen.last_snapshot["finite_and_decreasing"] and screen.last_snapshot["settings"]["data"] == "fixed"
+        assert "falls at every epoch" in text_of(screen.query_one("#lab-readout"))
+
+
+@async_test
+async def test_gradient_flow_switches_patterns_and_questions():
+    app = lab_app("gradient-flow")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        result = screen.last_result
+        assert [stats.shape for stats in result.shown] == [(784, 256), (256, 128), (128, 10)]
+        assert "none, healthy" in text_of(screen.query_one("#lab-readout"))
+        for page in screen.query("ChartPage"):
+            assert "log scale" in text_of(page.query_one(".chart-caption"))
+        screen.query_one("#setting-activation").value = "sigmoid"
+        await settle(pilot)
+        assert screen.last_result.settings.activation == "sigmoid"
+        assert "vanishing gradients" in text_of(screen.query_one("#lab-readout"))
+        field = screen.query_one("#setting-extra_layers")
+        field.focus()
+        await pilot.press("up", "up", "up")
+        await settle(pilot)
+        assert screen.last_result.settings.extra_layers == 3 and len(screen.last_result.shown) == 6
+        screen.query_one("#setting-batch_norm").focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen.last_result.settings.batch_norm
+        assert screen.last_result.first_to_last > 1e-2  # batch-norm brings layer 1's gradient back
+        screen.query_one("#setting-parameters").value = "all"
+        await settle(pilot)
+        assert len(screen.last_result.shown) == 6 + 5 * 2 + 1  # W per layer, γ and β per hidden layer, the output b
+        await answer_every_question(pilot, screen)
+
+
+@async_test
 async def test_checkpointing_keep_every_and_questions():
     app = lab_app("checkpointing")
     async with app.run_test(size=(120, 40)) as pilot:

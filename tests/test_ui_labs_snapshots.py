@@ -58,3 +58,43 @@ def test_checkpointing_lab_default_chain(snap_compare):
         await settle(pilot)
 
     assert snap_compare(lab_app("checkpointing"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_nan_hunt_lab_as_written_at_80_by_24(snap_compare):
+    # The module's loop at its own size, seeded, nothing else fixed: the first NaN is the loss's log.
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(lab_app("nan-hunt", {"fix_seed": True}), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_nan_hunt_lab_all_but_the_learning_rate_at_120_by_40(snap_compare):
+    settings = {"fix_seed": True, "fix_loss": True, "fix_zero_grad": True, "fix_activation": True}
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(lab_app("nan-hunt", settings), terminal_size=SIZE, run_before=run_before)
+
+
+def test_gradient_flow_lab_as_written_at_120_by_40(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(lab_app("gradient-flow"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_gradient_flow_lab_sigmoid_deep_at_80_by_24(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+
+    settings = {"activation": "sigmoid", "extra_layers": 8}
+    assert snap_compare(lab_app("gradient-flow", settings), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_gradient_flow_lab_every_parameter_with_batch_norm_at_120_by_40(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+
+    settings = {"activation": "sigmoid", "extra_layers": 8, "batch_norm": True, "parameters": "all"}
+    assert snap_compare(lab_app("gradient-flow", settings), terminal_size=SIZE, run_before=run_before)

@@ -154,7 +154,7 @@ steps:
       - {ask: "layer:dL/dW1", answer: "[[6, 3], [0, 0]]", verdict: correct}
       - {ask: "layer:dL/dW1", answer: "[[6, 0], [3, 0]]", verdict: incorrect, diagnosis: transposed}
 
-  # lab: opens one of the interactive labs (xor, vanishing, gradcheck, clipping, nan-hunt, checkpointing).
+  # lab: opens one of the interactive labs (xor, vanishing, gradcheck, clipping, nan-hunt, checkpointing, gradient-flow).
   - kind: lab
     id: first-lab
     lab: xor

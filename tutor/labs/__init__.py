@@ -12,8 +12,8 @@ Every lab class shares one shape, so a screen can drive any of them the same way
 
 Lab-specific calls: ``XorLab.step(n)``/``run()``, ``NanHuntLab.step(n)``/``run()``/``set_fix()``
 (incremental training), ``VanishingLab.result()``, ``GradcheckLab.result()``/``sweep()``,
-``ClippingLab.result()``/``compare()``, ``CheckpointingLab.plan()``/``sweep()`` (pure functions
-of the settings, cached).
+``ClippingLab.result()``/``compare()``, ``CheckpointingLab.plan()``/``sweep()``,
+``GradientFlowLab.result()`` (pure functions of the settings, cached).
 """
 
 from __future__ import annotations
@@ -25,17 +25,20 @@ from tutor.labs.base import LabQuestion, LabSettingsError, QuestionOption, Setti
 from tutor.labs.checkpointing import CheckpointingLab
 from tutor.labs.clipping import ClippingLab
 from tutor.labs.gradcheck import GradcheckLab
+from tutor.labs.gradient_flow import GradientFlowLab
 from tutor.labs.nan_hunt import NanHuntLab
 from tutor.labs.vanishing import VanishingLab
 from tutor.labs.xor import XorLab
 
-LAB_NAMES: tuple[str, ...] = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
+LAB_NAMES: tuple[str, ...] = (
+    "xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing", "gradient-flow",
+)
 
-Lab = Union[XorLab, VanishingLab, GradcheckLab, ClippingLab, NanHuntLab, CheckpointingLab]
+Lab = Union[XorLab, VanishingLab, GradcheckLab, ClippingLab, NanHuntLab, CheckpointingLab, GradientFlowLab]
 
 LAB_CLASSES: dict[str, type[Lab]] = {
     lab_class.name: lab_class
-    for lab_class in (XorLab, VanishingLab, GradcheckLab, ClippingLab, NanHuntLab, CheckpointingLab)
+    for lab_class in (XorLab, VanishingLab, GradcheckLab, ClippingLab, NanHuntLab, CheckpointingLab, GradientFlowLab)
 }
 
 

@@ -265,6 +265,59 @@ class XorLab:
         return xor_questions()
 
 
+# ------------------------------------------------------------- the module's own exercise
+
+# The reference module's train_xor(): random.seed(42), weights uniform [-1, 1] in this lab's order,
+# one update per sample at learning rate 0.5, and it prints total_loss, the sum of the four samples'
+# squared errors met during the epoch, every 100 epochs, then the four predictions.
+MODULE_SETTINGS = XorSettings(learning_rate=0.5, reduction="sum", update_mode="per-sample", seed=42)
+MODULE_EPOCHS = 1000
+MODULE_PRINT_EVERY = 100
+# What the module's text says that code prints ("Expected output (approximately)").
+MODULE_CLAIMED_LOSSES: dict[int, float] = {0: 1.8234, 100: 0.9821, 200: 0.3456, 900: 0.0123}
+MODULE_CLAIMED_PREDICTIONS: tuple[float, float, float, float] = (0.012, 0.987, 0.991, 0.015)
+
+
+@dataclass(frozen=True)
+class ModulePrintout:
+    """What the module's train_xor() really prints, next to what its text claims."""
+
+    losses: tuple[tuple[int, float, float | None], ...]  # (epoch, printed, claimed or None)
+    predictions: tuple[tuple[str, float, float], ...]  # (input, printed, claimed)
+
+    def lines(self) -> list[str]:
+        """The printout as the module's code formats it."""
+        out = [f"Epoch {epoch}: loss = {loss:.4f}" for epoch, loss, _ in self.losses]
+        out += ["", "Final predictions:"]
+        out += [f" {name} -> {value:.3f} (target: {target:g})"
+                for (name, value, _), (_, target) in zip(self.predictions, XOR_SAMPLES)]
+        return out
+
+
+def is_module_run(settings: XorSettings) -> bool:
+    return settings == MODULE_SETTINGS
+
+
+def module_printout_from(loss_history: tuple[float, ...] | list[float],
+                         predictions: tuple[float, ...] | list[float] | None) -> ModulePrintout:
+    """The printed lines for the epochs run so far (predictions once all 1000 epochs are done)."""
+    losses = tuple(
+        (epoch, loss_history[epoch], MODULE_CLAIMED_LOSSES.get(epoch))
+        for epoch in range(0, min(len(loss_history), MODULE_EPOCHS), MODULE_PRINT_EVERY)
+    )
+    names = tuple(f"({int(x1)}, {int(x2)})" for (x1, x2), _ in XOR_SAMPLES)
+    shown = () if predictions is None else tuple(zip(names, predictions, MODULE_CLAIMED_PREDICTIONS))
+    return ModulePrintout(losses, shown)
+
+
+@functools.lru_cache(maxsize=1)
+def module_printout() -> ModulePrintout:
+    """Run the module's exercise as written (1000 epochs, about 0.3 s) and collect what it prints."""
+    lab = XorLab(MODULE_SETTINGS)
+    lab.step(MODULE_EPOCHS)
+    return module_printout_from(lab.loss_history, lab.predictions())
+
+
 STUCK_LOSS = 0.9  # a summed loss near 1 or 2 after 1000 epochs: one or two outputs a whole unit off
 QUESTION_EPOCHS = 1000
 QUESTION_SEEDS = range(10)
@@ -332,6 +385,40 @@ def xor_questions() -> tuple[LabQuestion, ...]:
             settings={"learning_rate": 0.5, "update_mode": "full-batch"},
         ),
     ]
+    printout = module_printout()
+    epoch_900 = next(loss for epoch, loss, _ in printout.losses if epoch == 900)
+    questions.append(
+        LabQuestion(
+            id="xor.module-epoch-900",
+            text=(
+                "Run the module's exercise exactly as written (Module's settings: seed 42, one update per sample, "
+                "summed error, learning rate 0.5). Its text claims 'Epoch 900: loss = 0.0123'. What does the code "
+                "really print at epoch 900 (four decimals)?"
+            ),
+            kind="numeric",
+            expected=f"{epoch_900:.4f}",
+            tolerance=0.00006,
+            explanation=(f"It prints {epoch_900:.4f}, not 0.0123: with these settings the loss never gets near 0.01. "
+                         "The printed 'expected output' does not come from this code."),
+            settings=MODULE_SETTINGS.model_dump(),
+        )
+    )
+    first_name, first_value, first_claim = printout.predictions[0]
+    questions.append(
+        LabQuestion(
+            id="xor.module-prediction-00",
+            text=(
+                f"Same run, 1000 epochs: the text claims the final prediction for {first_name} is {first_claim:.3f}. "
+                "What does the code print (three decimals)?"
+            ),
+            kind="numeric",
+            expected=f"{first_value:.3f}",
+            tolerance=0.0006,
+            explanation=(f"It prints {first_value:.3f}: below 0.5, so on the right side for target 0, but nowhere near "
+                         f"{first_claim:.3f}. Compare every line in the lab's readout."),
+            settings=MODULE_SETTINGS.model_dump(),
+        )
+    )
     if len(all_trained) == 1:  # only a question with exactly one right option is fair
         questions.append(
             LabQuestion(

@@ -35,7 +35,7 @@ FORMAT_VERSION: Literal[1] = 1
 
 PROBLEM_KINDS = ("trace", "ask", "numeric", "choice", "lab", "layer", "code")
 STEP_KINDS = ("text",) + PROBLEM_KINDS
-LAB_NAMES = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing")
+LAB_NAMES = ("xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing", "gradient-flow")
 ASK_KINDS = ("value", "grad", "local", "derivative", "derivative2")
 VERDICTS = ("correct", "incorrect", "invalid")
 # Diagnoses of matrix answers in `layer` problems (tutor.check.matrix), from the one vocabulary.
@@ -426,7 +426,7 @@ class ChoiceProblem(ProblemBase):
 
 class LabProblem(ProblemBase):
     kind: Literal["lab"]
-    lab: Literal["xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing"]
+    lab: Literal["xor", "vanishing", "gradcheck", "clipping", "nan-hunt", "checkpointing", "gradient-flow"]
     settings: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="initial settings handed to the lab"
     )

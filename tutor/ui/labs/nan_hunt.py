@@ -1,8 +1,10 @@
-"""NaN-hunt lab screen: the broken training loop, five fix switches, and the loss it produces.
+"""NaN-hunt lab screen: the module's broken training loop, five fix switches, and the loss it produces.
 
-Every switch starts a fresh run in a worker, drawn as it goes. Without the seed fix each run draws
-new weights and data, so pressing ``r`` twice shows two different stories. The lab is passed when
-all five fixes are on and the loss comes out finite and falling at every step.
+The loop runs at the module's size (10-50-50-1, batches of 32, 100 epochs) on the tensor engine.
+Every switch starts a fresh run in a worker, drawn as it goes; the readout names the first NaN or
+inf by epoch, layer and operation. Without the seed fix each run draws new weights and data, so
+pressing ``r`` twice shows two different stories. The lab is passed when all five fixes are on
+and the run stays finite to its last epoch.
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ FIX_SHORT_NAMES = {"seed": "seed", "activation": "activation", "learning_rate": 
 
 class NanHuntLabScreen(LabScreen):
     lab_name = "nan-hunt"
-    SETTING_LABELS = {**FIX_LABELS, "epochs": "training steps"}
+    SETTING_LABELS = {**FIX_LABELS, "epochs": "epochs", "data": "batches", "size": "network"}
     SETTING_STEPS = {"epochs": {"step": 10}}
     TIGHT_CHECKBOXES = True
-    TRAIN_CHUNK = 5
+    TRAIN_CHUNK = 10
 
     BINDINGS = [Binding("r", "rerun", "Rerun")]
 
@@ -88,7 +90,7 @@ class NanHuntLabScreen(LabScreen):
         self.last_snapshot = snapshot
         if finished and snapshot["passed"] and not self.ever_passed:
             self.ever_passed = True
-            self.notify("All five bugs fixed: the loss is finite and falls at every step.", title="NaN hunt passed")
+            self.notify("All five bugs fixed: the loss stays finite to the last epoch.", title="NaN hunt passed")
         self._draw_loss(snapshot)
         self.query_one("#lab-readout").update(readout(snapshot, running=not finished))
         self.update_status()
@@ -98,7 +100,8 @@ class NanHuntLabScreen(LabScreen):
             return ""
         steps = len(self.last_snapshot["loss_history"])
         state = "running…" if self.running else "run over"
-        return f"step {steps} · {state}\nseed {self.last_snapshot['seed_used']}"
+        sizes = "-".join(str(size) for size in self.last_snapshot["sizes"])
+        return f"epoch {steps} · {state}\nseed {self.last_snapshot['seed_used']} · {sizes}, batch {self.last_snapshot['batch_size']}"
 
     def _draw_loss(self, snapshot: dict[str, Any]) -> None:
         history = snapshot["loss_history"]
@@ -107,9 +110,9 @@ class NanHuntLabScreen(LabScreen):
         log_axis = bool(finite) and all(value > 0 for value in finite)
         series = [("loss" + (", log scale" if log_axis else ""), "cyan")]
         if failure:
-            series.append((f"broke at step {failure['step']}", "red"))
-        plot, plt = self.begin_chart("nan-loss", legend("loss per step", *series))
-        plt.xlabel("step")
+            series.append((f"first NaN/inf at epoch {failure['step']}", "red"))
+        plot, plt = self.begin_chart("nan-loss", legend("loss per epoch", *series))
+        plt.xlabel("epoch")
         if not history:
             message = f"no loss: {failure['text']}" if failure else "starting…"
             plt.text(message[:60], x=0.5, y=0.5, alignment="center", color="red" if failure else None)
@@ -142,15 +145,19 @@ def readout(snapshot: dict[str, Any], *, running: bool) -> Text:
     text.append("\n")
     history = snapshot["loss_history"]
     failure = snapshot["failure"]
+    fresh = snapshot["settings"]["data"] == "fresh"
     if failure:
-        text.append(f"✗ {failure['text']}", style="red")
+        text.append(f"✗ epoch {failure['step']} · {failure['where']}", style="bold red")
+        text.append(f": {failure['message']}", style="red")
     elif running:
-        text.append(f"running: {len(history)} steps so far")
+        text.append(f"running: {len(history)} epochs so far")
     elif history:
-        trend = "falls at every step" if snapshot["finite_and_decreasing"] else "does not fall at every step"
-        text.append(f"{len(history)} steps: loss {short_number(history[0])} → {short_number(history[-1])}, {trend}")
+        trend = "falls at every epoch" if snapshot["finite_and_decreasing"] else "does not fall at every epoch"
+        text.append(f"{len(history)} epochs: loss {short_number(history[0])} → {short_number(history[-1])}, {trend}")
+        if fresh and not snapshot["finite_and_decreasing"]:
+            text.append(" (fresh random targets every epoch: there is nothing to learn)", style="dim")
     if snapshot["passed"]:
-        text.append("\n✓ Passed: all five fixes on, and the loss is finite and falling.", style="bold green")
+        text.append("\n✓ Passed: all five fixes on, and the loss stays finite to the last epoch.", style="bold green")
     return text
 
 

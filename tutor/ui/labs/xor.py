@@ -2,7 +2,9 @@
 
 Training runs in a worker ten epochs at a time; ``r`` runs to the run length (1000 epochs unless
 the lesson says otherwise) and pauses, ``s`` takes ten epochs, ``x`` starts again from the seed's
-weights. ``g`` opens one training sample's loss in the playground's graph view with the current
+weights. ``m`` loads the module's own exercise (seed 42, per-sample updates, summed error,
+learning rate 0.5); while those are the settings, the readout puts what that code really prints
+next to what the module's text claims it prints. ``g`` opens one training sample's loss in the playground's graph view with the current
 weights, where its forward and backward pass can be played step by step.
 """
 
@@ -20,7 +22,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Select, Static
 
-from tutor.labs.xor import XOR_SAMPLES
+from tutor.labs.xor import (
+    MODULE_EPOCHS,
+    MODULE_SETTINGS,
+    XOR_SAMPLES,
+    XorSettings,
+    is_module_run,
+    module_printout_from,
+)
 from tutor.ui.lab_registry import register_lab_screen
 from tutor.ui.labs.charts import log10s, log_y_axis, round_ticks, short_number, thinned, tick_label
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
@@ -56,6 +65,7 @@ class XorLabScreen(LabScreen):
         Binding("r", "run", "Run"),
         Binding("x", "reset", "Reset"),
         Binding("g", "graph", "Graph"),
+        Binding("m", "module", "Module's code"),
     ]
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
@@ -73,6 +83,8 @@ class XorLabScreen(LabScreen):
             yield Button(f"Step {STEP_EPOCHS}", id="xor-step", compact=True)
             yield Button("Run", id="xor-run", compact=True, variant="primary")
             yield Button("Reset", id="xor-reset", compact=True)
+        with Horizontal():
+            yield Button("Module's code (seed 42)", id="xor-module", compact=True)
         yield Label("one sample's loss graph", classes="setting-label -first")
         with Horizontal(id="graph-row"):
             yield Select([(f"x = {name}", index) for index, name in enumerate(SAMPLE_NAMES)], value=1,
@@ -132,6 +144,21 @@ class XorLabScreen(LabScreen):
         one_line = "; ".join(program.splitlines())
         values_text = ", ".join(f"{name} = {value:.6g}" for name, value in values.items())
         self.app.push_screen(PlaygroundScreen(one_line, values_text))
+
+    def action_module(self) -> None:
+        """The module's exercise as written: its settings and its 1000 epochs."""
+        from tutor.ui.labs.controls import SettingsPanel
+
+        self.run_epochs = MODULE_EPOCHS
+        self.apply_settings(MODULE_SETTINGS.model_dump())
+        self.query_one("#settings", SettingsPanel).set_values(self.lab.settings.model_dump())
+        self.notify("The module's own settings: seed 42, one update per sample, summed error, lr 0.5. "
+                    "Press r to run its 1000 epochs.", timeout=4)
+
+    @on(Button.Pressed, "#xor-module")
+    def _module_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_module()
 
     @on(Button.Pressed, "#xor-step")
     def _step_pressed(self, event: Button.Pressed) -> None:
@@ -217,6 +244,30 @@ def weights_table(weights: dict[str, Any]) -> Table:
     return table
 
 
+def module_comparison(snapshot: dict[str, Any]) -> Text:
+    """What the module's code printed so far (cyan) against what its text claims (dim)."""
+    history = snapshot["loss_history"]
+    predictions = snapshot["predictions"] if snapshot["epochs_trained"] >= MODULE_EPOCHS else None
+    printout = module_printout_from(history[:MODULE_EPOCHS], predictions)
+    text = Text("\nwhat the module's code prints", style="bold cyan")
+    text.append(" / what its text claims", style="dim")
+    text.append(":")
+    if not printout.losses:
+        text.append("  press r to run its 1000 epochs", style="dim")
+    for epoch, printed, claimed in printout.losses:
+        text.append(f"  {epoch}: ")
+        text.append(f"{printed:.4f}", style="cyan")
+        if claimed is not None:
+            text.append(f"/{claimed:.4f}", style="dim")
+    if printout.predictions:
+        text.append("\nfinal predictions:")
+        for name, printed, claimed in printout.predictions:
+            text.append(f"  {name.replace(' ', '')} ")
+            text.append(f"{printed:.3f}", style="cyan")
+            text.append(f"/{claimed:.3f}", style="dim")
+    return text
+
+
 def readout(snapshot: dict[str, Any]) -> Text:
     text = Text()
     text.append(f"epoch {snapshot['epochs_trained']}", style="bold")
@@ -225,6 +276,8 @@ def readout(snapshot: dict[str, Any]) -> Text:
                 for prediction, target in zip(snapshot["predictions"], snapshot["targets"]))
     text.append(f"  ·  {right}/4 on the right side of 0.5  ·  outputs ")
     text.append(" ".join(f"{name}→{prediction:.2f}" for name, prediction in zip(SAMPLE_NAMES, snapshot["predictions"])))
+    if is_module_run(XorSettings(**snapshot["settings"])):
+        text.append(module_comparison(snapshot))
     return text
 
 
