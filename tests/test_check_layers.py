@@ -269,3 +269,133 @@ def test_grade_command_as_a_subprocess() -> None:
     assert [(record["verdict"], record["diagnosis"]) for record in records] == [
         ("incorrect", "transposed"), ("incorrect", "wrong-shape"), ("invalid", None), ("correct", None)]
     assert records[2]["column"] >= 1
+
+
+# ---------------------------------------------------------------------------- batches
+
+BATCH_DIAGNOSES = ("batch-not-summed", "missing-batch-mean", "sum-for-mean", "mean-for-sum")
+BATCH = {
+    "layers": [{"linear": {"W": [[1, -1, 0], [2, 0, 1]], "b": [0, 1]}}, {"activation": "relu"},
+               {"linear": {"W": [[1, 2]], "b": [0]}}],
+    "X": [[1, 2], [0, 1], [3, -1]], "target": [[1, 0]],
+}
+
+
+@st.composite
+def batch_networks(draw) -> dict[str, Any]:
+    """Random shapes: 2-3 layers of width 1-3, a batch of 2-4 examples, either loss and reduction."""
+    network = draw(networks())
+    batch = draw(st.integers(2, 4))
+    inputs, outputs = len(network["x"]), len(network["layers"][-1]["linear"]["W"])
+    network.pop("x")
+    network["X"] = draw(st.lists(st.lists(st.integers(-3, 3), min_size=batch, max_size=batch),
+                                 min_size=inputs, max_size=inputs))
+    if network["loss"] == "softmax_ce":
+        network["target"] = draw(st.lists(st.integers(0, outputs - 1), min_size=batch, max_size=batch))
+    else:
+        network["target"] = draw(st.lists(st.lists(st.integers(-2, 2), min_size=batch, max_size=batch),
+                                          min_size=outputs, max_size=outputs))
+    network["reduction"] = draw(st.sampled_from(["mean", "sum"]))
+    return network
+
+
+def _typed(matrix: Any) -> str:
+    return matrix_text([[exact_entry(v) for v in row] for row in matrix.tolist()])
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch_networks())
+def test_batches_grade_the_right_answer_right_and_name_each_planted_batch_mistake(network) -> None:
+    from tutor.check.matrix import _all_match, exact_matrix
+
+    trace = layer_trace(network)
+    batch = len(network["X"][0])
+    assert trace.batch == batch
+    for name, quantity in trace.quantities.items():
+        ask = f"layer:{name}"
+        assert grade_layer(network, ask, expected_text(quantity)).verdict == "correct"
+        planted = [(diagnosis, wrong) for diagnosis, wrong in quantity.every_wrong_answer()
+                   if diagnosis in BATCH_DIAGNOSES]
+        if quantity.is_gradient or name == "loss":
+            expected_ids = {"mean-for-sum"} if network["reduction"] == "sum" else \
+                {"sum-for-mean"} if name == "loss" or name.startswith(("dL/dW", "dL/db")) else {"missing-batch-mean"}
+            if name.startswith(("dL/dW", "dL/db")):
+                expected_ids.add("batch-not-summed")
+            assert {diagnosis for diagnosis, _ in planted} == expected_ids, name
+        for diagnosis, wrong in planted:
+            result = grade_layer(network, ask, _typed(wrong))
+            if _all_match(exact_matrix(wrong), exact_matrix(quantity.value), None):
+                assert result.verdict == "correct"  # this mistake changes nothing here (a zero gradient, ...)
+                continue
+            assert result.verdict == "incorrect", (name, diagnosis, result)
+            if result.diagnosis != diagnosis:  # only when another diagnosis gives the very same matrix
+                assert any(other == result.diagnosis and _all_match(exact_matrix(other_wrong), exact_matrix(wrong), None)
+                           for other, other_wrong in quantity.every_wrong_answer()), (name, diagnosis, result)
+            _assert_message_keeps_the_answer_back(network, ask, _typed(wrong), result)
+            assert quantity.rule not in result.message and result.rule and result.worked
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch_networks(), st.data())
+def test_a_bias_gradient_with_one_column_per_example_is_not_summed(network, data) -> None:
+    trace = layer_trace(network)
+    for name in [name for name in trace.quantities if name.startswith("dL/db")]:
+        delta = trace.quantities["dL/dz" + name[len("dL/db"):]].value
+        if not delta.any() or delta.shape[0] == delta.shape[1]:
+            continue  # a zero delta is every mistake at once; a square one may read as transposed
+        scale = len(network["X"][0]) if network["reduction"] == "mean" else 1
+        answer = delta * data.draw(st.sampled_from([1, scale]))
+        result = grade_layer(network, f"layer:{name}", _typed(answer))
+        assert (result.verdict, result.diagnosis) == ("incorrect", "batch-not-summed"), result
+        assert "one column per example" in result.message
+
+
+@pytest.mark.parametrize(("ask", "answer", "diagnosis", "words"), [
+    ("layer:dL/db1", "[[6, 4.5], [12, 9]]", "batch-not-summed", "one column per example"),
+    ("layer:dL/db1", "[[12, 9], [24, 18]]", "batch-not-summed", "one column per example"),
+    ("layer:dL/dW1", "[[6, 0, 18], [12, 0, 36]]", "batch-not-summed", "one example's share"),
+    ("layer:dL/dW1", "[[30, 9, 27], [60, 18, 54]]", "sum-for-mean", "mean over the batch"),
+    ("layer:dL/db1", "[21; 42]", "sum-for-mean", "did not divide"),
+    ("layer:loss", "112.5", "sum-for-mean", "examples' losses"),
+    ("layer:dL/dz2", "[[12, 9]]", "missing-batch-mean", "1/B is missing"),
+    ("layer:dL/dz1", "[[12, 9], [24, 18]]", "missing-batch-mean", "1/B is missing"),
+    ("layer:dL/dW1", "[[30, 9, 27], [60, 18, 54]]", "sum-for-mean", "not the sum"),
+])
+def test_batch_mistakes_on_the_lesson_network(ask, answer, diagnosis, words) -> None:
+    result = grade_layer(BATCH, ask, answer)
+    assert (result.verdict, result.diagnosis) == ("incorrect", diagnosis), result
+    assert words in result.message
+    _assert_message_keeps_the_answer_back(BATCH, ask, answer, result)
+
+
+def test_the_sum_reduction_diagnoses_a_mean() -> None:
+    network = {**BATCH, "reduction": "sum"}
+    assert grade_layer(network, "layer:dL/dW1", "[[30, 9, 27], [60, 18, 54]]").verdict == "correct"
+    averaged = grade_layer(network, "layer:dL/dW1", "[[15, 4.5, 13.5], [30, 9, 27]]")
+    assert averaged.diagnosis == "mean-for-sum" and "sum over the examples" in averaged.message
+    assert grade_layer(network, "layer:loss", "56.25").diagnosis == "mean-for-sum"
+    assert grade_layer(network, "layer:dL/dz2", "[[6, 4.5]]").diagnosis == "mean-for-sum"
+
+
+def test_batch_rules_and_shapes_speak_of_the_examples() -> None:
+    trace = layer_trace(BATCH)
+    assert trace.quantities["z1"].shape == (2, 2) and trace.quantities["dL/dW1"].shape == (2, 3)
+    wrong = grade_layer(BATCH, "layer:dL/db1", "[10.5, 21]")
+    assert wrong.diagnosis == "transposed"
+    shape = grade_layer(BATCH, "layer:dL/dW1", "[[1, 2], [3, 4]]")
+    assert shape.diagnosis == "wrong-shape" and "outer products" in shape.message
+    assert grade_layer(BATCH, "layer:dL/db1", "[21/2; 21]").verdict == "correct"
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"x": [1, 2, 3]}, "not both"),
+    ({"X": [[1, 2], [0], [3, -1]]}, "same number of entries"),
+    ({"reduction": "max"}, "mean or sum"),
+    ({"target": [1, 0]}, "list of rows"),
+    ({"loss": "softmax_ce", "target": 0}, "one per example"),
+])
+def test_unusable_batches_are_request_errors(change, words) -> None:
+    with pytest.raises(RequestError, match=words):
+        layer_trace({**BATCH, **change})
+    with pytest.raises(RequestError, match="'x' \\(one example\\) or 'X'"):
+        layer_trace({key: value for key, value in BATCH.items() if key != "X"})

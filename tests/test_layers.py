@@ -139,3 +139,97 @@ def test_random_matrix_text_parses_or_raises_parse_error(text) -> None:
         assert error.message
     else:
         assert rows and len({len(row) for row in rows}) == 1
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+@st.composite
+def batch_networks(draw):
+    """A network, a batch X (inputs x B) with B from 1 to 4, targets for it, a loss and a reduction."""
+    layers, _, _, loss = draw(networks())
+    inputs = next(layer for layer in layers if isinstance(layer, Linear)).weights.shape[1]
+    outputs = next(layer for layer in reversed(layers) if isinstance(layer, Linear)).weights.shape[0]
+    batch = draw(st.integers(1, 4))
+    values = st.floats(-2, 2).map(lambda v: round(v, 2))
+    x = draw(st.lists(st.lists(values, min_size=batch, max_size=batch), min_size=inputs, max_size=inputs))
+    if loss == "softmax_ce":
+        target = draw(st.lists(st.integers(0, outputs - 1), min_size=batch, max_size=batch))
+    else:
+        target = draw(st.lists(st.lists(values, min_size=batch, max_size=batch), min_size=outputs, max_size=outputs))
+    return layers, x, target, loss, draw(st.sampled_from(["mean", "sum"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch_networks())
+def test_batch_gradients_match_the_scalar_engine_example_by_example(network) -> None:
+    layers, x, target, loss, reduction = network
+    trace = trace_network(layers, x, target, loss, reduction)
+    batch = len(x[0])
+    assert trace.batch == batch and trace.quantities["z1"].shape[1] == batch
+    for name, expected in scalar_check(layers, x, target, loss, reduction).items():
+        np.testing.assert_allclose(trace.quantities[f"dL/d{name}"].value, expected, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch_networks())
+def test_batch_gradients_are_the_examples_gradients_added_or_averaged(network) -> None:
+    """dL/dW = Σ over the examples of each one's own dL/dW (times 1/B for the mean); the same for db and the loss."""
+    layers, x, target, loss, reduction = network
+    batch = len(x[0])
+    trace = trace_network(layers, x, target, loss, reduction)
+    singles = [trace_network(layers, [row[b] for row in x],
+                             target[b] if loss == "softmax_ce" else [row[b] for row in target], loss)
+               for b in range(batch)]
+    factor = 1 / batch if reduction == "mean" else 1.0
+    for name in [name for name in trace.quantities if name.startswith(("dL/dW", "dL/db"))] + ["loss"]:
+        added = sum(single.quantities[name].value for single in singles)
+        np.testing.assert_allclose(trace.quantities[name].value, factor * added, rtol=1e-9, atol=1e-12)
+
+
+def test_a_batch_of_two_by_hand() -> None:
+    """The lesson's batch: the two examples' outer products added, then halved for the mean."""
+    layers = network_from_spec([{"linear": {"W": [[1, -1], [0, 2]], "b": [0, 1]}}])
+    x = [[1, 2], [0, 1]]  # example 1 = [1; 0], example 2 = [2; 1]
+    target = [[0, 1], [1, 2]]
+    mean = trace_network(layers, x, target, "mse", "mean")
+    assert mean.quantities["z1"].value.tolist() == [[1, 1], [1, 3]]
+    assert mean.quantities["dL/dz1"].value.tolist() == [[0.5, 0], [0, 0.5]]
+    assert mean.quantities["dL/dW1"].value.tolist() == [[0.5, 0], [1, 0.5]]
+    assert mean.quantities["dL/db1"].value.tolist() == [[0.5], [0.5]]
+    assert mean.loss == 0.5
+    total = trace_network(layers, x, target, "mse", "sum")
+    assert total.quantities["dL/dW1"].value.tolist() == [[1, 0], [2, 1]] and total.loss == 1.0
+    assert mean.quantities["dL/dW1"].rule == "dL/dW1 = dL/dz1 · Xᵀ"
+    assert mean.quantities["dL/db1"].rule == "dL/db1 = row sums of dL/dz1"
+    assert mean.quantities["dL/dz1"].rule == "dL/dz1 = (z1 − T) / 2"
+    assert "one column per example" in mean.quantities["z1"].shape_rule
+
+
+def test_one_example_keeps_every_rule_and_adds_no_batch_mistake() -> None:
+    trace = trace_network(network_from_spec(REFERENCE_SPEC), [1, 2], [1])
+    assert trace.batch == 1 and trace.quantities["dL/db1"].rule == "dL/db1 = dL/dz1"
+    assert trace.quantities["dL/dz2"].rule == "dL/dz2 = z2 − t"
+    assert trace.quantities["loss"].rule == "loss = ½ Σ (z2 − t)²"
+    for quantity in trace.quantities.values():
+        assert not quantity.more_wrong_answers
+        assert not {"batch-not-summed", "missing-batch-mean", "sum-for-mean", "mean-for-sum"} & set(quantity.wrong_answers)
+    column = trace_network(network_from_spec(REFERENCE_SPEC), [[1], [2]], [1], reduction="sum")
+    for name, quantity in trace.quantities.items():
+        assert quantity.rule == column.quantities[name].rule
+        np.testing.assert_array_equal(quantity.value, column.quantities[name].value)
+
+
+@pytest.mark.parametrize("x, target, loss, words", [
+    ([[1, 2], [0, 1]], [1, 0], "mse", "the target is a matrix"),
+    ([[1, 2], [0, 1]], [[1, 0, 0]], "mse", r"target has shape \(1, 3\)"),
+    ([[1, 2], [0, 1]], 0, "softmax_ce", "a list of 2 class numbers"),
+    ([[1, 2], [0, 1]], [0, 5], "softmax_ce", "from 0 to 0"),
+    ([[[1]]], [1], "mse", "one column per example"),
+])
+def test_bad_batches_are_explained(x, target, loss, words) -> None:
+    layers = network_from_spec([{"linear": {"W": [[1, -1]]}}])
+    with pytest.raises(LayerSpecError, match=words):
+        trace_network(layers, x, target, loss)
+    with pytest.raises(LayerSpecError, match="reduction must be one of"):
+        trace_network(layers, [1, 2], [1], "mse", "max")

@@ -158,3 +158,70 @@ def test_the_course_asks_for_second_derivatives_and_counts_passes(builtin) -> No
     assert len(second) >= 2
     forward_reverse = next(lesson for lesson in builtin.lessons if lesson.id == "forward-reverse")
     assert any("jacobian" in problem.id or "passes" in problem.id for problem in forward_reverse.problems())
+
+
+# ---------------------------------------------------------------------------- batches
+
+BATCH_PROBLEM = {
+    "kind": "layer", "id": "b", "prompt": "A batch of two.",
+    "params": {"w": {"choice": [2, 3]}},
+    "network": {
+        "layers": [{"linear": {"W": [[1, -1], [0, "{w}"]], "b": [0, 1]}}],
+        "X": [[1, "{w}"], [0, 1]], "target": [[0, 1], ["{w}", 2]], "reduction": "sum",
+    },
+    "backward": ["dL/dW1", "dL/db1"], "forward": [],
+}
+
+
+def test_a_batch_problem_renders_x_as_a_matrix_with_its_reduction() -> None:
+    problem = STEP.validate_python(BATCH_PROBLEM)
+    assert problem.network.batched and problem.network.x is None
+    for seed in range(4):
+        rendered = render_problem(problem, seed)
+        w = rendered.params["w"]
+        data = layer_network_data(rendered)
+        assert data["X"] == [[1, w], [0, 1]] and "x" not in data
+        assert data["target"] == [[0, 1], [w, 2]] and data["reduction"] == "sum"
+        delta = f"[[1, {w - 2}], [{1 - w}, {w - 1}]]"  # Z - T, one column per example
+        assert grade_answer(rendered, delta, ask="layer:dL/db1").diagnosis == "batch-not-summed"
+        assert grade_answer(rendered, f"[{w - 1}; 0]", ask="layer:dL/db1").verdict == "correct"
+
+
+def test_a_one_example_network_dumps_as_before() -> None:
+    data = layer_network_data(render_problem(STEP.validate_python(PROBLEM), 0))
+    assert set(data) == {"layers", "x", "target", "loss"}  # no X, no reduction: checker cache keys unchanged
+
+
+@pytest.mark.parametrize("network, words", [
+    ({"layers": [{"linear": {"W": [[1]]}}], "target": [1]}, "give the input as x"),
+    ({"layers": [{"linear": {"W": [[1]]}}], "x": [1], "X": [[1, 2]], "target": [1]}, "not both"),
+    ({"layers": [{"linear": {"W": [[1, 1]]}}], "X": [[1, 2], [3]], "target": [[1, 1]]}, "same number of entries"),
+    ({"layers": [{"linear": {"W": [[1]]}}], "X": [[1, 2]], "target": [[1, 1]], "reduction": "max"}, "mean"),
+])
+def test_bad_batch_networks_are_rejected(network, words) -> None:
+    with pytest.raises(ValidationError, match=words):
+        Network.model_validate(network)
+
+
+def test_softmax_batches_take_one_class_per_example() -> None:
+    data = {**BATCH_PROBLEM, "params": {"t": {"choice": [1]}},
+            "network": {"layers": [{"linear": {"W": [[1, 0], [0, 1]]}}], "X": [[1, 2], [0, 1]],
+                        "target": [0, "{t}"], "loss": "softmax_ce"}}
+    rendered = render_problem(STEP.validate_python(data), 0)
+    assert layer_network_data(rendered)["target"] == [0, 1]
+    with pytest.raises(VariantError, match="one per example"):
+        render_problem(STEP.validate_python({**data, "network": {**data["network"], "target": [0, "0.5"]}}), 0)
+
+
+def test_a_batch_problem_validates_clean(tmp_path: Path) -> None:
+    problem = {**BATCH_PROBLEM, "hints": ["Add the examples.", "dL/db1 is the row sums."], "explanation": "Sums.",
+               "tests": [{"ask": "layer:dL/db1", "answer": "[[1, {w} - 2], [1 - {w}, {w} - 1]]", "verdict": "incorrect",
+                          "diagnosis": "batch-not-summed"},
+                         {"ask": "layer:dL/db1", "answer": "[({w} - 1)/2; 0]", "verdict": "incorrect",
+                          "diagnosis": "mean-for-sum"}]}
+    pack = {"id": "docs-batch", "title": "T", "version": "1",
+            "lessons": [{"id": "l", "title": "L", "steps": [problem]}]}
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump(pack, allow_unicode=True))
+    errors = validate_pack(load_pack(path), seed_count=4)
+    assert [error.message for error in errors] == []

@@ -25,6 +25,13 @@ LAYER_DIAGNOSES = (
     "activation-derivative",
     "sign-flip",
     "transposed",
+    # A batch (x a matrix with one column per example): the examples not added up (dL/db with one
+    # column per example, or one example's dL/dW), the mean's 1/B left out of a gradient between
+    # layers, a sum given where the mean was asked (loss, dL/dW, dL/db) and the reverse.
+    "batch-not-summed",
+    "missing-batch-mean",
+    "sum-for-mean",
+    "mean-for-sum",
 )
 # Layer answers with the wrong shape.
 SHAPE_DIAGNOSES = ("transposed", "wrong-shape")

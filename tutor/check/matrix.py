@@ -14,7 +14,8 @@ When it is wrong, the diagnosis names the mistake, in this order:
    gives the expected shape and the rule that fixes it);
 3. the wrong answers the layer engine records for the quantity (``missing-relu-mask``,
    ``missing-upstream``, ``wrong-operand``, ``activation-derivative``, ``sign-flip``, and
-   ``transposed`` for square matrices). A wrong answer that equals the right one here never
+   ``transposed`` for square matrices; with a batch also ``batch-not-summed``, ``missing-batch-mean``,
+   ``sum-for-mean`` and ``mean-for-sum``). A wrong answer that equals the right one here never
    fires: the learner who made that mistake was not wrong on this network.
 
 Exact numbers: the layer engine and the matrix parser work in floats, so a float that is the
@@ -214,7 +215,7 @@ def _author_matrices(quantity: Any, mistakes: Sequence[AuthorMistake]) -> list[t
 
 
 def _wrong_answers(quantity: Any) -> list[tuple[str, Matrix]]:
-    ordered = sorted(quantity.wrong_answers.items(),
+    ordered = sorted(quantity.every_wrong_answer(),
                      key=lambda item: LAYER_DIAGNOSES.index(item[0]) if item[0] in LAYER_DIAGNOSES else len(LAYER_DIAGNOSES))
     return [(diagnosis, exact_matrix(value)) for diagnosis, value in ordered]
 
@@ -303,6 +304,20 @@ def _diagnosis_message(quantity: Any, diagnosis: str) -> str:
         return "Every entry has the wrong sign."
     if diagnosis == "transposed":
         return f"That is the transpose of {name}. {quantity.shape_rule}."
+    if diagnosis == "batch-not-summed":
+        if name.startswith("dL/db"):
+            return (f"You kept one column per example, but {name} is one column for the whole batch: every example "
+                    "uses the same bias.")
+        return (f"That is one example's share alone; every example in the batch adds its own share to {name}, "
+                "since they all use the same weights.")
+    if diagnosis == "missing-batch-mean":
+        return ("The mean's 1/B is missing: this loss averages the examples of the batch, and that factor is in "
+                "every gradient from the output down.")
+    if diagnosis == "sum-for-mean":
+        what = "the examples' losses" if name == "loss" else "the examples' gradients"
+        return f"You added up {what} but did not divide: this loss is the mean over the batch, not the sum."
+    if diagnosis == "mean-for-sum":
+        return "You divided by the batch size, but this loss is the sum over the examples, not their mean."
     return "Not quite."
 
 
@@ -352,14 +367,21 @@ def layer_trace(network: Mapping[str, Any]) -> Any:
 
     ``{"layers": [{"linear": {"W": [[1, -1]], "b": [0]}}, {"activation": "relu"}, ...],
     "x": [1, 2], "target": [1], "loss": "mse"}``; for ``"softmax_ce"`` the target is a class number.
+    A batch has ``"X"`` instead of ``"x"``: a matrix (a list of rows) with one column per example, the
+    target a matrix of the output's shape (mse) or one class per example, and optionally
+    ``"reduction"``, ``"mean"`` (the default) or ``"sum"``.
     RequestError when the network is unusable.
     """
     if not isinstance(network, Mapping):
         raise RequestError("'network' must be an object with 'layers', 'x', 'target' and optionally 'loss'")
-    unknown = sorted(set(network) - {"layers", "x", "target", "loss"})
+    unknown = sorted(set(network) - {"layers", "x", "X", "target", "loss", "reduction"})
     if unknown:
-        raise RequestError(f"unknown network field '{unknown[0]}' (a network has layers, x, target, loss)")
-    for field in ("layers", "x", "target"):
+        raise RequestError(f"unknown network field '{unknown[0]}' (a network has layers, x or X, target, loss, "
+                           "reduction)")
+    if ("x" in network) == ("X" in network):
+        raise RequestError("the network needs 'x' (one example) or 'X' (a batch, one column per example), not both"
+                           if "x" in network else "the network needs 'x' (one example) or 'X' (a batch)")
+    for field in ("layers", "target"):
         if field not in network:
             raise RequestError(f"the network needs '{field}'")
     try:
@@ -388,16 +410,25 @@ def _trace_cached(key: str) -> Any:
             unknown = sorted(set(body) - {"W", "b"})
             if unknown:
                 raise RequestError(f"layer {index + 1}: unknown key '{unknown[0]}' (a linear layer has W and b)")
-    _check_numbers(network["x"], "x", depth=1)
+    batched = "X" in network
+    inputs = network["X"] if batched else network["x"]
+    _check_numbers(inputs, "X" if batched else "x", depth=2 if batched else 1)
+    if batched and len({len(row) for row in inputs}) != 1:
+        raise RequestError("every row of X needs the same number of entries, one per example")
     loss = network.get("loss", "mse")
+    reduction = network.get("reduction", "mean")
+    if reduction not in ("mean", "sum"):
+        raise RequestError("reduction is mean or sum")
     target = network["target"]
     if loss == "softmax_ce":
-        if isinstance(target, bool) or not isinstance(target, int):
-            raise RequestError("for softmax_ce the target is a class number (0, 1, ...)")
+        classes = target if batched and isinstance(target, list) else [target]
+        if any(isinstance(value, bool) or not isinstance(value, int) for value in classes):
+            raise RequestError("for softmax_ce the target is a class number (0, 1, ...)" if not batched else
+                               "for softmax_ce with a batch the target is a list of class numbers, one per example")
     else:
-        _check_numbers(target, "target", depth=1)
+        _check_numbers(target, "target", depth=2 if batched else 1)
     try:
-        return trace_network(network_from_spec(layers), network["x"], target, loss)
+        return trace_network(network_from_spec(layers), inputs, target, loss, reduction)
     except LayerSpecError as error:
         raise RequestError(f"the network doesn't fit together: {error}") from None
     except (ValueError, TypeError) as error:
@@ -414,6 +445,8 @@ def _check_numbers(value: Any, where: str, depth: int) -> None:
                 if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
                     raise RequestError(f"{where}: {json.dumps(item)} is not a number")
             return len(items)
+        if not all(isinstance(row, list) for row in items):
+            raise RequestError(f"{where} must be a list of rows, each a list of numbers")
         return sum(numbers(row, 1) for row in items)
 
     if numbers(value, depth) > MAX_LAYER_ENTRIES:

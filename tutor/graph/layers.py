@@ -10,6 +10,13 @@ Writing them with numpy keeps each rule one readable line that matches the lesso
 scalar engine then checks every entry independently (see ``scalar_check``), so the two are
 never trusted blindly.
 
+A batch: ``x`` may be a matrix ``X`` of shape (inputs, B) whose columns are B examples. Every
+forward value then has B columns, the loss is the mean (``reduction="mean"``, torch's default) or
+the sum of the examples' losses, and the parameter gradients add up the examples:
+``dL/dW = dL/dz · Xᵀ`` is the sum of one outer product per example, ``dL/db`` the row sums of
+``dL/dz``; with the mean, the 1/B sits in ``dL/dz`` from the output down. With one example
+(B = 1) mean and sum agree and every rule text is the single-example one.
+
 Every quantity also knows the answers that common wrong rules produce (forgetting the ReLU
 mask, forgetting a transpose, ...); the checker compares a wrong answer with those to name
 the mistake.
@@ -18,12 +25,14 @@ the mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = ("mse", "softmax_ce")
+REDUCTIONS = ("mean", "sum")
 
 
 class LayerSpecError(ValueError):
@@ -54,6 +63,15 @@ class Quantity:
     shape_rule: str  # why it has its shape
     is_gradient: bool
     wrong_answers: dict[str, np.ndarray] = field(default_factory=dict)  # diagnosis id -> what that mistake gives
+    # More answers the same mistake gives (one example's dL/dW for each example of a batch, ...).
+    more_wrong_answers: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def every_wrong_answer(self) -> list[tuple[str, np.ndarray]]:
+        """(diagnosis, matrix) for every recorded wrong answer, the main one of each mistake first."""
+        found = list(self.wrong_answers.items())
+        for diagnosis, values in self.more_wrong_answers.items():
+            found.extend((diagnosis, value) for value in values)
+        return found
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -64,6 +82,8 @@ class Quantity:
 class LayerTrace:
     quantities: dict[str, Quantity]  # in the order a learner fills them in: forward, then backward
     loss: float
+    batch: int = 1  # B, the number of examples (columns of X)
+    reduction: str = "mean"  # how the examples' losses are combined: mean or sum
 
     @property
     def forward_names(self) -> list[str]:
@@ -131,15 +151,61 @@ def _shape_text(array: np.ndarray) -> str:
     return f"({array.shape[0]}, {array.shape[1]})"
 
 
-def trace_network(layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, loss: str = "mse") -> LayerTrace:
-    """Forward then backward through the network, recording every quantity a learner traces."""
+def input_matrix(values: npt.ArrayLike, name: str = "x") -> np.ndarray:
+    """The network's input as a matrix with one column per example: a list of numbers is one example."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2 or 0 in array.shape:
+        raise LayerSpecError(f"{name} must be a column vector (a list of numbers) or a matrix with one column per "
+                             f"example (a list of rows), got shape {array.shape}")
+    return array
+
+
+def _classes(target: Any, classes: int, batch: int) -> list[int]:
+    """The target classes of softmax cross-entropy, one per example."""
+    wanted = "a class number" if batch == 1 else f"a list of {batch} class numbers, one per example"
+    values = [target] if batch == 1 and not isinstance(target, list) else target
+    if not isinstance(values, list) or len(values) != batch or \
+            any(isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < classes for value in values):
+        raise LayerSpecError(f"for softmax cross-entropy the target is {wanted} from 0 to {classes - 1}")
+    return list(values)
+
+
+def _mse_targets(target: Any, output: np.ndarray) -> np.ndarray:
+    if output.shape[1] == 1:
+        array = _column(target, "target")
+    else:
+        array = np.asarray(target, dtype=float)
+        if array.ndim != 2:
+            raise LayerSpecError(f"with a batch the target is a matrix {_shape_text(output)}, one column per "
+                                 "example (a list of rows)")
+    if array.shape != output.shape:
+        raise LayerSpecError(f"the target has shape {array.shape} but the output has {output.shape}")
+    return array
+
+
+def trace_network(layers: list[Layer], x: npt.ArrayLike, target: Any, loss: str = "mse",
+                  reduction: str | None = None) -> LayerTrace:
+    """Forward then backward through the network, recording every quantity a learner traces.
+
+    ``x`` is one example (a list of numbers) or a batch, a matrix whose B columns are the examples;
+    ``reduction`` (mean, the default, or sum) says how the examples' losses make the loss.
+    """
     if loss not in LOSSES:
         raise LayerSpecError(f"loss must be one of {', '.join(LOSSES)}")
-    x = _column(x, "x")
+    reduction = reduction or "mean"
+    if reduction not in REDUCTIONS:
+        raise LayerSpecError(f"reduction must be one of {', '.join(REDUCTIONS)}")
+    x = input_matrix(x)
+    batch = x.shape[1]
+    scale = 1.0 / batch if reduction == "mean" else 1.0
+    batched = batch > 1
+    input_name = "X" if batched else "x"
     quantities: dict[str, Quantity] = {}
     inputs: list[tuple[str, np.ndarray]] = []  # per linear layer: (name of its input, the input)
     pre_activations: dict[int, np.ndarray] = {}
-    current_name, current = "x", x
+    current_name, current = input_name, x
     linear_index = 0
     for layer in layers:
         if isinstance(layer, Linear):
@@ -147,15 +213,17 @@ def trace_network(layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, 
             if layer.weights.shape[1] != current.shape[0]:
                 raise LayerSpecError(
                     f"W{linear_index} has {layer.weights.shape[1]} columns but its input {current_name} has "
-                    f"{current.shape[0]} entries"
+                    f"{current.shape[0]} {'rows' if batched else 'entries'}"
                 )
             inputs.append((current_name, current))
             z = layer.weights @ current + layer.bias
             name = f"z{linear_index}"
+            shape_rule = f"W{linear_index} {_shape_text(layer.weights)} · {current_name} {_shape_text(current)} → " \
+                f"{_shape_text(z)}"
+            if batched:
+                shape_rule += f", one column per example; b{linear_index} is added to every column"
             quantities[name] = Quantity(
-                name, z, f"{name} = W{linear_index} · {current_name} + b{linear_index}",
-                f"W{linear_index} {_shape_text(layer.weights)} · {current_name} {_shape_text(current)} → {_shape_text(z)}",
-                False,
+                name, z, f"{name} = W{linear_index} · {current_name} + b{linear_index}", shape_rule, False,
                 {"transposed": z.T},
             )
             pre_activations[linear_index] = z
@@ -170,36 +238,41 @@ def trace_network(layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, 
                                         f"elementwise: same shape as {current_name}, {_shape_text(a)}", False, wrong)
             current_name, current = name, a
     output = current
+    examples = f"the {batch} examples"
     if loss == "mse":
-        target_array = _column(target, "target")
-        if target_array.shape != output.shape:
-            raise LayerSpecError(f"the target has shape {target_array.shape} but the output has {output.shape}")
-        loss_value = float(0.5 * np.sum((output - target_array) ** 2))
-        upstream = output - target_array
-        loss_rule = f"loss = ½ Σ ({current_name} − t)²"
+        target_array = _mse_targets(target, output)
+        loss_value = float(scale * 0.5 * np.sum((output - target_array) ** 2))
+        upstream = scale * (output - target_array)
+        loss_rule = f"loss = ½ Σ ({current_name} − t)²" if not batched else \
+            f"loss = {reduction} over {examples} of ½ Σ ({current_name} − t)²"
         upstream_wrong = {"sign-flip": -upstream}
+        upstream_rule = f"dL/d{current_name} = {current_name} − t" if not batched else \
+            f"dL/d{current_name} = ({current_name} − T) / {batch}" if reduction == "mean" else \
+            f"dL/d{current_name} = {current_name} − T"
     else:
-        classes = output.shape[0]
-        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < classes:
-            raise LayerSpecError(f"for softmax cross-entropy the target is a class number from 0 to {classes - 1}")
-        shifted = output - output.max()
-        probabilities = np.exp(shifted) / np.sum(np.exp(shifted))
-        loss_value = float(-np.log(probabilities[target, 0]))
+        classes = _classes(target, output.shape[0], batch)
+        shifted = output - output.max(axis=0, keepdims=True)
+        probabilities = np.exp(shifted) / np.sum(np.exp(shifted), axis=0, keepdims=True)
+        columns = np.arange(batch)
+        loss_value = float(-scale * np.sum(np.log(probabilities[classes, columns])))
         one_hot = np.zeros_like(output)
-        one_hot[target, 0] = 1.0
-        upstream = probabilities - one_hot
-        loss_rule = f"loss = −log softmax({current_name})[{target}]"
-        upstream_wrong = {"sign-flip": -upstream, "missing-upstream": probabilities}
+        one_hot[classes, columns] = 1.0
+        upstream = scale * (probabilities - one_hot)
+        loss_rule = f"loss = −log softmax({current_name})[{classes[0]}]" if not batched else \
+            f"loss = {reduction} over {examples} of −log softmax({current_name})[t]"
+        upstream_wrong = {"sign-flip": -upstream, "missing-upstream": scale * probabilities}
+        upstream_rule = f"dL/d{current_name} = softmax({current_name}) − onehot(t)" if not batched else \
+            f"dL/d{current_name} = (softmax({current_name}) − onehot(T)) / {batch}" if reduction == "mean" else \
+            f"dL/d{current_name} = softmax({current_name}) − onehot(T)"
     quantities["loss"] = Quantity("loss", np.array([[loss_value]]), loss_rule, "a single number", False, {})
 
     # Backward: walk the layers in reverse, carrying dL/d(current).
     gradient = upstream
     gradient_name = current_name
+    columns_text = ": one column per example" if batched else ""
     quantities[f"dL/d{gradient_name}"] = Quantity(
-        f"dL/d{gradient_name}", gradient.copy(),
-        f"dL/d{gradient_name} = {gradient_name} − t" if loss == "mse"
-        else f"dL/d{gradient_name} = softmax({gradient_name}) − onehot(t)",
-        f"same shape as {gradient_name}, {_shape_text(gradient)}", True,
+        f"dL/d{gradient_name}", gradient.copy(), upstream_rule,
+        f"same shape as {gradient_name}, {_shape_text(gradient)}{columns_text}", True,
         {"transposed": gradient.T, **upstream_wrong},
     )
     unmasked_gradient: np.ndarray | None = None  # the same backward pass with the ReLU mask forgotten
@@ -239,17 +312,33 @@ def trace_network(layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, 
             wrong_w["wrong-operand"] = gradient @ pre.T  # used z (before the activation) instead of a
         if unmasked_gradient is not None:
             wrong_w["missing-relu-mask"] = unmasked_gradient @ layer_input.T
+        more_w: dict[str, list[np.ndarray]] = {}
+        if batched:  # one example's outer product alone, as the delta has it and as that example's own gradient
+            singles = [gradient[:, [b]] @ layer_input[:, [b]].T for b in range(batch)]
+            more_w["batch-not-summed"] = singles + ([single / scale for single in singles] if scale != 1 else [])
+        shape_rule = f"dL/d{gradient_name} {_shape_text(gradient)} · {input_name}ᵀ {_shape_text(layer_input.T)} → " \
+            f"{_shape_text(weight_gradient)}, the shape of W{linear_index}"
+        if batched:
+            shape_rule += f"; the product adds up {examples}' outer products"
         quantities[f"dL/dW{linear_index}"] = Quantity(
             f"dL/dW{linear_index}", weight_gradient, f"dL/dW{linear_index} = dL/d{gradient_name} · {input_name}ᵀ",
-            f"dL/d{gradient_name} {_shape_text(gradient)} · {input_name}ᵀ {_shape_text(layer_input.T)} → "
-            f"{_shape_text(weight_gradient)}, the shape of W{linear_index}", True, wrong_w,
+            shape_rule, True, wrong_w, more_w,
         )
-        wrong_b = {"transposed": gradient.T, "sign-flip": -gradient, "missing-upstream": np.ones_like(gradient)}
+        bias_gradient = gradient.sum(axis=1, keepdims=True)
+        wrong_b = {"transposed": bias_gradient.T, "sign-flip": -bias_gradient,
+                   "missing-upstream": np.ones_like(bias_gradient)}
         if unmasked_gradient is not None:
-            wrong_b["missing-relu-mask"] = unmasked_gradient.copy()
+            wrong_b["missing-relu-mask"] = unmasked_gradient.sum(axis=1, keepdims=True)
+        more_b: dict[str, list[np.ndarray]] = {}
+        if batched:  # the delta itself, one column per example, as it is and without the mean's 1/B
+            more_b["batch-not-summed"] = [gradient.copy()] + ([gradient / scale] if scale != 1 else [])
         quantities[f"dL/db{linear_index}"] = Quantity(
-            f"dL/db{linear_index}", gradient.copy(), f"dL/db{linear_index} = dL/d{gradient_name}",
-            f"the shape of b{linear_index}, {_shape_text(gradient)}", True, wrong_b,
+            f"dL/db{linear_index}", bias_gradient,
+            f"dL/db{linear_index} = row sums of dL/d{gradient_name}" if batched
+            else f"dL/db{linear_index} = dL/d{gradient_name}",
+            f"the shape of b{linear_index}, {_shape_text(bias_gradient)}"
+            + (f": each row of dL/d{gradient_name} added up over {examples}" if batched else ""),
+            True, wrong_b, more_b,
         )
         if linear_index > 1:
             input_gradient = layer.weights.T @ gradient
@@ -271,14 +360,34 @@ def trace_network(layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, 
         linear_index -= 1
     # The rules above name the quantities and the mistakes; the right numbers themselves come
     # from the tensor engine, the one source of truth shared with the labs.
-    for name, value in _tensor_engine_numbers(layers, x, target, loss).items():
+    for name, value in _tensor_engine_numbers(layers, x, target, loss, reduction).items():
         if name in quantities:
             quantities[name].value = value
-    return LayerTrace(quantities, float(quantities["loss"].value[0, 0]))
+    if batched:
+        _add_reduction_mistakes(quantities, batch, reduction)
+    return LayerTrace(quantities, float(quantities["loss"].value[0, 0]), batch, reduction)
+
+
+def _add_reduction_mistakes(quantities: dict[str, Quantity], batch: int, reduction: str) -> None:
+    """The answers of the other reduction: B times too big where the mean was asked, B times too small for the sum.
+
+    With the mean, the loss and the parameter gradients given B times too big are sums ("summed where the
+    mean was asked"); a gradient flowing between layers that is B times too big left out the 1/B the mean
+    puts into dL/dz at the output ("forgot the 1/B").
+    """
+    for name, quantity in quantities.items():
+        if not quantity.is_gradient and name != "loss":
+            continue
+        if reduction == "sum":
+            quantity.wrong_answers["mean-for-sum"] = quantity.value / batch
+        elif name == "loss" or name.startswith(("dL/dW", "dL/db")):
+            quantity.wrong_answers["sum-for-mean"] = quantity.value * batch
+        else:
+            quantity.wrong_answers["missing-batch-mean"] = quantity.value * batch
 
 
 def _tensor_engine_numbers(
-    layers: list[Layer], x: np.ndarray, target: npt.ArrayLike, loss: str
+    layers: list[Layer], x: np.ndarray, target: Any, loss: str, reduction: str = "mean"
 ) -> dict[str, np.ndarray]:
     """Every forward value and gradient of the traced network, computed by tutor.engine.tensor."""
     from tutor.engine.tensor import Tensor, cross_entropy
@@ -286,6 +395,7 @@ def _tensor_engine_numbers(
     nodes: dict[str, Tensor] = {}
     parameters: dict[str, Tensor] = {}
     current = Tensor(x)
+    batch = x.shape[1]
     linear_index = 0
     for layer in layers:
         if isinstance(layer, Linear):
@@ -298,10 +408,12 @@ def _tensor_engine_numbers(
             current = getattr(current, layer.function)()
             nodes[f"a{linear_index}"] = current
     if loss == "mse":
-        loss_node = ((current - _column(target, "target")) ** 2).sum() * 0.5
+        total = ((current - _mse_targets(target, current.data)) ** 2).sum() * 0.5
+        loss_node = total * (1.0 / batch) if reduction == "mean" else total
     else:
-        assert isinstance(target, int)  # trace_network refuses any other target for softmax cross-entropy
-        loss_node = cross_entropy(current.T, [target])  # one example: the row of logits
+        classes = _classes(target, current.data.shape[0], batch)
+        mean = cross_entropy(current.T, classes)  # rows of logits, one per example; the mean over the batch
+        loss_node = mean if reduction == "mean" else mean * float(batch)
     loss_node.backward()
     numbers = {name: node.data for name, node in nodes.items()}
     numbers.update({f"dL/d{name}": node.grad for name, node in nodes.items()})
@@ -311,14 +423,19 @@ def _tensor_engine_numbers(
 
 
 def scalar_check(
-    layers: list[Layer], x: npt.ArrayLike, target: npt.ArrayLike, loss: str = "mse"
+    layers: list[Layer], x: npt.ArrayLike, target: Any, loss: str = "mse", reduction: str | None = None
 ) -> dict[str, np.ndarray]:
-    """The parameter gradients recomputed entry by entry with the scalar engine (for tests)."""
+    """The parameter gradients recomputed entry by entry with the scalar engine (for tests).
+
+    A batch runs every example through the same scalar parameters; the examples' losses are added
+    (``sum``) or averaged (``mean``), so each parameter's gradient collects every example's share.
+    """
     from tutor.engine import Value
 
-    x_values = [Value(float(v)) for v in _column(x, "x").ravel()]
-    current = x_values
+    inputs = input_matrix(x)
+    batch = inputs.shape[1]
     parameters: dict[str, list[list[Value]]] = {}
+    built: list[Any] = []
     linear_index = 0
     for layer in layers:
         if isinstance(layer, Linear):
@@ -327,15 +444,31 @@ def scalar_check(
             bias = [Value(float(b)) for b in layer.bias.ravel()]
             parameters[f"W{linear_index}"] = weights
             parameters[f"b{linear_index}"] = [[b] for b in bias]
-            current = [sum((w * c for w, c in zip(row, current)), Value(0.0)) + b for row, b in zip(weights, bias)]
+            built.append((weights, bias))
         else:
-            current = [getattr(value, layer.function)() for value in current]
+            built.append(layer.function)
     if loss == "mse":
-        targets = _column(target, "target").ravel()
-        total = sum(((value - float(t)) ** 2 for value, t in zip(current, targets)), Value(0.0)) * 0.5
+        targets = _column(target, "target") if batch == 1 else np.asarray(target, dtype=float)
     else:
-        assert isinstance(target, int), "the softmax cross-entropy target is a class number"
-        exps = [value.exp() for value in current]
-        total = -(exps[target] / sum(exps[1:], exps[0])).log()
+        classes = _classes(target, layers[-1].weights.shape[0] if isinstance(layers[-1], Linear) else
+                           next(layer.weights.shape[0] for layer in reversed(layers) if isinstance(layer, Linear)),
+                           batch)
+    total = Value(0.0)
+    for example in range(batch):
+        current = [Value(float(v)) for v in inputs[:, example]]
+        for item in built:
+            if isinstance(item, tuple):
+                weights, bias = item
+                current = [sum((w * c for w, c in zip(row, current)), Value(0.0)) + b for row, b in zip(weights, bias)]
+            else:
+                current = [getattr(value, item)() for value in current]
+        if loss == "mse":
+            one = sum(((value - float(t)) ** 2 for value, t in zip(current, targets[:, example])), Value(0.0)) * 0.5
+        else:
+            exps = [value.exp() for value in current]
+            one = -(exps[classes[example]] / sum(exps[1:], exps[0])).log()
+        total = total + one
+    if (reduction or "mean") == "mean" and batch > 1:
+        total = total * (1.0 / batch)
     total.backward()
     return {name: np.array([[v.grad for v in row] for row in rows]) for name, rows in parameters.items()}

@@ -289,12 +289,21 @@ def _network_expression_fields(problem: LayerProblem) -> list[tuple[DataPath, st
                           for row, entry in enumerate(layer.linear.b or []) if isinstance(entry, str))
         elif "{" in layer.activation:
             fields.append((("network", "layers", index, "activation"), layer.activation))
-    fields.extend((("network", "x", index), entry) for index, entry in enumerate(network.x) if isinstance(entry, str))
+    fields.extend((("network", "x", index), entry) for index, entry in enumerate(network.x or [])
+                  if isinstance(entry, str))
+    for row, entries in enumerate(network.X or []):
+        fields.extend((("network", "X", row, column), entry) for column, entry in enumerate(entries)
+                      if isinstance(entry, str))
     target = network.target
     if isinstance(target, str):
         fields.append((("network", "target"), target))
     elif isinstance(target, list):
-        fields.extend((("network", "target", index), entry) for index, entry in enumerate(target) if isinstance(entry, str))
+        for index, entry in enumerate(target):
+            if isinstance(entry, list):
+                fields.extend((("network", "target", index, column), item) for column, item in enumerate(entry)
+                              if isinstance(item, str))
+            elif isinstance(entry, str):
+                fields.append((("network", "target", index), entry))
     return fields
 
 

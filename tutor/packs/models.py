@@ -27,6 +27,7 @@ from pydantic import (
     StrictInt,
     Tag,
     field_validator,
+    model_validator,
 )
 
 from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, BUILTIN_DIAGNOSES  # noqa: F401 (re-exported)
@@ -358,15 +359,35 @@ NetworkLayer = Annotated[
 
 
 class Network(FormatModel):
-    """A small network for a `layer` problem: layers applied in order to the column vector ``x``."""
+    """A small network for a `layer` problem: layers applied in order to the column vector ``x``, or to a
+    batch ``X`` whose columns are the examples."""
 
     layers: list[NetworkLayer] = Field(min_length=1, description="linear and activation layers, first a linear one")
-    x: list[InputValue] = Field(min_length=1, description="the input, a column vector: numbers or expressions")
-    target: StrictInt | list[InputValue] | str = Field(
-        description="mse: the target vector, one entry per output; softmax_ce: the right class number (from 0), "
-        "or a {param}")
+    x: list[InputValue] | None = Field(
+        None, min_length=1, description="one example, a column vector: numbers or expressions (give x or X)")
+    X: list[list[InputValue]] | None = Field(
+        None, min_length=1, description="a batch: a matrix with one row per input and one column per example, "
+        "shape (inputs, B) (give x or X)")
+    target: StrictInt | list[InputValue] | list[list[InputValue]] | str = Field(
+        description="mse: the target vector, one entry per output (with X: a matrix, one column per example); "
+        "softmax_ce: the right class number (from 0), or a {param} (with X: a list, one class per example)")
     loss: Literal["mse", "softmax_ce"] = Field(
         "mse", description="mse: ½ Σ (output − target)²; softmax_ce: cross-entropy of softmax(output)")
+    reduction: Literal["mean", "sum"] | None = Field(
+        None, description="with X: the loss is the mean (the default, torch's) or the sum of the examples' losses")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> Network:
+        if (self.x is None) == (self.X is None):
+            raise ValueError("give the input as x (one example, a list) or as X (a batch, one column per example), "
+                             + ("not both" if self.x is not None else "one of them"))
+        if self.X is not None and len({len(row) for row in self.X}) != 1:
+            raise ValueError("every row of X needs the same number of entries, one per example")
+        return self
+
+    @property
+    def batched(self) -> bool:
+        return self.X is not None
 
 
 class NumericProblem(ProblemBase):

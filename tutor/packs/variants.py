@@ -314,19 +314,33 @@ def resolve_network(problem: LayerProblem, values: dict[str, ParamValue]) -> Any
                 raise VariantError(f"activation {name!r} is not one of {', '.join(LAYER_ACTIVATIONS)}",
                                    ("network", "layers", index, "activation"))
             layers.append({"activation": name})
-    x = [number(entry, ("x", index)) for index, entry in enumerate(network.x)]
+    data: dict[str, Any] = {"layers": layers, "loss": network.loss}
+    if network.X is not None:
+        data["X"] = [[number(entry, ("X", row, column)) for column, entry in enumerate(entries)]
+                     for row, entries in enumerate(network.X)]
+    else:
+        data["x"] = [number(entry, ("x", index)) for index, entry in enumerate(network.x or [])]
+    if network.reduction is not None:
+        data["reduction"] = network.reduction
     target: Any = network.target
     if isinstance(target, list):
-        target = [number(entry, ("target", index)) for index, entry in enumerate(target)]
+        target = [[number(entry, ("target", row, column)) for column, entry in enumerate(item)]
+                  if isinstance(item, list) else number(item, ("target", row)) for row, item in enumerate(target)]
     elif isinstance(target, str):
         target = number(target, ("target",))
     if network.loss == "softmax_ce":
-        if isinstance(target, list) or float(target) != int(target):
-            raise VariantError("for softmax_ce the target is a class number (0, 1, ...)", ("network", "target"))
-        target = int(target)
+        classes = target if network.batched and isinstance(target, list) else [target]
+        if (isinstance(target, list) and not network.batched) or \
+                any(isinstance(value, list) or float(value) != int(value) for value in classes):
+            raise VariantError("for softmax_ce the target is a class number (0, 1, ...)" if not network.batched else
+                               "for softmax_ce with X the target is a list of class numbers, one per example",
+                               ("network", "target"))
+        target = [int(value) for value in classes] if network.batched and isinstance(target, list) else int(target)
     elif not isinstance(target, list):
-        raise VariantError("for mse the target is a list, one entry per output", ("network", "target"))
-    return Network.model_validate({"layers": layers, "x": x, "target": target, "loss": network.loss})
+        raise VariantError("for mse the target is a list, one entry per output" + (
+            " (with X: a matrix, one column per example)" if network.batched else ""), ("network", "target"))
+    data["target"] = target
+    return Network.model_validate(data)
 
 
 def _evaluate_entry(text: str, path: tuple[Any, ...]) -> float | int:

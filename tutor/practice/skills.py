@@ -101,6 +101,10 @@ LAYER_DIAGNOSIS_SKILLS: dict[str, tuple[str, ...]] = {
     "sign-flip": ("signs",),
     "transposed": ("layer-shapes",),
     "wrong-shape": ("layer-shapes",),
+    "batch-not-summed": ("layer-dw", "layer-bias"),
+    "missing-batch-mean": ("upstream",),
+    "sum-for-mean": ("layer-dw", "layer-bias"),
+    "mean-for-sum": ("layer-dw", "layer-bias"),
 }
 
 

@@ -67,6 +67,10 @@ RULE_WORDS: dict[str, str] = {
     "missing-relu-mask": "forgot the ReLU mask in a layer's gradient",
     "transposed": "transposed a layer's gradient",
     "wrong-shape": "gave a layer's gradient the wrong shape",
+    "batch-not-summed": "forgot to add up a batch's examples in a parameter gradient",
+    "missing-batch-mean": "forgot the 1/B of a batch mean",
+    "sum-for-mean": "summed over a batch where the mean was asked",
+    "mean-for-sum": "averaged over a batch where the sum was asked",
 }
 
 
