@@ -144,18 +144,27 @@ class GradientFlowResult:
     def dead_fractions(self) -> tuple[float, ...]:
         return tuple(dead / width for dead, width in zip(self.dead_units, self.hidden_widths))
 
-    def pattern(self) -> Pattern:
-        """The row of the module's table the bars show (NaN first, then dead, exploding, vanishing)."""
+    def patterns(self) -> tuple[Pattern, ...]:
+        """Every row of the module's table the bars show: NaN alone, else dead, exploding, vanishing, or healthy.
+
+        Two can show at once: a deep ReLU stack at PyTorch's default init has half its deep units
+        dead (their bias outweighs their input) *and* a vanishing first layer.
+        """
         if not self.finite:
-            return "nan"
+            return ("nan",)
+        found: list[Pattern] = []
         if any(fraction >= DEAD_FRACTION for fraction in self.dead_fractions) or self.weights[-1].mean_abs == 0.0:
-            return "dead"
+            found.append("dead")
         ratio = self.first_to_last
-        if ratio >= PATTERN_RATIO:
-            return "exploding"
-        if ratio <= 1.0 / PATTERN_RATIO:
-            return "vanishing"
-        return "healthy"
+        if math.isfinite(ratio) and ratio >= PATTERN_RATIO:
+            found.append("exploding")
+        elif math.isfinite(ratio) and ratio <= 1.0 / PATTERN_RATIO:
+            found.append("vanishing")
+        return tuple(found) or ("healthy",)
+
+    def pattern(self) -> Pattern:
+        """The first of :meth:`patterns`."""
+        return self.patterns()[0]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -167,6 +176,7 @@ class GradientFlowResult:
             "hidden_widths": list(self.hidden_widths),
             "first_to_last": self.first_to_last,
             "pattern": self.pattern(),
+            "patterns": list(self.patterns()),
             "pattern_text": PATTERNS[self.pattern()],
             "action": PATTERN_ACTIONS[self.pattern()],
         }

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from tutor.labs.gradient_flow import GradientFlowLab, GradientFlowResult, ParameterStats
+from tutor.labs.gradient_flow import PATTERN_ACTIONS, GradientFlowLab, GradientFlowResult, ParameterStats
 from tutor.ui.lab_registry import register_lab_screen
 from tutor.ui.labs.charts import bar_floor, log_y_axis, short_number
 from tutor.ui.labs.screen import ChartPage, LabScreen, legend
@@ -98,12 +98,14 @@ PATTERN_STYLES = {"healthy": "green", "vanishing": "yellow", "exploding": "red",
 
 
 def readout(result: GradientFlowResult) -> Text:
-    snapshot = result.as_dict()
-    pattern = snapshot["pattern"]
+    patterns = result.patterns()
     text = Text()
-    text.append("pattern: ", style="bold")
-    text.append(PATTERN_NAMES[pattern], style=PATTERN_STYLES[pattern])
-    text.append(f"  →  {snapshot['action']}\n", style="dim")
+    text.append("pattern: " if len(patterns) == 1 else "patterns: ", style="bold")
+    for index, pattern in enumerate(patterns):
+        if index:
+            text.append(" + ")
+        text.append(PATTERN_NAMES[pattern], style=PATTERN_STYLES[pattern])
+    text.append("  →  " + "; ".join(PATTERN_ACTIONS[pattern] for pattern in patterns) + "\n", style="dim")
     weights = result.weights
     text.append(f"mean |grad|: layer 1 {short_number(weights[0].mean_abs)}, output {short_number(weights[-1].mean_abs)}")
     ratio = result.first_to_last
