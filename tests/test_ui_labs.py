@@ -322,7 +322,7 @@ async def test_gradient_flow_switches_patterns_and_questions():
         assert [stats.shape for stats in result.shown] == [(784, 256), (256, 128), (128, 10)]
         assert "none, healthy" in text_of(screen.query_one("#lab-readout"))
         for page in screen.query("ChartPage"):
-            assert "log scale" in text_of(page.query_one(".chart-caption"))
+            assert "· log" in text_of(page.query_one(".chart-caption"))
         screen.query_one("#setting-activation").value = "sigmoid"
         await settle(pilot)
         assert screen.last_result.settings.activation == "sigmoid"

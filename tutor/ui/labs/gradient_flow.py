@@ -17,7 +17,7 @@ from rich.text import Text
 from tutor.labs.gradient_flow import PATTERN_ACTIONS, GradientFlowLab, GradientFlowResult, ParameterStats
 from tutor.ui.lab_registry import register_lab_screen
 from tutor.ui.labs.charts import bar_floor, log_y_axis, short_number
-from tutor.ui.labs.screen import ChartPage, LabScreen, legend
+from tutor.ui.labs.screen import ChartPage, LabScreen
 from tutor.ui.labs.vanishing import log_or_floor
 
 CHARTS = (
@@ -65,11 +65,10 @@ class GradientFlowLabScreen(LabScreen):
             floor = bar_floor(math.log10(min(finite))) if finite else -1.0
             logs = log_or_floor(values, floor)
             broken = sum(not math.isfinite(value) for value in values)
-            series = [(title + ", log scale", colour)]
+            caption = Text(title + " · log", style="bold")
             if broken:
-                series.append((f"{broken} not finite", "red"))
-            plot, plt = self.begin_chart(plot_id, legend(title, *series[1:]) if broken else Text(title + " · log scale",
-                                                                                                  style="bold"))
+                caption.append(f"  {broken} not finite (drawn at the bottom)", style="red")
+            plot, plt = self.begin_chart(plot_id, caption)
             plt.bar(positions, logs, minimum=floor, color=colour, width=0.8)
             log_y_axis(plt, floor, max(max(logs), floor + 1.0))
             if len(positions) <= MAX_LABELLED_BARS:
