@@ -14,6 +14,10 @@ test can print). The picture for ``x → Linear(2,3) → ReLU → Linear(3,1) �
       ▲ dL/dz1 (3, 1) = ?
     ...
 
+A batch (``X`` with one column per example) is drawn the same way, its input named ``X`` with a line
+saying how many examples its columns are, and every shape shows the batch as its second dimension
+(``X (3, 2)``, ``z1 (2, 2)``); the parameters and their gradients keep their own shapes.
+
 Forward values travel down the ``▼`` lines, gradients up the ``▲`` lines; parameter gradients
 sit in their layer's box. What is drawn for each quantity comes from a ``visibility`` mapping
 (``SHOWN``, ``OPEN`` for a ``?`` the learner fills in, ``WRONG`` for an open one answered wrongly,
@@ -37,6 +41,7 @@ from rich.text import Text
 
 from tutor.formatting import format_number
 
+INPUT_NAMES = ("x", "X")  # one example, a batch
 SHOWN = "shown"
 OPEN = "open"
 WRONG = "wrong"
@@ -144,8 +149,9 @@ def network_stages(layers: list[Any], trace: Any, loss: str, target: Any) -> lis
     from tutor.graph.layers import Linear
 
     quantities = trace.quantities
-    stages: list[Stage] = [Edge("x", None)]
-    current = "x"
+    batch = getattr(trace, "batch", 1)
+    current = "X" if batch > 1 else "x"
+    stages: list[Stage] = [Edge(current, None)]
     number = 0
     for layer in layers:
         if isinstance(layer, Linear):
@@ -161,7 +167,13 @@ def network_stages(layers: list[Any], trace: Any, loss: str, target: Any) -> lis
         gradient = f"dL/d{name}"
         stages.append(Edge(name, gradient if gradient in quantities else None))
         current = name
-    if loss == "mse":
+    if batch > 1:
+        over = f"{getattr(trace, 'reduction', 'mean')} over {batch} examples of "
+        if loss == "mse":
+            title = f"loss = {over}½ Σ ({current} − t)², T = {inline_matrix(target)}"
+        else:
+            title = f"loss = {over}−log softmax({current})[t], t = [{', '.join(str(value) for value in target)}]"
+    elif loss == "mse":
         target_text = inline_matrix([[value] for value in _flat(target)])
         title = f"loss = ½ Σ ({current} − t)², t = {target_text}"
     else:
@@ -232,17 +244,26 @@ class NetworkDrawing:
     # -------------------------------------------------------------- pieces
 
     def _value_of(self, name: str) -> Any:
-        if name == "x":
+        if name in INPUT_NAMES:
             import numpy as np
 
-            return np.asarray(_flat(self.x)).reshape(-1, 1)
+            array = np.asarray(self.x, dtype=float)
+            return array if array.ndim == 2 else np.asarray(_flat(self.x)).reshape(-1, 1)
         return self.trace.quantities[name].value
 
     def _shape_of(self, name: str) -> tuple[int, int]:
         return tuple(self._value_of(name).shape)
 
+    def _edge_shape(self, name: str) -> str:
+        """``(3, 1)``; with a batch the second dimension is named, ``(3, B=2)``: one column per example."""
+        rows, columns = self._shape_of(name)
+        batch = getattr(self.trace, "batch", 1)
+        if batch > 1 and name != "loss" and columns == batch:
+            return f"({rows}, B={columns})"
+        return shape_label((rows, columns))
+
     def _status(self, name: str) -> str:
-        return SHOWN if name == "x" else self.visibility.get(name, "")
+        return SHOWN if name in INPUT_NAMES else self.visibility.get(name, "")
 
     def _cell(self, name: str, inline: bool) -> Text | None:
         """The quantity's value, ``?`` or None (hidden), styled by its status and the focus."""
@@ -251,7 +272,7 @@ class NetworkDrawing:
         if status == SHOWN:
             value = self._value_of(name)
             text = inline_matrix(value) if inline else _block_matrix(value)
-            style = SHOWN_STYLE if name in self.visibility and name != "x" else GIVEN_STYLE
+            style = SHOWN_STYLE if name in self.visibility and name not in INPUT_NAMES else GIVEN_STYLE
             return Text(text, style=FOCUS_STYLE if focused else style)
         if status in (OPEN, WRONG):
             style = FOCUS_STYLE if focused else WRONG_STYLE if status == WRONG else OPEN_STYLE
@@ -260,19 +281,21 @@ class NetworkDrawing:
 
     def _edge(self, stage: Edge) -> list[Text]:
         lines = []
-        arrow = " " if stage.value == "x" else "▼"
+        arrow = " " if stage.value in INPUT_NAMES else "▼"
         cell = self._cell(stage.value, inline=True)
         line = Text(f"  {arrow} ", style=EDGE_STYLE)
         line.append(stage.value, style="bold" if stage.value != self.focus else FOCUS_STYLE)
-        line.append(f" {shape_label(self._shape_of(stage.value))}", style=EDGE_STYLE)
+        line.append(f" {self._edge_shape(stage.value)}", style=EDGE_STYLE)
         if cell is not None:
             line.append(" = ")
             line.append_text(cell)
         lines.append(line)
+        if stage.value == "X":
+            lines.append(Text(f"    B = {self._shape_of('X')[1]} examples, one per column", style=EDGE_STYLE))
         if stage.gradient and self._status(stage.gradient) in (SHOWN, OPEN, WRONG):
             gradient_line = Text("  ▲ ", style="magenta")
             gradient_line.append(stage.gradient, style="bold magenta" if stage.gradient != self.focus else FOCUS_STYLE)
-            gradient_line.append(f" {shape_label(self._shape_of(stage.gradient))} = ", style=EDGE_STYLE)
+            gradient_line.append(f" {self._edge_shape(stage.gradient)} = ", style=EDGE_STYLE)
             gradient_line.append_text(self._cell(stage.gradient, inline=True) or Text("?"))
             lines.append(gradient_line)
         return lines

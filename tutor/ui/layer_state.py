@@ -87,6 +87,16 @@ class LayerProgress(TableProgress):
         return [*self.trace.forward_names, *self.trace.backward_names]
 
     @property
+    def inputs(self) -> Any:
+        """The network's input: the list x of one example, or the batch X (a list of rows)."""
+        return self.network["X"] if "X" in self.network else self.network["x"]
+
+    @property
+    def batch(self) -> int:
+        """B, the number of examples the problem runs at once (1 without a batch)."""
+        return int(getattr(self.trace, "batch", 1))
+
+    @property
     def forward_done(self) -> bool:
         return all(not self.is_open(entry.ask) for entry in self.entries if entry.kind == "forward")
 
@@ -122,7 +132,7 @@ class LayerProgress(TableProgress):
         return shown
 
     def drawing(self, focus: str | None = None, caption: str = "") -> NetworkDrawing:
-        return NetworkDrawing(self.stages, self.trace, self.network["x"], self.visibility(), focus, caption)
+        return NetworkDrawing(self.stages, self.trace, self.inputs, self.visibility(), focus, caption)
 
     def caption_for(self, focus: str | None) -> str:
         """The rule of the entry just answered, or else what comes next."""
@@ -146,7 +156,7 @@ class LayerProgress(TableProgress):
         return steps[: last + 1]
 
     def replay_drawing(self, step: LayerStep) -> NetworkDrawing:
-        return NetworkDrawing(self.stages, self.trace, self.network["x"], step_visibility(step), step.name,
+        return NetworkDrawing(self.stages, self.trace, self.inputs, step_visibility(step), step.name,
                               step.caption)
 
     def replay_allowed(self, stage: str) -> bool:
