@@ -122,7 +122,7 @@ def clip_by_global_norm(params, max_norm):
 
 
 def relative_error(analytic, numeric):
-    return abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-12)
+    return abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-12)
 
 
 def train_xor():

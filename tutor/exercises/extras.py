@@ -65,7 +65,7 @@ def _cases(exercise: Exercise) -> list[Case]:
                       "gradients whose norm is below max_norm must be left unchanged"))
     if "relative_error" in exercise.extra:
         for analytic, numeric in ((1.0, 1.0), (2.0, 2.2), (0.0, 1e-9), (0.0, 0.0), (-3.0, 3.0)):
-            denominator = max(abs(analytic) + abs(numeric), 1e-12)
+            denominator = max(abs(analytic), abs(numeric), 1e-12)
             expected = abs(analytic - numeric) / denominator
             cases.append((f"relative_error({analytic}, {numeric})",
                           {"kind": "relative_error", "function": "relative_error", "args": [analytic, numeric]},
@@ -82,6 +82,6 @@ def _relative_error_judge(expected: float) -> Callable[[dict[str, Any]], str | N
     def judge(result: dict[str, Any]) -> str | None:
         if _close(result["returned"], expected):
             return None
-        return f"|a - n| / max(|a| + |n|, 1e-12) should be {expected:g}, got {result['returned']}"
+        return f"|a - n| / max(|a|, |n|, 1e-12) should be {expected:g}, got {result['returned']}"
 
     return judge

@@ -2,5 +2,5 @@
 
 
 def relative_error(analytic, numeric):
-    """|analytic - numeric| / max(|analytic| + |numeric|, 1e-12)"""
+    """|analytic - numeric| / max(|analytic|, |numeric|, 1e-12)"""
     raise NotImplementedError
