@@ -33,6 +33,15 @@ def bar_label(stats: ParameterStats, weights_only: bool) -> str:
     return str(stats.layer) if weights_only else f"{stats.layer}{KIND_MARKS[stats.kind] or 'W'}"
 
 
+def thinned_ticks(count: int, every: int = 5) -> list[int]:
+    """Bar indices to label when there are too many: the first, every fifth and the last, none
+    closer than three bars to the last (plotext drops one of two colliding labels, and which one
+    changed from run to run)."""
+    last = count - 1
+    keep = [index for index in range(count) if index == 0 or ((index + 1) % every == 0 and last - index >= 3)]
+    return keep + [last]
+
+
 class GradientFlowLabScreen(LabScreen):
     lab_name = "gradient-flow"
     SETTING_LABELS = {
@@ -71,11 +80,11 @@ class GradientFlowLabScreen(LabScreen):
             plot, plt = self.begin_chart(plot_id, caption)
             plt.bar(positions, logs, minimum=floor, color=colour, width=0.8)
             log_y_axis(plt, floor, max(max(logs), floor + 1.0))
+            plt.xlim(0.4, len(positions) + 0.6)  # pinned: plotext's own margin moved the last tick between runs
             if len(positions) <= MAX_LABELLED_BARS:
                 plt.xticks(positions, labels)
-            else:  # too many to label each: the first, the last and every fifth
-                keep = [index for index in range(len(positions)) if index == 0 or index == len(positions) - 1
-                        or (index + 1) % 5 == 0]
+            else:
+                keep = thinned_ticks(len(positions))
                 plt.xticks([positions[index] for index in keep], [labels[index] for index in keep])
             plt.xlabel("layer (input side left)")
             plot.refresh()
