@@ -118,6 +118,15 @@ def shape_label(shape: tuple[int, ...]) -> str:
     return f"({shape[0]}, {shape[1]})"
 
 
+def quantity_shape_label(name: str, shape: tuple[int, ...], batch: int = 1) -> str:
+    """``(3, 1)``; with a batch, a value with one column per example names it, ``(3, B=2)``.
+
+    Parameters, their gradients and the loss have no batch dimension and keep the plain label."""
+    if batch > 1 and shape[1] == batch and name != "loss" and not name.startswith(("dL/dW", "dL/db", "W", "b")):
+        return f"({shape[0]}, B={batch})"
+    return shape_label(shape)
+
+
 # ---------------------------------------------------------------------------- the network's structure
 
 
@@ -256,11 +265,7 @@ class NetworkDrawing:
 
     def _edge_shape(self, name: str) -> str:
         """``(3, 1)``; with a batch the second dimension is named, ``(3, B=2)``: one column per example."""
-        rows, columns = self._shape_of(name)
-        batch = getattr(self.trace, "batch", 1)
-        if batch > 1 and name != "loss" and columns == batch:
-            return f"({rows}, B={columns})"
-        return shape_label((rows, columns))
+        return quantity_shape_label(name, self._shape_of(name), getattr(self.trace, "batch", 1))
 
     def _status(self, name: str) -> str:
         return SHOWN if name in INPUT_NAMES else self.visibility.get(name, "")
@@ -348,7 +353,8 @@ def layer_steps(trace: Any, stage: str) -> list[LayerStep]:
     for name in names:
         visible.add(name)
         quantity = trace.quantities[name]
-        caption = f"{quantity.rule} = {inline_matrix(quantity.value)}   {shape_label(quantity.shape)}"
+        shape = quantity_shape_label(name, quantity.shape, getattr(trace, "batch", 1))
+        caption = f"{quantity.rule} = {inline_matrix(quantity.value)}   {shape}"
         steps.append(LayerStep(stage, name, frozenset(visible), caption))
     return steps
 

@@ -20,7 +20,7 @@ from tutor.render.layers import (
     inline_matrix,
     layer_steps,
     network_stages,
-    shape_label,
+    quantity_shape_label,
     step_visibility,
 )
 from tutor.ui.grading import Judgement, judgement_from_result
@@ -33,10 +33,11 @@ class LayerEntry:
     name: str  # "dL/dW1"
     kind: str  # "forward" or "backward"
     shape: tuple[int, int]
+    batch: int = 1  # B: the examples of a batch, one column each of every value between layers
 
     @property
     def label(self) -> str:
-        return f"{self.name} {shape_label(self.shape)}"
+        return f"{self.name} {quantity_shape_label(self.name, self.shape, self.batch)}"
 
     @property
     def placeholder(self) -> str:
@@ -75,7 +76,8 @@ class LayerProgress(TableProgress):
         for ask in layer_entries(self.rendered, self.trace):
             name = ask.removeprefix("layer:")
             quantity = self.trace.quantities[name]
-            self.entries.append(LayerEntry(ask, name, "forward" if name in forward else "backward", quantity.shape))
+            self.entries.append(LayerEntry(ask, name, "forward" if name in forward else "backward", quantity.shape,
+                                           self.batch))
         for entry in self.entries:
             self.status.setdefault(entry.ask, PENDING)
 
@@ -143,7 +145,7 @@ class LayerProgress(TableProgress):
             return f"✓ {quantity.rule} = {inline_matrix(quantity.value)}"
         if focus is not None:
             quantity = self.trace.quantities[focus]
-            return f"Next: {quantity.rule}, shape {shape_label(quantity.shape)}"
+            return f"Next: {quantity.rule}, shape {quantity_shape_label(focus, quantity.shape, self.batch)}"
         return ""
 
     def replay_steps(self, stage: str) -> list[LayerStep]:

@@ -160,7 +160,11 @@ class LayerProblemView(AnswerTableView):
     # -------------------------------------------------------------------------------- helpers
 
     def _heading(self, kind: str) -> str:
-        return "Forward pass" if kind == "forward" else "Backward pass: gradients"
+        heading = "Forward pass" if kind == "forward" else "Backward pass: gradients"
+        batch = self.progress.batch
+        if batch > 1 and kind == self.progress.entries[0].kind:  # said once, above the first rows
+            heading += f" · B = {batch} examples"
+        return heading
 
     def _judge(self, text: str, ask: str) -> Judgement:
         return judge_layer_answer(self.rendered, text, ask)
