@@ -661,3 +661,47 @@ def test_gradient_flow_thinned_tick_labels_never_crowd_the_last_one():
         ticks = thinned_ticks(count)
         assert ticks[0] == 0 and ticks[-1] == count - 1
         assert all(later - earlier >= 3 for earlier, later in zip(ticks, ticks[1:]))
+
+
+GRADIENT_FLOW_PACK = """
+id: flow-fixture
+title: "Gradient flow fixture"
+version: "1.0.0"
+lessons:
+  - id: flow-lesson
+    title: "Gradient flow"
+    steps:
+      - text: "Look at the gradients of a 784-256-128-10 network."
+      - kind: lab
+        id: flow-lab
+        lab: gradient-flow
+        prompt: "Run Exercise 5 and answer its questions."
+        settings: {activation: relu, extra_layers: 0, batch_norm: false, seed: 0}
+"""
+
+
+@async_test
+async def test_gradient_flow_from_a_lesson_records_its_answers(tmp_path):
+    from tutor.ui.app import create_app
+    from tutor.ui.lab_registry import find_lab_screen
+
+    pack = tmp_path / "flow-pack.yaml"
+    pack.write_text(GRADIENT_FLOW_PACK, encoding="utf-8")
+    app = create_app(data_dir=tmp_path / "data", pack_paths=[pack], include_builtin=False, include_user=False,
+                     seed=1, review_fuzzing=False, animation_interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_until_loaded()
+        entry, problem = app.session.find_problem("flow-fixture", "flow-lab")
+        app.push_screen(find_lab_screen("gradient-flow")(problem))
+        await settle(pilot)
+        screen = app.screen
+        assert screen.lab.settings.activation == "relu" and not screen.notes
+        panel = screen.query_one("QuestionPanel")
+        question = panel.current
+        await answer(pilot, panel, question, wrong_answer(question))
+        await answer(pilot, panel, question, question.expected)
+        await settle(pilot)
+        attempts = [stored.attempt for stored in app.session.store.attempts(pack_id="flow-fixture")]
+        assert [attempt.verdict.value for attempt in attempts] == ["incorrect", "correct"]
+        assert {attempt.problem_id for attempt in attempts} == {"flow-lab"}
+        assert all(attempt.answer_text.startswith(f"{question.id}: ") for attempt in attempts)
