@@ -114,7 +114,7 @@ class NanHuntLabScreen(LabScreen):
         plot, plt = self.begin_chart("nan-loss", legend("loss per epoch", *series))
         plt.xlabel("epoch")
         if not history:
-            message = f"no loss: {failure['text']}" if failure else "starting…"
+            message = f"no loss: first NaN/inf at epoch {failure['step']}, {failure['where']}" if failure else "starting…"
             plt.text(message[:60], x=0.5, y=0.5, alignment="center", color="red" if failure else None)
             plt.xlim(0, 1)
             plt.ylim(0, 1)
