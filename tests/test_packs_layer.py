@@ -225,3 +225,22 @@ def test_a_batch_problem_validates_clean(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(pack, allow_unicode=True))
     errors = validate_pack(load_pack(path), seed_count=4)
     assert [error.message for error in errors] == []
+
+
+def test_the_course_teaches_batches_right_after_layers_by_hand(builtin) -> None:
+    ids = [lesson.id for lesson in builtin.lessons]
+    assert ids.index("batches") == ids.index("layers-by-hand") + 1
+    lesson = builtin.lessons[ids.index("batches")]
+    problems = list(lesson.problems())
+    assert len(problems) >= 5
+    for problem in problems:
+        assert len(problem.hints) >= 2 and problem.explanation, problem.id
+        assert any(test.verdict == "incorrect" and test.diagnosis for test in problem.tests), problem.id
+    layer_problems = [problem for problem in problems if problem.kind == "layer"]
+    assert all(problem.network.batched for problem in layer_problems)
+    assert {problem.network.reduction for problem in layer_problems} == {"mean", "sum"}
+    diagnosed = {test.diagnosis for problem in layer_problems for test in problem.tests}
+    assert {"batch-not-summed", "missing-batch-mean", "sum-for-mean", "mean-for-sum"} <= diagnosed
+    # One full batch of two by hand: every quantity of a two-layer network, forward and backward.
+    full = [problem for problem in layer_problems if problem.forward is None and problem.backward is None]
+    assert any(len(problem.network.X[0]) == 2 and len(problem.network.layers) == 3 for problem in full)

@@ -127,3 +127,82 @@ def test_batch_workspace_after_a_sum_for_mean_answer(snap_compare, tmp_path, siz
         no_blinking(pilot.app)
 
     assert snap_compare(batch_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+# ---------------------------------------------------------------------------- the built-in lesson
+
+COURSE = Path(__file__).resolve().parents[1] / "lessons" / "backprop"
+
+
+def course_app(tmp_path):
+    return make_app(tmp_path, extra_packs=[COURSE])
+
+
+async def open_batches_at(pilot, problem_id: str):
+    """Open the course's lesson 'Batches' and page to the step ``problem_id``; its view."""
+    app = pilot.app
+    await loaded(pilot)
+    app.open_lesson(next(entry for entry in app.session.lessons() if entry.key.lesson_id == "batches").key)
+    await settle(pilot)
+    for _ in range(12):
+        view = app.screen.current_problem()
+        if view is not None and view.problem.id == problem_id:
+            return view
+        await pilot.press("pagedown")
+        await settle(pilot)
+    raise AssertionError(f"no step {problem_id}")
+
+
+@async_test
+async def test_the_course_lesson_batch_of_two_by_hand(tmp_path):
+    app = course_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_batches_at(pilot, "batch-of-two-by-hand")
+        assert [entry.label for entry in view.progress.entries] == ["dL/dW1 (2, 2)", "dL/db1 (2, 1)"]
+        picture = drawing_text(view)
+        assert "X (2, B=2) = [[1, 3], [0, 1]]" in picture and "dL/dz1 (2, B=2) = [[0.5, 1], [0, 1]]" in picture
+        await answer(pilot, "[[3, 1], [3, 1]]")  # example 2's share alone
+        assert view.feedback.judgement.diagnosis == "batch-not-summed"
+        await answer(pilot, "[[7, 2], [6, 2]]")  # the examples' own gradients added, without the 1/2
+        assert view.feedback.judgement.diagnosis == "sum-for-mean"
+        await answer(pilot, "[[3.5, 1], [3, 1]]")
+        await answer(pilot, "[[0.5, 1], [0, 1]]")
+        assert view.feedback.judgement.diagnosis == "batch-not-summed"
+        await answer(pilot, "[1.5; 1]")
+        assert view.completed == "solved"
+        await settle(pilot)
+        attempts = app.session.store.attempts(pack_id="backprop")
+        assert [(stored.attempt.verdict.value, stored.attempt.diagnosis) for stored in attempts] == [
+            ("incorrect", "batch-not-summed"), ("incorrect", "sum-for-mean"), ("incorrect", "batch-not-summed"),
+            ("correct", None)]
+
+
+@async_test
+async def test_the_course_lesson_sum_reduction_and_learning_rate(tmp_path):
+    app = course_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_batches_at(pilot, "batch-sum-reduction")
+        assert "loss = sum over 2 examples of" in drawing_text(view)
+        await answer(pilot, "[[0.5, 1], [0, 1]]")  # the mean's δ where the sum was asked
+        assert view.feedback.judgement.diagnosis == "mean-for-sum"
+        for text in ("[[1, 2], [0, 2]]", "[[7, 2], [6, 2]]", "[3; 2]"):
+            await answer(pilot, text)
+        assert view.completed == "solved"
+        await pilot.press("pagedown")
+        await settle(pilot)
+        numeric = app.screen.current_problem()
+        assert numeric.problem.id == "batch-effective-learning-rate"
+        await answer(pilot, "0.001/32")
+        assert numeric.feedback.judgement.diagnosis == "lr-divided-by-b"
+        await answer(pilot, "0.001*32")
+        assert numeric.completed == "solved"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_course_batch_of_two_after_one_example_alone(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await open_batches_at(pilot, "batch-of-two-by-hand")
+        await answer(pilot, "[[3, 1], [3, 1]]")
+        no_blinking(pilot.app)
+
+    assert snap_compare(course_app(tmp_path), terminal_size=size, run_before=run_before)
