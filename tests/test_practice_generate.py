@@ -170,3 +170,18 @@ def test_a_generator_out_of_budget_says_so():
 def test_every_skill_has_a_request_and_diagnoses_are_known():
     assert {request[0] for request in REQUESTS} == set(SKILL_IDS)
     assert "sign-flip" in BUILTIN_DIAGNOSES
+
+
+def test_two_mistakes_that_round_to_each_other_are_rejected():
+    """Seed 106 of forward level 4 (found by the 500-seed run): on this graph sign-flip gives dL/dz1 = −5.464
+    and power-rule −5.463872, so a learner who flipped a sign and typed −5.464 was told about the power rule
+    (the grader names the first rule the typed number rounds to). The generator must refuse the candidate."""
+    from tutor.practice.generate import Generated
+
+    program = ("z1 = a + b; z2 = z1 * c; z3 = z2 - z1; z4 = z3^2; z5 = z4 - z1; z6 = z2 + z5; z7 = z6^2; "
+               "z8 = z7 * z3; L = z8 - z5")
+    candidate = Generated("forward", 4, 106, "trace", program, {"a": -0.4, "b": 0.2, "c": -2.0})
+    assert check_problem(candidate) == "two built-in mistakes too close to tell apart"
+    problem = generate("forward", 4, 106, "trace")
+    assert problem.program != program
+    assert_problem_sound(problem)

@@ -537,6 +537,8 @@ def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
     if problem.kind == "trace" and any(node.value == node.grad for node_id, node in graph.nodes.items()
                                        if node_id != graph.output):
         return "a value equals its gradient"
+    if problem.kind == "trace" and _likely_coincidence(graph):
+        return "a built-in mistake gives the right answer"
     if problem.level <= 3 and problem.kind == "trace":
         from tutor.render.layout import layout_for
 
@@ -552,48 +554,151 @@ def _check_graph(problem: Generated, symbolic: bool = False) -> str | None:
             return "graph does not build"
     asks = problem.asks or trace_entries(problem.rendered(), graph)
     separation = Tolerance(rel=SEPARATION_REL, abs=SEPARATION_ABS)
-    for ask in asks:
+    # Most rejected candidates fail on the gradient of an early node (many paths and edges, so many
+    # wrong rules): those entries are checked first, so a candidate that fails is dropped sooner.
+    for ask in reversed(asks):
         try:
             parsed = checker.parse_ask(ask)
-            # Ten times the grading tolerance: a mistake within 1% of the right answer, typed to four
-            # digits, could round into the tolerance and be marked right.
-            if implementation(parsed.kind).coinciding(checker, parsed, separation, []):
-                return "a built-in mistake gives the right answer"
             if parsed.kind.value == "derivative":
-                continue  # graded by the algebra worker: the property tests grade every formula's answer
-            expected = grade_answer(checker, ask, "0").expected
-            if grade_answer(checker, ask, expected).verdict != "correct":
-                return "the expected answer does not grade correct"
+                # Graded by the algebra worker: the property tests grade every formula's answer.
+                if implementation(parsed.kind).coinciding(checker, parsed, separation, []):
+                    return "a built-in mistake gives the right answer"
+                continue
+            reason = _number_ask_reason(checker, parsed, separation)
+            if reason is not None:
+                if reason == _NEEDS_GRADER:
+                    expected = grade_answer(checker, ask, "0").expected
+                    if grade_answer(checker, ask, expected).verdict == "correct":
+                        continue
+                    reason = "the expected answer does not grade correct"
+                return reason
         except RequestError:
             return "the checker cannot grade an entry"
     problem.asks = list(asks)
     return None
 
 
-def _confusable_mistakes(checker: Any, ask: Any, separation: Any) -> bool:
-    """Whether two different built-in mistakes give answers too close to tell apart (but not equal).
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(SEPARATION_REL * max(abs(a), abs(b)), SEPARATION_ABS)
 
-    The grader names the first rule whose answer matches; when another rule's answer is within the
-    tolerance of it, a learner who made the second mistake would be told about the first. Equal
-    answers are fine: there the grader's order decides, the same way on every graph.
+
+def _likely_coincidence(graph: Any) -> bool:
+    """A float screen, before the checker, for the two commonest coincidences of large graphs (about half
+    of the rejected level-5 candidates): a node's gradient within 1% of (but not equal to) a later node's
+    ("left out the inner derivative" would be right), or a tanh/σ slope slip within 1% of its slope, on an
+    operand used by that activation alone (its gradient would take the slip). Either is what the full check rejects; caught here it costs
+    microseconds instead of building every wrong rule of every entry first."""
+    children: dict[str, list[str]] = {node_id: [] for node_id in graph.nodes}
+    for node_id, node in graph.nodes.items():
+        for operand in node.inputs:
+            children[operand].append(node_id)
+    later: dict[str, set[str]] = {}
+    for node_id in reversed(graph.order):
+        found: set[str] = set()
+        for child in children[node_id]:
+            found.add(child)
+            found |= later[child]
+        later[node_id] = found
+    for node_id, descendants in later.items():
+        grad = graph.nodes[node_id].grad
+        for other in descendants:
+            other_grad = graph.nodes[other].grad
+            # Equal up to float noise is a path whose derivative is exactly 1 (z2/z1 with z2 = z1*c): no slip there.
+            if other != graph.output and _close(other_grad, grad) and not math.isclose(other_grad, grad, rel_tol=1e-9):
+                return True
+    for node in graph.nodes.values():
+        if node.op not in ("tanh", "sigmoid") or not node.operands[0].is_node:
+            continue
+        if len(children[node.operands[0].node_id]) != 1:
+            continue  # another path adds to the operand's gradient: the slip may be told apart there
+        x, y = graph.nodes[node.operands[0].node_id].value, node.value
+        if node.op == "tanh":
+            slope, slips = 1 - y * y, (1 - x * x, 1 - y, y, 1 + y * y)
+        else:
+            slope, slips = y * (1 - y), (x * (1 - x), y, 1 - y, y * (1 + y))
+        if any(_close(slip, slope) for slip in slips):
+            return True
+    return False
+
+
+_NEEDS_GRADER = "needs the grader"
+# Wider than the grading tolerance (rel 1e-3): the window in which two wrong answers are compared exactly.
+_CONFUSION_WINDOW = 2e-3
+
+
+def _typed(text: str) -> Any:
+    """The number the answer language reads from ``text`` (a decimal or p/q, read exactly), or None."""
+    from fractions import Fraction
+
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _number_ask_reason(checker: Any, ask: Any, separation: Any) -> str | None:
+    """The checks of one value/grad/local entry, with each wrong rule computed once.
+
+    The same decisions as ``coinciding_number_mistakes`` (a rule within ``separation`` of the right
+    answer that is not right everywhere) and as the grader on the expected answer, without running
+    the grader per entry (its worked text and second pass over the rules are most of the cost). And
+    one the grader makes but the coinciding check does not: when the learner types a mistake's
+    answer, the first rule the grader finds for that number must be that mistake (or one giving the
+    same number), not a different mistake whose answer rounds to it (seed 106 of forward level 4:
+    sign-flip's −5.464 was named power-rule, −5.463872). Returns _NEEDS_GRADER when the expected
+    answer's text is not a plain number, so the caller grades it the slow way.
     """
-    from tutor.check.compare import matches
-    from tutor.check.numbers import is_finite
+    from tutor.check.compare import WRONG, compare_numbers, matches, number_text
+    from tutor.check.number_asks import RULE_ERRORS, _differs_somewhere
+    from tutor.check.numbers import is_finite, to_float
     from tutor.check.rules import wrong_rules
 
-    seen: list[tuple[str, Any]] = []
+    state = checker.state
+    right = checker.right_value(ask, state)
+    answers: list[tuple[str, Any, float]] = []  # the grader's candidates, in its order
     for rule in wrong_rules(checker, ask):
         try:
-            wrong = rule.compute(checker.state)
-        except (ArithmeticError, ValueError):
+            wrong = rule.compute(state)
+        except RULE_ERRORS:
             continue
         if not is_finite(wrong):
             continue
-        for diagnosis, other in seen:
-            if diagnosis != rule.diagnosis and wrong != other and matches(wrong, other, separation):
-                return True
-        seen.append((rule.diagnosis, wrong))
-    return False
+        if matches(wrong, right, separation):
+            if _differs_somewhere(checker, ask, rule):
+                return "a built-in mistake gives the right answer"
+            if matches(wrong, right, None):
+                continue  # right at every point of this graph: the grader leaves it out too
+        answers.append((rule.diagnosis, wrong, to_float(wrong)))
+    typed_right = _typed(number_text(right))
+    if typed_right is None:
+        return _NEEDS_GRADER
+    if compare_numbers(typed_right, right, None) == WRONG:
+        return "the expected answer does not grade correct"
+    # Only answers with a neighbour within the window can be confused: found in one pass over the sorted numbers.
+    order = sorted(range(len(answers)), key=lambda index: answers[index][2])
+    near: dict[int, list[int]] = {}
+    for position, index in enumerate(order):
+        number = answers[index][2]
+        for other_index in order[position + 1:]:
+            other_number = answers[other_index][2]
+            if other_number - number > _CONFUSION_WINDOW * max(abs(number), abs(other_number), 1e-6):
+                break
+            if answers[other_index][0] != answers[index][0]:
+                near.setdefault(index, [index]).append(other_index)
+                near.setdefault(other_index, [other_index]).append(index)
+    for index, neighbours in near.items():
+        diagnosis, wrong, _ = answers[index]
+        typed = _typed(number_text(wrong))
+        if typed is None:
+            continue  # too large for one literal: not a number a learner types
+        for other_index in sorted(neighbours):  # the grader's order: the first rule the typed number fits
+            other_diagnosis, other, _ = answers[other_index]
+            if not matches(typed, other, None):
+                continue
+            if other_diagnosis != diagnosis and not matches(other, wrong, None):
+                return "two built-in mistakes too close to tell apart"
+            break
+    return None
 
 
 def _check_layer(problem: Generated) -> str | None:
