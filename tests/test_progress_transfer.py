@@ -200,3 +200,47 @@ def test_round_trip_holds_for_arbitrary_answers(tmp_path_factory, rows):
         source.export_json(folder / "out.json")
         target.import_json(folder / "out.json")
         assert without_timestamp(target.export_data()) == without_timestamp(source.export_data())
+
+
+def _skill_events(store):
+    from tutor.practice.mastery import SkillEvent
+
+    store.record_skill_events([
+        SkillEvent("upstream", False, 1, START + timedelta(days=1), "missing-upstream"),
+        SkillEvent("upstream", True, 2, START + timedelta(days=2)),
+        SkillEvent("fan-out", True, 3, START + timedelta(days=3, microseconds=5)),
+    ])
+
+
+def test_skill_events_round_trip_with_their_uids_and_a_second_import_adds_nothing(filled, tmp_path):
+    _skill_events(filled)
+    exported = tmp_path / "progress.json"
+    summary = filled.export_json(exported)
+    assert summary.skill_events == 3
+    document = json.loads(exported.read_text())
+    assert [(e["skill_id"], e["correct"], e["level"], e["diagnosis"]) for e in document["skill_events"]] == [
+        ("upstream", False, 1, "missing-upstream"), ("upstream", True, 2, None), ("fan-out", True, 3, None)]
+    with ProgressStore(tmp_path / "target" / "progress.db") as target:
+        assert target.import_json(exported).skill_events_added == 3
+        assert target.skill_event_rows() == filled.skill_event_rows()
+        assert without_timestamp(target.export_data()) == without_timestamp(document)  # uids kept
+        again = target.import_json(exported)
+        assert again.skill_events_added == 0 and again.attempts_added == 0
+        assert target.skill_event_rows() == filled.skill_event_rows()
+    assert filled.import_json(exported).skill_events_added == 0  # into the store it came from
+
+
+def test_a_file_without_skill_events_still_imports_and_a_bad_skill_event_changes_nothing(filled, tmp_path):
+    document = filled.export_data()
+    document.pop("skill_events")  # an export from before per-skill mastery
+    with ProgressStore(tmp_path / "target" / "progress.db") as target:
+        assert target.import_data(document).attempts_added == 6
+        bad = copy.deepcopy(document)
+        bad["skill_events"] = [{"uid": "x1", "skill_id": "upstream", "correct": True, "level": 6,
+                                "diagnosis": None, "answered_at": START.isoformat()}]
+        with pytest.raises(ProgressImportError, match=r"skill_events\[0\]\.level"):
+            target.import_data(bad)
+        bad["skill_events"] = [dict(bad["skill_events"][0], level=2)] * 2
+        with pytest.raises(ProgressImportError, match=r"skill_events\[1\]\.uid.*repeats skill_events\[0\]"):
+            target.import_data(bad)
+        assert target.skill_event_rows() == []

@@ -62,7 +62,8 @@ def _export(args: argparse.Namespace) -> int:
             store.export_to(sys.stdout)  # streamed row by row, like the file
             return 0
         summary = store.export_json(target)
-    print(f"Exported {summary.attempts} answers and {summary.review_cards} review cards to {target}.")
+    print(f"Exported {summary.attempts} answers, {summary.review_cards} review cards and {summary.skill_events} "
+          f"skill events to {target}.")
     return 0
 
 
@@ -100,5 +101,6 @@ def _import(args: argparse.Namespace) -> int:
             handle.close()
     print(f"Imported from {source}: {summary.attempts_added} new answers "
           f"({summary.attempts_already_present} already present), {summary.cards_added} review cards added, "
-          f"{summary.cards_updated} updated, {summary.review_entries_added} review-log entries added.")
+          f"{summary.cards_updated} updated, {summary.review_entries_added} review-log entries added, "
+          f"{summary.skill_events_added} skill events added.")
     return 0

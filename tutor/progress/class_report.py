@@ -45,6 +45,7 @@ from tutor.progress.transfer import (
     AttemptEntry,
     CardEntry,
     ReviewEntry,
+    SkillEventEntry,
     _aware_timestamp,
     _canonical,
     _ChunkedJSON,
@@ -214,7 +215,8 @@ def _fold(events: Iterable[tuple[Any, ...]], source: str, reader: _HashingReader
             if escaped and (where := _first_surrogate(value, (section, index))) is not None:
                 raise ProgressImportError(f"{source}: {_location(where)}: text holds a lone surrogate")
             try:
-                entry = _SECTION_MODELS[section].model_validate(value)
+                # skill_events is optional (older exports have none): validated, not needed for the report.
+                entry = _SECTION_MODELS.get(section, SkillEventEntry).model_validate(value)
             except ValidationError as error:
                 problem = error.errors(include_url=False)[0]
                 location = _location((section, index, *problem["loc"]))

@@ -236,3 +236,4 @@ class ImportSummary:
     cards_added: int
     cards_updated: int
     review_entries_added: int
+    skill_events_added: int = 0

@@ -8,9 +8,12 @@ Format (``format_version`` 1)::
                        "answer_text", "verdict", "diagnosis", "hints_used", "seconds", "answered_at"}, ...],
      "review_cards": [{"pack_id", "problem_id", "lesson_id", "card": <fsrs Card.to_dict()>}, ...],
      "review_log":   [{"uid", "pack_id", "problem_id", "lesson_id", "rating", "reviewed_at",
-                       "duration_ms", "attempt_uid"}, ...]}
+                       "duration_ms", "attempt_uid"}, ...],
+     "skill_events": [{"uid", "skill_id", "correct", "level", "diagnosis", "answered_at"}, ...]}
+                     (optional: files from before per-skill mastery have none; the mastery model
+                      replays these events, so an import carries each skill's rating with it)
 
-Import *merges*: attempts and review entries are identified by ``uid``, so importing the same file twice
+Import *merges*: attempts, review entries and skill events are identified by ``uid``, so importing the same file twice
 adds nothing the second time, and exporting a store that was filled only by an import gives back the same
 document (apart from ``exported_at``). For a problem that has a review card on both sides, the card
 reviewed most recently wins. The whole document is validated before anything is written, and the write
@@ -154,6 +157,15 @@ class ReviewEntry(_Strict):
     attempt_uid: str | None
 
 
+class SkillEventEntry(_Strict):
+    uid: Identifier
+    skill_id: Identifier
+    correct: bool
+    level: Annotated[int, Field(ge=1, le=5)]
+    diagnosis: str | None
+    answered_at: Timestamp
+
+
 class ProgressDocument(_Strict):
     format: Literal["backprop-tutor-progress"]
     format_version: Literal[1]
@@ -162,9 +174,11 @@ class ProgressDocument(_Strict):
     attempts: list[AttemptEntry]
     review_cards: list[CardEntry]
     review_log: list[ReviewEntry]
+    skill_events: list[SkillEventEntry] = []
 
 
-_MODELS: dict[str, type[_Strict]] = {"attempts": AttemptEntry, "review_cards": CardEntry, "review_log": ReviewEntry}
+_MODELS: dict[str, type[_Strict]] = {"attempts": AttemptEntry, "review_cards": CardEntry, "review_log": ReviewEntry,
+                                     "skill_events": SkillEventEntry}
 T = TypeVar("T")
 
 
@@ -172,6 +186,7 @@ class ExportSummary(NamedTuple):
     attempts: int
     review_cards: int
     review_entries: int
+    skill_events: int = 0
 
 
 # ------------------------------------------------------------------------------------------------ export
@@ -182,6 +197,8 @@ _REVIEW_KEYS = ("uid", "pack_id", "problem_id", "lesson_id", "rating", "reviewed
 _ATTEMPTS_SQL = f"SELECT {', '.join(_ATTEMPT_KEYS)} FROM attempts ORDER BY answered_at, id"
 _CARDS_SQL = "SELECT pack_id, problem_id, lesson_id, card_json FROM review_cards ORDER BY pack_id, problem_id"
 _REVIEWS_SQL = f"SELECT {', '.join(_REVIEW_KEYS)} FROM review_log ORDER BY reviewed_at, id"
+_SKILL_EVENT_KEYS = ("uid", "skill_id", "correct", "level", "diagnosis", "answered_at")
+_SKILL_EVENTS_SQL = f"SELECT {', '.join(_SKILL_EVENT_KEYS)} FROM skill_events ORDER BY answered_at, id"
 
 
 def _attempt_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
@@ -201,6 +218,16 @@ def _review_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         yield dict(zip(_REVIEW_KEYS, row, strict=True))
 
 
+def _skill_event_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'skill_events'").fetchone() \
+            is None:
+        return  # a read-only store of an older schema (opened without migrating) has none
+    for row in connection.execute(_SKILL_EVENTS_SQL):
+        entry = dict(zip(_SKILL_EVENT_KEYS, row, strict=True))
+        entry["correct"] = bool(entry["correct"])
+        yield entry
+
+
 def _header(exported_at: datetime, learner: str | None) -> dict[str, Any]:
     header: dict[str, Any] = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
                               "exported_at": format_timestamp(exported_at)}
@@ -212,7 +239,8 @@ def _header(exported_at: datetime, learner: str | None) -> dict[str, Any]:
 def collect(connection: sqlite3.Connection, *, exported_at: datetime, learner: str | None = None) -> dict[str, Any]:
     """The whole export as one dict (holds everything in memory: for tests and small stores; files stream)."""
     return {**_header(exported_at, learner), "attempts": list(_attempt_rows(connection)),
-            "review_cards": list(_card_rows(connection)), "review_log": list(_review_rows(connection))}
+            "review_cards": list(_card_rows(connection)), "review_log": list(_review_rows(connection)),
+            "skill_events": list(_skill_event_rows(connection))}
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
@@ -230,7 +258,8 @@ def stream(connection: sqlite3.Connection, handle: TextIO, *, exported_at: datet
     for key, value in _header(exported_at, learner).items():
         write(f"  {_encode(key)}: {_encode(value)},\n")
     counts = []
-    sections = (("attempts", _attempt_rows), ("review_cards", _card_rows), ("review_log", _review_rows))
+    sections = (("attempts", _attempt_rows), ("review_cards", _card_rows), ("review_log", _review_rows),
+                ("skill_events", _skill_event_rows))
     for position, (name, rows) in enumerate(sections):
         write(f'  "{name}": [')
         count = 0
@@ -242,7 +271,8 @@ def stream(connection: sqlite3.Connection, handle: TextIO, *, exported_at: datet
         write(",\n" if position < len(sections) - 1 else "\n")
         counts.append(count)
     write("}\n")
-    return ExportSummary(attempts=counts[0], review_cards=counts[1], review_entries=counts[2])
+    return ExportSummary(attempts=counts[0], review_cards=counts[1], review_entries=counts[2],
+                         skill_events=counts[3])
 
 
 def _atomic_write(path: Path, fill: Callable[[TextIO], T]) -> T:
@@ -292,7 +322,7 @@ def export_file(connection: sqlite3.Connection, path: Path, *, exported_at: date
 
 CHUNK_CHARS = 1 << 16
 MAX_ENTRY_CHARS = 1_000_000  # one entry (or top-level value) longer than this is refused: memory stays bounded
-SECTIONS = ("attempts", "review_cards", "review_log")
+SECTIONS = ("attempts", "review_cards", "review_log", "skill_events")
 _FIELD_ORDER = {name: rank for rank, name in enumerate(("format", "format_version", "exported_at", "learner",
                                                          *SECTIONS))}
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -482,6 +512,7 @@ _STAGING = {
     "attempts": ("import_attempts", _ATTEMPT_KEYS),
     "review_cards": ("import_cards", ("pack_id", "problem_id", "lesson_id", "card_json", "due_at", "last_review")),
     "review_log": ("import_reviews", _REVIEW_KEYS),
+    "skill_events": ("import_skill_events", _SKILL_EVENT_KEYS),
 }
 BATCH_ROWS = 2000
 
@@ -550,6 +581,9 @@ class _Staging:
                 index, entry.uid, entry.pack_id, entry.pack_version, entry.lesson_id, entry.problem_id,
                 entry.variant_seed, entry.answer_text, entry.verdict, entry.diagnosis, entry.hints_used,
                 entry.seconds, _canonical(entry.answered_at))
+        elif isinstance(entry, SkillEventEntry):
+            row = (index, entry.uid, entry.skill_id, int(entry.correct), entry.level, entry.diagnosis,
+                   _canonical(entry.answered_at))
         elif isinstance(entry, ReviewEntry):
             row = (index, entry.uid, entry.pack_id, entry.problem_id, entry.lesson_id, entry.rating,
                    _canonical(entry.reviewed_at), entry.duration_ms, entry.attempt_uid)
@@ -604,7 +638,7 @@ class _Staging:
             suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
             raise ProgressImportError(f"{source}: {self.first_problem[1]}{suffix}")
         for section, key in (("attempts", ("uid",)), ("review_log", ("uid",)),
-                             ("review_cards", ("pack_id", "problem_id"))):
+                             ("review_cards", ("pack_id", "problem_id")), ("skill_events", ("uid",))):
             self._check_unique(section, key)
         if self.card_problem is not None:
             raise ProgressImportError(self.card_problem)
@@ -669,8 +703,13 @@ def merge_staged(store: ProgressStore, connection: sqlite3.Connection) -> Import
     entries_added = connection.execute(
         f"INSERT OR IGNORE INTO main.review_log ({columns}) SELECT {columns} FROM temp.import_reviews "
         "ORDER BY idx").rowcount
+    columns = ", ".join(_SKILL_EVENT_KEYS)
+    skill_events_added = connection.execute(
+        f"INSERT INTO main.skill_events ({columns}) SELECT {columns} FROM temp.import_skill_events staged "
+        "WHERE NOT EXISTS (SELECT 1 FROM main.skill_events known WHERE known.uid = staged.uid) ORDER BY idx").rowcount
     return ImportSummary(attempts_added=added, attempts_already_present=staged - added, cards_added=cards_added,
-                         cards_updated=cards_updated, review_entries_added=entries_added)
+                         cards_updated=cards_updated, review_entries_added=entries_added,
+                         skill_events_added=skill_events_added)
 
 
 def _staged_cards(connection: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
