@@ -354,3 +354,23 @@ def test_import_from_standard_input_reads_its_bytes_as_utf8_and_leaves_it_open(d
     assert run_cli("--data-dir", str(tmp_path / "other"), "progress", "import", "-") == 0
     assert "6 new answers" in capsys.readouterr().out
     assert not raw.closed
+
+
+def test_stats_shows_skill_mastery_and_the_practice_heatmap_also_from_a_read_only_folder(data_dir, capsys,
+                                                                                        monkeypatch):
+    from tutor.practice.mastery import SkillEvent
+
+    now = datetime.now(UTC)
+    with ProgressStore.open(data_dir) as store:
+        store.record_skill_events([SkillEvent("upstream", False, 1, now - timedelta(days=1), "missing-upstream"),
+                                   *[SkillEvent("fan-out", True, 2, now) for _ in range(3)]])
+    _refuse_writes_to(monkeypatch, data_dir)
+    assert run_cli("--data-dir", str(data_dir), "stats") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    out = captured.out
+    assert "Sum over paths" in out and "Multiply by the upstream" in out
+    assert "missing-upstream ×1" in out
+    rows = [line for line in out.splitlines() if line[:4] in ("Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun ")]
+    assert len(rows) == 3 + 1  # labelled rows: Mon, Wed, Fri, Sun
+    assert "Streak: 2 days now, longest 2; 2 days in all" in out

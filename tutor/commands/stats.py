@@ -1,4 +1,5 @@
-"""`backprop-tutor stats`: progress per pack and lesson, reviews due, most frequent mistakes.
+"""`backprop-tutor stats`: progress per pack and lesson, reviews due, most frequent mistakes, and the skills
+report (mastery per gradient skill, a calendar heatmap of the last 12 weeks, streaks: tutor.practice.report).
 
 Lesson and pack titles (and "solved 3/5" totals) come from the lesson packs when ``tutor.packs`` can load
 them; without that the ids recorded with each answer are shown, which is always possible.
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             lesson_rows = store.lesson_stats()
             pack_rows = {row.pack_id: row for row in store.pack_stats()}
             mistakes = store.frequent_diagnoses(args.mistakes)
+            skill_rows = _skill_rows(store)
             review = SpacedReview(store)
             now = utc_now()
             due_now = review.count_due(now)
@@ -83,7 +85,21 @@ def run(args: argparse.Namespace) -> int:
         for mistake in mistakes:
             table.add_row(mistake.diagnosis, str(mistake.count))
         console.print(table)
+    if skill_rows or lesson_rows:
+        from tutor.practice.report import events_from_rows, report_lines
+
+        console.print()
+        console.print("Skills", style="bold")
+        for line in report_lines(events_from_rows(skill_rows), now.date(), args.mistakes):
+            console.print(line, markup=False, highlight=False)
     return 0
+
+
+def _skill_rows(store: Any) -> list[Any]:
+    try:
+        return store.skill_event_rows()
+    except ProgressError:
+        return []  # a read-only store of a schema older than skill events (not migrated): nothing to show
 
 
 def _progress_table(lesson_rows: list[ActivityStats], pack_rows: dict[str, ActivityStats],
