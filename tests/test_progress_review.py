@@ -149,3 +149,49 @@ def test_a_reviewed_card_is_never_due_before_its_review_and_never_before_tomorro
             previous_review = last_review
             assert review.count_due(outcome.due - timedelta(seconds=1)) == 0
             assert review.count_due(outcome.due) == 1
+
+
+# ------------------------------------------------------------------------------------ review by skill
+
+def _event(skill, correct, at):
+    from tutor.practice.mastery import SkillEvent
+
+    return SkillEvent(skill, correct, 2, at)
+
+
+def test_skills_get_cards_from_their_events_one_review_per_sitting():
+    from tutor.progress.review import due_skills, skill_cards
+
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    events = [_event("fan-out", True, start), _event("fan-out", True, start + timedelta(minutes=2)),
+              _event("upstream", True, start), _event("upstream", False, start + timedelta(minutes=1))]
+    cards = skill_cards(events)
+    assert set(cards) == {"fan-out", "upstream"}
+    # One sitting each: fan-out all right (Good) comes back later than upstream, which had a wrong entry (Again).
+    assert cards["upstream"].due < cards["fan-out"].due
+    assert cards["fan-out"].last_review == start + timedelta(minutes=2)
+    assert due_skills(events, start + timedelta(hours=1)) == []
+    assert due_skills(events, cards["upstream"].due) == ["upstream"]
+    assert due_skills(events, cards["fan-out"].due + timedelta(days=1)) == ["upstream", "fan-out"]  # most overdue first
+    # A second sitting of right answers, after the first gap, pushes upstream further out than one review did.
+    later = events + [_event("upstream", True, cards["upstream"].due + timedelta(hours=1))]
+    assert skill_cards(later)["upstream"].due > cards["upstream"].due + timedelta(hours=1)
+    assert skill_cards([]) == {}
+
+
+def test_a_due_skill_is_practised_first_and_as_a_fresh_graph():
+    from tutor.practice.generate import generate
+    from tutor.practice.mastery import next_skill, ratings
+    from tutor.progress.review import due_skills
+
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    events = [_event("local-mul", False, start)] + [_event("upstream", False, start + timedelta(minutes=n))
+                                                     for n in range(3)]
+    current = ratings(events)
+    assert next_skill(current) == "upstream"  # the weakest, without the schedule
+    now = start + timedelta(days=3)
+    due = due_skills(events, now)
+    assert due[0] == "local-mul"  # practised first, so due first
+    assert next_skill(current, due=due) == "local-mul"
+    # A due skill comes back as a new graph: practice draws a new seed per problem.
+    assert generate("local-mul", 2, 1).to_json() != generate("local-mul", 2, 2).to_json()

@@ -26,15 +26,24 @@ Usage (``now`` is always a parameter, so tests and the UI control the clock)::
     review.count_due(now)  -> int
     review.next_due()      -> datetime | None
     review.card(pack_id, problem_id) -> fsrs.Card | None
+
+Skills are scheduled too (issue 16 §3, review by skill): :func:`skill_cards` replays the learner's skill
+events (``tutor.practice.mastery.SkillEvent``-like: skill, correct, answered_at) through the same FSRS
+scheduler, one card per skill. Events of one skill less than :data:`SKILL_SESSION_GAP` apart are one
+review (a traced graph grades many entries at once): ``Good`` when every entry was right, ``Again`` when
+any was wrong. Nothing is stored: the schedule follows from the events, so it is exported, imported and
+reset with them. :func:`due_skills` lists the skills due at ``now``, most overdue first; Practice takes
+a due skill before the weakest one, and the problem it generates is a fresh graph (a new seed each time).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fsrs import Card, Rating, Scheduler
 
@@ -85,6 +94,44 @@ def card_id_for(pack_id: str, problem_id: str) -> int:
     """A stable card id (FSRS defaults to creation time, which makes exports differ run to run)."""
     digest = hashlib.blake2b(f"{pack_id}\x00{problem_id}".encode(), digest_size=6).digest()
     return int.from_bytes(digest, "big")
+
+
+SKILL_SESSION_GAP = timedelta(minutes=30)
+
+
+def skill_cards(events: Iterable[Any], *, desired_retention: float = 0.9) -> dict[str, Card]:
+    """One FSRS card per skill, replayed from ``events`` (oldest first; see the module docstring)."""
+    scheduler = Scheduler(desired_retention=desired_retention, learning_steps=(), relearning_steps=(),
+                          enable_fuzzing=False)
+    sessions: dict[str, tuple[datetime, datetime, bool]] = {}  # skill -> (first, last, all right) of the open one
+    cards: dict[str, Card] = {}
+
+    def close(skill: str) -> None:
+        first, last, right = sessions.pop(skill)
+        card = cards.get(skill) or Card(card_id=card_id_for("skill", skill), due=first)
+        at = last if card.last_review is None or last >= card.last_review else card.last_review
+        cards[skill], _ = scheduler.review_card(card, Rating.Good if right else Rating.Again, review_datetime=at)
+
+    for event in events:
+        at = as_utc(event.answered_at, "skill event time")
+        open_session = sessions.get(event.skill)
+        if open_session is not None and at - open_session[1] > SKILL_SESSION_GAP:
+            close(event.skill)
+            open_session = None
+        if open_session is None:
+            sessions[event.skill] = (at, at, bool(event.correct))
+        else:
+            sessions[event.skill] = (open_session[0], max(at, open_session[1]), open_session[2] and bool(event.correct))
+    for skill in list(sessions):
+        close(skill)
+    return cards
+
+
+def due_skills(events: Iterable[Any], now: datetime) -> list[str]:
+    """Skills whose card is due at ``now``, most overdue first."""
+    now = as_utc(now, "now")
+    due = [(card.due, skill) for skill, card in skill_cards(events).items() if card.due <= now]
+    return [skill for _, skill in sorted(due)]
 
 
 class SpacedReview:

@@ -101,9 +101,11 @@ class PracticeScreen(Screen):
     def choice(self) -> tuple[str, int]:
         """(skill, level) for the next problem, from the learner's skill events."""
         from tutor.practice.mastery import level_for, next_skill, ratings
+        from tutor.progress.review import due_skills
 
         current = ratings(self.events)
-        skill_id = next_skill(current, allowed=practice_skills())
+        # Review by skill: a skill FSRS has due comes back first, as a freshly generated graph.
+        skill_id = next_skill(current, allowed=practice_skills(), due=due_skills(self.events, self.session.clock()))
         return skill_id, level_for(current.get(skill_id))
 
     def _make_next(self) -> None:
