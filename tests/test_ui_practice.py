@@ -18,7 +18,8 @@ async def until_made(pilot) -> None:
     for _ in range(400):
         await pilot.pause()
         busy = [worker for worker in app.workers if worker.is_running and worker.group in ("practice", "save", "grade")]
-        if not busy and app.screen.query("#question > *"):
+        # Only the practice screen has a question to mount; after ctrl+o (a lesson) there is none to wait for.
+        if not busy and (type(app.screen).__name__ != "PracticeScreen" or app.screen.query("#question > *")):
             break
         for worker in busy:
             await worker.wait()
