@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from test_ui_support import (
@@ -393,6 +392,15 @@ async def test_lab_problem_opens_the_registered_lab_screen(tmp_path, monkeypatch
         assert lab.completed == "solved"
 
 
+async def until_built(pilot, done) -> None:
+    """Wait for the playground's build worker and the messages it posts until ``done()`` (no sleeps)."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if done():
+            return
+
+
 @async_test
 async def test_playground_reports_errors_with_a_caret_and_builds_the_graph(tmp_path):
     app = make_app(tmp_path)
@@ -402,40 +410,28 @@ async def test_playground_reports_errors_with_a_caret_and_builds_the_graph(tmp_p
         await settle(pilot)
         screen = app.screen
         assert type(screen).__name__ == "PlaygroundScreen"
-        for _ in range(50):
-            if screen.query("TraceProblemView"):
-                break
-            await asyncio.sleep(0.02)
-            await pilot.pause()
+        await until_built(pilot, lambda: bool(screen.query("TraceProblemView")))
         view = screen.query_one("TraceProblemView")
         assert "L ^" in view.graph_view.frame_plain()
         program = screen.query_one("#program")
         program.value = "y = (x + "
         await pilot.press("enter")
-        for _ in range(50):
-            await pilot.pause()
-            if not screen.query_one("#playground-error").has_class("-hidden"):
-                break
-            await asyncio.sleep(0.02)
+        await until_built(pilot, lambda: not screen.query_one("#playground-error").has_class("-hidden"))
         error = widget_text(screen.query_one("#playground-error"))
         assert "program" in error and "^" in error
         program.value = "y = tanh(x*w)"
         screen.query_one("#values").value = "x = 1"
         await pilot.press("enter")
-        for _ in range(50):
-            await pilot.pause()
-            if "w = 1" in widget_text(screen.query_one("#playground-error")):
-                break
-            await asyncio.sleep(0.02)
+        await until_built(pilot, lambda: "w = 1" in widget_text(screen.query_one("#playground-error")))
         assert "add w = 1" in widget_text(screen.query_one("#playground-error"), flat=True)
         screen.query_one("#values").value = "x = 1, w = 0.5"
         await pilot.press("enter")
-        for _ in range(50):
-            await pilot.pause()
+
+        def tanh_drawn() -> bool:
             views = screen.query("TraceProblemView")
-            if views and "tanh" in views.first().graph_view.frame_plain():
-                break
-            await asyncio.sleep(0.02)
+            return bool(views) and "tanh" in views.first().graph_view.frame_plain()
+
+        await until_built(pilot, tanh_drawn)
         view = screen.query_one("TraceProblemView")
         assert "tanh" in view.graph_view.frame_plain()
         # After Enter builds the graph, what is typed next is an answer, not more inputs.
