@@ -189,3 +189,29 @@ async def test_keys_typed_ahead_after_a_wrong_entry_wait_unsent_in_the_entries_b
         assert app.focused is view.row_for("value:z1").input
         assert [view.row_for(ask).input.value for ask in ("value:z2", "value:L")] == ["7", "49"]  # nothing lost
         assert view.progress.answers.get("value:z2") is None and not view._pending  # nothing sent
+
+
+@async_test
+async def test_the_feedback_on_a_short_terminal_does_not_push_its_entry_out_of_sight(tmp_path):
+    # 80x24 on lesson 5's 16-entry trace: scrolling the feedback into view hid the row it was about.
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 15)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("space")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        side = view.query_one("#side")
+        assert side.virtual_size.height > side.scrollable_content_region.height  # the table does scroll here
+        await answer(pilot, "5")  # z1 = a*b = 6: wrong
+        await settle(pilot)
+        visible = side.content_region
+        row = view.row_for("value:z1")
+        assert view.feedback.judgement.verdict == "incorrect"
+        assert visible.contains_region(row.region), (row.region, visible)
+        assert visible.y <= view.feedback.region.y < visible.bottom  # the feedback starts on screen too
+        await answer(pilot, "6")
+        await answer(pilot, "8")  # z2 = 7: wrong, lower in the table
+        await settle(pilot)
+        assert visible.contains_region(view.row_for("value:z2").region)
+        assert visible.y <= view.feedback.region.y < visible.bottom

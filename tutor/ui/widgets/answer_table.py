@@ -150,10 +150,51 @@ class AnswerTableView(ProblemView):
         row.input.type_ahead = held
         self._grade(row.entry.ask, text)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.feedback.reveal_hook = self._reveal_below_entry
+        self.hint_ladder.reveal_hook = self._reveal_below_entry
+
     def show_judgement(self, judgement: Judgement, *, key: str | None = None, about: str | None = None) -> None:
+        if key is not None and judgement.verdict == "correct":
+            next_entry = self.progress.next_open
+            if next_entry is not None:
+                # At once, not after this handler as Widget.focus would: the row just graded right is
+                # disabled, which handed the focus to the graph, and keys already on their way (type-ahead)
+                # went there and were lost.
+                self.screen.set_focus(self.row_for(next_entry.ask).input, scroll_visible=False)
         super().show_judgement(judgement, key=key, about=about)
         if key is not None:
             self._hand_on_type_ahead(self.row_for(key), judgement.verdict == "correct")
+
+    def _reveal_below_entry(self, panel) -> None:
+        # Two refreshes, as Widget.scroll_visible waits: after one the panel's new text is not laid out yet.
+        self.call_after_refresh(self.call_after_refresh, self._keep_in_view, panel)
+
+    def _keep_in_view(self, panel) -> None:
+        """Scroll the table so ``panel`` (the feedback or the hints) shows without hiding the entry it is about.
+
+        Both panels sit below every row; on a short terminal (80x24, a 16-entry trace) scrolling one
+        into view pushed the entry being corrected off the top, so the learner read "work z3 out
+        again" with no z3 in sight. The entry wins: as much of the panel shows below it as fits.
+        """
+        if not panel.is_mounted:
+            return
+        side = self.query_one("#side", VerticalScroll)
+        focused = self.app.focused
+        row = next((row for row in self.rows if row.input is focused), None)
+        if row is None:
+            entry = self.progress.next_open
+            row = self.row_for(entry.ask) if entry is not None else None
+        height = side.scrollable_content_region.height
+        target = side.scroll_y  # as little scrolling as shows the panel (the way scroll_visible scrolls) ...
+        if panel.virtual_region.bottom > target + height:
+            target = panel.virtual_region.bottom - height
+        if panel.virtual_region.y < target:
+            target = panel.virtual_region.y
+        if row is not None:  # ... and never past the entry
+            target = max(min(target, row.virtual_region.y), row.virtual_region.bottom - height)
+        side.scroll_to(y=max(0, target), animate=False, immediate=True)
 
     def _hand_on_type_ahead(self, row: AnswerRow, was_right: bool) -> None:
         """What was typed while ``row`` was being graded goes on to the entries it was meant for.

@@ -9,9 +9,12 @@ and ``worked=True``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.ui.grading import Judgement
@@ -33,6 +36,18 @@ def caret_lines(answer_text: str, column: int | None) -> Text:
     return text
 
 
+RevealHook = Callable[[Widget], None]
+
+
+def reveal_into_view(panel: Widget) -> None:
+    """Scroll ``panel`` into view after the next layout, through its host's ``reveal_hook`` when it has one."""
+    hook: RevealHook | None = getattr(panel, "reveal_hook", None)  # FeedbackPanel's and HintLadder's
+    if hook is not None:
+        hook(panel)
+    else:
+        panel.call_after_refresh(panel.scroll_visible, animate=False)
+
+
 class FeedbackPanel(Static):
     """Shows the last judgement: headline, the checker's message, the diagnosis, and a caret for parse errors."""
 
@@ -49,6 +64,8 @@ class FeedbackPanel(Static):
     FeedbackPanel.-invalid { border: round $warning; }
     FeedbackPanel.-empty { display: none; }
     """
+    # Set by a host that must keep something else in view with the panel (AnswerTableView).
+    reveal_hook: RevealHook | None = None
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__("", id=id)
@@ -107,8 +124,9 @@ class FeedbackPanel(Static):
         self.reveal()
 
     def reveal(self) -> None:
-        """Scroll the panel into view once it has been laid out (small terminals)."""
-        self.call_after_refresh(self.scroll_visible, animate=False)
+        """Scroll the panel into view once it has been laid out (small terminals), or let the host
+        (``reveal_hook``) do it when the host also has something on screen to keep in view."""
+        reveal_into_view(self)
 
     def _set_kind(self, kind: str | None) -> None:
         for name in ("-correct", "-incorrect", "-invalid", "-empty"):
@@ -126,6 +144,8 @@ class HintLadder(Static):
     HintLadder { height: auto; padding: 0 1; color: $text-muted; }
     HintLadder.-empty { display: none; }
     """
+    # Set by a host that must keep something else in view with the panel (AnswerTableView).
+    reveal_hook: RevealHook | None = None
 
     def __init__(self, hints: list[str], id: str | None = None) -> None:
         super().__init__("", id=id)
@@ -160,4 +180,4 @@ class HintLadder(Static):
             lines.append(f"*{extra}*")
         self.remove_class("-empty")
         self.update(RichMarkdown("\n\n".join(lines)))
-        self.call_after_refresh(self.scroll_visible, animate=False)
+        reveal_into_view(self)
