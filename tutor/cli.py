@@ -48,6 +48,10 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
                         "BACKPROP_TUTOR_HOME also sets it)")
     parser.add_argument("--pack", action="append", default=[], metavar="PATH",
                         help="also load the lesson pack at PATH (repeatable)")
+    parser.add_argument("--open", dest="open", metavar="LESSON/PROBLEM",
+                        help="open the tutor at this problem (of a --pack pack first), e.g. graphs/graphs-trace-xwb")
+    parser.add_argument("--seed", dest="open_seed", type=int, metavar="N",
+                        help="with --open: show the problem's variant N, the one `preview --seed N` prints")
     if not with_subcommands:
         return parser
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -86,9 +90,53 @@ def _open_tutor(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("tutor.ui.app") is None:
         build_parser().print_help()
         return 0
+    if getattr(args, "open", None) is not None or getattr(args, "open_seed", None) is not None:
+        try:
+            args.open_problem = _open_target(args)
+        except ValueError as problem:
+            print(f"backprop-tutor: error: {problem}", file=sys.stderr)
+            return 2
     from tutor.ui.app import run_app
 
     return int(run_app(args) or 0)
+
+
+def _open_target(args: argparse.Namespace) -> tuple[str, str, str]:
+    """``--open LESSON/PROBLEM`` as (pack id, lesson id, problem id), checked before the app starts.
+
+    The packs given with ``--pack`` are searched first, then every other pack. Raises ValueError with
+    a sentence for the user (the nearest ids included) when it names no problem.
+    """
+    # Deferred: loading packs (YAML, pydantic) is only paid when --open is given.
+    from tutor.commands.preview import UsageProblem, find_problem, near_names
+    from tutor.packs.loader import ORIGIN_COMMAND_LINE, catalog_from_args
+
+    if args.open is None:
+        raise ValueError("--seed N needs --open LESSON/PROBLEM (the problem to show at that seed)")
+    key = args.open.strip().strip("/")
+    lesson_id, slash, problem_id = key.partition("/")
+    if not slash or not lesson_id or not problem_id:
+        raise ValueError(f"--open {args.open!r}: write LESSON/PROBLEM, e.g. graphs/graphs-trace-xwb "
+                         "(backprop-tutor packs lists the lessons)")
+    catalog = catalog_from_args(args)
+    for pack in catalog.broken:
+        if pack.origin == ORIGIN_COMMAND_LINE:
+            first = pack.errors[0] if pack.errors else "broken"
+            raise ValueError(f"the pack {pack.path} cannot be opened: {first} (backprop-tutor validate lists "
+                             "every error)")
+    given = [pack for pack in catalog.usable if pack.origin == ORIGIN_COMMAND_LINE]
+    packs = given + [pack for pack in catalog.usable if pack not in given]
+    pack = next((pack for pack in packs if any(lesson.id == lesson_id for lesson in pack.lessons)), None)
+    if pack is None:
+        lesson_ids = [lesson.id for pack in packs for lesson in pack.lessons]
+        raise ValueError(f"--open {key}: no lesson '{lesson_id}' in "
+                         f"{'the --pack packs or ' if given else ''}the installed packs"
+                         f"{near_names(lesson_id, lesson_ids) or ' (backprop-tutor packs lists them)'}")
+    try:
+        ref = find_problem(pack, key)
+    except UsageProblem as problem:
+        raise ValueError(f"--open {key}: {problem}") from None
+    return pack.id, ref.lesson.id, ref.problem.id
 
 
 if __name__ == "__main__":

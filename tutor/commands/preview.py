@@ -50,7 +50,8 @@ def parse_seed_range(text: str) -> list[int]:
     return list(range(low, high + 1))
 
 
-def _near(word: str, candidates: list[str]) -> str:
+def near_names(word: str, candidates: list[str]) -> str:
+    """'; did you mean a, b?' with the candidates closest to ``word``, or '' when none is close."""
     close = difflib.get_close_matches(word, candidates, n=5, cutoff=0.5)
     if not close:
         close = [candidate for candidate in candidates if word and (word in candidate or candidate in word)][:5]
@@ -80,7 +81,7 @@ def find_pack(pack_text: str, args: argparse.Namespace) -> Any:
             return pack
     ids = [pack.id for pack in catalog.packs]
     raise UsageProblem(f"no pack '{pack_text}': not a folder or file, nor an installed pack's id"
-                       f"{_near(pack_text, ids)} (installed: {', '.join(ids) or 'none'})")
+                       f"{near_names(pack_text, ids)} (installed: {', '.join(ids) or 'none'})")
 
 
 def find_problem(pack: Any, key: str) -> Any:
@@ -92,7 +93,7 @@ def find_problem(pack: Any, key: str) -> Any:
     if lesson_id:
         lesson_ids = [lesson.id for lesson in pack.lessons]
         if lesson_id not in lesson_ids:
-            near = _near(lesson_id, lesson_ids)
+            near = near_names(lesson_id, lesson_ids)
             listing = "" if near else f" (its lessons: {', '.join(lesson_ids[:20])}{', ...' if len(lesson_ids) > 20 else ''})"
             raise UsageProblem(f"pack '{pack.id}' has no lesson '{lesson_id}'{near}{listing}")
         refs_here = [ref for ref in refs if ref.lesson.id == lesson_id]
@@ -107,8 +108,8 @@ def find_problem(pack: Any, key: str) -> Any:
                            f"write {elsewhere.lesson.id}/{problem_id}")
     names = [ref.problem.id for ref in refs_here]
     place = f"lesson '{lesson_id}'" if lesson_id else f"pack '{pack.id}'"
-    listing = "" if _near(problem_id, names) else f" (its problems: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})"
-    raise UsageProblem(f"{place} has no problem '{problem_id}'{_near(problem_id, names)}{listing}")
+    listing = "" if near_names(problem_id, names) else f" (its problems: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})"
+    raise UsageProblem(f"{place} has no problem '{problem_id}'{near_names(problem_id, names)}{listing}")
 
 
 # --- what a variant shows -------------------------------------------------------------------------

@@ -95,6 +95,8 @@ class TutorApp(App):
             return
         self.session = event.session
         await self.home.show_session(event.session)
+        if self.options.open_problem is not None:
+            self._open_problem(*self.options.open_problem, seed=self.options.open_seed)
 
     async def wait_until_loaded(self, timeout: float = 60.0) -> None:
         """For tests: wait until the session has arrived (or the load failed), then for the checker warm-up."""
@@ -125,6 +127,18 @@ class TutorApp(App):
 
         self._return_home()
         self.push_screen(LessonScreen(self.session, entry, start_problem=problem_id), self._back_home)
+
+    def _open_problem(self, pack_id: str, lesson_id: str, problem_id: str, *, seed: int | None) -> None:
+        """The lesson screen at one problem, its variant drawn with ``seed`` (``--open``)."""
+        assert self.session is not None
+        entry = self.session.lesson(LessonKey(pack_id, lesson_id))
+        if entry is None or problem_id not in entry.problem_ids:
+            self.notify(f"No problem {pack_id}/{lesson_id}/{problem_id}.", severity="error")
+            return
+        if seed is not None:
+            # The lesson screen draws its first view's variant first: the opened problem's.
+            self.session.pinned_seeds.insert(0, seed)
+        self.open_lesson(entry.key, problem_id=problem_id)
 
     def open_playground(self) -> None:
         from tutor.ui.screens.playground import PlaygroundScreen
@@ -215,10 +229,15 @@ class TutorApp(App):
 
 def create_app(*, data_dir: str | os.PathLike[str] | None = None, pack_paths: Iterable[str | os.PathLike[str]] = (),
                include_builtin: bool = True, include_user: bool = True, clock=None, seed: int | None = None,
-               review_fuzzing: bool = True, animation_interval: float = 0.8) -> TutorApp:
-    """The app with explicit options: what tests use (temporary data dir, fixture pack, fixed seed)."""
+               review_fuzzing: bool = True, animation_interval: float = 0.8,
+               open_problem: tuple[str, str, str] | None = None, open_seed: int | None = None) -> TutorApp:
+    """The app with explicit options: what tests use (temporary data dir, fixture pack, fixed seed).
+
+    ``open_problem`` (pack id, lesson id, problem id) opens that problem once loaded, at variant ``open_seed``.
+    """
     options = SessionOptions(data_dir=data_dir, pack_paths=list(pack_paths), include_builtin=include_builtin,
-                             include_user=include_user, clock=clock, seed=seed, review_fuzzing=review_fuzzing)
+                             include_user=include_user, clock=clock, seed=seed, review_fuzzing=review_fuzzing,
+                             open_problem=open_problem, open_seed=open_seed)
     return TutorApp(options, animation_interval=animation_interval)
 
 
@@ -239,7 +258,8 @@ def _clock_from_environment():
 
 
 def run_app(args: Any) -> int:
-    """Open the tutor for parsed command-line arguments (``.data_dir``, ``.pack``). Returns the exit code."""
+    """Open the tutor for parsed command-line arguments (``.data_dir``, ``.pack``, and ``.open_problem`` and
+    ``.open_seed`` as the command line resolved ``--open`` and ``--seed``). Returns the exit code."""
     import tempfile
 
     clock = _clock_from_environment()
@@ -253,6 +273,7 @@ def run_app(args: Any) -> int:
             data_dir = scratch_copy(resolve_data_dir(data_dir), scratch)
             print("backprop-tutor: previewing on a moved clock; answers go to a scratch copy of your progress "
                   "and are not kept", file=sys.stderr)
-        app = create_app(data_dir=data_dir, pack_paths=getattr(args, "pack", None) or [], clock=clock)
+        app = create_app(data_dir=data_dir, pack_paths=getattr(args, "pack", None) or [], clock=clock,
+                         open_problem=getattr(args, "open_problem", None), open_seed=getattr(args, "open_seed", None))
         app.run()
     return int(app.return_code or 0)

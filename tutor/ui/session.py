@@ -87,6 +87,8 @@ class TutorSession:
     _entries: list[LessonEntry] = field(default_factory=list, repr=False)
     # Set at the first answer that could not be stored, so the learner is told once, not at every answer.
     saving_failed: bool = False
+    # Variant seeds handed out before random ones, first first (``--open ... --seed N``: the opened problem's).
+    pinned_seeds: list[int] = field(default_factory=list)
 
     # -------------------------------------------------------------------------------- lessons
 
@@ -190,6 +192,8 @@ class TutorSession:
 
     def new_seed(self) -> int:
         with self._lock:
+            if self.pinned_seeds:
+                return self.pinned_seeds.pop(0)
             return self.rng.randrange(2**31)
 
     # -------------------------------------------------------------------------------- recording
@@ -270,6 +274,10 @@ class SessionOptions:
     seed: int | None = None  # fixes variant seeds (tests); None draws them at random
     review_fuzzing: bool = True
     warm_checker: bool = True  # import sympy and the checker once the lessons are listed
+    # Open this problem once loaded, as (pack id, lesson id, problem id), at variant seed open_seed
+    # (None: a random one) — `backprop-tutor --open LESSON/PROBLEM --seed N`, checked by the command line.
+    open_problem: tuple[str, str, str] | None = None
+    open_seed: int | None = None
 
 
 def load_session(options: SessionOptions) -> TutorSession:
