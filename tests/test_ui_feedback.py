@@ -171,6 +171,36 @@ async def test_entries_typed_ahead_while_one_is_graded_fill_the_next_entries(tmp
 
 
 @async_test
+async def test_keys_still_queued_for_an_entry_after_its_grade_go_to_the_entry_focused_now(tmp_path):
+    # tmux `send-keys 2.25 Enter 1 Enter ...` at 80x24: the Enter (and more) was already in the queue of the
+    # box just graded when the focus moved on; the disabled box swallowed the Enter and the 1 joined the
+    # 2.25 in the next box ("2.251", graded wrong), so every later answer landed one row too high.
+    from textual import events
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("space")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        release = hold_grading(view)
+        await burst(pilot, "6", "enter", "7")
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        first, second = view.row_for("value:z1").input, view.row_for("value:z2").input
+        assert app.focused is second and second.value == "7"
+        for key, character in (("enter", None), ("4", "4")):  # queued for the first box before the focus moved
+            first.post_message(events.Key(key, character))
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert view.progress.answers.get("value:z2") == "7" and view.progress.status["value:z2"] == "correct"
+        assert first.value == "6" and view.row_for("value:L").input.value == "4"
+
+
+@async_test
 async def test_keys_typed_ahead_after_a_wrong_entry_wait_unsent_in_the_entries_below(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -15,10 +15,17 @@ While an answer is being checked, the box can *hold* what is typed next (:attr:`
 a learner who types ``6 Enter 8 Enter`` into a trace table meant the 8 for the next entry, but the
 next entry only opens once the 6 has been graded. The table hands the held keys on when the grade
 comes back (see ``AnswerTableView``).
+
+A key can also reach a box *after* the focus has left it: the app puts each key in the queue of the
+widget focused when the key arrived, so a key already queued for a box when its grade came back (and
+the table moved the focus on) is handled by that box later. In tmux, ``2.25 Enter 1 Enter`` lost the
+Enter that way and the 1 was typed after the 2.25, so every later answer landed one row too high.
+Such a key goes to :attr:`AnswerInput.stray_key_sink`, which gives it to the box focused now.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import events
@@ -32,6 +39,8 @@ HELD_BACKSPACE = "\b"
 class AnswerInput(Input):
     # None: keys edit the box as usual. A list: characters, Enter and Backspace are appended to it instead.
     type_ahead: list[str] | None = None
+    # Where a character, Enter or Backspace goes when it reaches this box after the focus has left it.
+    stray_key_sink: Callable[[str], None] | None = None
 
     def __init__(self, *args: Any, holds_after_enter: bool = False, **kwargs: Any) -> None:
         """``holds_after_enter``: Enter on a non-empty box starts holding keys at once. The table that
@@ -51,9 +60,15 @@ class AnswerInput(Input):
         return held
 
     async def _on_key(self, event: events.Key) -> None:
+        held = (event.character if event.is_printable and event.character
+                else {"enter": HELD_ENTER, "backspace": HELD_BACKSPACE}.get(event.key))
+        if held is not None and self.stray_key_sink is not None and self.type_ahead is None \
+                and self.app.focused is not self:
+            event.stop()
+            event.prevent_default()
+            self.stray_key_sink(held)
+            return
         if self.type_ahead is not None:
-            held = (event.character if event.is_printable and event.character
-                    else {"enter": HELD_ENTER, "backspace": HELD_BACKSPACE}.get(event.key))
             if held is not None:
                 self.type_ahead.append(held)
                 event.stop()

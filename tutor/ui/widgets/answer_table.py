@@ -155,6 +155,25 @@ class AnswerTableView(ProblemView):
         self.feedback.reveal_hook = self._reveal_below_entry
         self.hint_ladder.reveal_hook = self._reveal_below_entry
 
+    def on_mount(self) -> None:
+        for row in self.rows:
+            row.input.stray_key_sink = self._stray_key
+
+    def _stray_key(self, key: str) -> None:
+        """A key that was on its way to a box the focus has since left: it belongs where the focus is now.
+
+        Keys still queued for the old box arrived before any queued for the new one, so handling them
+        here, as they come, keeps the order they were typed in.
+        """
+        focused = self.app.focused
+        row = next((row for row in self.rows if row.input is focused), None)
+        if row is None:
+            return  # the focus left the table (the problem is done): there is no entry left to type into
+        if row.input.type_ahead is not None:
+            row.input.type_ahead.append(key)
+        else:
+            self._type_into(row, [key])
+
     def show_judgement(self, judgement: Judgement, *, key: str | None = None, about: str | None = None) -> None:
         if key is not None and judgement.verdict == "correct":
             next_entry = self.progress.next_open
