@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,8 +20,11 @@ from tutor.exercises.programs import random_program
 FIXTURES = Path(__file__).parent / "exercise_fixtures"
 
 
-def _checker_processes() -> list[str]:
-    """Processes still running the checker's child (their arguments name its temp folder)."""
+def _checker_processes(folder: Path | None = None) -> list[str]:
+    """Processes still running the checker's child (their arguments name its temp folder).
+
+    With ``folder`` (a test's own tempfile.tempdir), only this test's children: other xdist workers
+    run checks of their own at the same time."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -28,7 +32,7 @@ def _checker_processes() -> list[str]:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"backprop-tutor-check-" in command:
+            if b"backprop-tutor-check-" in command and (folder is None or str(folder).encode() in command):
                 found.append(command.decode(errors="replace"))
     return found
 
@@ -62,13 +66,14 @@ def test_each_bug_is_named(fixture, diagnosis):
     assert "yours" in report.drawing and "right" in report.drawing
 
 
-def test_infinite_loop_is_stopped_within_the_limit_and_leaves_no_process():
+def test_infinite_loop_is_stopped_within_the_limit_and_leaves_no_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     started = time.monotonic()
     report = check_file("value", FIXTURES / "infinite_loop.py", timeout=2.0)
     assert time.monotonic() - started < 6.0
     assert not report.passed and report.diagnosis == "runtime-error"
     assert "did not finish within 2 seconds" in report.message
-    assert _checker_processes() == []
+    assert _checker_processes(tmp_path) == []
 
 
 def test_syntax_error_shows_the_learners_line():
@@ -113,3 +118,50 @@ def test_cli_check_json_and_exit_codes(tmp_path, capsys):
     assert main(["code", "start", "value", "--dir", str(tmp_path)]) == 0
     assert Path(capsys.readouterr().out.strip()) == tmp_path / "value.py"
     assert (tmp_path / "value.py").exists()
+
+
+def test_the_child_reports_each_result_as_it_finishes(tmp_path, monkeypatch):
+    # The learner's exp() waits on a FIFO that only the parent's callback for the FIRST result
+    # opens: if results came only at the end of the run, the child would hang until the timeout.
+    import os
+
+    from tutor.exercises.harness import run_in_child
+
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    learner = tmp_path / "learner.py"
+    learner.write_text(f"""\
+class Value:
+    def __init__(self, data):
+        self.data, self.grad = data, 0.0
+    def relu(self):
+        return Value(max(0.0, self.data))
+    def exp(self):
+        with open({str(fifo)!r}) as handle:
+            handle.read()
+        return Value(2.0)
+    def backward(self):
+        self.grad = 1.0
+""")
+    seen = []
+
+    def on_result(index, result):
+        seen.append(index)
+        if index == 0:
+            with open(fifo, "w") as handle:
+                handle.write("go")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tasks = [{"kind": "graph", "rows": [["input", "a", 1.0], [op, 0]]} for op in ("relu", "exp")]
+    answer = run_in_child(learner, tasks, timeout=20.0, on_result=on_result)
+    assert not answer.timed_out and answer.crashed is None
+    assert seen == [0, 1] and [result["ok"]["values"][1] for result in answer.results] == [1.0, 2.0]
+    assert _checker_processes(tmp_path) == []
+
+
+def test_on_check_sees_every_check_in_order_and_matches_the_report():
+    seen = []
+    report = check_file("add-mul", FIXTURES / "mul_own_value.py", on_check=lambda c, i, n: seen.append((i, n, c)))
+    assert [index for index, _, _ in seen] == list(range(len(report.checks)))
+    assert {total for _, total, _ in seen} == {len(report.checks)}
+    assert [check for _, _, check in seen] == report.checks

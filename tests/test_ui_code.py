@@ -192,3 +192,46 @@ async def test_a_burst_of_e_and_r_runs_one_child_at_a_time_and_never_crashes(tmp
         assert view.runs >= 1 and not view.checking
         assert view.report is not None and view.report.diagnosis == "mul-own-value"
         assert len(attempts(app)) == view.runs
+
+
+@async_test
+async def test_results_fill_in_check_by_check_while_the_last_one_still_runs(tmp_path, monkeypatch):
+    # The real child runs; the parent's callback for the LAST check is held on an event, so the
+    # table must already show every earlier check (and that one is still running) before it is let go.
+    import asyncio
+    import threading
+
+    from tutor.exercises import checking
+
+    reached, release = threading.Event(), threading.Event()
+    real = checking.run_in_child
+
+    def held(path, tasks, timeout=10.0, on_result=None):
+        def forward(index, result):
+            if index == len(tasks) - 1:
+                reached.set()
+                release.wait(30)
+            on_result(index, result)
+
+        return real(path, tasks, timeout, forward if on_result is not None else None)
+
+    monkeypatch.setattr(checking, "run_in_child", held)
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "correct.py", view.path)
+        await pilot.press("r")
+        assert await asyncio.to_thread(reached.wait, 30)
+        for _ in range(200):  # the CheckDone messages posted before the hold, handled by the app
+            if len(view.partial) == 13:
+                break
+            await pilot.pause()
+        assert len(view.partial) == 13 and view.report is None
+        checks = widget_text(view.query_one("#code-checks"))
+        assert checks.count("✓") == 13 and "1 more running" in checks
+        release.set()
+        await settle(pilot)
+        assert view.report is not None and view.report.passed
+        checks = widget_text(view.query_one("#code-checks"))
+        assert checks.count("✓") == 14 and "more running" not in checks
+        assert attempts(app) == [("code-add-mul", "correct", None, "14/14 checks passed")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,31 +78,41 @@ def _programs_for(exercise: Exercise, seed: int) -> list[CheckProgram]:
     return programs
 
 
-def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: float = 10.0) -> Report:
+CheckCallback = Callable[[CheckResult, int, int], None]
+
+
+def _name(program: CheckProgram) -> str:
+    return program.text.replace("\n", "; ")
+
+
+def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: float = 10.0,
+               on_check: CheckCallback | None = None) -> Report:
+    """Check the learner's file; ``on_check(result, index, total)`` as each check finishes, in order."""
     exercise = EXERCISES[exercise_id]
     if exercise.extra:
-        return check_extras(exercise, Path(path), timeout)
+        return check_extras(exercise, Path(path), timeout, on_check)
     programs = _programs_for(exercise, seed)
-    answer = run_in_child(Path(path), [{"kind": "graph", "rows": p.rows()} for p in programs], timeout)
+    judged: dict[int, CheckResult] = {}
+
+    def judge(index: int, result: dict) -> None:
+        judged[index] = _judge(programs[index], result)
+        if on_check is not None:
+            on_check(judged[index], index, len(programs))
+
+    answer = run_in_child(Path(path), [{"kind": "graph", "rows": p.rows()} for p in programs], timeout, judge)
     problem = child_problem(answer, timeout)
     if problem:
         return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
     checks: list[CheckResult] = []
     tried: list[tuple[CheckProgram, dict]] = []
     failures: list[tuple[CheckProgram, dict]] = []
-    for program, result in zip(programs, answer.results):
-        name = program.text.replace("\n", "; ")
-        if "error" in result:
-            checks.append(CheckResult(name, False, "Your code raised an error:\n" + result["error"]))
-            continue
-        expected = reference(program.rows())
-        learner = result["ok"]
-        tried.append((program, learner))
-        if expected is None or _agrees(learner, expected):
-            checks.append(CheckResult(name, True, "values and gradients match the engine"))
-        else:
-            checks.append(CheckResult(name, False, _difference(learner, expected)))
-            failures.append((program, learner))
+    for index, (program, result) in enumerate(zip(programs, answer.results)):
+        check = judged.get(index) or _judge(program, result)
+        checks.append(check)
+        if "ok" in result:
+            tried.append((program, result["ok"]))
+            if not check.passed:
+                failures.append((program, result["ok"]))
     errors = [check for check in checks if not check.passed and check.message.startswith("Your code raised")]
     if errors and not failures:
         return Report(False, checks, "runtime-error", errors[0].message)
@@ -115,6 +126,18 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     assert expected is not None  # only programs the engine can evaluate are ever counted as failures
     message = _explain(diagnosis, smallest, learner, expected)
     return Report(False, checks, diagnosis, message, _drawing(smallest, learner, expected))
+
+
+def _judge(program: CheckProgram, result: dict) -> CheckResult:
+    """One check: the learner's answer to one program against the engine's."""
+    name = _name(program)
+    if "error" in result:
+        return CheckResult(name, False, "Your code raised an error:\n" + result["error"])
+    expected = reference(program.rows())
+    learner = result["ok"]
+    if expected is None or _agrees(learner, expected):
+        return CheckResult(name, True, "values and gradients match the engine")
+    return CheckResult(name, False, _difference(learner, expected))
 
 
 def _difference(learner: dict, expected: dict) -> str:

@@ -18,24 +18,38 @@ XOR_TARGET_LOSS = 0.05
 XOR_TIMEOUT = 60.0
 
 
-def check_extras(exercise: Exercise, path: Path, timeout: float) -> Report:
+def check_extras(exercise: Exercise, path: Path, timeout: float,
+                 on_check: Callable[[CheckResult, int, int], None] | None = None) -> Report:
     cases = _cases(exercise)
     limit = XOR_TIMEOUT if "xor" in exercise.extra else timeout
-    answer = run_in_child(path, [task for _, task, _ in cases], limit)
+    judged: dict[int, CheckResult] = {}
+
+    def judge(index: int, result: dict[str, Any]) -> None:
+        judged[index] = _judge(cases[index], result)
+        if on_check is not None:
+            on_check(judged[index], index, len(cases))
+
+    answer = run_in_child(path, [task for _, task, _ in cases], limit, judge)
     problem = child_problem(answer, limit)
     if problem:
         return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
-    checks = []
-    for (name, _, judge), result in zip(cases, answer.results):
-        if "error" in result:
-            checks.append(CheckResult(name, False, "Your code raised an error:\n" + result["error"]))
-        else:
-            message = judge(result["ok"])
-            checks.append(CheckResult(name, message is None, message or "correct"))
+    checks = [judged.get(index) or _judge(case, result)
+              for index, (case, result) in enumerate(zip(cases, answer.results))]
     failed = [check for check in checks if not check.passed]
     if not failed:
         return Report(True, checks, None, f"All {len(checks)} checks pass.")
     return Report(False, checks, f"{exercise.id}-wrong", failed[0].message)
+
+
+def _judge(case: Case, result: dict[str, Any]) -> CheckResult:
+    name, _, judge = case
+    if "error" in result:
+        return CheckResult(name, False, "Your code raised an error:\n" + result["error"])
+    try:
+        message = judge(result["ok"])
+    except (TypeError, KeyError, ValueError) as error:  # a result of the wrong shape is a wrong answer
+        message = f"your function's result could not be read ({error})"
+    return CheckResult(name, message is None, message or "correct")
 
 
 def _close(a: float | None, b: float) -> bool:

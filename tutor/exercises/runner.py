@@ -1,13 +1,17 @@
 """Runs inside the child process: loads the learner's module and runs the check programs with it.
 
 This is a fixed file shipped with the tutor. It reads a JSON request (the learner's file and
-op lists, see tutor.exercises.programs) and writes a JSON answer; it never evaluates text.
-Usage: python -I runner.py REQUEST.json ANSWER.json
+op lists, see tutor.exercises.programs) and writes its answer as JSON lines to the file
+descriptor it is given, flushed one by one so the parent can show each check as it finishes:
+``{"load_error": ...}`` first, then ``{"index": i, "result": {...}}`` per task, then
+``{"done": true}``. It never evaluates text.
+Usage: python -I runner.py REQUEST.json ANSWER_FD
 """
 
 import importlib.util
 import json
 import math
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -84,13 +88,23 @@ def _run_function(module: ModuleType, task: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(kind)
 
 
+def _open_answer(descriptor: str) -> Any:
+    fd = int(descriptor)
+    os.set_inheritable(fd, False)  # processes the learner starts must not hold the answer pipe open
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
+def _send(stream: Any, line: dict[str, Any]) -> None:
+    stream.write(json.dumps(line) + "\n")
+    stream.flush()
+
+
 def main() -> None:
-    request_path, answer_path = sys.argv[1], sys.argv[2]
+    request_path, answer_fd = sys.argv[1], sys.argv[2]
     with open(request_path, encoding="utf-8") as handle:
         request = json.load(handle)
+    stream = _open_answer(answer_fd)
     path = request["module"]
-    results: list[dict[str, Any]] = []
-    answer: dict[str, Any] = {"load_error": None, "results": results}
     module: ModuleType | None
     try:
         spec = importlib.util.spec_from_file_location("learner_solution", path)
@@ -99,22 +113,25 @@ def main() -> None:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except BaseException:  # the learner's file failed to load: SyntaxError, NameError, ...
-        answer["load_error"] = _learner_traceback(path)
+        _send(stream, {"load_error": _learner_traceback(path)})
         module = None
     if module is not None:
+        _send(stream, {"load_error": None})
         Value = getattr(module, "Value", None)
-        for task in request["tasks"]:
+        for index, task in enumerate(request["tasks"]):
+            result: dict[str, Any]
             try:
                 if task["kind"] == "graph":
                     if Value is None:
                         raise AttributeError("your file does not define a class named Value")
-                    results.append({"ok": _run_graph(Value, task["rows"])})
+                    result = {"ok": _run_graph(Value, task["rows"])}
                 else:
-                    results.append({"ok": _run_function(module, task)})
+                    result = {"ok": _run_function(module, task)}
             except Exception:
-                results.append({"error": _learner_traceback(path)})
-    with open(answer_path, "w", encoding="utf-8") as handle:
-        json.dump(answer, handle)
+                result = {"error": _learner_traceback(path)}
+            _send(stream, {"index": index, "result": result})
+    _send(stream, {"done": True})
+    stream.close()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ The view shows the task, the path of the learner's file (the exercise's starter,
 folder's ``code/`` workspace on first open, as ``backprop-tutor code start`` does) and a table of
 checks. ``e`` opens the file in ``$VISUAL``/``$EDITOR`` with the app suspended, ``r`` reruns the
 checks, and a change to the file (its mtime, polled once a second) reruns them too. Checks run in a
-thread worker (the harness runs the file in a child process); a failure shows the harness's
-diagnosis and the smallest failing graph. Every run is posted as an attempt.
+thread worker (the harness runs the file in a child process, which reports each check as it
+finishes): each finished check is posted as ``CheckDone`` and its row appears while the rest still
+run. A failure then shows the harness's diagnosis and the smallest failing graph. Every run is
+posted as an attempt.
 """
 
 from __future__ import annotations
@@ -73,6 +75,15 @@ class CodeProblemView(ProblemView):
     can_focus = True
 
     @dataclass
+    class CheckDone(Message):
+        """One check of a run has finished (posted from the worker while the others still run)."""
+
+        run: int
+        check: object  # tutor.exercises.report.CheckResult
+        index: int
+        total: int
+
+    @dataclass
     class Checked(Message):
         run: int
         report: object  # tutor.exercises.Report
@@ -88,6 +99,8 @@ class CodeProblemView(ProblemView):
         self._rerun_wanted = False
         self._stamp: tuple[float, int] | None = None  # the file as last seen by the watcher
         self._run_stamp: tuple[float, int] | None = None  # the file as the latest run read it
+        self.partial: list = []  # the checks of the running run that have finished, in order
+        self.report_run = 0  # the run whose whole report is on screen
 
     # -------------------------------------------------------------------------------- layout
 
@@ -197,6 +210,7 @@ class CodeProblemView(ProblemView):
         self.checking = True
         self._stamp = self._run_stamp = stamp  # the watcher need not rerun for what this run sees
         self.runs += 1
+        self.partial = []
         self.query_one("#code-checks", Static).update(Text("Checking your file…", style="yellow"))
         self._check(self.runs, self.path)
 
@@ -204,30 +218,53 @@ class CodeProblemView(ProblemView):
     def _check(self, run: int, path: Path) -> None:
         from tutor.exercises import Report, check_file
 
+        def done(check, index: int, total: int) -> None:
+            self.post_message(self.CheckDone(run, check, index, total))
+
         try:
-            report = check_file(self.exercise_id, path)
+            report = check_file(self.exercise_id, path, on_check=done)
         except Exception as error:  # noqa: BLE001 - a harness bug must not take the lesson down
             report = Report(False, message=f"The checker could not check this file ({type(error).__name__}: {error}).")
         self.post_message(self.Checked(run, report))
+
+    @on(CheckDone)
+    def _check_done(self, event: CodeProblemView.CheckDone) -> None:
+        event.stop()
+        if event.run != self.runs or self.report_run == event.run:
+            return  # an older run's, or one whose whole report is already shown
+        self.partial.append(event.check)
+        table = self._table(self.partial)
+        left = event.total - len(self.partial)
+        if left > 0:
+            table.add_row(Text("…", style="yellow"), Text(f"{left} more running", style="yellow"))
+        elif not all(check.passed for check in self.partial):
+            table.add_row(Text("…", style="yellow"), Text("finding the smallest failing graph", style="yellow"))
+        self.query_one("#code-checks", Static).update(table)
 
     @on(Checked)
     def _checked(self, event: CodeProblemView.Checked) -> None:
         event.stop()
         self.checking = False
         if event.run == self.runs:
+            self.report_run = event.run
             self._show(event.report)
         if self._rerun_wanted:
             self._rerun_wanted = False
             self.start_checks()
 
-    def _show(self, report) -> None:
-        self.report = report
+    @staticmethod
+    def _table(checks) -> Table:
         table = Table(box=None, show_header=False, padding=(0, 1))
         table.add_column("mark")
         table.add_column("check")
-        for check in report.checks:
+        for check in checks:
             table.add_row(Text("✓" if check.passed else "✗", style="green" if check.passed else "red"),
                           Text(check.name))
+        return table
+
+    def _show(self, report) -> None:
+        self.report = report
+        table = self._table(report.checks)
         if not report.checks:
             table.add_row(Text("✗", style="red"), Text("the file did not run"))
         self.query_one("#code-checks", Static).update(table)
