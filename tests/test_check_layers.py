@@ -199,6 +199,17 @@ def networks(draw) -> dict[str, Any]:
     return {"layers": layers, "x": x, "target": target, "loss": loss}
 
 
+def test_a_softmax_gradient_with_a_tiny_entry_is_graded_right_when_typed_as_shown() -> None:
+    # Found by the property below: z2 = [72, -72] puts a 2.895e-63 in dL/dz2; the expected answer as shown
+    # could not be typed back (the parser refused exponents below -60), so a right answer came back invalid.
+    network = {"layers": [{"linear": {"W": [[0, 0, 0], [0, 0, 0], [2, 3, 3]], "b": [0, 0, 2]}},
+                          {"activation": "relu"}, {"linear": {"W": [[0, 0, 3], [0, 0, -3]], "b": [0, 0]}}],
+               "x": [2, 3, 3], "target": 0, "loss": "softmax_ce"}
+    quantity = layer_trace(network).quantities["dL/dz2"]
+    assert "e-63" in expected_text(quantity)
+    assert grade_layer(network, "layer:dL/dz2", expected_text(quantity)).verdict == "correct"
+
+
 @settings(max_examples=60, deadline=None)
 @given(networks())
 def test_right_answers_pass_and_recorded_mistakes_are_named(network) -> None:

@@ -66,6 +66,7 @@ def test_exact_literals_stay_exact() -> None:
         ("9^9^9^9", 4, "exponents larger"),
         ("x^(10^5)", 2, "exponents larger"),
         ("1e99999999", 1, "too large"),
+        ("1e-400", 1, "too small"),
         ("a**/b", 4, "needs something on its left"),
     ],
 )
@@ -76,6 +77,15 @@ def test_errors_point_at_the_column(text: str, column: int, words: str) -> None:
     assert words in caught.value.message
     caret_line = caught.value.pretty().splitlines()[-1]
     assert caret_line.index("^") == column - 1
+
+
+@pytest.mark.parametrize("text", ["2.895e-63", "5e-324", "-1e-300"])
+def test_tiny_numbers_the_checker_itself_prints_can_be_typed_back(text: str) -> None:
+    # A softmax layer's gradient showed "[0; 2.895e-63]" as the answer, and typing it back was refused as
+    # "too large or too small" (exponents stopped at -60), so the right answer was graded invalid.
+    from fractions import Fraction
+
+    assert parse_expression(text).value == Fraction(text)
 
 
 def test_unknown_name_lists_the_known_ones() -> None:

@@ -57,6 +57,8 @@ MAX_EXPRESSION_NODES = 600
 MAX_PROGRAM_NODES = 40_000  # parts, leaves included: a 10,000-node graph
 MAX_LITERAL_DIGITS = 30
 MAX_LITERAL_MAGNITUDE = 10**30
+MAX_LITERAL_EXPONENT = 60  # past 10**30 a number is refused anyway (MAX_LITERAL_MAGNITUDE)
+MIN_LITERAL_EXPONENT = -330  # a float is 0 below about 5e-324
 MAX_CONSTANT_EXPONENT = 64  # a literal exponent such as x^64; 9^9^9 is refused, not computed
 MAX_FOLDED_DIGITS = 60  # a folded constant such as 2^64 stays below this many digits
 
@@ -461,8 +463,10 @@ class _Parser:
 
 def _number_from_text(token: Token, parser: _Parser) -> Number:
     mantissa, _, exponent = token.text.lower().partition("e")
-    if exponent and abs(int(exponent)) > 60:
-        # Checked before Fraction() so "1e99999999" never builds a 100-million-digit integer.
+    # Checked before Fraction() so "1e99999999" never builds a 100-million-digit integer. Small numbers
+    # go down to where a float underflows to 0: the checker itself shows answers such as 2.895e-63 (a
+    # softmax probability), and a learner who types one back must not be told it is "too small".
+    if exponent and not MIN_LITERAL_EXPONENT <= int(exponent) <= MAX_LITERAL_EXPONENT:
         raise parser.error("that number is too large or too small to be useful here", token)
     try:
         value = Fraction(token.text)
