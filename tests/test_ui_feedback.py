@@ -12,14 +12,22 @@ CHOICE_PACK = Path(__file__).parent / "fixtures" / "ui-choice-pack.yaml"
 CHARACTERS = {"space": " ", "enter": "\r", "backspace": "\x7f"}
 
 
-async def burst(pilot, *keys: str) -> None:
-    """Send every key before the app handles any (``pilot.press`` waits for the app after each one)."""
+async def burst(pilot, *keys: str, grader_held: bool = False) -> None:
+    """Send every key before the app handles any (``pilot.press`` waits for the app after each one).
+
+    ``grader_held``: the test holds the grader (``hold_grading``), so wait only for the keys to be handled;
+    waiting for the grading workers too would wait out the hold's own timeout (30 s a burst).
+    """
     app = pilot.app
     for key in keys:
         event = events.Key(key, CHARACTERS.get(key, key if len(key) == 1 else None))
         event.set_sender(app)
         app._driver.send_message(event)
-    await settle(pilot)
+    if grader_held:
+        await pilot.pause()
+        await pilot.pause()
+    else:
+        await settle(pilot)
 
 
 @async_test
@@ -157,7 +165,7 @@ async def test_entries_typed_ahead_while_one_is_graded_fill_the_next_entries(tmp
         await settle(pilot)
         view = app.screen.current_problem()
         release = hold_grading(view)
-        await burst(pilot, "6", "enter", "8", "backspace", "7", "enter", "4")
+        await burst(pilot, "6", "enter", "8", "backspace", "7", "enter", "4", grader_held=True)
         assert view.row_for("value:z1").input.value == "6"  # held, not typed into the entry being checked
         release.set()
         await app.workers.wait_for_complete()
@@ -185,7 +193,7 @@ async def test_keys_still_queued_for_an_entry_after_its_grade_go_to_the_entry_fo
         await settle(pilot)
         view = app.screen.current_problem()
         release = hold_grading(view)
-        await burst(pilot, "6", "enter", "7")
+        await burst(pilot, "6", "enter", "7", grader_held=True)
         release.set()
         await app.workers.wait_for_complete()
         await settle(pilot)
@@ -210,7 +218,7 @@ async def test_keys_typed_ahead_after_a_wrong_entry_wait_unsent_in_the_entries_b
         await settle(pilot)
         view = app.screen.current_problem()
         release = hold_grading(view)
-        await burst(pilot, "5", "enter", "7", "enter", "4", "9", "enter")
+        await burst(pilot, "5", "enter", "7", "enter", "4", "9", "enter", grader_held=True)
         release.set()
         await app.workers.wait_for_complete()
         await settle(pilot)
