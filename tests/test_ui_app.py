@@ -170,6 +170,9 @@ async def test_give_up_shows_worked_solution_and_counts_as_gave_up(tmp_path):
         assert view.graph_view.in_playback
         await settle(pilot)
         assert [a.attempt.verdict.value for a in stored_attempts(app)] == ["gave-up"]
+        # The step is over but was not solved: the line under it must not say "✓ Done".
+        line = widget_text(app.screen.query_one("#continue"))
+        assert "Solution shown" in line and "Done" not in line
 
 
 @async_test

@@ -58,6 +58,8 @@ class LessonSummary(VerticalScroll, can_focus=True):
     LessonSummary { height: 1fr; padding: 1 2; }
     """
 
+CONTINUE_DONE = "✓ Done. Press Enter (or PgDn) for the next step."
+
 
 class LessonScreen(Screen):
     DEFAULT_CSS = """
@@ -65,6 +67,7 @@ class LessonScreen(Screen):
     LessonScreen #steps { height: 1fr; }
     LessonScreen #continue { height: 1; padding: 0 1; background: $success 30%; display: none; }
     LessonScreen #continue.-visible { display: block; }
+    LessonScreen #continue.-gave-up { background: $warning 25%; }
     """
 
     BINDINGS = [
@@ -108,7 +111,7 @@ class LessonScreen(Screen):
         yield TitleBar(f"{self.entry.title}  ·  {self.entry.pack.title}", id="title")
         yield Static("", id="lesson-bar")
         yield Container(id="steps")
-        yield Static("✓ Done. Press Enter (or PgDn) for the next step.", id="continue")
+        yield Static(CONTINUE_DONE, id="continue")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -241,7 +244,12 @@ class LessonScreen(Screen):
             how = "   → or space: next step" if step.kind == "text" else ""
             bar.update(Text.assemble(f"Step {self.index + 1}/{total}  ·  {kind}   ", (dots, "dim"), (how, "dim")))
         problem = self.current_problem()
-        self.query_one("#continue").set_class(bool(problem is not None and problem.completed), "-visible")
+        line = self.query_one("#continue", Static)
+        line.set_class(bool(problem is not None and problem.completed), "-visible")
+        # After a give-up the step is over but not done: "✓ Done" there read as if it had been solved.
+        gave_up = problem is not None and problem.completed == OUTCOME_GAVE_UP
+        line.set_class(gave_up, "-gave-up")
+        line.update("Solution shown. Press Enter (or PgDn) for the next step." if gave_up else CONTINUE_DONE)
 
     def _dot(self, index: int) -> str:
         if index == self.index:
