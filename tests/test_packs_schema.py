@@ -59,6 +59,57 @@ def test_schema_rejects_broken_documents(document: dict, validator) -> None:
     assert list(validator.iter_errors(document))
 
 
+TRACE = {"kind": "trace", "id": "t", "prompt": "p", "program": "L = a*b", "at": {"a": 1, "b": 2}}
+
+
+def lesson_with(step: dict) -> dict:
+    return {"id": "l", "title": "T", "steps": [{"text": "first"}, step]}
+
+
+@pytest.mark.parametrize("kind", ["any", "lesson"])
+def test_a_wrong_key_inside_a_trace_problem_is_reported_there_not_as_no_branch_fits(kind: str) -> None:
+    validator = jsonschema.Draft202012Validator(json_schema(kind))  # type: ignore[arg-type]
+    errors = list(validator.iter_errors(lesson_with({**TRACE, "hintz": ["x"]})))
+    assert [(list(error.absolute_path), error.validator) for error in errors] == [(["steps", 1], "additionalProperties")]
+    assert "'hintz' was unexpected" in errors[0].message
+    best = jsonschema.exceptions.best_match(validator.iter_errors(lesson_with({**TRACE, "hintz": ["x"]})))
+    assert "any of the given schemas" not in best.message
+    # A wrong value, and a wrong key one level down, are reported at their own paths.
+    deeper = lesson_with({**TRACE, "hints": "one hint", "mistakes": [{"ask": "grad:a", "answer": "1", "feedback": "f",
+                                                                      "idd": "x"}]})
+    found = {(tuple(error.absolute_path), error.validator) for error in validator.iter_errors(deeper)}
+    assert found == {(("steps", 1, "hints"), "type"), (("steps", 1, "mistakes", 0), "additionalProperties")}
+
+
+def test_an_unknown_kind_is_reported_at_kind_and_each_kind_has_its_branch(validator) -> None:
+    errors = list(validator.iter_errors(lesson_with({"kind": "quiz", "id": "q", "prompt": "p"})))
+    assert [(list(error.absolute_path), error.validator) for error in errors] == [(["steps", 1, "kind"], "enum")]
+    from tutor.packs import models
+
+    for kind in models.PROBLEM_KINDS:  # a key no kind has is reported by that kind's branch alone
+        errors = list(validator.iter_errors(lesson_with({"kind": kind, "id": "p", "prompt": "p", "zzz": 1})))
+        assert errors and all(list(error.absolute_path)[:2] == ["steps", 1] for error in errors), kind
+        assert any("'zzz' was unexpected" in error.message for error in errors), kind
+        assert not any(error.validator in ("oneOf", "anyOf") for error in errors), kind
+
+
+def test_a_wrong_key_in_a_layer_or_a_parameter_is_reported_in_its_branch(validator) -> None:
+    layer = {"kind": "layer", "id": "n", "prompt": "p",
+             "network": {"layers": [{"linear": {"W": [[1]], "bb": [0]}}], "x": [1], "target": [0]}}
+    errors = list(validator.iter_errors(lesson_with(layer)))
+    assert [(list(error.absolute_path), error.validator) for error in errors] == [
+        (["steps", 1, "network", "layers", 0, "linear"], "additionalProperties")]
+    errors = list(validator.iter_errors(lesson_with({**TRACE, "params": {"a": {"int": [1, 3], "nott": [2]}}})))
+    assert [(list(error.absolute_path), error.validator) for error in errors] == [
+        (["steps", 1, "params", "a"], "additionalProperties")]
+
+
+def test_the_pack_manifest_and_a_lesson_file_are_told_apart(validator) -> None:
+    errors = list(validator.iter_errors({"id": "p", "title": "T", "version": "1", "lessons": ["a.yaml"], "autor": "x"}))
+    assert [(list(error.absolute_path), error.validator) for error in errors] == [([], "additionalProperties")]
+    assert "'autor' was unexpected" in errors[0].message
+
+
 def test_committed_schema_file_is_current() -> None:
     committed = json.loads((REPO / "docs" / "lesson-pack.schema.json").read_text())
     assert committed == json_schema(), "regenerate: backprop-tutor schema > docs/lesson-pack.schema.json"

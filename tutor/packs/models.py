@@ -578,6 +578,7 @@ def json_schema(kind: Literal["any", "pack", "lesson"] = "any") -> dict[str, Any
 
     target: Any = {"pack": PackManifest, "lesson": Lesson, "any": Union[PackManifest, Lesson]}[kind]
     schema = TypeAdapter(target).json_schema(by_alias=True)
+    _discriminate(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = {"pack": "backprop-tutor pack manifest", "lesson": "backprop-tutor lesson file",
                        "any": "backprop-tutor lesson pack file"}[kind]
@@ -586,3 +587,82 @@ def json_schema(kind: Literal["any", "pack", "lesson"] = "any") -> dict[str, Any
         "see docs/lesson-packs.md."
     )
     return schema
+
+
+# --- per-kind branches in the JSON Schema ---------------------------------------------------------------
+# pydantic writes each tagged union as a plain oneOf, so a validator (an editor's, or jsonschema) that meets
+# one wrong key inside a step can only say "not valid under any of the given schemas" about the whole step.
+# The unions are rewritten as if/then/else chains on the key that picks the branch (`kind`, `int`/`choice`,
+# `linear`/`activation`, `steps`/`lessons`), so only the branch the step asks for is checked and its own
+# error is reported: "Additional properties are not allowed ('hintz' was unexpected)" on the trace problem,
+# "'quiz' is not one of [...]" on `kind`.
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _chain(cases: list[tuple[dict[str, Any], dict[str, Any]]], otherwise: dict[str, Any]) -> dict[str, Any]:
+    """if case0 then ... else if case1 then ... else otherwise."""
+    result = otherwise
+    for condition, then in reversed(cases):
+        result = {"if": condition, "then": then, "else": result}
+    return result
+
+
+def _has_key(key: str) -> dict[str, Any]:
+    return {"type": "object", "required": [key]}
+
+
+def _step_schema() -> dict[str, Any]:
+    from typing import get_args
+
+    models = (TraceProblem, AskProblem, NumericProblem, ChoiceProblem, LabProblem, LayerProblem, CodeProblem)
+    by_kind = {get_args(model.model_fields["kind"].annotation)[0]: model.__name__ for model in models}
+    if tuple(by_kind) != PROBLEM_KINDS:
+        raise RuntimeError("a problem kind has no branch in the schema")
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({"type": "object", "required": ["kind"], "properties": {"kind": {"const": kind}}}, _ref(name))
+        for kind, name in by_kind.items()]
+    cases.append(({"anyOf": [{"type": "object", "not": {"required": ["kind"]}},
+                             {"type": "object", "properties": {"kind": {"const": "text"}}}]}, _ref("TextStep")))
+    # Left: an object with an unknown kind, which the `enum` on `kind` below reports at `kind` itself.
+    chain = _chain(cases, {"type": "object", "required": ["kind"]})
+    return {"description": "a text step (`text: ...`) or a problem with `kind:` one of " + ", ".join(PROBLEM_KINDS),
+            "type": "object", "properties": {"kind": {"enum": ["text", *PROBLEM_KINDS]}}, **chain}
+
+
+def _discriminate(schema: dict[str, Any]) -> None:
+    """Rewrite the tagged unions of ``schema`` (in place) as if/then/else chains; see above."""
+    definitions = schema.get("$defs", {})
+    # With --kind lesson (or pack) that model is the schema itself, not one of its $defs.
+    roots = {"Lesson": definitions.get("Lesson"), "PackManifest": definitions.get("PackManifest")}
+    for name in roots:
+        if schema.get("title") == name:
+            roots[name] = schema
+    if roots["Lesson"] is not None:
+        roots["Lesson"]["properties"]["steps"]["items"] = _step_schema()
+    if "Network" in definitions:
+        definitions["Network"]["properties"]["layers"]["items"] = {
+            "description": "a linear layer (`linear: {W: ..., b: ...}`) or an activation (`activation: relu`)",
+            **_chain([(_has_key("linear"), _ref("LinearLayer")), (_has_key("activation"), _ref("ActivationLayer"))],
+                     {"type": "object", "minProperties": 1, "propertyNames": {"enum": ["linear", "activation"]}}),
+        }
+    for definition in definitions.values():
+        params = definition.get("properties", {}).get("params", {})
+        union = params.get("additionalProperties", {}).get("oneOf")
+        if union is not None and len(union) == 3:
+            params["additionalProperties"] = {
+                "description": "`int: [low, high]`, `choice: [values]`, or an expression over earlier parameters",
+                **_chain([(_has_key("int"), _ref("IntParam")), (_has_key("choice"), _ref("ChoiceParam"))], union[2]),
+            }
+    manifest = (roots["PackManifest"] or {}).get("properties", {}).get("lessons", {})
+    for option in manifest.get("anyOf", []):
+        items = option.get("items", {})
+        if "oneOf" in items:
+            option["items"] = {"description": items.get("description", "a lesson file name or a lesson written in place"),
+                               **_chain([({"type": "string"}, {"type": "string"})], _ref("Lesson"))}
+    top = schema.get("anyOf")
+    if top == [_ref("PackManifest"), _ref("Lesson")]:
+        del schema["anyOf"]
+        schema.update(_chain([(_has_key("steps"), _ref("Lesson"))], _ref("PackManifest")))
