@@ -165,3 +165,18 @@ def test_on_check_sees_every_check_in_order_and_matches_the_report():
     assert [index for index, _, _ in seen] == list(range(len(report.checks)))
     assert {total for _, total, _ in seen} == {len(report.checks)}
     assert [check for _, _, check in seen] == report.checks
+
+
+def test_a_same_size_fix_saved_in_the_same_second_is_the_code_that_runs(tmp_path):
+    # A pyc is trusted when the source's mtime (whole seconds) and size match: the child must not use one.
+    import os
+    import shutil
+
+    target = tmp_path / "value.py"
+    shutil.copyfile(FIXTURES / "mul_own_value.py", target)
+    stamp = target.stat().st_mtime_ns
+    assert check_file("add-mul", target).diagnosis == "mul-own-value"
+    shutil.copyfile(FIXTURES / "correct.py", target)  # the same length: the fix swaps two names
+    os.utime(target, ns=(stamp, stamp))
+    assert check_file("add-mul", target).passed
+    assert not (tmp_path / "__pycache__").exists()
