@@ -148,12 +148,20 @@ def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict
     errors = _scoped(pack.errors, only_file)
     if strict:
         errors.extend(error for error in strict_errors(pack) if in_scope(error.file))
-    for ref in pack.problems():
+    # Formula asks last: they wait for the algebra worker (a process importing sympy, started by
+    # validate_targets), which gets ready on the other core meanwhile instead of holding up the fifth problem
+    # of the course. The errors are sorted by place below, so the order they are found in does not show.
+    refs = sorted(pack.problems(), key=_needs_algebra)
+    for ref in refs:
         if not in_scope(ref.source.path):
             continue
         if (str(ref.source.path), ref.path) not in pack.problems_with_errors:
             errors.extend(_validate_problem_cached(ref, seed_count, problem_cache, texts))
     return _sorted_errors(errors)
+
+
+def _needs_algebra(ref: ProblemRef) -> bool:
+    return isinstance(ref.problem, AskProblem) and ref.problem.ask.startswith("derivative")
 
 
 def _validate_problem_cached(ref: ProblemRef, seed_count: int, cache: Any,
@@ -270,7 +278,7 @@ def _wait_for_algebra() -> None:
 def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
     if isinstance(ref.problem, LabProblem):
         return _validate_lab_settings(ref)
-    if isinstance(ref.problem, AskProblem) and ref.problem.ask.startswith("derivative"):
+    if _needs_algebra(ref):
         _wait_for_algebra()
     validator = _ProblemValidator(ref)
     try:
