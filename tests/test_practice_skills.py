@@ -94,3 +94,56 @@ def test_layer_entries():
 def test_unknown_skill_suggests_the_nearest():
     with pytest.raises(UnknownSkill, match="did you mean local-tanh"):
         skill("local-tahn")
+
+
+def test_every_code_diagnosis_maps_to_known_skills_and_no_stale_ids():
+    from tutor.exercises.checking import diagnosis_ids
+    from tutor.practice.skills import CODE_DIAGNOSIS_SKILLS, SKILL_IDS
+
+    assert set(CODE_DIAGNOSIS_SKILLS) == set(diagnosis_ids())
+    assert all(skill_id in SKILL_IDS for skills in CODE_DIAGNOSIS_SKILLS.values() for skill_id in skills)
+    # Every bug a mutant engine names is a gradient rule: it reveals exactly one skill.
+    from tutor.exercises.mutants import MUTATIONS
+
+    assert all(len(CODE_DIAGNOSIS_SKILLS[mutation.id]) == 1 for mutation in MUTATIONS)
+
+
+def test_code_run_skills_name_the_rule_and_an_undiagnosed_run_counts_against_the_exercise():
+    from tutor.exercises import EXERCISES
+    from tutor.practice.skills import code_exercise_skills, code_run_skills
+
+    ops = EXERCISES["add-mul"].ops
+    assert code_run_skills("mul-own-value", ops) == ("local-mul",)
+    assert code_run_skills("assign-add", ops) == ("fan-out",)
+    assert code_run_skills("no-seed", ops) == ("value-vs-gradient",)
+    assert code_run_skills("wrong-gradient", ops) == code_exercise_skills(ops) == ("local-add", "local-mul",
+                                                                                    "upstream", "fan-out")
+    assert code_run_skills("runtime-error", ops) == () and code_exercise_skills(EXERCISES["xor"].ops) == ()
+
+
+def test_the_session_records_a_layer_entry_once_and_a_code_run_by_its_diagnosis():
+    # A problem's whole attempt (ask None) says nothing for layer and code problems: their entries and
+    # runs arrive on their own (practice hands both to record_skill_evidence; nothing may count twice).
+    import random
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from tutor.packs.loader import PackCatalog, load_pack
+    from tutor.packs.variants import render_problem
+    from tutor.ui.session import TutorSession
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    session = TutorSession(PackCatalog([]), None, None, lambda: when, random.Random(0))
+    pack = load_pack(Path(__file__).resolve().parents[1] / "lessons" / "backprop")
+    layer = render_problem(pack.problem("layers-first-weights").problem, 0)
+    code = render_problem(pack.problem(next(ref.problem.id for ref in pack.problems()
+                                            if ref.problem.kind == "code")).problem, 0)
+    assert session.record_skill_evidence(layer, None, "correct", None, 3) == []
+    assert session.record_skill_evidence(code, None, "incorrect", "div-sign", 3) == []
+    right = session.record_skill_evidence(layer, "layer:dL/dW2", "correct", None, 3)
+    assert [(e.skill, e.correct) for e in right] == [("layer-shapes", True), ("layer-dw", True), ("upstream", True)]
+    wrong = session.record_skill_evidence(layer, "layer:dL/dW2", "incorrect", "transposed", 3)
+    assert [(e.skill, e.correct, e.diagnosis) for e in wrong] == [("layer-shapes", False, "transposed")]
+    run = session.record_skill_evidence(code, f"code:{code.problem.exercise}", "incorrect", "div-sign", 3)
+    assert [(e.skill, e.correct, e.diagnosis) for e in run] == [("local-div", False, "div-sign")]
+    assert session.record_skill_evidence(code, f"code:{code.problem.exercise}", "incorrect", "runtime-error", 3) == []

@@ -235,3 +235,21 @@ async def test_results_fill_in_check_by_check_while_the_last_one_still_runs(tmp_
         checks = widget_text(view.query_one("#code-checks"))
         assert checks.count("✓") == 14 and "more running" not in checks
         assert attempts(app) == [("code-add-mul", "correct", None, "14/14 checks passed")]
+
+
+@async_test
+async def test_each_check_run_teaches_the_skills_a_wrong_rule_then_a_right_run(tmp_path):
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "mul_own_value.py", view.path)
+        await pilot.press("r")
+        await settle(pilot)
+        events = [(e.skill, e.correct, e.diagnosis) for e in app.session.skill_events()]
+        assert events == [("local-mul", False, "mul-own-value")], (events, attempts(app), view.runs)
+        shutil.copyfile(FIXTURES / "correct.py", view.path)
+        await pilot.press("r")
+        await settle(pilot)
+        events = [(e.skill, e.correct, e.diagnosis) for e in app.session.skill_events()]
+        assert events[1:] == [("local-add", True, None), ("local-mul", True, None), ("upstream", True, None),
+                              ("fan-out", True, None)], (events, attempts(app), view.runs)

@@ -127,3 +127,24 @@ def test_layer_workspace_after_a_transposed_answer(snap_compare, tmp_path, size)
         no_blinking(pilot.app)
 
     assert snap_compare(layer_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@async_test
+async def test_graded_matrices_teach_the_layer_skills(tmp_path):
+    app = layer_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_layer_lesson(pilot)
+        view = app.screen.current_problem()
+        await answer(pilot, "[-1, 3")  # unreadable: says nothing about a skill
+        await answer(pilot, "[-1; 3; 1]")  # z1 right
+        await answer(pilot, "[-1; 3; 1]")  # a1 with the ReLU forgotten
+        await settle(pilot)
+        assert view.progress.status["layer:z1"] == "correct"
+        events = [(e.skill, e.correct, e.diagnosis) for e in app.session.skill_events()]
+        assert events == [("forward", True, None), ("layer-relu-mask", False, "missing-relu-mask")]
+        await answer(pilot, "[0; 3; 1]")
+        await answer(pilot, "[0; 8; -4]")  # dL/dz1 right, through the ReLU
+        await settle(pilot)
+        events = [(e.skill, e.correct) for e in app.session.skill_events()]
+        assert events[2:] == [("forward", True), ("layer-shapes", True), ("layer-relu-mask", True),
+                              ("upstream", True)]

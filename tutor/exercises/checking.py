@@ -26,6 +26,16 @@ TOLERANCE = 1e-6
 RANDOM_SIZES = (1, 1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12)
 
 
+UNDIAGNOSED = "wrong-gradient"
+RUNTIME_ERROR = "runtime-error"  # the file did not load, or raised on every program it ran
+
+
+def diagnosis_ids() -> tuple[str, ...]:
+    """Every diagnosis id a check can report: a mutant's, the two of the checker's own, one per non-graph exercise."""
+    extra = tuple(f"{exercise.id}-wrong" for exercise in EXERCISES.values() if exercise.extra)
+    return (*(mutation.id for mutation in MUTATIONS), UNDIAGNOSED, RUNTIME_ERROR, *extra)
+
+
 def reference(rows: list[list]) -> dict | None:
     """The tutor engine's values and input gradients, or None when the program is undefined there."""
     slots: list = []
@@ -102,7 +112,7 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     answer = run_in_child(Path(path), [{"kind": "graph", "rows": p.rows()} for p in programs], timeout, judge)
     problem = child_problem(answer, timeout)
     if problem:
-        return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
+        return Report(False, [CheckResult("load", False, problem)], RUNTIME_ERROR, problem)
     checks: list[CheckResult] = []
     tried: list[tuple[CheckProgram, dict]] = []
     failures: list[tuple[CheckProgram, dict]] = []
@@ -115,7 +125,7 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
                 failures.append((program, result["ok"]))
     errors = [check for check in checks if not check.passed and check.message.startswith("Your code raised")]
     if errors and not failures:
-        return Report(False, checks, "runtime-error", errors[0].message)
+        return Report(False, checks, RUNTIME_ERROR, errors[0].message)
     if not failures:
         return Report(True, checks, None, f"All {len(checks)} checks pass: values and gradients match the engine.")
     smallest, learner = min(failures, key=lambda item: len(item[0].rows()))
@@ -177,7 +187,7 @@ def _diagnose(tried: list[tuple[CheckProgram, dict]]) -> str:
         for composite in (False, True):
             if all(_agrees(learner, _mutant_or_none(program, mutation.id, composite)) for program, learner in tried):
                 return mutation.id
-    return "wrong-gradient"
+    return UNDIAGNOSED
 
 
 def _mutant_or_none(program: CheckProgram, mutation: str, composite: bool) -> dict:

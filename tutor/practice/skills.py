@@ -108,6 +108,51 @@ LAYER_DIAGNOSIS_SKILLS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The code exercises' diagnoses (tutor.exercises: the mutant engines' ids, then the checker's own)
+# -> the skill the bug reveals. A backward that assigns instead of adding loses a path at every
+# fan-out, x*x included; a topological sort that lists a node twice runs its rule twice, the same
+# sum over paths gone wrong; no seed is dL/dL = 1 forgotten; a backward not run in reverse order
+# uses an upstream gradient before it is complete. Four ids are not a gradient rule at all (the
+# file did not run; clipping, a gradient check's relative error, an XOR training that did not get
+# there): no skill is in the vocabulary for them, so they map to none and give no events.
+# "wrong-gradient" is a difference no mutant explains: counted against the exercise's skills.
+CODE_DIAGNOSIS_SKILLS: dict[str, tuple[str, ...]] = {
+    **{f"assign-{op}": ("fan-out",) for op in OP_SKILLS},
+    **{f"missing-upstream-{op}": ("upstream",) for op in OP_SKILLS},
+    "mul-own-value": ("local-mul",),
+    "tanh-from-input": ("local-tanh",),
+    "pow-without-n": ("local-pow",),
+    "pow-without-n-minus-1": ("local-pow",),
+    "sub-sign": ("local-sub",),
+    "div-sign": ("local-div",),
+    "neg-sign": ("local-sub",),
+    "topo-visits-twice": ("fan-out",),
+    "no-seed": ("value-vs-gradient",),
+    "not-reversed": ("upstream",),
+    "wrong-gradient": (),
+    "runtime-error": (),
+    "clipping-wrong": (),
+    "gradcheck-wrong": (),
+    "xor-wrong": (),
+}
+CODE_UNDIAGNOSED = "wrong-gradient"
+
+
+def code_exercise_skills(ops: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The skills a code exercise checking ``ops`` on graphs exercises (its checks pass values through
+    every op, multiply by out.grad and add at fan-outs); none for the exercises that are not graphs."""
+    if not ops:
+        return ()
+    return tuple(dict.fromkeys([*(OP_SKILLS[op] for op in ops if op in OP_SKILLS), "upstream", "fan-out"]))
+
+
+def code_run_skills(diagnosis: str | None, ops: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The skills a failed code run with ``diagnosis`` counts against (empty: it says nothing about one)."""
+    if diagnosis == CODE_UNDIAGNOSED:
+        return code_exercise_skills(ops)
+    return CODE_DIAGNOSIS_SKILLS.get(diagnosis or "", ())
+
+
 class UnknownSkill(ValueError):
     """A skill id that is not in :data:`SKILL_IDS`."""
 

@@ -222,12 +222,23 @@ class TutorSession:
                               level: int) -> list[Any]:
         """Turn one graded entry into skill events and store them; returns the events (also with no store).
 
-        Graph problems only (trace entries and ask problems); the graph is rebuilt from the rendered
-        problem, which is cheap for anything a learner traces by hand. Call it off the UI thread.
+        Graph problems (trace entries and ask problems): the graph is rebuilt from the rendered
+        problem, which is cheap for anything a learner traces by hand. A layer problem's entries
+        (``layer:dL/dW1``) go to :meth:`record_layer_evidence` and a code problem's check runs
+        (``code:EXERCISE``) to :meth:`record_code_evidence`; for those two kinds a call without such
+        an ask (a problem's whole attempt) records nothing, so an entry is never counted twice.
+        Call it off the UI thread.
         """
         from tutor.practice.mastery import events_for_answer
 
         problem = rendered.problem
+        kind = getattr(problem, "kind", None)
+        if kind == "layer":
+            return self.record_layer_evidence(rendered, ask, verdict, diagnosis, level) \
+                if ask and ask.startswith("layer:") else []
+        if kind == "code":
+            return self.record_code_evidence(problem.exercise, verdict, diagnosis, level) \
+                if ask and ask.startswith("code:") else []
         ask = ask or getattr(problem, "ask", None)
         program = getattr(problem, "program", None)
         if not ask or not program:
@@ -239,6 +250,60 @@ class TutorSession:
             events = events_for_answer(graph, ask, verdict, diagnosis, level=level, answered_at=self.clock())
         except Exception:  # noqa: BLE001 - skill bookkeeping must never cost the learner an answer
             return []
+        return self._store_skill_events(events)
+
+    def record_layer_evidence(self, rendered: Any, ask: str, verdict: str, diagnosis: str | None,
+                              level: int) -> list[Any]:
+        """One graded layer entry as skill events, stored: a right matrix supports every skill of the
+        quantity (:func:`tutor.practice.skills.layer_entry_skills`); a diagnosed wrong one counts against
+        the skill the diagnosis reveals for it, an undiagnosed one against the quantity's skills."""
+        from tutor.practice.mastery import SkillEvent
+        from tutor.practice.skills import layer_entry_skills, skill_for_diagnosis
+
+        if verdict not in ("correct", "incorrect"):
+            return []  # an answer that could not be read says nothing about a skill
+        try:
+            from tutor.packs.grading import layer_network_data, layer_trace_of
+
+            network = layer_network_data(rendered)
+            name = ask.removeprefix("layer:")
+            activation = next((layer["activation"] for layer in network["layers"] if "activation" in layer), None)
+            backward = layer_trace_of(rendered).backward_names
+            skills = layer_entry_skills(name, activation, network.get("loss", "mse"),
+                                        backward[0] if backward else None)
+            revealed = skill_for_diagnosis(diagnosis, ask, None, activation) \
+                if verdict == "incorrect" and diagnosis else None
+        except Exception:  # noqa: BLE001 - skill bookkeeping must never cost the learner an answer
+            return []
+        answered_at = self.clock()
+        if verdict == "correct":
+            events = [SkillEvent(skill_id, True, level, answered_at) for skill_id in skills]
+        else:
+            events = [SkillEvent(skill_id, False, level, answered_at, diagnosis)
+                      for skill_id in ((revealed,) if revealed else skills)]
+        return self._store_skill_events(events)
+
+    def record_code_evidence(self, exercise_id: str, verdict: str, diagnosis: str | None,
+                             level: int) -> list[Any]:
+        """One check run of a code exercise as skill events, stored: a passing run supports the skills the
+        exercise exercises; a failing one counts against the skill its diagnosis names
+        (:data:`tutor.practice.skills.CODE_DIAGNOSIS_SKILLS`). A file that did not run says nothing."""
+        from tutor.exercises import EXERCISES
+        from tutor.practice.mastery import SkillEvent
+        from tutor.practice.skills import code_exercise_skills, code_run_skills
+
+        exercise = EXERCISES.get(exercise_id)
+        if exercise is None or verdict not in ("correct", "incorrect"):
+            return []
+        answered_at = self.clock()
+        if verdict == "correct":
+            events = [SkillEvent(skill_id, True, level, answered_at) for skill_id in code_exercise_skills(exercise.ops)]
+        else:
+            events = [SkillEvent(skill_id, False, level, answered_at, diagnosis)
+                      for skill_id in code_run_skills(diagnosis, exercise.ops)]
+        return self._store_skill_events(events)
+
+    def _store_skill_events(self, events: list[Any]) -> list[Any]:
         if self.store is not None and events:
             from tutor.progress import ProgressError
 

@@ -276,6 +276,8 @@ class CodeProblemView(ProblemView):
             return  # solved already: the checks still show, but only the first solve is recorded
         verdict = "correct" if passed else "incorrect"
         judgement = Judgement(verdict, summary_of(report), report.message, diagnosis=report.diagnosis)
+        # The skills learn from every run (the screen hands "code:EXERCISE" to the session's recorder).
+        self.post_message(self.EntryGraded(self.problem_id, f"code:{self.exercise_id}", verdict, report.diagnosis))
         self.post_message(self.Attempted(self.problem_id, judgement, self.hints_used, self.seconds_since_last(),
                                          self.rendered.seed, passed))
         if passed:

@@ -195,6 +195,8 @@ class LayerProblemView(AnswerTableView):
         if self.completed or not self.progress.is_open(ask):
             return
         judgement = event.judgement
+        if judgement.verdict in ("correct", "incorrect"):  # the skills learn from each graded matrix
+            self.post_message(self.EntryGraded(self.problem_id, ask, judgement.verdict, judgement.diagnosis))
         entry = self.progress.entry(ask)
         row = self.row_for(ask)
         about = f"{entry.name}, shape {entry.label.split(' ', 1)[1]}"
