@@ -310,7 +310,9 @@ def test_a_near_miss_quotes_only_the_true_difference(program: str, answer: str, 
 def test_a_near_miss_message_shows_no_zero_terms() -> None:
     result = graded("sqrt(3 + 2*sqrt(2)) + 10^-20", "derivative:x", "L = (1+sqrt(2))*x", {"x": 2})
     assert result.verdict == "incorrect"
-    assert "the difference is 1/100000000000000000000." in result.message and "sqrt" not in result.message
+    # The difference is worked, not message: the answer minus it would be the right formula (issue 14 §5).
+    assert "is 1/100000000000000000000." in result.worked and "sqrt" not in result.message
+    assert "1/100000000000000000000" not in result.message and "differs from it by a constant" in result.message
 
 
 @settings(max_examples=25, deadline=None)

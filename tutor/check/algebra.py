@@ -28,6 +28,7 @@ from sympy.polys.polyerrors import BasePolynomialError
 from tutor.expr import parse_expression
 from tutor.expr.convert import to_sympy
 from tutor.graph import build_graph
+from tutor.graph.build import ensure_formulas
 
 _MEMORY_LIMIT_BYTES = 3 * 1024**3
 _PRECISION_DIGITS = 40
@@ -104,7 +105,9 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=64)
 def _graph(program: str, at_items: tuple[tuple[str, float], ...]) -> Any:
-    return build_graph(program, dict(at_items))
+    graph = build_graph(program, dict(at_items))
+    ensure_formulas(graph)  # a large graph is built without formulas; the parent has checked they fit
+    return graph
 
 
 def compare_derivative(program: str, at: dict[str, float], variable: str, answer: str,

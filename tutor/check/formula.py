@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -23,8 +24,9 @@ from tutor.check.rule_texts import ask_rule
 from tutor.check.rules import WrongRule, also_fits, wrong_rules
 from tutor.check.sampling import DISAGREE, UNDEFINED, Sample, classify, same_function, sample
 from tutor.check.worker import DEFAULT_BUDGET_SECONDS, algebra_worker
+from tutor.expr import ParseError, parse_expression
 from tutor.expr.convert import EvaluationError
-from tutor.expr.tree import Expression
+from tutor.expr.tree import Expression, names_in
 
 
 def grade_formula(
@@ -97,8 +99,15 @@ def confirm_with_algebra(
     if status == "equal":
         return result(CORRECT, f"Correct: {label} = {expected_text}.")
     if status == "different":
-        return result(INCORRECT, f"Very close, but not the same function as {label}: the difference is "
-                                 f"{reply.get('detail', 'not zero')}.")
+        # The difference itself is not in the message: the answer minus it is the right formula, one step away.
+        detail = reply.get("detail")
+        constant = _is_constant_text(detail)
+        by = "a little" if constant is None else "a constant" if constant else "a term that depends on the inputs"
+        graded = result(INCORRECT, f"Very close, but not the same function as {label}: your formula differs from "
+                                   f"it by {by}. A formula must be exact, with no leftover term.")
+        if detail:
+            graded = dataclasses.replace(graded, worked=f"Your formula minus {label} is {detail}. {graded.worked}")
+        return graded
     if status == "undefined":
         return result(INCORRECT, f"Your formula has no value ({reply.get('detail', 'it is undefined')}).")
     return result(UNCHECKED, "This formula could not be checked automatically, so it was not graded "
@@ -178,6 +187,13 @@ def disagreement_message(
     if compared and all(allowed.allows(to_float(sample.value), to_float(value)) for sample, value in compared):  # type: ignore[arg-type]
         return (f"Close, but not the same function as {label}: a formula must be exact. "
                 f"Write numbers exactly (1/3, not 0.333).")
+    if len(compared) > 1 and _is_constant([sample for sample, _ in compared]) and len(set(right)) > 1:
+        inputs = list(states[0].inputs) if states else []
+        changing = _listed(inputs) if inputs else "the inputs"
+        verb = "changes" if len(inputs) == 1 else "change"
+        return (f"Your formula is a constant, {format_approx(to_float(compared[0][0].value))}, but {label} is not: "  # type: ignore[arg-type]
+                f"it changes as {changing} {verb}. Differentiate each part of the program with respect to "
+                f"{_asked_variable(label)}.")
     index = next(index for index, verdict in enumerate(verdicts) if verdict == DISAGREE)
     point = ", ".join(f"{name} = {describe(value)}" for name, value in states[index].inputs.items())
     got = format_approx(to_float(samples[index].value))  # type: ignore[arg-type]
@@ -187,3 +203,27 @@ def disagreement_message(
             f"{format_approx(to_float(right[index]))} but your formula gives {got}.")
 
 
+
+
+def _is_constant(samples: Sequence[Sample]) -> bool:
+    values = [sample.value for sample in samples if sample.value is not None and is_finite(sample.value)]
+    return len(values) > 1 and len(values) == len(samples) and len(set(values)) == 1
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _asked_variable(label: str) -> str:
+    """x from dL/dx or d²L/dx²."""
+    return label.rsplit("/d", 1)[-1].rstrip("²")
+
+
+def _is_constant_text(text: Any) -> bool | None:
+    """Whether the worker's difference is a number (True), has names (False), or can't be read (None)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return not names_in(parse_expression(text))
+    except ParseError:
+        return None

@@ -36,14 +36,16 @@ from tutor.check.numbers import (
 from tutor.check.second_values import prepare_second_derivative, second_derivative_at
 from tutor.expr import ParseError, parse_expression
 from tutor.expr.convert import EvaluationError
+from tutor.expr.tree import Binary, Call, Expression, Name, Unary
+from tutor.expr.tree import to_text as tree_text
 from tutor.graph import ComputationalGraph, Edge, GraphBuildError, build_graph
-from tutor.graph.build import GraphConsistencyError
+from tutor.graph.build import FormulaTooLargeError, GraphConsistencyError, ensure_formulas
 
 ACTIVATIONS = ("relu", "tanh", "exp", "log", "sigmoid")
 RANDOM_POINT_COUNT = 8
 _RANDOM_POINT_ATTEMPTS = 160
 # Random points whose numbers get this large are too close to a singularity to compare at.
-_LARGEST_USEFUL_MAGNITUDE = 1e8
+_LARGEST_USEFUL_MAGNITUDE = 10**8
 
 
 @dataclass
@@ -145,6 +147,51 @@ class Problem:
                 grads[edge.source] = add(grads[edge.source], mul(upstream, local))
         return grads
 
+    def tangents(self, state: PointState, source: str) -> dict[str, Num]:
+        """d(node)/d(source) for every node, by one forward sweep of the local derivatives at ``state``.
+
+        What ``backward(state, seed=node)[source]`` gives for one node, for all of them in the time of one
+        backward pass (cached for the given point and the random points, which rules ask about again)."""
+        cacheable = state is self.state or any(state is other for other in (self._random_states or ()))
+        key = ("tangents", id(state), source)
+        if cacheable and key in self.memo:
+            return self.memo[key]
+        found: dict[str, Num] = {source: Fraction(1)}
+        for target in self.graph.order[self.position[source] + 1:]:
+            total: Num | None = None
+            for edge in self.edges_into[target]:
+                if edge.source in found:
+                    term = mul(found[edge.source], state.locals[(target, edge.slot)])
+                    total = term if total is None else add(total, term)
+            if total is not None:
+                found[target] = total
+        if cacheable:
+            self.memo[key] = found
+        return found
+
+    def dominators(self, node_id: str) -> set[str]:
+        """The nodes every path from ``node_id`` to the output passes through (the output among them).
+
+        Counted, not searched: d is on every path when paths(node→d)·paths(d→output) = paths(node→output).
+        Counts are taken modulo a large prime (they grow as 2ⁿ through a chain of diamonds), so this is
+        linear in the graph's size."""
+        key = ("dominators", node_id)
+        if key not in self.memo:
+            start = self.position[node_id]
+            later = self.graph.order[start + 1:]
+            into: dict[str, int] = {node_id: 1}
+            for target in later:
+                count = sum(into.get(edge.source, 0) for edge in self.edges_into[target]) % _PATH_PRIME
+                if count:
+                    into[target] = count
+            out: dict[str, int] = {self.output: 1}
+            for source in reversed(self.graph.order[start:self.position[self.output]]):
+                out[source] = sum(out.get(edge.target, 0) for edge in self.edges_out[source]) % _PATH_PRIME
+            total = out.get(node_id, 0)
+            self.memo[key] = {target for target in into if target != node_id
+                              and into[target] * out.get(target, 0) % _PATH_PRIME == total}
+        return self.memo[key]
+
     def _cross_check(self) -> None:
         for node_id in self.graph.order:
             node = self.graph.nodes[node_id]
@@ -184,6 +231,49 @@ class Problem:
             self._ancestors[node_id] = found
         return self._ancestors[node_id]
 
+    # ------------------------------------------------------------ the learner's own words
+
+    def visible(self, node_id: str) -> bool:
+        """Whether the program's text names this node (an input or an assigned name, not a generated z1)."""
+        node = self.graph.nodes[node_id]
+        return node.is_input or node.named_by_author
+
+    def written(self, node_id: str) -> str | None:
+        """The node's expression as the program writes it (x^3*3, not z7): generated names stand for what
+        they compute, names the program assigns stay names. None when that text would be long."""
+        trees: dict[str, tuple[Expression, int] | None] = self.memo.setdefault("written-trees", {})
+        stack = [node_id]
+        while stack:  # post-order without recursion: a chain of generated nodes can be thousands long
+            current = stack[-1]
+            if current in trees:
+                stack.pop()
+                continue
+            node = self.graph.nodes[current]
+            hidden = [source for source in dict.fromkeys(node.inputs) if not self.visible(source)]
+            waiting = [source for source in hidden if source not in trees]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            if node.is_input or any(trees[source] is None for source in hidden):
+                trees[current] = (Name(current, 0), 1) if node.is_input else None
+                continue
+            try:
+                base = parse_expression(node.formula)
+            except ParseError:
+                trees[current] = None
+                continue
+            found = _substituted(base, {source: trees[source] for source in hidden})  # type: ignore[misc]
+            trees[current] = found if found[1] <= _WRITTEN_SIZE else None
+        written = trees[node_id]
+        return None if written is None else tree_text(written[0])
+
+    def shown(self, node_id: str) -> str | None:
+        """How a formula message names a node: its own name when the program has it, else its written text."""
+        if self.visible(node_id):
+            return node_id
+        return self.written(node_id)
+
     def operand_text(self, node_id: str, slot: int) -> str:
         return self.graph.nodes[node_id].operands[slot].text()
 
@@ -220,6 +310,7 @@ class Problem:
             if not nodes[rest].is_input:
                 raise RequestError(f"{kind}: asks are taken with respect to an input "
                                    f"({', '.join(self.graph.input_ids)}), not {rest!r}")
+            self.ensure_formulas(kind, rest)
             self._check_derivative_is_writable(rest)
         if kind == "derivative2":
             prepare_second_derivative(self, rest)
@@ -232,6 +323,17 @@ class Problem:
     def _check_node(self, node: str, text: str) -> None:
         if node not in self.graph.nodes:
             raise RequestError(f"no node {node!r} in this graph (asked {text!r}); the nodes are {', '.join(self.graph.order)}")
+
+    def ensure_formulas(self, kind: str, variable: str) -> None:
+        """Build the graph's formulas if it was built without them (a large graph); RequestError when too large."""
+        with self._lock:
+            try:
+                ensure_formulas(self.graph)
+            except FormulaTooLargeError:
+                raise RequestError(
+                    f"{kind}:{variable} asks for d{self.output}/d{variable} as a formula, but this program is too "
+                    f"large for that formula to be written by hand; ask grad:{variable} for its value at the "
+                    f"point instead") from None
 
     def _check_derivative_is_writable(self, variable: str) -> None:
         import sympy
@@ -322,7 +424,7 @@ class Problem:
     def _well_behaved(self, state: PointState) -> bool:
         for collection in (state.values, state.grads, state.locals):
             for number in collection.values():
-                if not is_finite(number) or not -_LARGEST_USEFUL_MAGNITUDE <= number <= _LARGEST_USEFUL_MAGNITUDE:
+                if not _useful_size(number):
                     return False
         for node_id in self.graph.computed_ids:
             if self.graph.nodes[node_id].op == "relu" and -1e-3 < state.arguments[node_id][0] < 1e-3:
@@ -341,6 +443,35 @@ class Problem:
 
                 self._derivative_texts[variable] = answer_text(sympy.factor_terms(self.graph.sympy_grads[variable]))
             return self._derivative_texts[variable]
+
+
+def _useful_size(number: Num) -> bool:
+    """Finite and within ±_LARGEST_USEFUL_MAGNITUDE (a Fraction compared in integers: comparing it with a
+    float converts the float to a Fraction first, thousands of times per point on a large graph)."""
+    if isinstance(number, Fraction):
+        return abs(number.numerator) <= _LARGEST_USEFUL_MAGNITUDE * number.denominator
+    return math.isfinite(number) and -_LARGEST_USEFUL_MAGNITUDE <= number <= _LARGEST_USEFUL_MAGNITUDE
+
+
+_PATH_PRIME = 2**61 - 1
+_WRITTEN_SIZE = 24  # tree nodes: past this a node's written text is too long to quote in a message
+
+
+def _substituted(tree: Expression, trees: Mapping[str, tuple[Expression, int]]) -> tuple[Expression, int]:
+    """``tree`` (one node's formula, a few nodes deep) with names replaced by (tree, size) pairs, and its size."""
+    if isinstance(tree, Name):
+        return trees.get(tree.name, (tree, 1))
+    if isinstance(tree, Binary):
+        left, left_size = _substituted(tree.left, trees)
+        right, right_size = _substituted(tree.right, trees)
+        return Binary(tree.op, left, right, tree.column), 1 + left_size + right_size
+    if isinstance(tree, Unary):
+        operand, size = _substituted(tree.operand, trees)
+        return Unary(tree.op, operand, tree.column), 1 + size
+    if isinstance(tree, Call):
+        argument, size = _substituted(tree.argument, trees)
+        return Call(tree.function, argument, tree.column), 1 + size
+    return tree, 1
 
 
 def _agree(ours: float, engine: float) -> bool:

@@ -84,6 +84,11 @@ def chain_rule(problem: Problem, ask: Ask) -> str:
     if node == problem.output:
         return f"{label} = 1: the backward pass starts with the output's gradient with respect to itself."
     paths = len(problem.edges_out[node])
+    if ask.kind == "derivative":  # no graph is shown with a formula ask: no node names, only the rule
+        text = f"{label}: {COMPOSITE}"
+        if paths > 1:
+            text += f"; {node} appears more than once in the program, so add the derivative through each appearance"
+        return text + "."
     text = f"{label} = {chain_symbols(problem, node)}: {CHAIN_WORDS}"
     if paths > 1:
         text += ", one product per path, added"
@@ -105,10 +110,7 @@ def ask_rule(problem: Problem, ask: Ask) -> str:
         return local_ask_rule(problem, ask)
     if ask.kind == "derivative2":
         return SECOND + "."
-    text = chain_rule(problem, ask)
-    if ask.kind == "derivative":
-        text += f" For a formula, this is {COMPOSITE}."
-    return text
+    return chain_rule(problem, ask)
 
 
 def with_chain(problem: Problem, ask: Ask, first: str) -> str:

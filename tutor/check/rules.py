@@ -37,8 +37,10 @@ from tutor.check.rule_texts import (
     with_chain,
 )
 from tutor.graph import Edge
+from tutor.graph.build import FORMULA_TOO_LARGE
 
 MAX_RULES_PER_DIAGNOSIS = 12
+INNER = "an inner expression"  # a part of the program too long to quote in a formula message
 _ONE = Fraction(1)
 
 
@@ -96,27 +98,42 @@ class _RuleBuilder:
         self.rules.append(WrongRule(diagnosis, compute, explain))
 
     def grad(self, node: str) -> str:
-        return f"d{self.output}/d{node}"
+        return f"d{self.output}/d{self.d_name(node)}"
+
+    # A formula ask (derivative:) shows no graph: its messages speak of the program's own text (x^3*3, u),
+    # never of the generated node names z1, z2, ... the learner has not seen. Number asks name the graph's nodes.
+    def name(self, node: str) -> str:
+        if not self.formula_mode:
+            return node
+        shown = self.problem.shown(node)
+        return shown if shown is not None else INNER
+
+    def d_name(self, node: str) -> str:
+        """A node's name where it is differentiated by: z6 for a number ask, (x^3) for a formula ask."""
+        name = self.name(node)
+        return name if name.replace("_", "").isalnum() else f"({name})"
 
     def formula(self, node: str) -> str:
-        return f"{node} = {self.graph.nodes[node].formula}"
+        if not self.formula_mode:
+            return f"{node} = {self.graph.nodes[node].formula}"
+        written = self.problem.written(node)
+        if not self.problem.visible(node):
+            return written or INNER
+        return f"{node} = {written}" if written else node
+
+    def names(self, nodes: list[str]) -> str:
+        """A short list of nodes in words (the first few, then how many more)."""
+        shown = [self.name(node) for node in nodes]
+        if len(shown) > 4:
+            return f"{', '.join(shown[:3])} and {len(shown) - 3} more"
+        return _listed(shown)
 
     def consumers(self, node: str) -> list[str]:
         return list(dict.fromkeys(edge.target for edge in self.problem.edges_out[node]))
 
     def dominates(self, later: str, node: str) -> bool:
         """True when every path from ``node`` to the output passes through ``later``."""
-        seen = {node}
-        stack = [node]
-        while stack:
-            for edge in self.problem.edges_out[stack.pop()]:
-                if edge.target == later or edge.target in seen:
-                    continue
-                if edge.target == self.output:
-                    return False
-                seen.add(edge.target)
-                stack.append(edge.target)
-        return True
+        return later in self.problem.dominators(node)
 
     def path_edges(self, node: str) -> list[Edge]:
         """Edges on some path from ``node`` to the output, nearest first."""
@@ -160,8 +177,8 @@ class _RuleBuilder:
         if self.formula_mode:
             output = self.output
             self.add("value-for-grad", lambda s: s.values[output],
-                     lambda w, r: (f"Your formula is {output} itself ({self.graph.nodes[output].expanded_formula}), "
-                                   f"not its derivative with respect to {node}.", self.chain, ""))
+                     lambda w, r: (f"Your formula is {output} itself{self.in_inputs(output)}, not its derivative "
+                                   f"with respect to {node}.", self.chain, ""))
         else:
             self.add("value-for-grad", lambda s: s.values[node],
                      lambda w, r: (f"You gave {node}'s forward value ({describe(w)}). The question asks for its "
@@ -176,8 +193,15 @@ class _RuleBuilder:
             if later != self.output and any(state.grads[later] != 1 for state in states):
                 self.add("missing-upstream", lambda s, m=later: problem.backward(s, seed=m)[node],
                          lambda w, r, m=later: self.explain_missing_upstream(m, w, r))
-        for later in descendants:
-            if later != self.output and any(problem.backward(state, seed=later)[node] != 1 for state in states):
+        # For a formula, a constant outer derivative is not named where the variable has other paths: 3 for
+        # L = x + x^2 + x^3*3 "is" dL/d(x^3), but that reading drops the other terms as well, and a constant
+        # fits it by chance (a teacher would say the formula must change with x). Where every path passes
+        # through the inner function, as 2 for (2x + 1)^3, it is the one slip and is named.
+        inner_candidates = [later for later in descendants
+                            if not self.formula_mode or self.dominates(later, node)
+                            or len({state.grads[later] for state in states}) > 1]
+        for later in inner_candidates:
+            if later != self.output and any(problem.tangents(state, node).get(later, 0) != 1 for state in states):
                 self.add("missing-inner-derivative", lambda s, m=later: s.grads[m],
                          lambda w, r, m=later: self.explain_missing_inner(m, w, r))
         for fan_out in [node, *descendants]:
@@ -236,6 +260,13 @@ class _RuleBuilder:
                 self.add("missing-path", lambda s, d=others: problem.backward(s, drop=d)[node],
                          lambda w, r, e=edge: self.explain_single_path(fan_out, e, w, r))
 
+    def in_inputs(self, node: str) -> str:
+        """' (a*b + c)': the node as a formula of the inputs, when that is short enough to quote."""
+        expanded = self.graph.nodes[node].expanded_formula
+        if expanded == FORMULA_TOO_LARGE or len(expanded) > 60:
+            expanded = self.problem.written(node) or ""
+        return f" ({expanded})" if expanded and expanded != node else ""
+
     def terms_text(self, edges: list[Edge]) -> str:
         state = self.state
         return " + ".join(f"{factor(state.grads[edge.target])}·{factor(state.locals[(edge.target, edge.slot)])}"
@@ -244,6 +275,12 @@ class _RuleBuilder:
     def explain_dropped_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> Explanation:
         out_edges = self.problem.edges_out[fan_out]
         targets = self.consumers(fan_out)
+        if self.formula_mode:
+            where = (f"{self.name(fan_out)} appears more than once in {self.formula(edge.target)}" if len(targets) == 1
+                     else f"{self.name(fan_out)} appears in {self.names(targets)}")
+            which = "one of them" if len(targets) == 1 else f"the term through {self.name(edge.target)}"
+            return (f"{where}, and the derivative adds one term for each appearance; your formula leaves out "
+                    f"{which}.", self.chain, "")
         if len(targets) == 1:
             opening = (f"{fan_out} appears more than once in {self.formula(edge.target)}, so it gets one "
                        f"term per appearance")
@@ -257,8 +294,6 @@ class _RuleBuilder:
             rule = f"{self.grad(fan_out)} = {self.symbolic_terms(fan_out, out_edges)}: {CHAIN_PATHS}."
         if fan_out != self.ask.node:
             rule += f" Then {self.chain}"
-        if self.formula_mode:
-            return f"{opening}; your formula {leaving}.", rule, ""
         # For the asked node itself the worked answer already is this sum.
         detail = "" if fan_out == self.ask.node else \
             f"{self.grad(fan_out)} = {self.terms_text(out_edges)} = {describe(self.state.grads[fan_out])}."
@@ -267,6 +302,10 @@ class _RuleBuilder:
     def explain_single_path(self, fan_out: str, edge: Edge, wrong: Num, right: Num) -> Explanation:
         others = [target for target in self.consumers(fan_out) if target != edge.target]
         out_edges = self.problem.edges_out[fan_out]
+        if self.formula_mode:
+            return (f"Your formula keeps only the term through {self.name(edge.target)}, but {self.name(fan_out)} "
+                    f"also appears in {self.names(others)}; the derivative adds one term for each appearance.",
+                    self.chain, "")
         return (f"Your answer keeps only the path through {edge.target}, but {fan_out} also feeds "
                 f"{', '.join(others)}; the gradient adds every path.",
                 f"{self.grad(fan_out)} = {self.symbolic_terms(fan_out, out_edges)}: {CHAIN_PATHS}.", "")
@@ -290,10 +329,13 @@ class _RuleBuilder:
         only = self.consumers(node) == [later]
         dominated = self.dominates(later, node)
         if self.formula_mode:
-            text = (f"Your formula is the derivative of {later} = {self.graph.nodes[later].expanded_formula} with "
-                    f"respect to {node}, without the gradient arriving from above. Multiply it by {self.grad(later)}")
-            return (text + ("." if dominated else ", and add the other paths."), self.chain,
-                    f"{self.grad(later)} = {self.graph.nodes[later].grad_formula}.")
+            inner = self.name(later)
+            text = (f"Your formula is the derivative of the inner function {inner} with respect to {node} alone, "
+                    f"without the outer one. Multiply it by how {self.output} changes with {inner}")
+            grad_formula = self.graph.nodes[later].grad_formula
+            shown = self.problem.visible(later) and grad_formula != FORMULA_TOO_LARGE and len(grad_formula) <= 80
+            return (text + ("." if dominated else ", and add the other terms."), self.chain,
+                    f"{self.grad(later)} = {grad_formula}." if shown else "")
         step = f"∂{later}/∂{node}" if direct else f"d{later}/d{node}"
         if direct:
             opening = f"You gave {step} = {describe(wrong)}, the local derivative only"
@@ -312,10 +354,11 @@ class _RuleBuilder:
     def explain_missing_inner(self, later: str, wrong: Num, right: Num) -> Explanation:
         node = self.ask.node
         if self.formula_mode:
-            return (f"Your formula is {self.grad(later)} = {self.graph.nodes[later].grad_formula}, the outer "
-                    f"derivative only. {later} = {self.graph.nodes[later].expanded_formula} depends on {node}, so "
-                    f"multiply by its derivative with respect to {node} (the inner factor).",
-                    f"{self.label} = {self.grad(later)} · d{later}/d{node}: {COMPOSITE}.", "")
+            inner = self.name(later)
+            return (f"Your formula is the outer derivative only: how {self.output} changes with the inner function "
+                    f"{inner}. {inner} depends on {node}, so multiply by its derivative with respect to {node} "
+                    f"(the inner factor).",
+                    f"{self.label} = {self.grad(later)} · d{self.d_name(later)}/d{node}: {COMPOSITE}.", "")
         if self.consumers(node) == [later]:
             local = self.problem.local_sum(self.state, later, node)
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient arriving from above, but left out "
@@ -324,11 +367,11 @@ class _RuleBuilder:
                     f"{self.label} = {self.grad(later)} · ∂{later}/∂{node} = {factor(wrong)} · {factor(local)} = "
                     f"{describe(right)}.")
         if self.dominates(later, node):
-            inner = self.problem.backward(self.state, seed=later)[node]
+            step = self.problem.backward(self.state, seed=later)[node]
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}; {node} reaches "
                     f"{later} through more steps, so multiply by d{later}/d{node}.",
                     f"{self.label} = {self.grad(later)} · d{later}/d{node}: {CHAIN_WORDS}.",
-                    f"{self.label} = {self.grad(later)} · d{later}/d{node} = {factor(wrong)} · {factor(inner)} = "
+                    f"{self.label} = {self.grad(later)} · d{later}/d{node} = {factor(wrong)} · {factor(step)} = "
                     f"{describe(right)}.")
         return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}, without the derivatives "
                 f"between {node} and {later}.", self.chain, "")
@@ -349,16 +392,17 @@ class _RuleBuilder:
 
     def edge_variants(self, edge: Edge) -> list[_EdgeVariant]:
         target, source, slot = edge.target, edge.source, edge.slot
+        sn = self.name(source)
         op = self.graph.nodes[target].op
         variants: list[_EdgeVariant] = []
         here = self.numbers_sentence(target, source)
         rule = op_rule(self.problem, target, slot)
-        d = f"∂{target}/∂{source}"
+        d = f"∂{self.d_name(target)}/∂{self.d_name(source)}"
         if op == "mul":
             other_value = self.state.arguments[target][1 - slot]
             variants.append(_EdgeVariant(
                 "wrong-operand", lambda s: s.values[source],
-                f"For the product {self.formula(target)}, your {d} uses {source} itself; the derivative with "
+                f"For the product {self.formula(target)}, your {d} uses {sn} itself; the derivative with "
                 f"respect to one factor does not contain that factor's own value.",
                 rule,
                 lambda w, r: f"Here {d} = {self.problem.operand_text(target, 1 - slot)} = {describe(other_value)}, "
@@ -372,7 +416,7 @@ class _RuleBuilder:
             verb = "subtracts" if op == "sub" else "negates"
             variants.append(_EdgeVariant(
                 "sign-flip", lambda s: _ONE,
-                f"{self.formula(target)} {verb} {source}, but your {d} has the sign of an addition.",
+                f"{self.formula(target)} {verb} {sn}, but your {d} has the sign of an addition.",
                 rule,
                 lambda w, r: "",
             ))
@@ -390,7 +434,7 @@ class _RuleBuilder:
                 variants.append(_EdgeVariant(
                     "wrong-operand", lambda s, t=target, sl=slot: _quotient_other(s, t, sl),
                     f"For the quotient {self.formula(target)}, your {d} is the rule for the "
-                    f"{'numerator' if slot == 1 else 'denominator'}, not for {source}, the "
+                    f"{'numerator' if slot == 1 else 'denominator'}, not for {sn}, the "
                     f"{'denominator' if slot == 1 else 'numerator'}.",
                     rule, here,
                 ))
@@ -402,7 +446,8 @@ class _RuleBuilder:
     def power_variants(self, target: str, source: str, slot: int, here: Callable[[Num, Num], str],
                        rule: str) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
-        d = f"∂{target}/∂{source}"
+        sn = self.name(source)
+        d = f"∂{self.d_name(target)}/∂{self.d_name(source)}"
         if slot == 1:
             def exponent_as_power(s: PointState) -> Num:
                 base, exponent = s.arguments[target]
@@ -410,7 +455,7 @@ class _RuleBuilder:
 
             return [_EdgeVariant(
                 "power-rule", exponent_as_power,
-                f"For {node_formula}, the variable {source} is in the exponent, but your {d} uses the power rule, "
+                f"For {node_formula}, the variable {sn} is in the exponent, but your {d} uses the power rule, "
                 f"which holds only for a constant exponent.",
                 rule, here,
             )]
@@ -427,8 +472,8 @@ class _RuleBuilder:
         return [
             _EdgeVariant(
                 "power-rule", n_times_power,
-                f"For {node_formula}, your {d} brings the exponent down as a factor but keeps it on {source} "
-                f"as well: your answer uses {n_text}·{source}^{_bracketed(n_text)}, and the power rule lowers the "
+                f"For {node_formula}, your {d} brings the exponent down as a factor but keeps it on {sn} "
+                f"as well: your answer uses {n_text}·{sn}^{_bracketed(n_text)}, and the power rule lowers the "
                 f"exponent.",
                 rule, here,
             ),
@@ -443,35 +488,36 @@ class _RuleBuilder:
     def activation_variants(self, op: str, target: str, source: str, here: Callable[[Num, Num], str],
                             rule: str) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
-        d = f"∂{target}/∂{source}"
+        tn, sn = self.name(target), self.name(source)
+        d = f"∂{self.d_name(target)}/∂{self.d_name(source)}"
         # Each variant is the slope a learner writes by a known slip; the messages quote the slip, never the slope.
         if op == "tanh":
             return [
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, mul(s.arguments[target][0], s.arguments[target][0])),
-                             f"For {node_formula}, your {d} puts the input {source} where tanh's slope uses the "
-                             f"output {target}: your answer uses 1 − {source}^2.", rule, here),
+                             f"For {node_formula}, your {d} puts the input {sn} where tanh's slope uses the "
+                             f"output {tn}: your answer uses 1 − {sn}^2.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, s.values[target]),
-                             f"For {node_formula}, your {d} uses 1 − {target}: the output is not squared.", rule, here),
+                             f"For {node_formula}, your {d} uses 1 − {tn}: the output is not squared.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.values[target],
-                             f"For {node_formula}, your {d} is tanh's own output {target}, not its slope.", rule, here),
+                             f"For {node_formula}, your {d} is tanh's own output {tn}, not its slope.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: add(_ONE, mul(s.values[target], s.values[target])),
-                             f"For {node_formula}, your {d} uses 1 + {target}^2: the sign inside tanh's slope is "
+                             f"For {node_formula}, your {d} uses 1 + {tn}^2: the sign inside tanh's slope is "
                              f"wrong.", rule, here),
             ]
         if op == "sigmoid":
             return [
                 _EdgeVariant("activation-derivative",
                              lambda s: mul(s.arguments[target][0], sub(_ONE, s.arguments[target][0])),
-                             f"For {node_formula}, your {d} puts the input {source} where σ's slope uses the output "
-                             f"{target}: your answer uses {source}·(1 − {source}).", rule, here),
+                             f"For {node_formula}, your {d} puts the input {sn} where σ's slope uses the output "
+                             f"{tn}: your answer uses {sn}·(1 − {sn}).", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.values[target],
-                             f"For {node_formula}, your {d} is σ's own output {target} alone, not its slope.", rule,
+                             f"For {node_formula}, your {d} is σ's own output {tn} alone, not its slope.", rule,
                              here),
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, s.values[target]),
-                             f"For {node_formula}, your {d} uses (1 − {target}) alone: half of σ's slope.", rule,
+                             f"For {node_formula}, your {d} uses (1 − {tn}) alone: half of σ's slope.", rule,
                              here),
                 _EdgeVariant("activation-derivative", lambda s: mul(s.values[target], add(_ONE, s.values[target])),
-                             f"For {node_formula}, your {d} uses {target}·(1 + {target}): the sign inside σ's slope "
+                             f"For {node_formula}, your {d} uses {tn}·(1 + {tn}): the sign inside σ's slope "
                              f"is wrong.", rule, here),
             ]
         if op == "relu":
@@ -479,26 +525,26 @@ class _RuleBuilder:
             return [
                 _EdgeVariant("activation-derivative", lambda s: sub(_ONE, s.locals[key]),
                              f"Your {d} has relu's slope the wrong way round: look again at the sign of its input "
-                             f"{source}.", rule, here),
+                             f"{sn}.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.arguments[target][0],
-                             f"Your {d} is relu's input {source} itself; relu's slope is not its input.", rule, here),
+                             f"Your {d} is relu's input {sn} itself; relu's slope is not its input.", rule, here),
             ]
         if op == "exp":
             return [
                 _EdgeVariant("activation-derivative",
                              lambda s: mul(s.arguments[target][0], apply_function("exp", sub(s.arguments[target][0], _ONE))),
-                             f"For {node_formula}, your {d} treats exp({source}) as a power of {source} "
-                             f"({source}·exp({source} − 1)); e^x is not a power of x.", rule, here),
+                             f"For {node_formula}, your {d} treats exp({sn}) as a power of {sn} "
+                             f"({sn}·exp({sn} − 1)); e^x is not a power of x.", rule, here),
                 _EdgeVariant("activation-derivative", lambda s: s.arguments[target][0],
-                             f"For {node_formula}, your {d} is the input {source} itself.", rule, here),
+                             f"For {node_formula}, your {d} is the input {sn} itself.", rule, here),
             ]
         # log
         return [
             _EdgeVariant("activation-derivative", lambda s: s.values[target],
-                         f"For {node_formula}, your {d} is log({source}) itself, the node's own value, not its slope.",
+                         f"For {node_formula}, your {d} is log({sn}) itself, the node's own value, not its slope.",
                          rule, here),
             _EdgeVariant("activation-derivative", lambda s: s.arguments[target][0],
-                         f"For {node_formula}, your {d} is the input {source} itself, not a slope of log.", rule,
+                         f"For {node_formula}, your {d} is the input {sn} itself, not a slope of log.", rule,
                          here),
         ]
 

@@ -158,11 +158,16 @@ def grade_line(text: str, line_number: int = 1, time_budget: float | None = None
         if type(error).__name__ == "GraphConsistencyError":
             return _unchecked("the derivative is not defined the same way by every rule at this point "
                               "(for example 0^0), so the answer cannot be checked here", request_id)
-        return _unchecked(f"this request could not be checked ({type(error).__name__})", request_id)
+        # Never the exception's name or text: that means nothing to a learner and says nothing about the answer.
+        return _unchecked(UNCHECKED_FAULT, request_id)
     record = result.to_json()
     if request_id is not None:
         record["id"] = request_id
     return record
+
+
+UNCHECKED_FAULT = ("this answer could not be checked because of a fault in the tutor, not in the answer; it is not "
+                   "marked wrong")
 
 
 def _grade_request(request: dict[str, Any], time_budget: float | None) -> Any:

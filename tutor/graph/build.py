@@ -15,10 +15,10 @@ from fractions import Fraction
 from typing import Any
 
 from tutor.engine import EngineDomainError, Value
-from tutor.expr import Program, parse_program
+from tutor.expr import ParseError, Program, parse_expression, parse_program
 from tutor.expr.convert import sympy_functions, to_sympy
 from tutor.expr.symbolic import to_text as sympy_text
-from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary, is_constant
+from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary
 from tutor.expr.tree import to_text as tree_text
 from tutor.formatting import format_number
 from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand
@@ -140,10 +140,11 @@ def _split_into_nodes(program: Program) -> list[_PendingNode]:
     for assignment in program.assignments:
         # Explicit stack post-order over the operator nodes of this statement.
         result_name: dict[int, str] = {}
+        constant = _constant_subtrees(assignment.expression)
         stack: list[tuple[Expression, bool]] = [(assignment.expression, False)]
         while stack:
             node, children_done = stack.pop()
-            if isinstance(node, (Number, Name)) or is_constant(node):
+            if isinstance(node, (Number, Name)) or constant[id(node)]:
                 continue
             children = _children(node)
             if not children_done:
@@ -161,7 +162,7 @@ def _split_into_nodes(program: Program) -> list[_PendingNode]:
                     operands.append(Operand(node_id=child.name))
                     operand_sympy.append(child.name)
                     operand_trees.append(child)
-                elif is_constant(child):
+                elif constant[id(child)]:
                     exact = to_sympy(child, {})
                     text = tree_text(child)
                     operands.append(Operand(constant=float(exact.evalf()), constant_text=text))
@@ -186,6 +187,23 @@ def _split_into_nodes(program: Program) -> list[_PendingNode]:
                 )
             )
     return pending
+
+
+def _constant_subtrees(expression: Expression) -> dict[int, bool]:
+    """Whether each subtree (by id) is free of names, for the whole statement in one pass.
+
+    Asking ``is_constant`` of every subtree would rescan it each time: quadratic in a long sum."""
+    constant: dict[int, bool] = {}
+    stack: list[tuple[Expression, bool]] = [(expression, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        if children and not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        constant[id(node)] = not isinstance(node, Name) and all(constant[id(child)] for child in children)
+    return constant
 
 
 def _children(node: Expression) -> list[Expression]:
@@ -591,3 +609,119 @@ def _assemble_large(
         edges=edges,
         input_values=dict(values),
     )
+
+
+# ---------------------------------------------------------------------------- formulas on demand
+
+# A formula ask (derivative:, derivative2:) on a graph built without formulas builds them when asked,
+# within these bounds; past them the formula is refused as too large to write by hand, before any
+# sympy work. The node bound keeps sympy's flattening of long sums (quadratic) well under a second;
+# the depth bound (nesting as sympy keeps it: a + b + c is one level) keeps its printer off recursion.
+MAX_FORMULA_GRAPH_NODES = 2_000
+MAX_FORMULA_SIZE = 6_000
+MAX_FORMULA_NESTING = 60
+_SUM_OPS = frozenset({"add", "sub", "neg"})
+_PRODUCT_OPS = frozenset({"mul", "div"})
+
+
+class FormulaTooLargeError(ValueError):
+    """The graph's formulas would be too large (or too deeply nested) to build, print or write by hand."""
+
+
+def formula_bounds(graph: ComputationalGraph) -> tuple[int, int]:
+    """(an upper bound on the size of the output's formula, its nesting as sympy keeps it); no sympy."""
+    size: dict[str, int] = {}
+    nesting: dict[str, int] = {}
+    for node_id in graph.order:
+        node = graph.nodes[node_id]
+        if node.is_input:
+            size[node_id], nesting[node_id] = 1, 0
+            continue
+        sources = [operand.node_id for operand in node.operands if operand.node_id is not None]
+        size[node_id] = min(1 + sum(size[source] for source in sources) + len(node.operands) - len(sources), 10**9)
+        family = _SUM_OPS if node.op in _SUM_OPS else _PRODUCT_OPS if node.op in _PRODUCT_OPS else frozenset()
+        nesting[node_id] = max((nesting[source] + (0 if graph.nodes[source].op in family else 1)
+                                for source in sources), default=0)
+    return size[graph.output], nesting[graph.output]
+
+
+def ensure_formulas(graph: ComputationalGraph) -> None:
+    """Fill ``graph.sympy_exprs`` and ``graph.sympy_grads`` for a graph built without them (a large one).
+
+    Raises FormulaTooLargeError past the bounds above (checked before sympy is touched), and
+    GraphConsistencyError when the formulas disagree with the engine at the graph's point.
+    """
+    if graph.sympy_grads:
+        return
+    if len(graph.order) > MAX_FORMULA_GRAPH_NODES:
+        raise FormulaTooLargeError(f"the graph has {len(graph.order)} nodes (formulas are built up to "
+                                   f"{MAX_FORMULA_GRAPH_NODES})")
+    size, nesting = formula_bounds(graph)
+    if size > MAX_FORMULA_SIZE or nesting > MAX_FORMULA_NESTING:
+        raise FormulaTooLargeError(f"the output's formula would have up to {size} operations nested {nesting} deep")
+    try:
+        exprs, grads = _formulas_of(graph)
+    except RecursionError:
+        raise FormulaTooLargeError("the formulas nest too deeply to build") from None
+    for name in graph.input_ids:
+        engine = graph.nodes[name].grad
+        symbolic = _as_float(_numeric(grads[name].xreplace(
+            {exprs[other]: _exact(graph.input_values[other]) for other in graph.input_ids})))
+        if not _agree(engine, symbolic):
+            raise GraphConsistencyError(
+                f"engine and sympy disagree on d{graph.output}/d{name} in {graph.program_text!r}: engine "
+                f"{format_number(engine)}, sympy {format_number(symbolic)}")
+    graph.sympy_exprs, graph.sympy_grads = exprs, grads
+
+
+def _operand_sympy(operand: Operand) -> Any:
+    """A constant operand as the exact number the program wrote (1/3 stays a third)."""
+    if operand.constant_text:
+        try:
+            return to_sympy(parse_expression(operand.constant_text, allowed_names=set()), {})
+        except (ParseError, ValueError, TypeError):
+            pass
+    return _exact(_constant(operand))
+
+
+def _formulas_of(graph: ComputationalGraph) -> tuple[dict[str, Any], dict[str, Any]]:
+    import sympy
+
+    functions = sympy_functions()
+    exprs: dict[str, Any] = {name: sympy.Symbol(name, real=True) for name in graph.input_ids}
+    local_in_inputs: dict[tuple[str, int], Any] = {}
+    for node_id in graph.computed_ids:
+        node = graph.nodes[node_id]
+        arguments = [exprs[operand.node_id] if operand.node_id is not None else _operand_sympy(operand)
+                     for operand in node.operands]
+        exprs[node_id] = _sympy_op(node.op, arguments, functions)
+        for index, operand in enumerate(node.operands):
+            if operand.node_id is not None:
+                local_in_inputs[(node_id, index)] = _sympy_local(node.op, index, arguments, exprs[node_id], functions)
+    sizes = {key: 1 for key in local_in_inputs}
+    grads, _ = _symbolic_gradients(graph.order, graph.output, graph.edges, local_in_inputs, sizes)
+    return exprs, grads
+
+
+def _sympy_local(op: str, slot: int, arguments: list[Any], result: Any, functions: dict[str, Any]) -> Any:
+    """∂(op)/∂(argument ``slot``) written directly (sympy.diff per node costs a millisecond each)."""
+    import sympy
+
+    if op == "add":
+        return sympy.S.One
+    if op == "sub":
+        return sympy.S.One if slot == 0 else sympy.S.NegativeOne
+    if op == "neg":
+        return sympy.S.NegativeOne
+    if op == "mul":
+        return arguments[1 - slot]
+    if op == "div":
+        a, b = arguments
+        return 1 / b if slot == 0 else -a / b**2
+    if op == "pow":
+        a, b = arguments
+        return b * a ** (b - 1) if slot == 0 else result * sympy.log(a)
+    if op == "exp":
+        return result
+    dummy = sympy.Dummy("u")
+    return sympy.diff(functions[op](dummy), dummy).xreplace({dummy: arguments[0]})
