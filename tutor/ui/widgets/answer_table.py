@@ -66,6 +66,7 @@ class AnswerTableView(ProblemView):
     EMPTY_NOTE = EMPTY_ANSWER_NOTE
     SIDE_MIN = 34  # the table's narrowest: labels, marks and a short answer still fit
     SIDE_MAX = 64
+    SIDE_TIGHT: int | None = None  # narrower still, when that shows the whole drawing (see workspace.arrange)
 
     BINDINGS = [
         Binding("f5,ctrl+f", "replay('forward')", "Forward ▶", show=False),
@@ -101,7 +102,8 @@ class AnswerTableView(ProblemView):
         drawing_width, drawing_height = pane.drawing_size()
         workspace_height = max(0, self.size.height - 1)  # the status line
         arrangement = workspace.arrange(self.size.width, workspace_height, drawing_width, drawing_height,
-                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX)
+                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX,
+                                        side_tight=self.SIDE_TIGHT)
         workspace.apply(arrangement, self.query_one("#workspace"), pane, self.query_one("#side"))
 
     def row_for(self, ask: str):

@@ -39,6 +39,7 @@ class TraceRow(AnswerRow):
 
 
 class TraceProblemView(AnswerTableView):
+    SIDE_TIGHT = 26  # "∂L/∂z12 ✓ -0.0015" still fits; the prompt and feedback wrap a little more
     DEFAULT_CSS = """
     TraceProblemView #workspace { height: 1fr; }
     TraceProblemView #graph { width: 1fr; }

@@ -4,6 +4,11 @@ The drawing gets the width it needs and the side column what is left, within the
 bounds; when the drawing does not fit beside even the narrowest column but the terminal is tall
 enough, the side column moves below the drawing. Otherwise the two stay side by side with the
 narrowest column and the drawing scrolls (it keeps the asked node and the output in view itself).
+
+Between "fits beside a comfortable column" and "scrolls", a view may accept a tighter column
+(``side_tight``) when that is what it takes to show the whole drawing: at 80x24 the playground's
+L = (a*b + c)^2 is 49 columns wide, and beside a 34-column table its a and b boxes were cut off,
+although the table's rows ("∂L/∂z2  ?") need far less than 34 columns.
 """
 
 from __future__ import annotations
@@ -23,14 +28,15 @@ class Arrangement:
 
 
 def arrange(width: int, height: int, drawing_width: int, drawing_height: int, *, side_min: int,
-            side_max: int) -> Arrangement:
+            side_max: int, side_tight: int | None = None) -> Arrangement:
     """Where the drawing and the side column go in a ``width`` x ``height`` workspace.
 
     ``drawing_width``/``drawing_height`` are the drawing's own size in cells (without the pane's border).
+    ``side_tight`` (at most ``side_min``): the narrowest side column worth taking to show the whole drawing.
     """
     pane_width = drawing_width + PANE_CHROME_WIDTH + 1  # one spare column so a rounding never clips the right edge
     pane_height = drawing_height + PANE_CHROME_HEIGHT
-    if width - pane_width >= side_min:
+    if width - pane_width >= min(side_min, side_tight if side_tight is not None else side_min):
         return Arrangement(False, min(side_max, width - pane_width), None)
     if pane_width > width:
         pane_height += 1  # the horizontal scrollbar
