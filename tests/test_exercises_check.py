@@ -180,3 +180,61 @@ def test_a_same_size_fix_saved_in_the_same_second_is_the_code_that_runs(tmp_path
     os.utime(target, ns=(stamp, stamp))
     assert check_file("add-mul", target).passed
     assert not (tmp_path / "__pycache__").exists()
+
+
+PACK_WITH_A_CODE_PROBLEM = """\
+id: someone-pack
+title: "Someone's pack"
+version: "1.0.0"
+lessons:
+  - id: write-value
+    title: "Write Value"
+    steps:
+      - kind: code
+        id: write-value
+        prompt: "Write `Value`."
+        exercise: value
+"""
+
+
+def _pack_with_starter(tmp_path: Path) -> Path:
+    pack = tmp_path / "pack"
+    (pack / "starters").mkdir(parents=True)
+    (pack / "pack.yaml").write_text(PACK_WITH_A_CODE_PROBLEM)
+    (pack / "starters" / "value.py").write_text((FIXTURES / "correct.py").read_text())
+    return pack
+
+
+def test_a_packs_starter_is_copied_apart_and_recorded_as_the_packs(tmp_path):
+    import os
+
+    from tutor.exercises.workspace import is_trusted, pack_origin, start_file, trust_pack, untrusted_origin
+
+    pack, workspace = _pack_with_starter(tmp_path), tmp_path / "code"
+    own = start_file("value", workspace)
+    from_pack = start_file("value", workspace, pack_id="someone-pack", pack_folder=pack)
+    assert own == workspace / "value.py" and from_pack == workspace / "someone-pack" / "value.py"
+    assert own.read_text() == EXERCISES["value"].starter.read_text()
+    assert (pack_origin(own, workspace), pack_origin(from_pack, workspace)) == (None, "someone-pack")
+    assert untrusted_origin(own, workspace) is None and untrusted_origin(from_pack, workspace) == "someone-pack"
+    trust_pack("someone-pack", workspace)
+    assert is_trusted("someone-pack", workspace) and untrusted_origin(from_pack, workspace) is None
+    # A link in starters/ is not taken (it could point anywhere): the tutor's own starter is used.
+    other = tmp_path / "other"
+    (other / "starters").mkdir(parents=True)
+    os.symlink(FIXTURES / "correct.py", other / "starters" / "value.py")
+    linked = start_file("value", tmp_path / "code2", pack_id="other", pack_folder=other)
+    assert linked == tmp_path / "code2" / "value.py" and pack_origin(linked, tmp_path / "code2") is None
+
+
+def test_cli_refuses_a_packs_starter_until_trusted(tmp_path, capsys):
+    pack, data = _pack_with_starter(tmp_path), tmp_path / "data"
+    assert main(["--data-dir", str(data), "code", "start", "value", "--pack", str(pack)]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path == data / "code" / "someone-pack" / "value.py"
+    assert main(["--data-dir", str(data), "code", "check", "value", str(path)]) == 2  # stdin is no terminal
+    err = capsys.readouterr().err
+    assert "came from the pack 'someone-pack'" in err and "--trust" in err
+    assert main(["--data-dir", str(data), "code", "check", "value", str(path), "--trust"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "code", "check", "value", str(path)]) == 0  # remembered for the pack

@@ -253,3 +253,50 @@ async def test_each_check_run_teaches_the_skills_a_wrong_rule_then_a_right_run(t
         events = [(e.skill, e.correct, e.diagnosis) for e in app.session.skill_events()]
         assert events[1:] == [("local-add", True, None), ("local-mul", True, None), ("upstream", True, None),
                               ("fan-out", True, None)], (events, attempts(app), view.runs)
+
+
+@async_test
+async def test_a_packs_own_starter_asks_once_before_it_runs(tmp_path):
+    # The pack brings starters/add_mul.py: its author's code. The first check asks; n runs nothing,
+    # y runs it and is remembered for the pack.
+    app = make_code_app(tmp_path)
+    (tmp_path / "pack" / "starters").mkdir()
+    shutil.copyfile(FIXTURES / "correct.py", tmp_path / "pack" / "starters" / "add_mul.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        assert view.path == tmp_path / "data" / "code" / "code-fixture" / "add_mul.py"
+        assert view.path.read_text() == (FIXTURES / "correct.py").read_text()
+        await pilot.press("r")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "TrustPackScreen" and view.runs == 0
+        assert "its author's code" in widget_text(app.screen.query_one("#trust-question"), flat=True)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.current_problem() is view and view.runs == 0 and attempts(app) == []
+        assert "Not checked" in widget_text(view.query_one("#code-checks"), flat=True)
+        view._poll()  # the watcher does not ask again for a file it has seen
+        await settle(pilot)
+        assert type(app.screen).__name__ != "TrustPackScreen"
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert view.runs == 1 and view.report is not None and view.report.passed
+        from tutor.exercises.workspace import is_trusted
+
+        assert is_trusted("code-fixture", tmp_path / "data" / "code")
+        view.path.write_text(view.path.read_text() + "\n# edited\n")
+        await pilot.press("r")
+        await settle(pilot)
+        assert type(app.screen).__name__ != "TrustPackScreen"  # asked once per pack
+
+
+@async_test
+async def test_without_a_starter_in_the_pack_the_tutors_own_runs_without_asking(tmp_path):
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        assert view.path == workspace_file(tmp_path)
+        await pilot.press("r")
+        await settle(pilot)
+        assert type(app.screen).__name__ != "TrustPackScreen" and view.runs == 1

@@ -14,10 +14,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start = actions.add_parser("start", help="write an exercise's starter file and print its path")
     start.add_argument("id", metavar="ID")
     start.add_argument("--dir", metavar="DIR", help="workspace folder (default: 'code' in the data folder)")
+    start.add_argument("--pack", metavar="PACK", help="a lesson pack's folder: use the starter it brings "
+                       "(starters/<file>), the pack author's code; checking it asks first")
     check = actions.add_parser("check", help="check a file; exit 0 when it passes, 1 when not")
     check.add_argument("id", metavar="ID")
     check.add_argument("file", metavar="FILE")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--trust", action="store_true", help="run a file that started as a pack's starter "
+                       "without asking (remembered for that pack)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,16 +35,17 @@ def run(args: argparse.Namespace) -> int:
     if exercise is None:
         print(f"no exercise named {args.id!r}; try: {', '.join(EXERCISES)}", file=sys.stderr)
         return 2
-    if args.code_action == "start":
-        from tutor.exercises.workspace import WORKSPACE_FOLDER, start_file
-        from tutor.progress.paths import resolve_data_dir
+    from tutor.exercises.workspace import WORKSPACE_FOLDER
+    from tutor.progress.paths import resolve_data_dir
 
-        folder = Path(args.dir).expanduser() if args.dir else resolve_data_dir(args.data_dir) / WORKSPACE_FOLDER
-        print(start_file(exercise.id, folder))
-        return 0
+    workspace = resolve_data_dir(args.data_dir) / WORKSPACE_FOLDER
+    if args.code_action == "start":
+        return _start(args, exercise.id, workspace)
     path = Path(args.file)
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    if not _trusted(path, workspace, args.trust):
         return 2
     from tutor.exercises import check_file
 
@@ -59,3 +64,47 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(report.drawing)
     return 0 if report.passed else 1
+
+
+def _start(args: argparse.Namespace, exercise_id: str, workspace: Path) -> int:
+    from tutor.exercises.workspace import pack_starter, start_file
+
+    folder = Path(args.dir).expanduser() if args.dir else workspace
+    pack_id = pack_folder = None
+    if args.pack:
+        from tutor.packs.loader import load_pack
+
+        pack = load_pack(args.pack)
+        if pack.broken or not pack.path.is_dir():
+            print(f"{args.pack}: not a usable pack folder (backprop-tutor validate {args.pack} says why)",
+                  file=sys.stderr)
+            return 2
+        pack_id, pack_folder = pack.id, pack.path
+        if pack_starter(exercise_id, pack_folder) is None:
+            print(f"the pack '{pack_id}' brings no starter for {exercise_id}: the tutor's own is used",
+                  file=sys.stderr)
+    print(start_file(exercise_id, folder, pack_id=pack_id, pack_folder=pack_folder, workspace=workspace))
+    return 0
+
+
+def _trusted(path: Path, workspace: Path, trust: bool) -> bool:
+    """True when ``path`` may run: the tutor's starter or the learner's file, a trusted pack, --trust, or a yes."""
+    from tutor.exercises.workspace import trust_pack, trust_question, untrusted_origin
+
+    pack_id = untrusted_origin(path, workspace)
+    if pack_id is None:
+        return True
+    if not trust and sys.stdin.isatty():
+        print(trust_question(pack_id, path), file=sys.stderr)
+        try:
+            trust = input(f"Run files from the pack '{pack_id}' when you check them? [y/N] ").strip().lower() \
+                in ("y", "yes")
+        except EOFError:
+            trust = False
+    if not trust:
+        print(f"Not checked: {path} came from the pack '{pack_id}' and would run as Python on this computer. "
+              f"Read it, then run this again with --trust (or answer y) to check it; this is asked once per pack.",
+              file=sys.stderr)
+        return False
+    trust_pack(pack_id, workspace)
+    return True

@@ -24,11 +24,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tutor.ui.grading import Judgement
+from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView, Prompt
 
 POLL_SECONDS = 1.0
@@ -53,6 +55,41 @@ def summary_of(report) -> str:
     passed = sum(check.passed for check in report.checks)
     text = f"{passed}/{len(report.checks)} checks passed"
     return text + (f" ({report.diagnosis})" if report.diagnosis else "")
+
+
+class TrustPackScreen(ModalScreen[bool]):
+    """Asks once per pack before a file that started as that pack's starter runs: y runs it, n or Esc does not."""
+
+    DEFAULT_CSS = """
+    TrustPackScreen { align: center middle; }
+    TrustPackScreen > Vertical {
+        width: 90%; max-width: 84; height: auto; border: round $warning; background: $surface; padding: 0 1;
+    }
+    TrustPackScreen #trust-question { margin-bottom: 1; }
+    TrustPackScreen #trust-keys { color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, run it"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, pack_id: str, path: Path) -> None:
+        super().__init__()
+        self.pack_id = pack_id
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        from tutor.exercises.workspace import trust_question
+
+        with Vertical():
+            yield Static(Text(f"Run the pack '{self.pack_id}' author's code?", style="bold"))
+            yield Static(Text(trust_question(self.pack_id, self.path)), id="trust-question")
+            yield Static(Text(f"y: yes, check it (not asked again for '{self.pack_id}')   n / Esc: no, "
+                              "not now (e opens the file to read it)"), id="trust-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        dismiss_if_on_top(self, yes)
 
 
 class CodeProblemView(ProblemView):
@@ -101,6 +138,9 @@ class CodeProblemView(ProblemView):
         self._run_stamp: tuple[float, int] | None = None  # the file as the latest run read it
         self.partial: list = []  # the checks of the running run that have finished, in order
         self.report_run = 0  # the run whose whole report is on screen
+        self.workspace: Path | None = None  # the data folder's code/: origins and trusted packs
+        self.asking = False  # the trust dialog is open: no run until it is answered
+        self.trusted_here: set[str] = set()  # packs said yes to whose answer could not be stored
 
     # -------------------------------------------------------------------------------- layout
 
@@ -124,6 +164,15 @@ class CodeProblemView(ProblemView):
         self._stamp = self._file_stamp()
         self.set_interval(POLL_SECONDS, self._poll)
 
+    def _pack(self) -> tuple[str | None, Path | None]:
+        """The id and folder of the lesson's pack when it is not the built-in course (it may bring a starter)."""
+        from tutor.packs.loader import ORIGIN_BUILTIN
+
+        pack = getattr(getattr(self.screen, "entry", None), "pack", None)
+        if pack is None or pack.origin == ORIGIN_BUILTIN or not pack.path.is_dir():
+            return None, None
+        return pack.id, pack.path
+
     def _workspace_file(self) -> Path | None:
         from tutor.exercises.workspace import WORKSPACE_FOLDER, start_file
         from tutor.progress.paths import resolve_data_dir
@@ -131,7 +180,9 @@ class CodeProblemView(ProblemView):
         options = getattr(self.app, "options", None)
         try:
             folder = resolve_data_dir(getattr(options, "data_dir", None)) / WORKSPACE_FOLDER
-            return start_file(self.exercise_id, folder)
+            self.workspace = folder
+            pack_id, pack_folder = self._pack()
+            return start_file(self.exercise_id, folder, pack_id=pack_id, pack_folder=pack_folder)
         except OSError as error:
             self.file_error = f"cannot write the starter file: {error.strerror or error}"
             return None
@@ -199,7 +250,11 @@ class CodeProblemView(ProblemView):
     # -------------------------------------------------------------------------------- checking
 
     def start_checks(self) -> None:
-        if self.path is None:
+        if self.path is None or self.asking:
+            return
+        pack_id = self._untrusted_pack()
+        if pack_id is not None:
+            self._ask_trust(pack_id)
             return
         stamp = self._file_stamp()
         if self.checking:
@@ -213,6 +268,39 @@ class CodeProblemView(ProblemView):
         self.partial = []
         self.query_one("#code-checks", Static).update(Text("Checking your file…", style="yellow"))
         self._check(self.runs, self.path)
+
+    def _untrusted_pack(self) -> str | None:
+        from tutor.exercises.workspace import untrusted_origin
+
+        if self.path is None or self.workspace is None:
+            return None
+        pack_id = untrusted_origin(self.path, self.workspace)
+        return None if pack_id in self.trusted_here else pack_id
+
+    def _ask_trust(self, pack_id: str) -> None:
+        assert self.path is not None
+        self.asking = True
+
+        def answered(yes: bool | None) -> None:
+            from tutor.exercises.workspace import trust_pack
+
+            self.asking = False
+            self._stamp = self._file_stamp()  # what the file is now: the watcher need not ask again for it
+            if not yes:
+                self.query_one("#code-checks", Static).update(Text(
+                    f"Not checked: this file came from the pack '{pack_id}' and runs as Python when checked. "
+                    "r asks again.", style="yellow"))
+                return
+            try:
+                assert self.workspace is not None
+                trust_pack(pack_id, self.workspace)
+            except OSError as error:
+                self.trusted_here.add(pack_id)  # yes for now; asked again next time
+                self.notify(f"Could not remember the answer ({error}); it will be asked again next time.",
+                            severity="warning")
+            self.start_checks()
+
+        self.app.push_screen(TrustPackScreen(pack_id, self.path), answered)
 
     @work(thread=True, group="grade")
     def _check(self, run: int, path: Path) -> None:
