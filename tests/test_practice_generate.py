@@ -176,6 +176,18 @@ def test_shared_backward_problem_finds_the_same_coincidences():
                     implementation(parsed_shared.kind).coinciding(shared, parsed_shared, None, []), (at, ask)
 
 
+def test_a_gradient_that_is_zero_up_to_float_noise_is_rejected():
+    """Seed 7 of forward level 3 (formula) was L = z2/z1 with z2 = z1*c: dL/db is 0 for every b, but the
+    engine's pass gives about 1e-17, so the float check let it through, the expected formula was 0 and its
+    negation -(0) graded correct (found by the 500-seed run)."""
+    from tutor.practice.generate import Generated
+
+    candidate = Generated("forward", 3, 7, "formula", "z1 = a * b; z2 = z1 * c; L = z2 / z1",
+                          {"a": 3.0, "b": 1.0, "c": 2.5}, ["derivative:b"])
+    assert check_problem(candidate) == "a value or gradient is 0"
+    assert_problem_sound(generate("forward", 3, 7, "formula"))
+
+
 def test_a_coinciding_mistake_is_rejected():
     """c = 1 in L = (a*b)*c makes "forget the upstream gradient" right for dL/dz1: check_problem must refuse it."""
     from tutor.practice.generate import Generated
