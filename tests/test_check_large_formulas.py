@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -171,7 +172,7 @@ def test_the_near_miss_difference_is_worked_not_message() -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "tanh"]), st.integers(0, 30), st.integers(0, 30)),
                 min_size=1, max_size=12))
-def test_tangents_and_dominators_agree_with_the_backward_pass_and_a_search(steps) -> None:
+def test_tangents_dominators_and_one_edge_changes_agree_with_the_backward_pass_and_a_search(steps) -> None:
     names = ["x", "y"]
     lines = []
     for index, (kind, first, second) in enumerate(steps):
@@ -184,6 +185,13 @@ def test_tangents_and_dominators_agree_with_the_backward_pass_and_a_search(steps
     for node in problem.graph.order:
         tangents = problem.tangents(problem.state, node)
         dominators = problem.dominators(node)
+        for edge in problem.graph.edges:
+            key = (edge.target, edge.slot)
+            siblings = frozenset((other.target, other.slot) for other in problem.edges_out[edge.source])
+            for changed in ({"replace": {key: Fraction(3, 7)}}, {"drop": frozenset({key})}, {"drop": siblings}):
+                assert math.isclose(to_float(problem.gradient_with(problem.state, node, **changed)),
+                                    to_float(problem.backward(problem.state, **changed)[node]),
+                                    rel_tol=1e-12, abs_tol=1e-12), (node, edge, changed)
         for later in problem.descendants(node):
             assert math.isclose(to_float(tangents.get(later, 0)),
                                 to_float(problem.backward(problem.state, seed=later)[node]), rel_tol=1e-12, abs_tol=1e-12)

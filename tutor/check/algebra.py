@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 from sympy.polys.polyerrors import BasePolynomialError
 
-from tutor.expr import parse_expression
+from tutor.expr import names_in, parse_expression
 from tutor.expr.convert import to_sympy
 from tutor.graph import build_graph
 from tutor.graph.build import ensure_formulas
@@ -114,6 +114,7 @@ def compare_derivative(program: str, at: dict[str, float], variable: str, answer
                        points: list[dict[str, Any]], order: int = 1) -> dict[str, Any]:
     graph = _graph(program, tuple(sorted(at.items())))
     tree = parse_expression(answer, allowed_names=set(graph.order))
+    ensure_formulas(graph, names_in(tree))  # an intermediate name in the answer means its formula
     answer_expression = to_sympy(tree, dict(graph.sympy_exprs))  # intermediate names mean their formulas
     expected = graph.sympy_grads[variable]
     if order == 2:  # derivative2: asks

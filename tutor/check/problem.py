@@ -31,6 +31,7 @@ from tutor.check.numbers import (
     is_finite,
     local_derivative,
     mul,
+    sub,
     to_float,
 )
 from tutor.check.second_values import prepare_second_derivative, second_derivative_at
@@ -168,6 +169,31 @@ class Problem:
         if cacheable:
             self.memo[key] = found
         return found
+
+    def gradient_with(
+        self,
+        state: PointState,
+        node_id: str,
+        replace: Mapping[tuple[str, int], Num] | None = None,
+        drop: frozenset[tuple[str, int]] = frozenset(),
+    ) -> Num:
+        """``backward(state, replace=..., drop=...)[node_id]`` without a backward pass, when the changed
+        edges leave one node (one edge, or siblings: no path runs through two of them).
+
+        Every path from node_id through the edge source→target carries d(source)/d(node) · local ·
+        dL/d(target), and neither factor depends on that edge; so the change is that product's change."""
+        keys = [*(replace or {}), *drop]
+        sources = {self.graph.nodes[target].operands[slot].node_id for target, slot in keys}
+        if len(sources) != 1 or (replace and drop):
+            return self.backward(state, replace=replace, drop=drop)[node_id]
+        source = sources.pop()
+        reach = self.tangents(state, node_id).get(source or "", 0)
+        total = state.grads[node_id]
+        for target, slot in keys:
+            old = state.locals[(target, slot)]
+            new = replace[(target, slot)] if replace else Fraction(0)
+            total = add(total, mul(mul(reach, sub(new, old)), state.grads[target]))
+        return total
 
     def dominators(self, node_id: str) -> set[str]:
         """The nodes every path from ``node_id`` to the output passes through (the output among them).

@@ -42,6 +42,7 @@ from tutor.graph.build import FORMULA_TOO_LARGE
 MAX_RULES_PER_DIAGNOSIS = 12
 INNER = "an inner expression"  # a part of the program too long to quote in a formula message
 _ONE = Fraction(1)
+_ZERO = Fraction(0)
 
 
 # (message, rule, detail): the message names the mistake without the right answer; the rule is general;
@@ -191,7 +192,7 @@ class _RuleBuilder:
         states = problem.random_states() or [self.state]
         for later in descendants:
             if later != self.output and any(state.grads[later] != 1 for state in states):
-                self.add("missing-upstream", lambda s, m=later: problem.backward(s, seed=m)[node],
+                self.add("missing-upstream", lambda s, m=later: problem.tangents(s, node).get(m, _ZERO),
                          lambda w, r, m=later: self.explain_missing_upstream(m, w, r))
         # For a formula, a constant outer derivative is not named where the variable has other paths: 3 for
         # L = x + x^2 + x^3*3 "is" dL/d(x^3), but that reading drops the other terms as well, and a constant
@@ -211,7 +212,7 @@ class _RuleBuilder:
                 key = (edge.target, edge.slot)
                 self.add(
                     variant.diagnosis,
-                    lambda s, v=variant, k=key: problem.backward(s, replace={k: v.wrong_local(s)})[node],
+                    lambda s, v=variant, k=key: problem.gradient_with(s, node, replace={k: v.wrong_local(s)}),
                     lambda w, r, v=variant, k=key: self.explain_variant(v, k, w, r),
                 )
         self.add("sign-flip", lambda s: neg(s.grads[node]), self.explain_total_sign)
@@ -252,12 +253,12 @@ class _RuleBuilder:
         problem = self.problem
         for edge in out_edges:
             dropped = frozenset({(edge.target, edge.slot)})
-            self.add("missing-path", lambda s, d=dropped: problem.backward(s, drop=d)[node],
+            self.add("missing-path", lambda s, d=dropped: problem.gradient_with(s, node, drop=d),
                      lambda w, r, e=edge: self.explain_dropped_path(fan_out, e, w, r))
         if len(out_edges) >= 3:
             for edge in out_edges:
                 others = frozenset((other.target, other.slot) for other in out_edges if other is not edge)
-                self.add("missing-path", lambda s, d=others: problem.backward(s, drop=d)[node],
+                self.add("missing-path", lambda s, d=others: problem.gradient_with(s, node, drop=d),
                          lambda w, r, e=edge: self.explain_single_path(fan_out, e, w, r))
 
     def in_inputs(self, node: str) -> str:

@@ -10,6 +10,7 @@ a tutor can do.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -645,14 +646,21 @@ def formula_bounds(graph: ComputationalGraph) -> tuple[int, int]:
     return size[graph.output], nesting[graph.output]
 
 
-def ensure_formulas(graph: ComputationalGraph) -> None:
-    """Fill ``graph.sympy_exprs`` and ``graph.sympy_grads`` for a graph built without them (a large one).
+def ensure_formulas(graph: ComputationalGraph, names: Iterable[str] = ()) -> None:
+    """Fill ``graph.sympy_grads`` for a graph built without formulas (a large one), and ``graph.sympy_exprs``
+    for the nodes the gradients need plus ``names`` (the intermediate names an answer uses).
 
     Raises FormulaTooLargeError past the bounds above (checked before sympy is touched), and
     GraphConsistencyError when the formulas disagree with the engine at the graph's point.
     """
-    if graph.sympy_grads:
-        return
+    if not graph.sympy_grads:
+        _build_gradients(graph)
+    missing = [name for name in names if name in graph.nodes and name not in graph.sympy_exprs]
+    if missing:
+        _expressions(graph, graph.sympy_exprs, missing)
+
+
+def _build_gradients(graph: ComputationalGraph) -> None:
     if len(graph.order) > MAX_FORMULA_GRAPH_NODES:
         raise FormulaTooLargeError(f"the graph has {len(graph.order)} nodes (formulas are built up to "
                                    f"{MAX_FORMULA_GRAPH_NODES})")
@@ -685,22 +693,53 @@ def _operand_sympy(operand: Operand) -> Any:
 
 
 def _formulas_of(graph: ComputationalGraph) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The gradients as formulas, and the expressions of the nodes they need (not of every partial sum:
+    a sum's local derivatives are ±1, and building each partial sum of a long sum is quadratic)."""
     import sympy
 
     functions = sympy_functions()
     exprs: dict[str, Any] = {name: sympy.Symbol(name, real=True) for name in graph.input_ids}
+    needed: list[str] = []
+    for node_id in graph.computed_ids:
+        node = graph.nodes[node_id]
+        if node.op not in _SUM_OPS:
+            needed.extend(operand.node_id for operand in node.operands if operand.node_id is not None)
+        if node.op in ("pow", "exp"):
+            needed.append(node_id)  # their local derivatives are written with their own value
+    _expressions(graph, exprs, needed)
     local_in_inputs: dict[tuple[str, int], Any] = {}
     for node_id in graph.computed_ids:
         node = graph.nodes[node_id]
-        arguments = [exprs[operand.node_id] if operand.node_id is not None else _operand_sympy(operand)
+        arguments = [(exprs.get(operand.node_id) if operand.node_id is not None else _operand_sympy(operand))
                      for operand in node.operands]
-        exprs[node_id] = _sympy_op(node.op, arguments, functions)
         for index, operand in enumerate(node.operands):
             if operand.node_id is not None:
-                local_in_inputs[(node_id, index)] = _sympy_local(node.op, index, arguments, exprs[node_id], functions)
+                local_in_inputs[(node_id, index)] = _sympy_local(node.op, index, arguments, exprs.get(node_id),
+                                                                 functions)
     sizes = {key: 1 for key in local_in_inputs}
     grads, _ = _symbolic_gradients(graph.order, graph.output, graph.edges, local_in_inputs, sizes)
     return exprs, grads
+
+
+def _expressions(graph: ComputationalGraph, exprs: dict[str, Any], targets: Iterable[str]) -> None:
+    """Add to ``exprs`` the formulas of ``targets`` in the inputs, and of every node they are computed from."""
+    wanted: set[str] = set()
+    stack = [target for target in targets if target not in exprs]
+    while stack:
+        node_id = stack.pop()
+        if node_id in wanted or node_id in exprs:
+            continue
+        wanted.add(node_id)
+        stack.extend(operand.node_id for operand in graph.nodes[node_id].operands if operand.node_id is not None)
+    if not wanted:
+        return
+    functions = sympy_functions()
+    for node_id in graph.computed_ids:
+        if node_id in wanted:
+            operands = graph.nodes[node_id].operands
+            arguments = [exprs[operand.node_id] if operand.node_id is not None else _operand_sympy(operand)
+                         for operand in operands]
+            exprs[node_id] = _sympy_op(graph.nodes[node_id].op, arguments, functions)
 
 
 def _sympy_local(op: str, slot: int, arguments: list[Any], result: Any, functions: dict[str, Any]) -> Any:
