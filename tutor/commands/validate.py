@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"with --watch: how often to look for changes (default {DEFAULT_WATCH_INTERVAL})")
     parser.add_argument("--no-cache", action="store_true",
                         help="check every pack afresh instead of reusing the result for unchanged files")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="processes that share the checking of a big pack (default: 2 on a machine with "
+                             "two or more cores, else 1)")
 
 
 class UsageProblem(ValueError):
@@ -96,7 +99,10 @@ def validate_once(args: argparse.Namespace, targets: list[Target] | None, out: A
         catalog = discover_packs(getattr(args, "pack", None) or (), data_dir=getattr(args, "data_dir", None))
         pairs = [(pack, None) for pack in catalog.packs]
     cache = None if getattr(args, "no_cache", False) else ValidationCache()
-    report = validate_targets(pairs, seed_count, args.strict, cache=cache)
+    jobs = getattr(args, "jobs", None)
+    if jobs is None:
+        jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
+    report = validate_targets(pairs, seed_count, args.strict, cache=cache, jobs=max(1, jobs))
     for pack_report in report.packs:
         for error in pack_report.errors:
             print(error, file=out)

@@ -10,6 +10,7 @@ shows it and how many more do.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ from tutor.packs.models import (
 from tutor.packs.variants import RenderedProblem, VariantError, draw_params, format_value, render_problem
 
 DEFAULT_SEED_COUNT = 50
+# Below this many problems to check, forking a second process costs more than it saves.
+PARALLEL_MIN_PROBLEMS = 40
 UNCHECKED_RETRIES = 2
 
 
@@ -94,7 +97,7 @@ def validate_catalog(catalog: PackCatalog, seed_count: int = DEFAULT_SEED_COUNT,
 
 
 def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_count: int = DEFAULT_SEED_COUNT,
-                     strict: bool = False, *, cache: Any = None) -> ValidationReport:
+                     strict: bool = False, *, cache: Any = None, jobs: int = 1) -> ValidationReport:
     """Validate each (pack, lesson file or None); ``cache`` (a :class:`tutor.packs.cache.ValidationCache`)
     returns an unchanged pack's result without checking it again."""
     from tutor.packs.cache import cache_key
@@ -118,7 +121,7 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
 
             warm_up()  # formula answers need the algebra worker: it starts now, and is waited for only
             warmed = True  # before the first formula ask (_wait_for_algebra), while other problems are checked
-        errors = validate_pack(pack, seed_count, strict, only_file, problem_cache=cache)
+        errors = validate_pack(pack, seed_count, strict, only_file, problem_cache=cache, jobs=jobs)
         if cache is not None and not any(_depends_on_the_moment(error) for error in errors):
             load_errors = set(pack.errors)
             cache.store(key, [error for error in errors if error not in load_errors])
@@ -132,13 +135,14 @@ def _depends_on_the_moment(error: PackError) -> bool:
 
 
 def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict: bool = False,
-                  only_file: Path | None = None, problem_cache: Any = None) -> list[PackError]:
+                  only_file: Path | None = None, problem_cache: Any = None, jobs: int = 1) -> list[PackError]:
     """The pack's load errors plus every deep error of the lessons that loaded (and, if strict, style rules).
 
     ``only_file``: check only the problems written in that file of the pack (a lesson file), and report only
     the errors located in it — the lesson is read inside its pack, so ids and references are the pack's.
     ``problem_cache`` (a ValidationCache): each problem's deep errors are kept by the problem's own text, so
-    after an edit only the problems that changed are checked again."""
+    after an edit only the problems that changed are checked again. ``jobs`` > 1 shares the problems of a
+    big pack among that many processes (see _validate_in_parallel); the errors are the same."""
     wanted = None if only_file is None else _resolved(only_file)
     texts: dict[Path, list[str] | None] = {}
 
@@ -151,13 +155,66 @@ def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict
     # Formula asks last: they wait for the algebra worker (a process importing sympy, started by
     # validate_targets), which gets ready on the other core meanwhile instead of holding up the fifth problem
     # of the course. The errors are sorted by place below, so the order they are found in does not show.
-    refs = sorted(pack.problems(), key=_needs_algebra)
-    for ref in refs:
-        if not in_scope(ref.source.path):
-            continue
-        if (str(ref.source.path), ref.path) not in pack.problems_with_errors:
+    refs = [ref for ref in sorted(pack.problems(), key=_needs_algebra)
+            if in_scope(ref.source.path) and (str(ref.source.path), ref.path) not in pack.problems_with_errors]
+    if jobs > 1 and len(refs) >= PARALLEL_MIN_PROBLEMS and hasattr(os, "fork"):
+        errors.extend(_validate_in_parallel(refs, seed_count, problem_cache, texts, jobs))
+    else:
+        for ref in refs:
             errors.extend(_validate_problem_cached(ref, seed_count, problem_cache, texts))
     return _sorted_errors(errors)
+
+
+def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, texts: dict[Path, list[str] | None],
+                          jobs: int) -> list[PackError]:
+    """The problems' deep errors, the work shared with ``jobs - 1`` forked copies of this process.
+
+    A child inherits the loaded pack and the imported checker (nothing is imported or parsed again) and
+    checks every ``jobs``-th problem that needs no algebra worker (formula asks stay here: the worker's
+    pipe belongs to this process); it sends its errors back as JSON and leaves with os._exit, so no
+    exit handler of ours runs twice. A child that fails in any way costs only time: its problems are
+    checked here.
+    """
+    import json
+
+    shared = [ref for ref in refs if not _needs_algebra(ref)]
+    parts = [shared[index::jobs] for index in range(1, jobs)]
+    in_children = {id(ref) for part in parts for ref in part}
+    children: list[tuple[int, int, list[ProblemRef]]] = []
+    for part in parts:
+        if not part:
+            continue
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            status = 1
+            try:
+                os.close(reading)
+                found = [error for ref in part for error in _validate_problem_cached(ref, seed_count, cache, texts)]
+                payload = json.dumps([[str(error.file), error.line, error.column, error.message, error.severity]
+                                      for error in found]).encode()
+                with os.fdopen(writing, "wb") as pipe:
+                    pipe.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writing)
+        children.append((pid, reading, part))
+    errors = [error for ref in refs if id(ref) not in in_children
+              for error in _validate_problem_cached(ref, seed_count, cache, texts)]
+    for pid, reading, part in children:
+        with os.fdopen(reading, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            if status != 0:
+                raise ValueError(f"exit status {status}")
+            errors.extend(PackError(Path(file), int(line), int(column), str(message),
+                                    "warning" if severity == "warning" else "error")
+                          for file, line, column, message, severity in json.loads(payload))
+        except (ValueError, TypeError):
+            errors.extend(error for ref in part for error in _validate_problem_cached(ref, seed_count, cache, texts))
+    return errors
 
 
 def _needs_algebra(ref: ProblemRef) -> bool:
