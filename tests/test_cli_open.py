@@ -114,3 +114,27 @@ def test_an_unknown_open_id_is_a_clear_message_and_exit_2_before_the_app_starts(
 def test_seed_without_open_is_exit_2(tmp_path, capsys):
     status = main(["--data-dir", str(tmp_path / "data"), "--seed", "2"])
     assert status == 2 and "--seed N needs --open" in capsys.readouterr().err
+
+
+def test_the_command_line_hands_the_resolved_problem_and_seed_to_the_app(tmp_path, monkeypatch):
+    import tutor.ui.app
+
+    made = {}
+
+    class NoApp:
+        return_code = 0
+
+        def run(self):
+            made["ran"] = True
+
+    def fake_create_app(**options):
+        made.update(options)
+        return NoApp()
+
+    monkeypatch.setattr(tutor.ui.app, "create_app", fake_create_app)
+    monkeypatch.delenv("BACKPROP_TUTOR_DAYS_AHEAD", raising=False)
+    pack = scaffold(tmp_path / "pack")
+    status = main(["--data-dir", str(tmp_path / "data"), "--pack", str(pack), "--open", "first-lesson/first-ask",
+                   "--seed", "4"])
+    assert status == 0 and made["ran"]
+    assert made["open_problem"] == (load_pack(pack).id, "first-lesson", "first-ask") and made["open_seed"] == 4
