@@ -300,3 +300,24 @@ async def test_without_a_starter_in_the_pack_the_tutors_own_runs_without_asking(
         await pilot.press("r")
         await settle(pilot)
         assert type(app.screen).__name__ != "TrustPackScreen" and view.runs == 1
+
+
+@async_test
+async def test_the_diagnosis_is_on_screen_at_100x30_above_the_checks(tmp_path, monkeypatch):
+    # In tmux at 100x30 the 23 checks of `value` pushed the message off the screen, and no key scrolled.
+    monkeypatch.setattr(sys.modules[__name__], "PACK", PACK.replace("exercise: add-mul", "exercise: value"))
+    app = make_code_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "mul_own_value.py", view.path)
+        await pilot.press("r")
+        await settle(pilot)
+        message = view.query_one("#code-message")
+        assert "OTHER input's value" in widget_text(message, flat=True)
+        assert "checks passed (mul-own-value)" in widget_text(message, flat=True)
+        assert 0 <= message.region.y < 30 and message.region.height > 0
+        checks = view.query_one("#code-checks")
+        assert checks.region.y > message.region.y
+        body = view.query_one("#body")
+        await pilot.press("down")
+        assert body.scroll_y > 0  # the keyboard scrolls to the checks below

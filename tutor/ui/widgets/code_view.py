@@ -100,13 +100,16 @@ class CodeProblemView(ProblemView):
     CodeProblemView #code-file { padding: 0 1; }
     CodeProblemView #code-keys { padding: 0 1; color: $text-muted; }
     CodeProblemView #code-checks { padding: 0 1; margin-top: 1; height: auto; }
-    CodeProblemView #code-message { padding: 0 1; margin-top: 1; height: auto; }
+    CodeProblemView #code-message { padding: 0 1; height: auto; }
+    CodeProblemView #code-message.-shown { margin-top: 1; }
     CodeProblemView #code-drawing { padding: 0 1; height: auto; }
     """
 
     BINDINGS = [
         Binding("e", "edit", "Edit file"),
         Binding("r", "check", "Check again"),
+        Binding("down,j", "scroll(2)", "Scroll", show=False),
+        Binding("up,k", "scroll(-2)", "Scroll", show=False),
     ]
 
     can_focus = True
@@ -150,9 +153,11 @@ class CodeProblemView(ProblemView):
             yield Static(id="code-file")
             yield Static(Text("e: edit the file in your editor   r: check again   "
                               "(saving the file checks it too)"), id="code-keys")
-            yield Static(Text("Not checked yet: edit the file (e) or check it (r).", style="dim"), id="code-checks")
+            # The diagnosis and its graph above the list of checks: a value check has 23 of them, and
+            # below them the message was off the foot of a 100x30 terminal, with no key to scroll to it.
             yield Static(id="code-message")
             yield Static(id="code-drawing")
+            yield Static(Text("Not checked yet: edit the file (e) or check it (r).", style="dim"), id="code-checks")
             yield self.hint_ladder
             yield self.feedback
 
@@ -266,6 +271,7 @@ class CodeProblemView(ProblemView):
         self._stamp = self._run_stamp = stamp  # the watcher need not rerun for what this run sees
         self.runs += 1
         self.partial = []
+        self._show_message(Text(""), "")  # the last run's diagnosis is not this one's
         self.query_one("#code-checks", Static).update(Text("Checking your file…", style="yellow"))
         self._check(self.runs, self.path)
 
@@ -357,9 +363,10 @@ class CodeProblemView(ProblemView):
             table.add_row(Text("✗", style="red"), Text("the file did not run"))
         self.query_one("#code-checks", Static).update(table)
         passed = bool(report.passed)
-        self.query_one("#code-message", Static).update(
-            Text(report.message or ("Every check passed." if passed else ""), style="green" if passed else ""))
-        self.query_one("#code-drawing", Static).update(Text(report.drawing or ""))
+        message = Text(summary_of(report) + "\n", style="bold green" if passed else "bold red")
+        message.append(report.message or ("Every check passed." if passed else ""), style="green" if passed else "")
+        self._show_message(message, report.drawing or "")
+        self.query_one("#body", VerticalScroll).scroll_home(animate=False)
         if self.completed:
             return  # solved already: the checks still show, but only the first solve is recorded
         verdict = "correct" if passed else "incorrect"
@@ -372,6 +379,15 @@ class CodeProblemView(ProblemView):
             self.feedback.show_text(self.problem.explanation or "Every check passed.", kind="correct",
                                     title="checks passed")
             self.finish(OUTCOME_SOLVED)
+
+    def _show_message(self, message: Text, drawing: str) -> None:
+        box = self.query_one("#code-message", Static)
+        box.update(message)
+        box.set_class(bool(message.plain), "-shown")
+        self.query_one("#code-drawing", Static).update(Text(drawing))
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#body", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def give_up(self) -> None:
         where = f" Your file stays at `{self.path}`" if self.path else ""
