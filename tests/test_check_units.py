@@ -340,11 +340,12 @@ def test_formula_answers_can_be_graded_from_several_threads():
 def test_worked_arithmetic_says_approximately_when_its_numbers_are_rounded():
     rounded = grade(GradeRequest(program="u = a - b; v = u/c; L = exp(v)", at={"a": 3, "b": 1, "c": 2}, ask="grad:c",
                                  answer="1"))
-    assert rounded.worked.endswith("2.718 · (-0.5) ≈ -1.359.")
+    # The same four decimals as the graph pane shows for these nodes (2.7183, -1.3591).
+    assert rounded.worked.endswith("2.7183 · (-0.5) ≈ -1.3591.")
     exact = grade(GradeRequest(program="L = (a*b + c)^2", at={"a": 2, "b": 3, "c": 1}, ask="grad:a", answer="14"))
     assert exact.worked.endswith("14 · 3 = 42.")
     value = grade(GradeRequest(program="L = exp(x)*y", at={"x": 1, "y": 0.5}, ask="value:L", answer="1"))
-    assert "≈ 1.359" in value.worked
+    assert "≈ 1.3591" in value.worked
 
 
 # ---------------------------------------------------------------------------- three levels (issue 14 §5)
@@ -384,3 +385,15 @@ def test_a_matrix_rule_moves_from_the_message_to_rule():
 
     result = grade_layer(REFERENCE, "layer:dL/da1", "[4; 8; -5]")
     assert "W2ᵀ" not in result.message and result.rule.startswith("dL/da1 = W2ᵀ · dL/dz2")
+
+
+def test_feedback_numbers_read_as_the_graph_shows_them():
+    # The graph showed 1.1036 and the feedback beside it 1.104 (issue 15 §4).
+    from tutor.check.numbers import format_approx
+    from tutor.formatting import format_number
+
+    for value in (1.103638, -1.359141, 14.25, 0.761594, 123.456789, 0.1):
+        assert format_approx(value) == format_number(value)
+    assert format_approx(0.012345) == "0.01235"  # below 0.1, four decimals would keep only three digits
+    worked = grade(GradeRequest(program="L = tanh(x)*y", at={"x": 0.7, "y": 1.8}, ask="value:L", answer="1")).worked
+    assert format_number(math.tanh(0.7) * 1.8) in worked

@@ -24,6 +24,7 @@ from typing import Union
 from tutor.expr.convert import EvaluationError, fold
 from tutor.expr.symbolic import numeric_sigmoid
 from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary
+from tutor.formatting import format_number
 
 Num = Union[Fraction, float]
 
@@ -334,6 +335,11 @@ def format_approx(value: float, significant: int = 4) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     magnitude = abs(value)
+    if significant == 4 and 0.1 <= magnitude < 1e6:
+        # The graph pane shows four decimals (tutor.formatting.format_number); a message showing 1.104
+        # beside a node that reads 1.1036 left learners wondering which to type. From 0.1 up, four
+        # decimals keep at least four significant digits; below, the message keeps its four digits.
+        return format_number(value)
     if 1e-4 <= magnitude < 1e6:
         decimals = max(significant - 1 - math.floor(math.log10(magnitude)), 0)
         text = f"{value:.{decimals}f}"
