@@ -6,6 +6,8 @@ second time): `packs`, `validate --no-cache`, `validate` twice with an empty cac
 first fills it, the second reads it), and `validate` of a copy of the course after one hint of one
 problem changed (the other problems come from the per-problem cache).
 
+`validate` runs with its default --jobs (2 processes on a machine with two or more cores).
+
 Run: python benchmarks/bench_packs.py [--seeds N] [--repeat R] [--cli-repeat R]
 """
 
@@ -84,11 +86,16 @@ def command_line(seeds: int, repeat: int) -> None:
             edited.write_text(original_text.replace("hints:\n", f"hints:\n      - \"Edit {round_number}.\"\n", 1))
             timings["validate (one problem edited)"].append(_timed(["validate", *seed_option, str(copy)], environment))
     packs = statistics.median(timings["packs"])
-    print(f"\nas processes, medians of {repeat} rounds (built-in course, {seeds} seeds):")
+    print(f"\nas processes, medians of {repeat} rounds (built-in course, {seeds} seeds; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end):")
     for name, values in timings.items():
         median = statistics.median(values)
         print(f"  backprop-tutor {name:<32} {median:6.2f} s   {median / packs:5.1f}x packs   "
               f"(min {min(values):.2f}, max {max(values):.2f})")
+    cold = statistics.median(timings["validate --no-cache"]) / packs
+    warm = statistics.median(timings["validate (second, unchanged)"]) / packs
+    print(f"target (issue 19): cold validate within 5x packs: {'met' if cold <= 5 else 'not met'} ({cold:.1f}x); "
+          f"an unchanged pack near-instant (within 2x packs): {'met' if warm <= 2 else 'not met'} ({warm:.1f}x)")
 
 
 if __name__ == "__main__":
