@@ -238,3 +238,13 @@ def test_cli_refuses_a_packs_starter_until_trusted(tmp_path, capsys):
     assert main(["--data-dir", str(data), "code", "check", "value", str(path), "--trust"]) == 0
     capsys.readouterr()
     assert main(["--data-dir", str(data), "code", "check", "value", str(path)]) == 0  # remembered for the pack
+
+
+def test_the_graph_drawn_uses_the_op_whose_rule_is_wrong():
+    # - is built on * in this file, so the smallest failing program was a - b: the bug was named
+    # (mul) but a subtraction was drawn. The program shown must contain a product.
+    report = check_file("value", FIXTURES / "mul_own_value_sub_via_mul.py")
+    assert report.diagnosis == "mul-own-value"
+    shown = report.message.split("Smallest failing program: ", 1)[1].split("  with", 1)[0]
+    assert "*" in shown and "-" not in shown, shown
+    assert "L *" in report.drawing

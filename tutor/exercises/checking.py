@@ -132,6 +132,7 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     smallest, learner, more = _shrink(Path(path), smallest, learner, timeout)
     tried += more
     diagnosis = _diagnose(tried)
+    smallest, learner = _showing_the_op(Path(path), diagnosis, smallest, learner, tried, timeout)
     expected = reference(smallest.rows())
     assert expected is not None  # only programs the engine can evaluate are ever counted as failures
     message = _explain(diagnosis, smallest, learner, expected)
@@ -157,13 +158,37 @@ def _difference(learner: dict, expected: dict) -> str:
     return "a forward value differs from the engine's"
 
 
+def _uses(program: CheckProgram, op: str) -> bool:
+    return any(row[0] == op for row in program.rows())
+
+
+def _showing_the_op(path: Path, diagnosis: str, smallest: CheckProgram, learner: dict,
+                    tried: list[tuple[CheckProgram, dict]], timeout: float) -> tuple[CheckProgram, dict]:
+    """The smallest failing program that uses the diagnosed op itself.
+
+    A learner's ``a - b`` built as ``a + b*-1`` fails through their ``__mul__``: the bug is named
+    right, but the graph drawn would be a subtraction. Draw a failing program with a product instead.
+    """
+    op = MUTATIONS_BY_ID[diagnosis].op if diagnosis in MUTATIONS_BY_ID else None
+    if op is None or _uses(smallest, op):
+        return smallest, learner
+    failing = [(program, answer) for program, answer in tried if _uses(program, op)
+               and (expected := reference(program.rows())) is not None and not _agrees(answer, expected)]
+    if not failing:
+        return smallest, learner
+    program, answer = min(failing, key=lambda item: len(item[0].rows()))
+    program, answer, _ = _shrink(path, program, answer, timeout, keep=lambda c: _uses(c, op))
+    return program, answer
+
+
 def _shrink(
-    path: Path, program: CheckProgram, learner: dict, timeout: float
+    path: Path, program: CheckProgram, learner: dict, timeout: float,
+    keep: Callable[[CheckProgram], bool] = lambda candidate: True,
 ) -> tuple[CheckProgram, dict, list[tuple[CheckProgram, dict]]]:
     tried: list[tuple[CheckProgram, dict]] = []
     for _ in range(12):
         # Keep only smaller programs the engine can evaluate, each with the engine's answer.
-        references = [(c, reference(c.rows())) for c in smaller_programs(program)]
+        references = [(c, reference(c.rows())) for c in smaller_programs(program) if keep(c)]
         judged = [(c, expected) for c, expected in references if expected is not None]
         candidates = [c for c, _ in judged]
         if not candidates:
