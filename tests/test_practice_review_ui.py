@@ -1,11 +1,12 @@
-"""Review by skill in the tutor (issue 16 §3): a skill FSRS has due comes back in Practice as a fresh graph."""
+"""Review by skill in the tutor (issue 16 §3): a skill FSRS has due comes back as a fresh graph, in Practice
+and in the mixed review."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from test_ui_practice import until_made
-from test_ui_support import async_test
+from test_ui_support import async_test, type_text
 from ui_key_fuzz_support import make_fuzz_app
 
 from tutor.practice.mastery import SkillEvent, next_skill, ratings
@@ -30,3 +31,57 @@ async def test_a_due_skill_is_practised_before_the_weakest_one(tmp_path):
         # local-add is weaker but was just practised; local-mul is due, so it comes first.
         assert generated is not None and generated.skill == "local-mul"
         assert generated.program  # a generated graph, not a problem from the course
+
+
+async def until_question(pilot) -> None:
+    """Wait for the review's question (and any skill-evidence saves) to settle."""
+    app = pilot.app
+    for _ in range(400):
+        await pilot.pause()
+        busy = [worker for worker in app.workers if worker.is_running and worker.group in ("save", "grade")]
+        if not busy and app.screen.query("#question > *"):
+            break
+        for worker in busy:
+            await worker.wait()
+    await pilot.pause()
+
+
+@async_test
+async def test_a_due_skill_appears_in_the_review_with_a_new_graph(tmp_path):
+    from tutor.graph import build_graph
+    from tutor.graph.model import format_number
+    from tutor.progress.review import due_skills
+    from tutor.ui.screens.practice import practice_level
+
+    now = datetime.now(UTC)
+    with ProgressStore.open(tmp_path) as store:
+        store.record_skill_events([SkillEvent("local-mul", False, 1, now - timedelta(days=4), "sign-flip")])
+    app = make_fuzz_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_until_loaded()
+        await pilot.pause()
+        assert app.session.reviews_due() == 0  # no problem is due: the skill alone opens the review
+        await pilot.press("r")
+        await until_question(pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "QuizScreen"
+        generated = screen.generated
+        assert generated is not None and generated.skill == "local-mul"
+        assert generated.level == practice_level(app.session.skill_events(), "local-mul")
+        view = screen.view
+        assert view.rendered.problem.id.startswith("practice-local-mul-")  # generated now, not a stored problem
+        assert "skill due" in str(screen.query_one("#quiz-bar").render())
+        graph = build_graph(generated.program, generated.at)
+        for entry in view.progress.entries:
+            kind, _, node = entry.ask.partition(":")
+            number = graph.nodes[node].value if kind == "value" else graph.nodes[node].grad
+            view.row_for(entry.ask).input.focus()
+            await pilot.pause()
+            await type_text(pilot, format_number(number))
+            await pilot.press("enter")
+            await until_question(pilot)
+        assert view.completed == "solved"
+        events = app.session.skill_events()
+        assert any(event.skill == "local-mul" and event.correct for event in events)
+        assert "local-mul" not in due_skills(events, app.session.clock())  # reviewed: not due any more
+        assert not app.session.store.attempts(pack_id="skill-review")  # no problem card for a generated graph

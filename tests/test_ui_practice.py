@@ -97,3 +97,53 @@ async def test_a_third_missing_upstream_offers_the_lesson_that_teaches_it(tmp_pa
         await until_made(pilot)
         assert type(app.screen).__name__ == "LessonScreen"
         assert app.screen.entry.key.lesson_id == screen.leech_lesson.key.lesson_id
+        # Back from the lesson, practice goes on with the rule it teaches, on a fresh graph.
+        first = screen.generated
+        await pilot.press("escape")
+        await until_made(pilot)
+        assert app.screen is screen
+        assert screen.generated is not first and screen.generated.skill == "upstream"
+        assert (screen.generated.program, screen.generated.at) != (first.program, first.at)
+
+
+async def solve(pilot, screen) -> None:
+    """Every entry of the practice screen's trace, right."""
+    view = screen.view
+    graph = build_graph(screen.generated.program, screen.generated.at)
+    for entry in view.progress.entries:
+        kind, _, node = entry.ask.partition(":")
+        number = graph.nodes[node].value if kind == "value" else graph.nodes[node].grad
+        await answer_entry(pilot, view, entry.ask, format_number(number))
+    assert view.completed == "solved"
+
+
+@async_test
+async def test_a_run_of_right_answers_raises_mastery_and_the_level_follows(tmp_path):
+    from tutor.ui.screens.practice import practice_level
+
+    app = make_fuzz_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_until_loaded()
+        await pilot.pause()
+        await pilot.press("x")
+        await until_made(pilot)
+        screen = app.screen
+        seen: dict[str, list[tuple[int, float]]] = {}  # skill -> (level offered, mastery then), in order
+        for _ in range(8):
+            generated = screen.generated
+            events = app.session.skill_events()
+            # The level offered is the one the skill's mastery allows at that moment.
+            assert generated.level == practice_level(events, generated.skill)
+            seen.setdefault(generated.skill, []).append((generated.level, ratings(events).get(generated.skill).mastery))
+            if any(history[-1][0] > history[0][0] for history in seen.values()):
+                break
+            await solve(pilot, screen)
+            await pilot.press("enter")
+            await until_made(pilot)
+        assert list(seen.values())[0][0][0] == 1  # a new learner starts at level 1
+        # Each skill's mastery rose with the right answers and its level followed, never down.
+        for skill_id, history in seen.items():
+            levels = [level for level, _ in history]
+            masteries = [mastery for _, mastery in history]
+            assert levels == sorted(levels) and masteries == sorted(masteries), (skill_id, history)
+        assert any(history[-1][0] > history[0][0] and history[-1][1] > history[0][1] for history in seen.values()), seen

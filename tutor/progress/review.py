@@ -34,6 +34,9 @@ review (a traced graph grades many entries at once): ``Good`` when every entry w
 any was wrong. Nothing is stored: the schedule follows from the events, so it is exported, imported and
 reset with them. :func:`due_skills` lists the skills due at ``now``, most overdue first; Practice takes
 a due skill before the weakest one, and the problem it generates is a fresh graph (a new seed each time).
+The mixed review does the same: :func:`skill_review_refs` turns the first due skills into questions
+(pseudo-pack :data:`SKILL_REVIEW_PACK`) that :func:`mixed_with_skills` takes in turn with the due
+problems, and the review screen generates a new graph for each when it comes up.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from typing import Any
 
 from fsrs import Card, Rating, Scheduler
 
-from tutor.progress.model import Attempt, StoredAttempt, Verdict, as_utc, parse_timestamp
+from tutor.progress.model import Attempt, ProblemRef, StoredAttempt, Verdict, as_utc, parse_timestamp
 from tutor.progress.store import ProgressStore
 
 
@@ -132,6 +135,33 @@ def due_skills(events: Iterable[Any], now: datetime) -> list[str]:
     now = as_utc(now, "now")
     due = [(card.due, skill) for skill, card in skill_cards(events).items() if card.due <= now]
     return [skill for _, skill in sorted(due)]
+
+
+# The mixed review brings due skills in as questions of their own: a ProblemRef in this pseudo-pack
+# stands for "a freshly generated graph on this skill" (problem id ``skill:SKILL``), never a stored problem.
+SKILL_REVIEW_PACK = "skill-review"
+SKILLS_PER_REVIEW = 3  # at most this many skill questions in one review sitting
+
+
+def skill_review_refs(due: Sequence[str], *, limit: int = SKILLS_PER_REVIEW) -> list[ProblemRef]:
+    """Questions for the first ``limit`` due skills (most overdue first), for :func:`mixed_with_skills`."""
+    return [ProblemRef(SKILL_REVIEW_PACK, "skills", f"skill:{skill}", frozenset({skill})) for skill in due[:limit]]
+
+
+def review_skill_of(ref: Any) -> str | None:
+    """The skill a review question stands for, or None for a stored problem."""
+    if getattr(ref, "pack_id", None) != SKILL_REVIEW_PACK:
+        return None
+    return str(ref.problem_id).removeprefix("skill:")
+
+
+def mixed_with_skills(problems: Sequence[ProblemRef], skills: Sequence[ProblemRef]) -> list[ProblemRef]:
+    """The review's questions: due problems and due skills taken in turn (a problem first), so a short
+    review still meets both."""
+    mixed: list[ProblemRef] = []
+    for index in range(max(len(problems), len(skills))):
+        mixed += [*problems[index:index + 1], *skills[index:index + 1]]
+    return mixed
 
 
 class SpacedReview:

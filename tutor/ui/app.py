@@ -184,8 +184,10 @@ class TutorApp(App):
         if self.session is None:
             return
         from tutor.progress.quiz import QuizSelection
+        from tutor.ui.screens.quiz import due_review_skills
 
-        if self.session.reviews_due() == 0:
+        # Skills are reviewed too: a due skill comes back as a freshly generated graph (issue 16 §3).
+        if self.session.reviews_due() == 0 and not due_review_skills(self.session):
             self.notify("No reviews are due. Problems you answer come back here when it is time to review them.",
                         title="Review")
             return

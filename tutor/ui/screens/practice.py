@@ -4,7 +4,8 @@ Each problem comes from :func:`tutor.practice.generate.generate` for the skill a
 :mod:`tutor.practice.mastery` picks from the learner's skill events (lessons add to them too).
 Every graded entry adds events, so the level rises with right answers and falls after two slips in a
 row. When the same diagnosis comes back three times among the recent events (a *leech*), the
-screen says so plainly and offers the lesson that teaches the rule (``o``) before going on.
+screen says so plainly and offers the lesson that teaches the rule (ctrl+o); back from the lesson
+(Esc), the next problem is a fresh graph on that rule.
 """
 
 from __future__ import annotations
@@ -36,6 +37,27 @@ def practice_skills() -> list[str]:
     from tutor.practice.skills import SKILLS
 
     return [skill.id for skill in SKILLS if skill.kind == "trace"]
+
+
+def generate_for_practice(skill_id: str, level: int, seed: int) -> Any:
+    """A generated problem on ``skill_id``: GENERATION_TRIES seeds from ``seed`` (the last one a level
+    lower), or None when none gave one (rare; the generator's budget is counted by its benchmark)."""
+    from tutor.practice.generate import GenerationFailed, generate
+
+    for attempt in range(GENERATION_TRIES):
+        try_level = level if attempt < GENERATION_TRIES - 1 else max(1, level - 1)
+        try:
+            return generate(skill_id, try_level, seed + attempt)
+        except GenerationFailed:
+            continue
+    return None
+
+
+def practice_level(events: list[Any], skill_id: str) -> int:
+    """The level mastery allows for ``skill_id``, from the learner's skill events."""
+    from tutor.practice.mastery import level_for, ratings
+
+    return level_for(ratings(events).get(skill_id))
 
 
 def lesson_teaching(session: TutorSession, file_prefix: str) -> Any:
@@ -81,6 +103,8 @@ class PracticeScreen(Screen):
         self.view: ProblemView | None = None
         self.done = False
         self.leech_lesson: Any = None  # the LessonEntry offered after a leech
+        self.leech_skill: str | None = None  # the skill of that leech
+        self.forced_skill: str | None = None  # the next problem's skill, once (after the leech's lesson)
         # The learner's skill events, read from the store once per change (at the start and after each
         # save) rather than by every caller: the bar, the choice and the leech check all replay them.
         self.events: list[Any] = []
@@ -104,6 +128,9 @@ class PracticeScreen(Screen):
         from tutor.progress.review import due_skills
 
         current = ratings(self.events)
+        if self.forced_skill is not None:
+            skill_id, self.forced_skill = self.forced_skill, None
+            return skill_id, level_for(current.get(skill_id))
         # Review by skill: a skill FSRS has due comes back first, as a freshly generated graph.
         skill_id = next_skill(current, allowed=practice_skills(), due=due_skills(self.events, self.session.clock()))
         return skill_id, level_for(current.get(skill_id))
@@ -116,14 +143,8 @@ class PracticeScreen(Screen):
 
     @work(thread=True, exclusive=True, group="practice")
     def _generate(self, skill_id: str, level: int, seed: int) -> None:
-        from tutor.practice.generate import GenerationFailed, generate
-
-        for attempt in range(GENERATION_TRIES):
-            try_level = level if attempt < GENERATION_TRIES - 1 else max(1, level - 1)
-            try:
-                made = generate(skill_id, try_level, seed + attempt)
-            except GenerationFailed:
-                continue
+        made = generate_for_practice(skill_id, level, seed)
+        if made is not None:
             self.post_message(self.Made(made))
             return
         self.post_message(self.Made(None, f"No {skill_id} problem could be made at level {level}; "
@@ -195,6 +216,7 @@ class PracticeScreen(Screen):
         about = skill(skill_id)
         entry = lesson_teaching(self.session, about.lesson)
         self.leech_lesson = entry
+        self.leech_skill = skill_id
         note = self.query_one("#practice-note", Static)
         text = Text(f"The same slip three times lately: {diagnosis}. ", style="bold")
         text.append(f"The rule: {about.rule} ")
@@ -230,8 +252,17 @@ class PracticeScreen(Screen):
         self._make_next()
 
     def action_open_lesson(self) -> None:
-        if self.leech_lesson is not None:
-            self.app.open_lesson(self.leech_lesson.key)
+        """The leech's lesson, on top of practice: Esc from it comes back here, to a fresh graph on the
+        rule it teaches."""
+        if self.leech_lesson is None:
+            return
+        from tutor.ui.screens.lesson import LessonScreen
+
+        self.app.push_screen(LessonScreen(self.session, self.leech_lesson), self._after_lesson)
+
+    def _after_lesson(self, _result: object = None) -> None:
+        self.forced_skill = self.leech_skill
+        self._next()
 
     def action_skills(self) -> None:
         self.app.push_screen(SkillsScreen(self.session))

@@ -4,7 +4,9 @@ The setup dialog picks what to practise (a lesson, a pack, a topic, or mixed rev
 questions. The quiz asks them one at a time with the same problem widgets as the lessons:
 immediate feedback, retry after a wrong answer, PgDn to skip, no clock unless the learner looks at
 the summary. A review is a quiz over the problems due (``QuizSelection.mixed_review``), each in a
-fresh variant. The summary shows the score, the time, and the mistakes made most often with the
+fresh variant, and the skills FSRS has due (``tutor.progress.review.due_skills``) come in turn with
+them as freshly generated graphs (review by skill, issue 16 §3). Every graded entry is skill evidence,
+as in the lessons. The summary shows the score, the time, and the mistakes made most often with the
 lesson that teaches each.
 """
 
@@ -24,6 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tutor.progress.review import SKILLS_PER_REVIEW, review_skill_of
 from tutor.ui.screens.home import TitleBar
 from tutor.ui.session import LessonEntry, LessonKey, TutorSession
 from tutor.ui.textual_guards import dismiss_if_on_top
@@ -31,6 +34,38 @@ from tutor.ui.widgets.factory import problem_view_for
 from tutor.ui.widgets.problems import ProblemView
 
 LENGTHS = (3, 5, 10)
+
+
+def problem_skills(session: TutorSession, ref: Any) -> set[str]:
+    """The skills a right answer to a stored problem exercises (its entries on its first variant's graph);
+    empty for problems without a program (choices, layers, code) or one that does not build."""
+    found = session.find_problem(ref.pack_id, ref.problem_id)
+    if found is None or found[1].kind not in ("trace", "ask"):
+        return set()
+    problem = found[1]
+    try:
+        from tutor.graph import build_graph
+        from tutor.packs.grading import trace_entries
+        from tutor.packs.variants import render_problem
+        from tutor.practice.skills import entry_skills
+
+        rendered = render_problem(problem, 0)
+        graph = build_graph(rendered.problem.program, dict(rendered.at), symbolic=False)
+        asks = [rendered.problem.ask] if problem.kind == "ask" else trace_entries(rendered, graph)
+        return {skill_id for ask in asks for skill_id in entry_skills(graph, ask)}
+    except Exception:  # noqa: BLE001 - choosing review questions must never stop the review
+        return set()
+
+
+def due_review_skills(session: TutorSession) -> list[str]:
+    """The practice skills FSRS has due now, most overdue first (none without saved progress)."""
+    if session.review is None:
+        return []
+    from tutor.progress.review import due_skills
+    from tutor.ui.screens.practice import practice_skills
+
+    allowed = set(practice_skills())
+    return [skill_id for skill_id in due_skills(session.skill_events(), session.clock()) if skill_id in allowed]
 
 
 @dataclass(frozen=True)
@@ -182,6 +217,7 @@ class QuizScreen(Screen):
         self.view: ProblemView | None = None
         self.question_done = False
         self.summary = None
+        self.generated: Any = None  # the generated problem of a skill question (tutor.practice.generate.Generated)
 
     def compose(self) -> ComposeResult:
         yield TitleBar(f"Quiz: {self.quiz_title}", id="title")
@@ -196,6 +232,21 @@ class QuizScreen(Screen):
         session = self.session
         if self.selection.kind == "mixed-review" and session.review is None:
             problems = []  # without saved progress there is nothing to review
+        elif self.selection.kind == "mixed-review":
+            from tutor.progress.review import mixed_with_skills, skill_review_refs
+
+            problems = select_problems(session.problem_refs(), self.selection, length=self.length, rng=session.rng,
+                                       store=session.store, review=session.review, now=session.clock())
+            # A due skill that a due problem of this sitting exercises is reviewed by that problem; the
+            # others come as generated graphs, taken in turn with the problems.
+            due = due_review_skills(session)
+            covered: set[str] = set()
+            if due:
+                for ref in problems:
+                    covered |= problem_skills(session, ref)
+            due = [skill_id for skill_id in due if skill_id not in covered]
+            skills = skill_review_refs(due, limit=min(self.length, SKILLS_PER_REVIEW))
+            problems = mixed_with_skills(problems[:max(0, self.length - len(skills))], skills)
         else:
             problems = select_problems(session.problem_refs(), self.selection, length=self.length, rng=session.rng,
                                        store=session.store, review=session.review, now=session.clock())
@@ -224,6 +275,10 @@ class QuizScreen(Screen):
             await self._show_summary()
             return
         ref = self.quiz.current
+        self.generated = None
+        if review_skill_of(ref) is not None:
+            await self._show_skill(container, review_skill_of(ref))
+            return
         found = self.session.find_problem(ref.pack_id, ref.problem_id)
         self._update_bar()
         if found is None:
@@ -239,9 +294,28 @@ class QuizScreen(Screen):
         await container.mount(self.view)
         self.view.focus_answer()
 
+    async def _show_skill(self, container: Container, skill_id: str) -> None:
+        """A due skill's question: a graph generated now, at the level its mastery allows."""
+        from tutor.ui.screens.practice import generate_for_practice, practice_level
+
+        level = practice_level(self.session.skill_events(), skill_id)
+        generated = generate_for_practice(skill_id, level, self.session.new_seed())
+        if generated is None:
+            self.quiz.skip(at=self.session.clock())
+            await self._show_current()
+            return
+        self.generated = generated
+        self._update_bar()
+        self.view = problem_view_for(generated.rendered(), graph_interval=self.app.animation_interval,
+                                     id=f"quiz-question-{self.quiz.position}")
+        await container.mount(self.view)
+        self.view.focus_answer()
+
     def _record(self, attempt: Any) -> None:
         # QuizSession.answer calls this on the UI thread; a store that cannot be written (read-only
         # folder) must not stop the quiz, and says so once (TutorSession.record).
+        if review_skill_of(attempt) is not None:
+            return  # a generated graph has no problem card: its entries are skill evidence (below)
         error = self.session.record(attempt)
         if error:
             self.notify(error, severity="error")
@@ -252,9 +326,18 @@ class QuizScreen(Screen):
             text = f"Finished  ·  {quiz.total} questions"
         else:
             ref = quiz.current
+            tries = f"  ·  tries {quiz.current_tries}" if quiz.current_tries else ""
+            skill_id = review_skill_of(ref)
+            if skill_id is not None:
+                from tutor.practice.skills import skill
+
+                level = f", level {self.generated.level}" if self.generated is not None else ""
+                text = (f"Question {quiz.position + 1}/{quiz.total}  ·  skill due: {skill(skill_id).title}{level}, "
+                        f"a new graph{tries}")
+                self.query_one("#quiz-bar", Static).update(text)
+                return
             entry = self.session.lesson(LessonKey(ref.pack_id, ref.lesson_id))
             where = entry.title if entry is not None else ref.lesson_id
-            tries = f"  ·  tries {quiz.current_tries}" if quiz.current_tries else ""
             text = f"Question {quiz.position + 1}/{quiz.total}  ·  from {where}{tries}"
         self.query_one("#quiz-bar", Static).update(text)
 
@@ -274,6 +357,9 @@ class QuizScreen(Screen):
         answer_text = f"{event.ask}: {judgement.answer_text}" if event.ask else judgement.answer_text
         if judgement.verdict == "correct" and not event.finished:
             return  # a right entry of a trace table; the table as a whole is the answer
+        if getattr(self.view, "problem", None) is not None and self.view.problem.kind == "ask":
+            # An ask problem's answers are skill evidence through its attempts; trace entries come as EntryGraded.
+            self._record_skills(None, judgement.verdict, judgement.diagnosis)
         try:
             feedback = self.quiz.answer(verdict, at=self.session.clock(), answer_text=answer_text,
                                         diagnosis=judgement.diagnosis, variant_seed=event.seed)
@@ -287,6 +373,27 @@ class QuizScreen(Screen):
                 self.set_focus(None)  # Enter then reaches the screen: next question
         else:
             self._update_bar()  # shows the number of tries
+
+    @on(ProblemView.EntryGraded)
+    def _entry_graded(self, event: ProblemView.EntryGraded) -> None:
+        event.stop()
+        if self.view is not None and event.problem_id == self.view.problem_id:
+            self._record_skills(event.ask, event.verdict, event.diagnosis)
+
+    def _record_skills(self, ask: str | None, verdict: str, diagnosis: str | None) -> None:
+        """Skill evidence for one graded entry (a skill question at its generated level, a stored problem
+        at the lessons' level), saved off the UI thread."""
+        if self.view is None or self.quiz is None or self.quiz.is_finished:
+            return
+        from tutor.practice.mastery import LESSON_LEVEL
+
+        rendered = self.view.rendered
+        level = self.generated.level if self.generated is not None else LESSON_LEVEL
+
+        def save() -> None:
+            self.session.record_skill_evidence(rendered, ask, verdict, diagnosis, level)
+
+        self.run_worker(save, thread=True, group="save")
 
     @on(ProblemView.Completed)
     def _completed(self, event: ProblemView.Completed) -> None:
@@ -334,6 +441,10 @@ class QuizScreen(Screen):
         for index, result in enumerate(summary.results, start=1):
             found = self.session.find_problem(result.problem.pack_id, result.problem.problem_id)
             title = (found[1].title or found[1].id) if found else result.problem.problem_id
+            if review_skill_of(result.problem) is not None:
+                from tutor.practice.skills import skill
+
+                title = f"{skill(review_skill_of(result.problem) or '').title} (skill due, a new graph)"
             mark = "✓" if result.outcome.value == "correct" else "·"
             table.add_row(mark, f"{index}. {title}", str(result.tries), result.outcome.value)
         widgets: list = [Static(heading), Static(table)]
@@ -360,6 +471,15 @@ class QuizScreen(Screen):
         for result in summary.results:
             if result.diagnoses:
                 key = LessonKey(result.problem.pack_id, result.problem.lesson_id)
+                skill_id = review_skill_of(result.problem)
+                if skill_id is not None:  # a skill question: the lesson that teaches the skill
+                    from tutor.practice.skills import skill
+                    from tutor.ui.screens.practice import lesson_teaching
+
+                    entry = lesson_teaching(self.session, skill(skill_id).lesson)
+                    if entry is None:
+                        continue
+                    key = entry.key
                 by_lesson.setdefault(key, set()).update(result.diagnoses)
         ranked = Counter({key: len(diagnoses) for key, diagnoses in by_lesson.items()})
         found = []
