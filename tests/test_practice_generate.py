@@ -237,3 +237,81 @@ def test_two_mistakes_that_round_to_each_other_are_rejected():
     problem = generate("forward", 4, 106, "trace")
     assert problem.program != program
     assert_problem_sound(problem)
+
+
+def _level_candidates(levels=(4, 5), seeds=2, attempts=12):
+    """Raw level-4/5 trace candidates (before any check), as the generator draws them."""
+    import random
+
+    from tutor.practice.generate import _graph_candidate, _Reject
+
+    found = []
+    for skill_id, level, kind in REQUESTS:
+        if level not in levels or kind != "trace":
+            continue
+        for seed in range(seeds):
+            for attempt in range(attempts):
+                rng = random.Random(f"{skill_id}:{level}:{seed}:{kind}:{attempt}")
+                try:
+                    found.append(_graph_candidate(skill_id, level, seed, kind, rng))
+                except _Reject:
+                    continue
+    return found
+
+
+def test_the_float_graph_has_the_engines_numbers():
+    """The screen's graph, built from the builder's ops, has the engine's values, local derivatives and gradients."""
+    from math import isclose
+
+    from tutor.practice.generate import _float_graph
+
+    checked = 0
+    for candidate in _level_candidates(seeds=1, attempts=6):
+        screened = _float_graph(candidate.structure, candidate.at)
+        try:
+            graph = build_graph(candidate.program, candidate.at, symbolic=False)
+        except Exception:  # noqa: BLE001 - off a domain: the generator drops it too
+            continue
+        assert screened is not None
+        named = [node for node in screened.order if "." not in node]  # a statement's inner ops have no name in the program
+        assert set(named) <= set(graph.order)
+        for node in named:
+            ours, engine = screened.nodes[node], graph.nodes[node]
+            assert isclose(ours.value, engine.value, rel_tol=1e-9, abs_tol=1e-12), (candidate.program, node)
+            assert isclose(ours.grad, engine.grad, rel_tol=1e-9, abs_tol=1e-12), (candidate.program, node)
+        checked += 1
+    assert checked > 50
+
+
+def test_the_float_screen_only_rejects_what_the_exact_check_rejects():
+    """Every candidate the float screen is certain about is one the exact checks reject too (with the screen
+    left out: structure=None), and the screen is certain about most of the coincidences it is meant for."""
+    from dataclasses import replace
+
+    from tutor.practice.generate import _float_graph, _float_screen
+
+    certain = 0
+    for candidate in _level_candidates():
+        screened = _float_graph(candidate.structure, candidate.at)
+        if screened is None or not _float_screen(screened)[0]:
+            continue
+        certain += 1
+        assert check_problem(replace(candidate, structure=None)) is not None, (candidate.program, candidate.at)
+    assert certain > 20
+
+
+def test_generation_pauses_the_cycle_collector_and_restores_it():
+    import gc
+
+    assert gc.isenabled()
+    generate("fan-out", 5, 3)
+    assert gc.isenabled()
+    with pytest.raises(GenerationFailed):
+        generate("local-relu", 5, 0, budget=0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        generate("fan-out", 2, 3)
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()

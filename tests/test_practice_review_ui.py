@@ -85,3 +85,16 @@ async def test_a_due_skill_appears_in_the_review_with_a_new_graph(tmp_path):
         assert any(event.skill == "local-mul" and event.correct for event in events)
         assert "local-mul" not in due_skills(events, app.session.clock())  # reviewed: not due any more
         assert not app.session.store.attempts(pack_id="skill-review")  # no problem card for a generated graph
+
+
+def test_the_review_takes_due_problems_and_due_skills_in_turn():
+    from tutor.progress import ProblemRef
+    from tutor.progress.review import mixed_with_skills, review_skill_of, skill_review_refs
+
+    problems = [ProblemRef("pack", "lesson", f"p{n}") for n in range(3)]
+    skills = skill_review_refs(["local-mul", "fan-out", "upstream", "signs"])
+    assert [review_skill_of(ref) for ref in skills] == ["local-mul", "fan-out", "upstream"]  # at most 3
+    mixed = mixed_with_skills(problems[:1], skills)
+    assert [review_skill_of(ref) or ref.problem_id for ref in mixed] == ["p0", "local-mul", "fan-out", "upstream"]
+    assert [ref.problem_id for ref in mixed_with_skills(problems, [])] == ["p0", "p1", "p2"]
+    assert review_skill_of(problems[0]) is None
