@@ -248,3 +248,15 @@ def test_the_graph_drawn_uses_the_op_whose_rule_is_wrong():
     shown = report.message.split("Smallest failing program: ", 1)[1].split("  with", 1)[0]
     assert "*" in shown and "-" not in shown, shown
     assert "L *" in report.drawing
+
+
+def test_a_loop_in_one_rule_names_the_check_it_hung_in(tmp_path):
+    source = (FIXTURES / "correct.py").read_text()
+    looping = tmp_path / "value.py"
+    looping.write_text(source.replace("    def tanh(self):\n", "    def tanh(self):\n        while True:\n            pass\n", 1))
+    report = check_file("value", looping, timeout=2.0)
+    assert not report.passed and report.diagnosis == "runtime-error"
+    *done, stopped = report.checks
+    assert all(check.passed for check in done) and len(done) == 8  # up to L = -a * b
+    assert stopped.name == "L = tanh(a)" and not stopped.passed
+    assert "did not finish within 2 seconds" in report.message and "during the check L = tanh(a)" in report.message

@@ -49,15 +49,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from tutor.exercises import check_file
 
+    printed = 0
+
     def line(check, index: int, total: int) -> None:  # text: each check's line as soon as it has run
+        nonlocal printed
+        printed += 1
         print(f"{'PASS' if check.passed else 'FAIL'}  {check.name}", flush=True)
 
     report = check_file(exercise.id, path, on_check=line if args.format == "text" else None)
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2))
     else:
-        if report.checks and report.checks[0].name == "load":  # the file never ran: no line was printed
-            print(f"FAIL  {report.checks[0].name}")
+        for check in report.checks[printed:]:  # a file that did not load, or the check a stopped child was in
+            print(f"{'PASS' if check.passed else 'FAIL'}  {check.name}")
         print()
         print(report.message)
         if report.drawing:

@@ -20,7 +20,7 @@ from tutor.exercises.extras import check_extras
 from tutor.exercises.harness import run_in_child
 from tutor.exercises.mutants import MUTATIONS, MUTATIONS_BY_ID, run_rows
 from tutor.exercises.programs import CheckProgram, random_program, smaller_programs
-from tutor.exercises.report import CheckResult, Report, child_problem
+from tutor.exercises.report import CheckResult, Report, child_problem, stopped_report
 
 TOLERANCE = 1e-6
 RANDOM_SIZES = (1, 1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12)
@@ -112,7 +112,7 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     answer = run_in_child(Path(path), [{"kind": "graph", "rows": p.rows()} for p in programs], timeout, judge)
     problem = child_problem(answer, timeout)
     if problem:
-        return Report(False, [CheckResult("load", False, problem)], RUNTIME_ERROR, problem)
+        return stopped_report(problem, judged, [_name(program) for program in programs])
     checks: list[CheckResult] = []
     tried: list[tuple[CheckProgram, dict]] = []
     failures: list[tuple[CheckProgram, dict]] = []

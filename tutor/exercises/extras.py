@@ -9,7 +9,7 @@ from typing import Any
 
 from tutor.exercises.catalog import Exercise
 from tutor.exercises.harness import run_in_child
-from tutor.exercises.report import CheckResult, Report, child_problem
+from tutor.exercises.report import CheckResult, Report, child_problem, stopped_report
 
 # A case: its name, the task sent to the child, and a judge that returns a message when the result is wrong.
 Case = tuple[str, dict[str, Any], Callable[[dict[str, Any]], str | None]]
@@ -32,7 +32,7 @@ def check_extras(exercise: Exercise, path: Path, timeout: float,
     answer = run_in_child(path, [task for _, task, _ in cases], limit, judge)
     problem = child_problem(answer, limit)
     if problem:
-        return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
+        return stopped_report(problem, judged, [name for name, _, _ in cases])
     checks = [judged.get(index) or _judge(case, result)
               for index, (case, result) in enumerate(zip(cases, answer.results))]
     failed = [check for check in checks if not check.passed]

@@ -41,3 +41,14 @@ def child_problem(answer: ChildAnswer, timeout: float) -> str | None:
     if answer.load_error:
         return "Your file could not be loaded:\n" + answer.load_error
     return None
+
+
+def stopped_report(problem: str, finished: dict[int, CheckResult], names: list[str]) -> Report:
+    """The report of a child that timed out, crashed or did not load: the checks it finished, then the
+    one it was running when it stopped (an endless loop is in that check's program), failed."""
+    done = [finished[index] for index in sorted(finished)]
+    if len(done) < len(names) and done:
+        running = names[len(done)]
+        problem = f"{problem}\nIt stopped during the check {running}."
+        return Report(False, [*done, CheckResult(running, False, problem)], "runtime-error", problem)
+    return Report(False, [CheckResult("load", False, problem)], "runtime-error", problem)
