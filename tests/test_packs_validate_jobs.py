@@ -30,6 +30,25 @@ def many_broken(tmp_path: Path, count: int = 6) -> Path:
     return path
 
 
+def child_takes_work_first(monkeypatch) -> None:
+    """The parent checks its first problem only once a child has taken one (a pipe, not a sleep), so the
+    children's share is never empty however the processes are scheduled."""
+    signal_read, signal_write = os.pipe()
+    real = validate_module._validate_problem_cached
+    parent = os.getpid()
+    waiting = [True]
+
+    def wrapped(ref, *args):
+        if os.getpid() != parent:
+            os.write(signal_write, b"x")
+        elif waiting[0]:
+            waiting[0] = False
+            os.read(signal_read, 1)
+        return real(ref, *args)
+
+    monkeypatch.setattr(validate_module, "_validate_problem_cached", wrapped)
+
+
 def errors_of(folder: Path, jobs: int) -> list[str]:
     return [str(error) for error in validate_module.validate_pack(load_pack(folder), seed_count=8, jobs=jobs)]
 
@@ -55,6 +74,7 @@ def test_every_problem_s_error_comes_back_from_the_children(tmp_path: Path, monk
     path = many_broken(tmp_path)
     alone = errors_of(path, jobs=1)
     assert len({error.split(": error")[0] for error in alone}) == 6  # one error at each problem
+    child_takes_work_first(monkeypatch)
     assert errors_of(path, jobs=jobs) == alone
 
 
@@ -73,7 +93,8 @@ def test_a_child_that_fails_costs_only_time(tmp_path: Path, monkeypatch) -> None
     path = many_broken(tmp_path)
     alone = errors_of(path, jobs=1)
     assert len(alone) == 6
-    assert errors_of(path, jobs=2) == alone  # the child's three problems were checked again here
+    child_takes_work_first(monkeypatch)
+    assert errors_of(path, jobs=2) == alone  # what the child took was checked again here
 
 
 def test_small_packs_and_one_job_never_fork(monkeypatch) -> None:

@@ -169,51 +169,76 @@ def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, t
                           jobs: int) -> list[PackError]:
     """The problems' deep errors, the work shared with ``jobs - 1`` forked copies of this process.
 
-    A child inherits the loaded pack and the imported checker (nothing is imported or parsed again) and
-    checks every ``jobs``-th problem that needs no algebra worker (formula asks stay here: the worker's
-    pipe belongs to this process); it sends its errors back as JSON and leaves with os._exit, so no
-    exit handler of ours runs twice. A child that fails in any way costs only time: its problems are
-    checked here.
+    A child inherits the loaded pack and the imported checker (nothing is imported or parsed again).
+    The problems that need no algebra worker are handed out one at a time through a pipe holding their
+    numbers, so a process that is done takes the next and none sits idle while another still has a
+    queue; the formula asks stay here, first (the worker's pipe belongs to this process, and while it
+    waits for the worker to start the children go on). A child sends back the numbers it checked and
+    their errors as JSON and leaves with os._exit, so no exit handler of ours runs twice. A child that
+    fails in any way costs only time: the problems it did not report are checked here.
     """
     import json
+    import struct
 
     shared = [ref for ref in refs if not _needs_algebra(ref)]
-    parts = [shared[index::jobs] for index in range(1, jobs)]
-    in_children = {id(ref) for part in parts for ref in part}
-    children: list[tuple[int, int, list[ProblemRef]]] = []
-    for part in parts:
-        if not part:
-            continue
+    tokens = b"".join(struct.pack("<I", index) for index in range(len(shared)))
+    if len(tokens) > 60000:  # more than a pipe holds without a reader: share them out in turn instead
+        return [error for ref in refs for error in _validate_problem_cached(ref, seed_count, cache, texts)]
+    queue, filling = os.pipe()
+    os.write(filling, tokens)
+    os.close(filling)  # once every number is taken, a read returns b"": the queue is empty
+
+    def next_index() -> int | None:
+        data = os.read(queue, 4)  # one read of 4 bytes is whole: numbers are written and taken 4 at a time
+        return struct.unpack("<I", data)[0] if len(data) == 4 else None
+
+    children: list[tuple[int, int]] = []
+    for _ in range(jobs - 1):
         reading, writing = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child
             status = 1
             try:
                 os.close(reading)
-                found = [error for ref in part for error in _validate_problem_cached(ref, seed_count, cache, texts)]
-                payload = json.dumps([[str(error.file), error.line, error.column, error.message, error.severity]
-                                      for error in found]).encode()
+                done, found = [], []
+                while (index := next_index()) is not None:
+                    found.extend(_validate_problem_cached(shared[index], seed_count, cache, texts))
+                    done.append(index)
+                payload = json.dumps({"done": done, "errors": [
+                    [str(error.file), error.line, error.column, error.message, error.severity] for error in found]})
                 with os.fdopen(writing, "wb") as pipe:
-                    pipe.write(payload)
+                    pipe.write(payload.encode())
                 status = 0
             finally:
                 os._exit(status)
         os.close(writing)
-        children.append((pid, reading, part))
-    errors = [error for ref in refs if id(ref) not in in_children
+        children.append((pid, reading))
+    errors = [error for ref in refs if _needs_algebra(ref)
               for error in _validate_problem_cached(ref, seed_count, cache, texts)]
-    for pid, reading, part in children:
+    checked: set[int] = set()
+    while (index := next_index()) is not None:
+        errors.extend(_validate_problem_cached(shared[index], seed_count, cache, texts))
+        checked.add(index)
+    os.close(queue)
+    for pid, reading in children:
         with os.fdopen(reading, "rb") as pipe:
             payload = pipe.read()
         _, status = os.waitpid(pid, 0)
         try:
             if status != 0:
                 raise ValueError(f"exit status {status}")
-            errors.extend(PackError(Path(file), int(line), int(column), str(message),
-                                    "warning" if severity == "warning" else "error")
-                          for file, line, column, message, severity in json.loads(payload))
-        except (ValueError, TypeError):
-            errors.extend(error for ref in part for error in _validate_problem_cached(ref, seed_count, cache, texts))
+            reply = json.loads(payload)
+            found = [PackError(Path(file), int(line), int(column), str(message),
+                               "warning" if severity == "warning" else "error")
+                     for file, line, column, message, severity in reply["errors"]]
+            reported = {int(index) for index in reply["done"]}
+        except (ValueError, TypeError, KeyError):
+            continue  # its problems are among those not reported, checked below
+        errors.extend(found)
+        checked |= reported
+    for index, ref in enumerate(shared):
+        if index not in checked:
+            errors.extend(_validate_problem_cached(ref, seed_count, cache, texts))
     return errors
 
 
