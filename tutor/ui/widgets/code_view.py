@@ -384,7 +384,9 @@ class CodeProblemView(ProblemView):
         box = self.query_one("#code-message", Static)
         box.update(message)
         box.set_class(bool(message.plain), "-shown")
-        self.query_one("#code-drawing", Static).update(Text(drawing))
+        picture = self.query_one("#code-drawing", Static)
+        picture.update(Text(drawing))
+        picture.display = bool(drawing)  # an empty one still took a line
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#body", VerticalScroll).scroll_relative(y=lines, animate=False)
