@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 from tutor.check import GradeRequest, grade, prepare_problem
 from tutor.check.numbers import to_float
 from tutor.check.problem import Problem
+from tutor.check.rules import MAX_RULES_PER_DIAGNOSIS, _RuleBuilder
 from tutor.commands import grade as grade_command
 from tutor.graph import build_graph
-from tutor.graph.build import FORMULA_TOO_LARGE, SYMBOLIC_GRAPH_NODES
+from tutor.graph.build import FORMULA_TOO_LARGE, MAX_GRAPH_NODES, SYMBOLIC_GRAPH_NODES
 
 
 def _terms(count: int) -> str:
@@ -209,3 +210,37 @@ def _dominates_by_search(problem: Problem, later: str, node: str) -> bool:
             seen.add(edge.target)
             stack.append(edge.target)
     return True
+
+
+# ---------------------------------------------------------------------------- at the cap
+
+
+def _chain(nodes: int) -> str:
+    lines, previous = [], "x"
+    for index in range(1, nodes - 1):
+        lines.append(f"v{index} = " + (f"{previous} + 0.1", f"tanh({previous})", f"{previous}*1.0001")[(index - 1) % 3])
+        previous = f"v{index}"
+    return "\n".join([*lines, f"L = {previous}*2"])
+
+
+@pytest.mark.parametrize("program", [_chain(MAX_GRAPH_NODES), _terms(3_333)], ids=["chain", "sum"])
+def test_every_ask_at_the_node_cap_gets_a_verdict_or_a_reason(program: str) -> None:
+    assert len(build_graph(program, {"x": 0.5}, symbolic=False).order) <= MAX_GRAPH_NODES
+    for ask in ("grad:x", "value:L", "derivative:x", "derivative2:x"):
+        record = grade_command.grade_line(json.dumps({"program": program, "at": {"x": 0.5}, "ask": ask,
+                                                      "answer": "3"}))
+        if ask.startswith("derivative"):
+            assert record["verdict"] == "error" and "ask grad:x" in record["message"], record
+        else:
+            assert record["verdict"] == "incorrect", record
+            # A node feeding 3,333 terms: the rule and worked lines name a few paths, not all of them.
+            assert len(record["rule"]) < 2_000 and len(record["worked"]) < 2_000, (len(record["rule"]),
+                                                                                   len(record["worked"]))
+
+
+def test_a_wide_fan_out_makes_a_bounded_number_of_path_rules() -> None:
+    # x feeds 3,333 terms: one "only this path" rule per term held the other 3,332 edges each (1.2 GB).
+    problem = prepare_problem(_terms(3_333), {"x": 0.5})
+    builder = _RuleBuilder(problem, problem.parse_ask("grad:x"))
+    builder.build()
+    assert builder.made("missing-path") <= MAX_RULES_PER_DIAGNOSIS

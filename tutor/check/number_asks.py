@@ -14,7 +14,7 @@ from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, precis
 from tutor.check.models import CORRECT, INCORRECT, UNCHECKED, AuthorMistake, GradeResult, Tolerance
 from tutor.check.numbers import Num, describe, equals_sign, evaluate_tree, factor, is_finite, to_float
 from tutor.check.problem import Problem
-from tutor.check.rule_texts import ask_rule, chain_symbols
+from tutor.check.rule_texts import MAX_SHOWN_PATHS, ask_rule, chain_symbols, more_paths
 from tutor.check.rules import also_fits, wrong_rules
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression
@@ -206,7 +206,7 @@ def _worked(problem: Problem, ask: Ask) -> str:
     out_edges = problem.edges_out[ask.node]
     numbers = []
     shown: list[Num] = [right]
-    for edge in out_edges:
+    for edge in out_edges[:MAX_SHOWN_PATHS]:
         local = state.locals[(edge.target, edge.slot)]
         shown.append(local)
         if edge.target == problem.output:
@@ -216,6 +216,6 @@ def _worked(problem: Problem, ask: Ask) -> str:
             numbers.append(f"{factor(state.grads[edge.target])} · {factor(local)}")
     worked = f"{label} = {chain_symbols(problem, ask.node)}"
     if len(out_edges) > 1 or out_edges[0].target != problem.output:
-        worked += f" = {' + '.join(numbers)}"
+        worked += f" = {' + '.join(numbers)}{more_paths(len(out_edges))}"
     # Rounded factors do not multiply to the rounded result exactly, so the last step is "≈" then.
     return f"{worked} {equals_sign(*shown)} {describe(right)}."

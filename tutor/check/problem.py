@@ -40,10 +40,13 @@ from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Binary, Call, Expression, Name, Unary
 from tutor.expr.tree import to_text as tree_text
 from tutor.graph import ComputationalGraph, Edge, GraphBuildError, build_graph
-from tutor.graph.build import FormulaTooLargeError, GraphConsistencyError, ensure_formulas
+from tutor.graph.build import MAX_FORMULA_GRAPH_NODES, FormulaTooLargeError, GraphConsistencyError, ensure_formulas
 
 ACTIVATIONS = ("relu", "tanh", "exp", "log", "sigmoid")
 RANDOM_POINT_COUNT = 8
+# Past the size where formula asks are refused, random points serve only the number asks' "is this factor
+# exactly 1 as a function" test, and each point is an exact pass over every node: fewer do.
+LARGE_GRAPH_POINT_COUNT = 3
 _RANDOM_POINT_ATTEMPTS = 160
 # Random points whose numbers get this large are too close to a singularity to compare at.
 _LARGEST_USEFUL_MAGNITUDE = 10**8
@@ -419,8 +422,9 @@ class Problem:
         generator = random.Random(seed)
         states: list[PointState] = []
         seen: set[tuple[Fraction, ...]] = {tuple(given[name] for name in names)}  # type: ignore[misc]
+        wanted = RANDOM_POINT_COUNT if len(self.graph.order) <= MAX_FORMULA_GRAPH_NODES else LARGE_GRAPH_POINT_COUNT
         for attempt in range(_RANDOM_POINT_ATTEMPTS):
-            if len(states) >= RANDOM_POINT_COUNT:
+            if len(states) >= wanted:
                 break
             point: dict[str, Num] = {}
             for name in names:

@@ -69,12 +69,22 @@ def local_ask_rule(problem: Problem, ask: Ask) -> str:
 def chain_symbols(problem: Problem, node: str) -> str:
     """dL/dz1 · ∂z1/∂a (+ one product per other path): the chain rule for ``node``, in symbols."""
     symbols = []
-    for edge in problem.edges_out[node]:
+    edges = problem.edges_out[node]
+    for edge in edges[:MAX_SHOWN_PATHS]:
         if edge.target == problem.output:  # dL/dL = 1 needs no writing out
             symbols.append(f"∂{edge.target}/∂{node}")
         else:
             symbols.append(f"d{problem.output}/d{edge.target} · ∂{edge.target}/∂{node}")
-    return " + ".join(symbols)
+    return " + ".join(symbols) + more_paths(len(edges))
+
+
+# A node feeding thousands of others would make a rule or worked line of thousands of products.
+MAX_SHOWN_PATHS = 8
+
+
+def more_paths(count: int) -> str:
+    """' + ... (992 more products, one per path)' past MAX_SHOWN_PATHS, else ''."""
+    return f" + ... ({count - MAX_SHOWN_PATHS:,} more products, one per path)" if count > MAX_SHOWN_PATHS else ""
 
 
 def chain_rule(problem: Problem, ask: Ask) -> str:

@@ -87,6 +87,7 @@ class _RuleBuilder:
         self.output = problem.output
         self.graph = problem.graph
         self.rules: list[WrongRule] = []
+        self.counts: dict[str, int] = {}
         # The general rules (GradeResult.rule), with no number of this point.
         self.chain = chain_rule(problem, ask) if ask.kind in ("grad", "derivative") else ""
         self.local_rule = local_ask_rule(problem, ask) if ask.kind == "local" else ""
@@ -97,6 +98,10 @@ class _RuleBuilder:
     # which mypy cannot match against a fixed signature; hence Callable[..., ...] where they are passed in.
     def add(self, diagnosis: str, compute: Callable[..., Num], explain: Callable[..., Explanation]) -> None:
         self.rules.append(WrongRule(diagnosis, compute, explain))
+        self.counts[diagnosis] = self.counts.get(diagnosis, 0) + 1
+
+    def made(self, diagnosis: str) -> int:
+        return self.counts.get(diagnosis, 0)
 
     def grad(self, node: str) -> str:
         return f"d{self.output}/d{self.d_name(node)}"
@@ -251,12 +256,18 @@ class _RuleBuilder:
             return
         node = self.ask.node
         problem = self.problem
+        # build() keeps the first MAX_RULES_PER_DIAGNOSIS of each kind in this order, so none past that is made:
+        # x feeding 3,333 terms would otherwise make 3,333 rules each holding the other 3,332 edges (1.2 GB).
         for edge in out_edges:
+            if self.made("missing-path") >= MAX_RULES_PER_DIAGNOSIS:
+                return
             dropped = frozenset({(edge.target, edge.slot)})
             self.add("missing-path", lambda s, d=dropped: problem.gradient_with(s, node, drop=d),
                      lambda w, r, e=edge: self.explain_dropped_path(fan_out, e, w, r))
         if len(out_edges) >= 3:
             for edge in out_edges:
+                if self.made("missing-path") >= MAX_RULES_PER_DIAGNOSIS:
+                    return
                 others = frozenset((other.target, other.slot) for other in out_edges if other is not edge)
                 self.add("missing-path", lambda s, d=others: problem.gradient_with(s, node, drop=d),
                          lambda w, r, e=edge: self.explain_single_path(fan_out, e, w, r))
