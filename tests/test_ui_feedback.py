@@ -253,3 +253,29 @@ async def test_the_feedback_on_a_short_terminal_does_not_push_its_entry_out_of_s
         await settle(pilot)
         assert visible.contains_region(view.row_for("value:z2").region)
         assert visible.y <= view.feedback.region.y < visible.bottom
+
+
+@async_test
+async def test_a_trace_entry_right_for_the_learners_own_wrong_value_says_the_method_is_right(tmp_path):
+    # L = (a*b + c)^2 at a=2, b=3, c=1: z2 = 8 is off (7); L = 64 squares the learner's own z2 (issue 14 §2).
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("space")
+        await settle(pilot)
+        view = app.screen.current_problem()
+        await answer(pilot, "6")
+        await answer(pilot, "8")
+        assert view.progress.status["value:z2"] == "incorrect"
+        await pilot.press("down")  # on to L, leaving z2 to fix later
+        await answer(pilot, "64")
+        judgement = view.feedback.judgement
+        assert judgement.verdict == "incorrect" and judgement.diagnosis == "carried-forward", judgement
+        assert "your z2 = 8" in judgement.message and "49" not in judgement.message
+        await pilot.press("up")
+        await answer(pilot, "7")  # z2 fixed: the same 64 for L is now simply wrong
+        assert app.focused is view.row_for("value:L").input
+        await answer(pilot, "64")
+        judgement = view.feedback.judgement
+        assert judgement.verdict == "incorrect" and judgement.diagnosis != "carried-forward", judgement

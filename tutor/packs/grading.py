@@ -8,7 +8,7 @@ must stay cheap.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tutor.packs.checks import grade_choice
@@ -107,9 +107,12 @@ def grade_request(rendered: RenderedProblem, answer: str, ask: str | None = None
     )
 
 
-def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None) -> Any:
+def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None,
+                 earlier: Mapping[str, str] | None = None) -> Any:
     """Grade a typed answer to a ``trace`` entry, an ``ask`` or a ``numeric`` problem -> GradeResult.
 
+    ``earlier``: in a trace, what the learner last submitted for other entries (ask -> text, right or
+    wrong), so that an answer right for their own wrong value is told so (``carried-forward``).
     Raises ``tutor.check.RequestError`` when the problem itself is unusable (a pack that did not
     pass ``validate``); a learner's bad answer is never an exception but an ``invalid`` verdict.
     """
@@ -120,9 +123,15 @@ def grade_answer(rendered: RenderedProblem, answer: str, ask: str | None = None)
         if ask is None:
             raise NotGradable("a layer problem needs the quantity being answered, e.g. ask='layer:dL/dW1'")
         return grade_layer_answer(rendered, answer, ask)
+    request = grade_request(rendered, answer, ask)
+    if earlier:
+        from tutor.check import grade_in_trace
+
+        return grade_in_trace(request.program, request.at, request.ask, request.answer, earlier,
+                              request.tolerance, request.mistakes)
     from tutor.check import grade
 
-    return grade(grade_request(rendered, answer, ask))
+    return grade(request)
 
 
 def grade_numeric_answer(rendered: RenderedProblem, answer: str) -> Any:

@@ -7,6 +7,7 @@ use; the app warms it in the background right after the first paint.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tutor.graph.model import format_number
@@ -36,8 +37,12 @@ class Judgement:
         return replace(self, explanation=explanation or "")
 
 
-def judge_answer(rendered, answer_text: str, ask: str | None = None) -> Judgement:
-    """Grade a ``trace`` entry (``ask`` = "value:z2"), an ``ask`` or a ``numeric`` problem's answer."""
+def judge_answer(rendered, answer_text: str, ask: str | None = None,
+                 earlier: Mapping[str, str] | None = None) -> Judgement:
+    """Grade a ``trace`` entry (``ask`` = "value:z2"), an ``ask`` or a ``numeric`` problem's answer.
+
+    ``earlier``: a trace's other entries as the learner last submitted them (see tutor.packs.grading).
+    """
     answer_text = answer_text.strip()
     if not answer_text:
         return Judgement("invalid", answer_text, "Type an answer first: a number or an expression such as 2*7.", column=1)
@@ -45,7 +50,7 @@ def judge_answer(rendered, answer_text: str, ask: str | None = None) -> Judgemen
     # mistakes for it and the tolerance; here the result only becomes what the UI shows.
     from tutor.packs.grading import grade_answer, mistakes_for
 
-    result = grade_answer(rendered, answer_text, ask)
+    result = grade_answer(rendered, answer_text, ask, earlier=earlier)
     mistakes = mistakes_for(rendered.problem, ask or getattr(rendered.problem, "ask", None))
     judgement = judgement_from_result(result, answer_text)
     if judgement.diagnosis and not judgement.diagnosis_text:

@@ -61,6 +61,7 @@ class TraceProblemView(AnswerTableView):
         self.playback_view = self.graph_view
         self._focused_ask: str | None = None
         self._pending: set[str] = set()
+        self._submitted_texts: dict[str, str] = {}  # ask -> the last answer graded for it, right or wrong
 
     def on_mount(self) -> None:
         first = self.progress.next_open
@@ -73,7 +74,10 @@ class TraceProblemView(AnswerTableView):
         return "Forward: values" if kind == "value" else "Backward: gradients"
 
     def _judge(self, text: str, ask: str) -> Judgement:
-        return judge_answer(self.rendered, text, ask=ask)
+        # What the learner submitted for the other entries, right or wrong: a gradient worked from their
+        # own wrong z2 is "your method is right; it uses your z2 = 8", not a mistake of its own.
+        earlier = {other: typed for other, typed in dict(self._submitted_texts).items() if other != ask}
+        return judge_answer(self.rendered, text, ask=ask, earlier=earlier)
 
     def focused_entry(self):
         """The open entry whose field the learner is in (None when the focus is elsewhere or it is done)."""
@@ -112,6 +116,7 @@ class TraceProblemView(AnswerTableView):
         about = f"{entry.label} ({'value' if entry.kind == 'value' else 'gradient'})"
         if judgement.verdict in ("correct", "incorrect"):
             self.post_message(self.EntryGraded(self.problem_id, ask, judgement.verdict, judgement.diagnosis))
+            self._submitted_texts[ask] = judgement.answer_text
         if judgement.verdict == "correct":
             self.progress.mark(ask, True, judgement.answer_text)
             value_text = format_number(self.progress.expected_text(entry))
