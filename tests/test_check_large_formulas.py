@@ -244,3 +244,18 @@ def test_a_wide_fan_out_makes_a_bounded_number_of_path_rules() -> None:
     builder = _RuleBuilder(problem, problem.parse_ask("grad:x"))
     builder.build()
     assert builder.made("missing-path") <= MAX_RULES_PER_DIAGNOSIS
+
+
+def test_a_quoted_inner_function_is_bracketed_where_an_operator_touches_it() -> None:
+    result = _graded("y = tanh(w*x + b)", "derivative:w", "x*(1-(w*x+b)^2)", {"w": 0.5, "x": 1, "b": 0.25})
+    assert result.diagnosis == "activation-derivative", result
+    assert "1 − (w*x + b)^2" in result.message and "1 − w*x + b^2" not in result.message
+    power = _graded("L = (2*x+1)^3", "derivative:x", "6(2x+1)^3", {"x": 1})
+    assert "3·(2*x + 1)^3" in power.message, power
+
+
+def test_the_outer_derivative_names_the_whole_inner_function() -> None:
+    # dL/d(2x) = dL/d(2x + 1) for L = (2x + 1)^3: a teacher names 2x + 1, the function inside the cube.
+    result = _graded("L = (2*x+1)^3", "derivative:x", "3(2x+1)^2", {"x": 1})
+    assert result.diagnosis == "missing-inner-derivative", result
+    assert "inner function 2*x + 1." in result.message, result

@@ -117,7 +117,7 @@ class _RuleBuilder:
     def d_name(self, node: str) -> str:
         """A node's name where it is differentiated by: z6 for a number ask, (x^3) for a formula ask."""
         name = self.name(node)
-        return name if name.replace("_", "").isalnum() else f"({name})"
+        return name if _is_atom(name) else f"({name})"
 
     def formula(self, node: str) -> str:
         if not self.formula_mode:
@@ -140,6 +140,14 @@ class _RuleBuilder:
     def dominates(self, later: str, node: str) -> bool:
         """True when every path from ``node`` to the output passes through ``later``."""
         return later in self.problem.dominators(node)
+
+    def passes_unchanged(self, node: str, states: list[PointState]) -> bool:
+        """True when node feeds one node only, with local derivative exactly 1 everywhere (z1 in z1 + 1)."""
+        out_edges = self.problem.edges_out[node]
+        if len(out_edges) != 1 or out_edges[0].target == self.output:
+            return False
+        key = (out_edges[0].target, out_edges[0].slot)
+        return all(state.locals[key] == 1 for state in states)
 
     def path_edges(self, node: str) -> list[Edge]:
         """Edges on some path from ``node`` to the output, nearest first."""
@@ -206,6 +214,9 @@ class _RuleBuilder:
         inner_candidates = [later for later in descendants
                             if not self.formula_mode or self.dominates(later, node)
                             or len({state.grads[later] for state in states}) > 1]
+        if self.formula_mode:
+            # The outer derivative of 2*x inside 2*x + 1 is that of 2*x + 1: name the larger inner function.
+            inner_candidates = [later for later in inner_candidates if not self.passes_unchanged(later, states)]
         for later in inner_candidates:
             if later != self.output and any(problem.tangents(state, node).get(later, 0) != 1 for state in states):
                 self.add("missing-inner-derivative", lambda s, m=later: s.grads[m],
@@ -404,7 +415,7 @@ class _RuleBuilder:
 
     def edge_variants(self, edge: Edge) -> list[_EdgeVariant]:
         target, source, slot = edge.target, edge.source, edge.slot
-        sn = self.name(source)
+        sn = self.d_name(source)
         op = self.graph.nodes[target].op
         variants: list[_EdgeVariant] = []
         here = self.numbers_sentence(target, source)
@@ -458,7 +469,7 @@ class _RuleBuilder:
     def power_variants(self, target: str, source: str, slot: int, here: Callable[[Num, Num], str],
                        rule: str) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
-        sn = self.name(source)
+        sn = self.d_name(source)
         d = f"∂{self.d_name(target)}/∂{self.d_name(source)}"
         if slot == 1:
             def exponent_as_power(s: PointState) -> Num:
@@ -500,7 +511,7 @@ class _RuleBuilder:
     def activation_variants(self, op: str, target: str, source: str, here: Callable[[Num, Num], str],
                             rule: str) -> list[_EdgeVariant]:
         node_formula = self.formula(target)
-        tn, sn = self.name(target), self.name(source)
+        tn, sn = self.d_name(target), self.d_name(source)
         d = f"∂{self.d_name(target)}/∂{self.d_name(source)}"
         # Each variant is the slope a learner writes by a known slip; the messages quote the slip, never the slope.
         if op == "tanh":
@@ -598,6 +609,21 @@ def also_fits(diagnosis: str, others: list[str]) -> str:
     """The sentence a message ends with when another built-in reading gives the same answer ("" when none)."""
     other = next((item for item in others if item != diagnosis and item in READINGS), None)
     return f" Another reading fits your answer too: {READINGS[other]}." if other else ""
+
+
+def _is_atom(text: str) -> bool:
+    """A name, a number or one call such as tanh(w*x): nothing an operator next to it could split."""
+    if text.replace("_", "").replace(".", "").isalnum():
+        return True
+    head, bracket, _ = text.partition("(")
+    if not (bracket and head.isalpha() and text.endswith(")")):
+        return False
+    depth = 0
+    for index, character in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0 and index >= len(head) and index < len(text) - 1:
+            return False  # tanh(a)*exp(b): the first call closes before the end
+    return True
 
 
 def _listed(names: list[str]) -> str:
