@@ -17,8 +17,11 @@ import json
 import math
 import re
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +32,8 @@ from tutor.check.rules import MAX_RULES_PER_DIAGNOSIS, _RuleBuilder
 from tutor.commands import grade as grade_command
 from tutor.graph import build_graph
 from tutor.graph.build import FORMULA_TOO_LARGE, MAX_GRAPH_NODES, SYMBOLIC_GRAPH_NODES
+
+CORPUS = Path(__file__).parent / "grading_corpus"
 
 
 def _terms(count: int) -> str:
@@ -259,3 +264,32 @@ def test_the_outer_derivative_names_the_whole_inner_function() -> None:
     result = _graded("L = (2*x+1)^3", "derivative:x", "3(2x+1)^2", {"x": 1})
     assert result.diagnosis == "missing-inner-derivative", result
     assert "inner function 2*x + 1." in result.message, result
+
+
+def _corpus_formula_cases() -> list[Any]:
+    cases = []
+    for path in sorted(CORPUS.glob("*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        for problem in data.get("problems") or []:
+            if not isinstance(problem, dict) or "program" not in problem:
+                continue
+            for ask, kinds in (problem.get("asks") or {}).items():
+                if not str(ask).startswith(("derivative:", "derivative2:")):
+                    continue
+                answers = [item[0] if isinstance(item, list) else item for item in kinds.get("wrong", [])]
+                cases.append(pytest.param(problem["program"], problem.get("at", {}), ask,
+                                          [str(answer) for answer in answers], id=f"{path.name} {ask}"))
+    return cases
+
+
+@pytest.mark.parametrize(("program", "at", "ask", "answers"), _corpus_formula_cases())
+def test_corpus_formula_feedback_names_no_hidden_node(program, at, ask, answers) -> None:
+    # Every wrong formula answer of the grading corpus: message, rule and worked speak the program's words.
+    hidden = _hidden_names(program, at)
+    for answer in answers:
+        result = _graded(program, ask, answer, at)
+        text = _texts(result)
+        for name in hidden:
+            assert not re.search(rf"\b{name}\b", text), (answer, name, result)
+        assert FORMULA_TOO_LARGE not in text
