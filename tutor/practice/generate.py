@@ -248,13 +248,16 @@ class _Builder:
         # Single letters a learner reads easily; not e (the constant) and not the loss's own names.
         self.input_names = iter("abcdfghkmnpqruv")
 
-    def new_input(self, name: str | None = None, positive: bool = False, value: float | None = None) -> str:
+    def new_input(self, name: str | None = None, positive: bool = False, value: float | None = None,
+                  sign_of: float | None = None) -> str:
+        """A new input; ``positive`` draws a value > 0, ``sign_of`` one with the sign of that number."""
         while name is None or name in self.values:
             name = next(self.input_names, None)
             if name is None:
                 raise _Reject("out of input names")
         if value is None:
-            pool = [v for v in _number_pool(self.level) if v not in self.inputs.values() and (v > 0 or not positive)]
+            pool = [v for v in _number_pool(self.level) if v not in self.inputs.values() and (v > 0 or not positive)
+                    and (sign_of is None or v * sign_of > 0)]
             if not pool:
                 raise _Reject("no distinct input value left")
             value = self.rng.choice(pool)
@@ -403,11 +406,23 @@ def _focus(skill_id: str, builder: _Builder) -> list[str]:
         return [builder.power(builder.new_input(), rng.choice((2, 3)) if level >= 2 else 2)]
     if skill_id in _ACTIVATION_SKILLS:
         function = _ACTIVATION_SKILLS[skill_id]
-        a = builder.new_input(positive=function == "log")
+        # relu is asked live only (a dead one makes "flip the sign" right), so its input is drawn positive:
+        # a positive input at level 1, two factors of one sign after that. Drawn any sign, half the
+        # candidates were dropped and a few seeds ran out of their budget (local-relu 2, seed 10).
+        a = builder.new_input(positive=function in ("log", "relu") and level == 1 or function == "log")
         if level == 1:
             return [builder.unary(function, a)]
-        b = builder.new_input(positive=function == "log")
+        b = builder.new_input(positive=function == "log",
+                              sign_of=builder.values[a] if function == "relu" else None)
         inner = builder.binary("*" if function != "log" else "+", a, b)
+        if function == "relu":
+            # A live relu's output equals its input and its slope is 1, so dL/dz1 = dL/dz2 and "left out
+            # relu's slope" would be right unless z1 has a second path; a product or difference of the two
+            # makes other slips right (z1*z2: "used the operand itself"; z2 - z1 = 0). So the second path
+            # is a sum: z3 = z2 + z1.
+            live = builder.unary(function, inner)
+            pair = (live, inner) if rng.random() < 0.5 else (inner, live)
+            return [inner, live, builder.binary("+", *pair)]
         return [inner, builder.unary(function, inner)]
     if skill_id in ("upstream", "local-factor", "value-vs-gradient", "forward"):
         a, b = builder.new_input(), builder.new_input()
