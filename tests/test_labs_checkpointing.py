@@ -70,9 +70,9 @@ def test_memory_falls_then_rises_with_k() -> None:
 def test_settings_are_validated_together() -> None:
     with pytest.raises(LabSettingsError, match=r"keep_every \(12\) can't be more than layers \(10\)"):
         create_lab("checkpointing", {"layers": 10, "keep_every": 12})
-    lab = CheckpointingLab()
+    lab = CheckpointingLab({"keep_every": 10})
     with pytest.raises(LabSettingsError, match="keep_every"):
-        lab.configure(layers=5)  # the default keep_every 10 no longer fits
+        lab.configure(layers=5)  # keep_every 10 no longer fits
     lab.configure(layers=5, keep_every=2)
     assert lab.plan().checkpoints == (0, 2, 4)
 

@@ -25,13 +25,23 @@ from tutor.labs.gradcheck import (
 )
 
 SEEDS = range(5)
+GOOD_EPSILON = 1e-5
+
+
+def test_the_lab_does_not_open_at_the_best_epsilon() -> None:
+    """The best-epsilon question's answer is not the starting value with a green 'agree' beside it."""
+    choice = next(question for question in GradcheckLab().questions() if question.id == "gradcheck.best-epsilon")
+    answer = next(option.text for option in choice.options if option.id == choice.expected)
+    assert float(answer) != GradcheckSettings().epsilon
+    assert gradient_check(GradcheckSettings()).verdict != "agree"
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_correct_gradients_agree_and_planted_bugs_are_caught(target: str) -> None:
     for seed in SEEDS:
-        correct = gradient_check(GradcheckSettings(target=target, seed=seed))
-        buggy = gradient_check(GradcheckSettings(target=target, seed=seed, plant_bug=True))
+        # At a good epsilon (the lab opens at 1e-2, which is not: a question asks which is best).
+        correct = gradient_check(GradcheckSettings(target=target, seed=seed, epsilon=GOOD_EPSILON))
+        buggy = gradient_check(GradcheckSettings(target=target, seed=seed, plant_bug=True, epsilon=GOOD_EPSILON))
         assert correct.max_relative_error < AGREEMENT_THRESHOLD == 1e-6, (seed, correct.comparisons)
         assert correct.verdict == "agree"
         assert buggy.max_relative_error > WRONG_THRESHOLD == 1e-2, (seed, buggy.comparisons)
@@ -46,7 +56,7 @@ def test_planting_a_bug_leaves_the_engine_alone() -> None:
     x = Value(0.7)
     y = x.tanh()
     assert y.local_grads == (1.0 - math.tanh(0.7) ** 2,)
-    assert gradient_check(GradcheckSettings(target="tanh")).max_relative_error < AGREEMENT_THRESHOLD
+    assert gradient_check(GradcheckSettings(target="tanh", epsilon=GOOD_EPSILON)).max_relative_error < AGREEMENT_THRESHOLD
 
 
 @pytest.mark.parametrize("target", ["tanh", "sigmoid", "exp", "log", "div", "pow", "network"])

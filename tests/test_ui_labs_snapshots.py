@@ -49,6 +49,8 @@ def test_nan_hunt_lab_with_three_fixes(snap_compare):
 
     async def run_before(pilot):
         await settle(pilot)
+        await pilot.press("r")  # the lab opens with the loop not yet run
+        await settle(pilot)
 
     assert snap_compare(lab_app("nan-hunt", settings), terminal_size=SIZE, run_before=run_before)
 
@@ -64,6 +66,8 @@ def test_nan_hunt_lab_as_written_at_80_by_24(snap_compare):
     # The module's loop at its own size, seeded, nothing else fixed: the first NaN is the loss's log.
     async def run_before(pilot):
         await settle(pilot)
+        await pilot.press("r")  # the lab opens with the loop not yet run
+        await settle(pilot)
 
     assert snap_compare(lab_app("nan-hunt", {"fix_seed": True}), terminal_size=(80, 24), run_before=run_before)
 
@@ -72,6 +76,8 @@ def test_nan_hunt_lab_all_but_the_learning_rate_at_120_by_40(snap_compare):
     settings = {"fix_seed": True, "fix_loss": True, "fix_zero_grad": True, "fix_activation": True}
 
     async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("r")  # the lab opens with the loop not yet run
         await settle(pilot)
 
     assert snap_compare(lab_app("nan-hunt", settings), terminal_size=SIZE, run_before=run_before)

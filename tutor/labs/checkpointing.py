@@ -33,7 +33,7 @@ MAX_LAYERS = 400
 
 class CheckpointingSettings(LabSettings):
     layers: int = Field(100, ge=1, le=MAX_LAYERS, description="layers in the chain (n)")
-    keep_every: int = Field(10, ge=1, le=MAX_LAYERS, description="keep every k-th activation as a checkpoint")
+    keep_every: int = Field(1, ge=1, le=MAX_LAYERS, description="keep every k-th activation as a checkpoint")
     width: int = Field(4, ge=1, le=64, description="units per layer (for the numerical check)")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the weights and the input")
 
@@ -240,7 +240,8 @@ def checkpointing_questions() -> tuple[LabQuestion, ...]:
                 kind="choice",
                 expected=f"k{fewest}",
                 options=tuple(QuestionOption(f"k{k}", f"k = {k}") for k in QUESTION_CHOICES),
-                explanation="About n/k checkpoints plus k - 1 recomputed activations: smallest when k is near sqrt(n).",
+                explanation=("Few checkpoints mean long segments recomputed and held at once, many mean many checkpoints "
+                             "held: the two balance when k is near sqrt(n)."),
                 settings={"layers": QUESTION_LAYERS},
             )
         )

@@ -63,10 +63,10 @@ class Fix:
 
 
 FIXES: tuple[Fix, ...] = (
-    Fix("seed", "no seed: every run starts from different weights and data", f"seed the generator ({FIXED_SEED})"),
+    Fix("seed", "no seed for the random generator", f"seed the generator ({FIXED_SEED})"),
     Fix("activation", "sigmoid hidden layers", "ReLU hidden layers"),
     Fix("learning_rate", f"learning rate {BROKEN_LEARNING_RATE:g}", f"learning rate {FIXED_LEARNING_RATE:g}"),
-    Fix("loss", "loss = mean(log(output)), and the output can be negative", "mean squared error against the targets"),
+    Fix("loss", "loss = mean(log(output))", "mean squared error against the targets"),
     Fix("zero_grad", "gradients are never cleared, so each step adds to the last", "clear the gradients before each backward pass"),
 )
 FIX_IDS: tuple[str, ...] = tuple(fix.id for fix in FIXES)
@@ -442,8 +442,9 @@ def nan_hunt_questions() -> tuple[LabQuestion, ...]:
                 kind="numeric",
                 expected=str(lr_failure.step),
                 tolerance=0.0,
+                # Not lr_failure.where: it names the layer, which the next question asks for.
                 explanation=(f"With learning rate {BROKEN_LEARNING_RATE:g} every update overshoots and the weights grow "
-                             f"until, at epoch {lr_failure.step}, {lr_failure.where}: {lr_failure.message}."),
+                             f"until, at epoch {lr_failure.step}, {lr_failure.message}."),
                 settings=missing_one("learning_rate").model_dump(),
             )
         )

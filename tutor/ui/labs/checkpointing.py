@@ -1,8 +1,11 @@
 """Checkpointing lab screen: memory held against recomputation for every checkpoint spacing k.
 
 Left chart: the most activations alive at once for k = 1..n; right chart: the extra layer
-evaluations recomputation costs. A line marks sqrt(n), a diamond the learner's k. The readout
-gives the chosen plan's numbers and whether its gradients equal plain backprop's.
+evaluations recomputation costs. A diamond marks the learner's k. The readout gives the chosen
+plan's numbers and whether its gradients equal plain backprop's. Which k is best (and the sqrt(n)
+line beside it) is shown once the question asking for it is settled: before that the learner finds
+it on the curve. The lab opens at k = 1 (keep everything), so no question's count is on screen
+before the learner moves k.
 """
 
 from __future__ import annotations
@@ -32,23 +35,25 @@ class CheckpointingLabScreen(LabScreen):
     def show(self, data: tuple[CheckpointPlan, tuple[CheckpointPlan, ...], tuple[int, ...]]) -> None:
         plan, sweep, best = data
         self.last_plan = plan
+        show_best = not self.question_open(BEST_K_QUESTION)
         ks = [entry.keep_every for entry in sweep]
-        self._draw("checkpoint-memory", "activations held at the peak", ks,
-                   [entry.peak_activations for entry in sweep], plan, plan.peak_activations)
+        self._draw("checkpoint-memory", "activations at the peak", ks,
+                   [entry.peak_activations for entry in sweep], plan, plan.peak_activations, show_best)
         self._draw("checkpoint-compute", "extra layer evaluations", ks,
-                   [entry.recomputed_evaluations for entry in sweep], plan, plan.recomputed_evaluations)
-        self.query_one("#lab-readout").update(readout(plan, best))
+                   [entry.recomputed_evaluations for entry in sweep], plan, plan.recomputed_evaluations, show_best)
+        self.query_one("#lab-readout").update(readout(plan, best if show_best else None))
         self.update_status()
 
     def _draw(self, plot_id: str, title: str, ks: list[int], values: list[int], plan: CheckpointPlan,
-              chosen_value: int) -> None:
+              chosen_value: int, show_root: bool) -> None:
         root = math.sqrt(plan.layers)
-        plot, plt = self.begin_chart(plot_id, legend(f"{title} vs k (log k)", ("your k", "yellow"),
-                                                     (f"√n = {root:.1f}", "red")))
-        plt.xlabel("k: keep every k-th activation")
+        series = [("your k", "yellow")] + ([(f"√n = {root:.1f}", "red")] if show_root else [])
+        plot, plt = self.begin_chart(plot_id, legend(f"{title} vs k", *series))
+        plt.xlabel("k: keep every k-th activation (log scale)")
         # k runs from 1 to n and the interesting part is near sqrt(n): a log axis spreads it out.
         plt.plot([math.log10(k) for k in ks], values, marker="braille", color="cyan")
-        plt.vertical_line(math.log10(root), color="red")
+        if show_root:
+            plt.vertical_line(math.log10(root), color="red")
         plt.scatter([math.log10(plan.keep_every)], [chosen_value], marker="◆", color="yellow")
         k_ticks = [tick for tick in K_TICKS if tick <= max(ks)]
         plt.xticks([math.log10(tick) for tick in k_ticks], [str(tick) for tick in k_ticks])
@@ -60,17 +65,22 @@ class CheckpointingLabScreen(LabScreen):
 
 
 K_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 400)
+BEST_K_QUESTION = "checkpointing.best-k"
 
 
-def readout(plan: CheckpointPlan, best: tuple[int, ...]) -> Text:
+def readout(plan: CheckpointPlan, best: tuple[int, ...] | None) -> Text:
+    """The chosen plan's numbers; ``best`` (the k with the fewest activations) once it may be shown."""
     text = Text()
     text.append(f"k = {plan.keep_every}: ", style="bold")
     text.append(f"{len(plan.checkpoints)} checkpoints, peak {plan.peak_activations} activations "
                 f"(keeping all: {plan.layers + 1}), {plan.recomputed_evaluations} extra layer evaluations "
                 f"({plan.total_evaluations} in all, plain backprop {plan.forward_evaluations})")
     text.append("\n")
-    best_text = f"{best[0]}" if len(best) == 1 else f"{best[0]}–{best[-1]}"
-    text.append(f"fewest activations at k = {best_text} (√{plan.layers} = {math.sqrt(plan.layers):.1f})")
+    if best is not None:
+        best_text = f"{best[0]}" if len(best) == 1 else f"{best[0]}–{best[-1]}"
+        text.append(f"fewest activations at k = {best_text} (√{plan.layers} = {math.sqrt(plan.layers):.1f})")
+    else:
+        text.append("which k holds the fewest? find the bottom of the left curve", style="dim")
     if plan.gradients_match is not None:
         text.append("  ·  ")
         if plan.gradients_match:

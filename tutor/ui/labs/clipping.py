@@ -2,7 +2,9 @@
 
 Left chart: the size of every entry before and after clipping (log scale). Right chart: the
 direction, each vector divided by its own norm: identical bars mean the direction was kept. The
-readout compares both methods at the same threshold, whichever one is selected.
+readout gives the selected method's numbers; the other method's line joins it once the lab's
+questions are settled (before that it would print their answers beside them: the learner switches
+the method and measures).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class ClippingLabScreen(LabScreen):
         self.last_result = chosen
         self._draw_sizes(chosen)
         self._draw_direction(chosen)
-        self.query_one("#lab-readout").update(readout(settings, results))
+        compare = not self.question_open(*QUESTION_IDS)
+        self.query_one("#lab-readout").update(readout(settings, results, compare=compare))
         self.update_status()
 
     def _draw_sizes(self, result: ClipResult) -> None:
@@ -79,10 +82,15 @@ def unit(vector: tuple[float, ...]) -> list[float]:
     return [value / norm for value in vector] if norm > 0 else [0.0 for _ in vector]
 
 
-def readout(settings: Any, results: dict[str, ClipResult]) -> Text:
-    """Both methods at the same threshold, one line each, the selected one first and bold."""
+QUESTION_IDS = ("clipping.keeps-direction", "clipping.value-clipped-norm", "clipping.value-clipped-cosine")
+
+
+def readout(settings: Any, results: dict[str, ClipResult], *, compare: bool = True) -> Text:
+    """The selected method's line (bold); with ``compare`` the other method's too, at the same threshold."""
     text = Text()
     order = sorted(results, key=lambda method: method != settings.method)
+    if not compare:
+        order = order[:1]
     for line, method in enumerate(order):
         result = results[method]
         if line:
@@ -95,6 +103,9 @@ def readout(settings: Any, results: dict[str, ClipResult]) -> Text:
                     style="" if chosen else "dim")
         text.append("same direction" if result.keeps_direction else "turned",
                     style="green" if result.keeps_direction else "yellow")
+    if not compare:
+        others = ", ".join(METHOD_NAMES[method] for method in results if method != settings.method)
+        text.append(f"\n  {others}: switch 'clip' to measure it", style="dim")
     return text
 
 

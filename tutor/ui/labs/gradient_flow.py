@@ -4,7 +4,8 @@ One bar per parameter (the weight matrices by default, every parameter with ``pa
 the input side on the left: mean |grad|, the standard deviation of grad and max |grad|, each on a
 log axis. Every setting change recomputes one forward and backward pass of the 784-256-128-10
 network (plus any extra layers) in a worker, a few milliseconds; the readout names the row of the
-module's table of patterns the bars show.
+module's table of patterns the bars show, and the first-to-output ratio, once the questions that ask
+for them are settled (before that the learner reads the bars and the two numbers and decides).
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ class GradientFlowLabScreen(LabScreen):
                 plt.xticks([positions[index] for index in keep], [labels[index] for index in keep])
             plt.xlabel("layer (input side left)")
             plot.refresh()
-        self.query_one("#lab-readout").update(readout(result))
+        self.query_one("#lab-readout").update(readout(
+            result, name_pattern=not self.question_open(*PATTERN_QUESTIONS),
+            show_ratio=not self.question_open(*RATIO_QUESTIONS)))
         self.update_status()
 
     def status_text(self) -> str:
@@ -105,19 +108,31 @@ PATTERN_NAMES = {"healthy": "none, healthy", "vanishing": "vanishing gradients",
 PATTERN_STYLES = {"healthy": "green", "vanishing": "yellow", "exploding": "red", "dead": "yellow", "nan": "bold red"}
 
 
-def readout(result: GradientFlowResult) -> Text:
+# Questions whose answer a readout line would state: it waits until they are settled.
+PATTERN_QUESTIONS = tuple(f"gradient-flow.pattern-{pattern}" for pattern in ("vanishing", "exploding", "dead", "nan"))
+RATIO_QUESTIONS = ("gradient-flow.similar-across-layers", "gradient-flow.sigmoid-ratio")
+
+
+def readout(result: GradientFlowResult, *, name_pattern: bool = True, show_ratio: bool = True) -> Text:
+    """The pattern the bars show (with ``name_pattern``), the first and output layers' mean |grad|
+    (their ratio with ``show_ratio``), the loss and any dead units."""
     patterns = result.patterns()
     text = Text()
-    text.append("pattern: " if len(patterns) == 1 else "patterns: ", style="bold")
-    for index, pattern in enumerate(patterns):
-        if index:
-            text.append(" + ")
-        text.append(PATTERN_NAMES[pattern], style=PATTERN_STYLES[pattern])
-    text.append("  →  " + "; ".join(PATTERN_ACTIONS[pattern] for pattern in patterns) + "\n", style="dim")
+    if name_pattern:
+        text.append("pattern: " if len(patterns) == 1 else "patterns: ", style="bold")
+        for index, pattern in enumerate(patterns):
+            if index:
+                text.append(" + ")
+            text.append(PATTERN_NAMES[pattern], style=PATTERN_STYLES[pattern])
+        text.append("  →  " + "; ".join(PATTERN_ACTIONS[pattern] for pattern in patterns) + "\n", style="dim")
+    else:
+        text.append("pattern: ", style="bold")
+        text.append("which row of the module's table do the bars show? (named here once you have answered)\n",
+                    style="dim")
     weights = result.weights
     text.append(f"mean |grad|: layer 1 {short_number(weights[0].mean_abs)}, output {short_number(weights[-1].mean_abs)}")
     ratio = result.first_to_last
-    if math.isfinite(ratio):
+    if math.isfinite(ratio) and show_ratio:
         text.append(f" (×{short_number(ratio)})")
     text.append(f"  ·  loss {short_number(result.loss, 4)}")
     dead = [f"{count}/{width}" for count, width in zip(result.dead_units, result.hidden_widths)]

@@ -1,8 +1,9 @@
 """NaN-hunt lab screen: the module's broken training loop, five fix switches, and the loss it produces.
 
 The loop runs at the module's size (10-50-50-1, batches of 32, 100 epochs) on the tensor engine.
-Every switch starts a fresh run in a worker, drawn as it goes; the readout names the first NaN or
-inf by epoch, layer and operation. Without the seed fix each run draws new weights and data, so
+The lab opens with the loop not yet run (the readout would otherwise name the first NaN beside the
+question asking for it): ``r`` runs it, and every switch starts a fresh run in a worker, drawn as
+it goes; the readout names the first NaN or inf by epoch, layer and operation. Without the seed fix each run draws new weights and data, so
 pressing ``r`` twice shows two different stories. The lab is passed when all five fixes are on
 and the run stays finite to its last epoch.
 """
@@ -49,10 +50,11 @@ class NanHuntLabScreen(LabScreen):
         super().__init__(settings, **kwargs)
         self.last_snapshot: dict[str, Any] | None = None
         self.ever_passed = False
+        self.started = False  # nothing runs until the learner presses r or flips a switch
 
     def compose_actions(self) -> ComposeResult:
         with Horizontal():
-            yield Button("Run again", id="nan-rerun", compact=True, variant="primary")
+            yield Button("Run", id="nan-rerun", compact=True, variant="primary")
 
     def compose_charts(self) -> list[Any]:
         return [ChartPage("nan-loss")]
@@ -60,8 +62,15 @@ class NanHuntLabScreen(LabScreen):
     # ------------------------------------------------------------------ training
 
     def refresh_lab(self) -> None:
+        if not self.started:
+            self.show_training(self.snapshot_now(), finished=True)
+            return
+        self.query_one("#nan-rerun", Button).label = "Run again"
         self.show_training(self.snapshot_now(), finished=False)
         self.train(self.lab.settings.epochs)
+
+    def settings_applied(self, changes: Any) -> None:
+        self.started = True
 
     def train_chunk(self, steps: int) -> int:
         before = len(self.lab.current_run().loss_history)
@@ -74,6 +83,7 @@ class NanHuntLabScreen(LabScreen):
         with self.lab_lock:
             self.lab.reset()  # without the seed fix: new weights and data
         self.generation += 1
+        self.started = True
         self.refresh_lab()
 
     @on(Button.Pressed, "#nan-rerun")
@@ -92,12 +102,14 @@ class NanHuntLabScreen(LabScreen):
             self.ever_passed = True
             self.notify("All five bugs fixed: the loss stays finite to the last epoch.", title="NaN hunt passed")
         self._draw_loss(snapshot)
-        self.query_one("#lab-readout").update(readout(snapshot, running=not finished))
+        self.query_one("#lab-readout").update(readout(snapshot, running=not finished, started=self.started))
         self.update_status()
 
     def status_text(self) -> str:
         if self.last_snapshot is None:
             return ""
+        if not self.started:
+            return "not run yet: r runs the loop"
         steps = len(self.last_snapshot["loss_history"])
         state = "running…" if self.running else "run over"
         sizes = "-".join(str(size) for size in self.last_snapshot["sizes"])
@@ -114,7 +126,12 @@ class NanHuntLabScreen(LabScreen):
         plot, plt = self.begin_chart("nan-loss", legend("loss per epoch", *series))
         plt.xlabel("epoch")
         if not history:
-            message = f"no loss: first NaN/inf at epoch {failure['step']}, {failure['where']}" if failure else "starting…"
+            if not self.started:
+                message = "press r to run the loop"
+            elif failure:
+                message = f"no loss: first NaN/inf at epoch {failure['step']}, {failure['where']}"
+            else:
+                message = "starting…"
             plt.text(message[:60], x=0.5, y=0.5, alignment="center", color="red" if failure else None)
             plt.xlim(0, 1)
             plt.ylim(0, 1)
@@ -135,7 +152,7 @@ class NanHuntLabScreen(LabScreen):
         plot.refresh()
 
 
-def readout(snapshot: dict[str, Any], *, running: bool) -> Text:
+def readout(snapshot: dict[str, Any], *, running: bool, started: bool = True) -> Text:
     text = Text()
     found = [fix for fix in snapshot["fixes"] if fix["on"]]
     text.append(f"fixed {len(found)} of {len(FIXES)}: ", style="bold")
@@ -146,7 +163,10 @@ def readout(snapshot: dict[str, Any], *, running: bool) -> Text:
     history = snapshot["loss_history"]
     failure = snapshot["failure"]
     fresh = snapshot["settings"]["data"] == "fresh"
-    if failure:
+    if not started:
+        text.append("not run yet: r (or Run) runs the loop with the fixes above; each switch starts a new run",
+                    style="dim")
+    elif failure:
         text.append(f"✗ epoch {failure['step']} · {failure['where']}", style="bold red")
         text.append(f": {failure['message']}", style="red")
     elif running:

@@ -186,6 +186,7 @@ class LabScreen(Screen):
         self._reveal_armed_at: float | None = None
         self._compute_timer: Any = None
         self._computed_once = False
+        self._last_data: Any = None  # what show() last drew, to redraw it when a question is settled
 
     def _split_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         known = set(lab_class(self.lab_name).Settings.model_fields)
@@ -326,6 +327,7 @@ class LabScreen(Screen):
         if event.error is not None:
             self.query_one("#lab-readout", Static).update(Text(f"⚠ {event.error}", style="yellow"))
             return
+        self._last_data = event.data
         self.show(event.data)
         self.check_finished()
 
@@ -441,6 +443,31 @@ class LabScreen(Screen):
             panel.show_load_error(event.error or "unknown error")
         else:
             panel.show_questions(event.questions)
+        self.redraw_for_questions()
+
+    def question_open(self, *question_ids: str) -> bool:
+        """True while any of these questions is neither answered right nor revealed.
+
+        A readout or caption that would state such a question's answer keeps it back until then:
+        the learner measures it with the controls, the screen does not print it beside the
+        question. Before the questions are ready every known one counts as open; a question the
+        lab did not ask (or questions that failed to load) does not.
+        """
+        panel = self.query_one(QuestionPanel)
+        if panel.load_error is not None:
+            return False
+        if not panel.loaded:
+            return True
+        for question_id in question_ids:
+            state = panel.states.get(question_id)
+            if state is not None and not (state.solved or state.revealed):
+                return True
+        return False
+
+    def redraw_for_questions(self) -> None:
+        """Redraw the last result: what :meth:`question_open` keeps back may have changed."""
+        if self._last_data is not None:
+            self.show(self._last_data)
 
     @on(QuestionPanel.Answered)
     def _answered(self, event: QuestionPanel.Answered) -> None:
@@ -455,6 +482,8 @@ class LabScreen(Screen):
                     self.app.call_from_thread(self.notify, error, severity="error")
 
             self.run_worker(save, thread=True, group="save")
+        if event.judgement.verdict in {"correct", "gave-up"}:
+            self.redraw_for_questions()
         self.check_finished()
 
     @on(QuestionPanel.SetupRequested)

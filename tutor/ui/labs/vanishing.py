@@ -73,14 +73,19 @@ class VanishingLabScreen(LabScreen):
                                                                if tick > 1]
         plt.xticks(layer_ticks, [tick_label(tick) for tick in layer_ticks])
         plot.refresh()
-        self.query_one("#lab-readout").update(readout(result))
+        self.query_one("#lab-readout").update(readout(result, show_bound=not self.question_open(BOUND_QUESTION)))
         self.update_status()
 
     def status_text(self) -> str:
         return ""
 
 
-def readout(result: VanishingResult) -> Text:
+BOUND_QUESTION = "vanishing.sigmoid-bound"
+
+
+def readout(result: VanishingResult, *, show_bound: bool = True) -> Text:
+    """The first and last layers' norms and the typical factor per layer; for sigmoid the bound
+    0.25^depth, written out only with ``show_bound`` (a question asks for it)."""
     settings = result.settings
     text = Text()
     text.append("layer 1 ", style="bold")
@@ -92,10 +97,12 @@ def readout(result: VanishingResult) -> Text:
         direction = f"shrinks ×{short_number(typical)}" if typical >= 1 else f"grows ×{short_number(1 / typical)}"
         text.append(f"  ·  going back one layer the gradient typically {direction}")
     text.append("\n")
-    if settings.activation == "sigmoid":
+    if settings.activation == "sigmoid" and show_bound:
         text.append(f"0.25^{settings.depth} = {short_number(result.sigmoid_bound)}", style="bold")
         text.append(f": the most {settings.depth} sigmoid slopes in a row can multiply to. The red line is 0.25^k, "
                     "k = the sigmoids between a layer and the loss")
+    elif settings.activation == "sigmoid":
+        text.append("The red line is the most the sigmoid slopes between a layer and the loss can multiply to")
     else:
         text.append(f"{settings.activation}'s slope can reach 1, so the activation alone need not shrink the gradient")
     if any(value == 0 for value in result.weight_gradient_norms):
