@@ -15,15 +15,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from tutor.engine import EngineDomainError, Value
-from tutor.exercises.catalog import EXERCISES, Exercise
+from tutor.exercises.catalog import DEFAULT_RANDOM_SIZES, DEFAULT_TOLERANCE, EXERCISES, Exercise
 from tutor.exercises.extras import check_extras
 from tutor.exercises.harness import run_in_child
 from tutor.exercises.mutants import MUTATIONS, MUTATIONS_BY_ID, run_rows
 from tutor.exercises.programs import CheckProgram, random_program, smaller_programs
 from tutor.exercises.report import CheckResult, Report, child_problem, stopped_report
 
-TOLERANCE = 1e-6
-RANDOM_SIZES = (1, 1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12)
+TOLERANCE = DEFAULT_TOLERANCE[0]
+RANDOM_SIZES = DEFAULT_RANDOM_SIZES
+Tolerance = tuple[float, float]  # (rel, abs)
 
 
 UNDIAGNOSED = "wrong-gradient"
@@ -67,21 +68,23 @@ def reference(rows: list[list]) -> dict | None:
     return {"values": values, "grads": grads}
 
 
-def _close(a: object, b: float) -> bool:
-    return isinstance(a, (int, float)) and abs(a - b) <= TOLERANCE * max(1.0, abs(b))
+def _close(a: object, b: float, tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool:
+    rel, absolute = tolerance
+    return isinstance(a, (int, float)) and abs(a - b) <= max(absolute, rel * abs(b))
 
 
-def _agrees(learner: dict, expected: dict) -> bool:
-    values_ok = all(want is None or _close(got, want) for got, want in zip(learner["values"], expected["values"]))
-    return values_ok and all(_close(learner["grads"].get(k), v) for k, v in expected["grads"].items())
+def _agrees(learner: dict, expected: dict, tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool:
+    values_ok = all(want is None or _close(got, want, tolerance)
+                    for got, want in zip(learner["values"], expected["values"]))
+    return values_ok and all(_close(learner["grads"].get(k), v, tolerance) for k, v in expected["grads"].items())
 
 
 def _programs_for(exercise: Exercise, seed: int) -> list[CheckProgram]:
     programs = [CheckProgram(text, {k: float(v) for k, v in inputs.items()}) for text, inputs in exercise.programs]
     rng = random.Random(seed)
-    for size in RANDOM_SIZES:
+    for size in exercise.random_sizes:
         for _ in range(20):  # skip random programs the engine cannot evaluate (overflow, log of <= 0)
-            candidate = random_program(rng, exercise.ops, size)
+            candidate = random_program(rng, exercise.ops, size, exercise.random_range)
             if reference(candidate.rows()) is not None:
                 programs.append(candidate)
                 break
@@ -95,17 +98,25 @@ def _name(program: CheckProgram) -> str:
     return program.text.replace("\n", "; ")
 
 
-def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: float = 10.0,
+def check_file(exercise: str | Exercise, path: str | Path, seed: int = 17, timeout: float = 10.0,
                on_check: CheckCallback | None = None) -> Report:
-    """Check the learner's file; ``on_check(result, index, total)`` as each check finishes, in order."""
-    exercise = EXERCISES[exercise_id]
+    """Check the learner's file; ``on_check(result, index, total)`` as each check finishes, in order.
+
+    ``exercise`` is a built-in exercise's id or an :class:`Exercise` (a lesson pack's ``checks:``
+    merged with the built-in one it names): both take this one path.
+    """
+    if isinstance(exercise, str):
+        exercise = EXERCISES[exercise]
     if exercise.extra:
         return check_extras(exercise, Path(path), timeout, on_check)
+    tolerance = exercise.tolerance
     programs = _programs_for(exercise, seed)
+    if not programs:
+        return Report(True, [], None, "This exercise has no graph checks.")
     judged: dict[int, CheckResult] = {}
 
     def judge(index: int, result: dict) -> None:
-        judged[index] = _judge(programs[index], result)
+        judged[index] = _judge(programs[index], result, tolerance)
         if on_check is not None:
             on_check(judged[index], index, len(programs))
 
@@ -117,7 +128,7 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     tried: list[tuple[CheckProgram, dict]] = []
     failures: list[tuple[CheckProgram, dict]] = []
     for index, (program, result) in enumerate(zip(programs, answer.results)):
-        check = judged.get(index) or _judge(program, result)
+        check = judged.get(index) or _judge(program, result, tolerance)
         checks.append(check)
         if "ok" in result:
             tried.append((program, result["ok"]))
@@ -129,31 +140,31 @@ def check_file(exercise_id: str, path: str | Path, seed: int = 17, timeout: floa
     if not failures:
         return Report(True, checks, None, f"All {len(checks)} checks pass: values and gradients match the engine.")
     smallest, learner = min(failures, key=lambda item: len(item[0].rows()))
-    smallest, learner, more = _shrink(Path(path), smallest, learner, timeout)
+    smallest, learner, more = _shrink(Path(path), smallest, learner, timeout, tolerance=tolerance)
     tried += more
-    diagnosis = _diagnose(tried)
-    smallest, learner = _showing_the_op(Path(path), diagnosis, smallest, learner, tried, timeout)
+    diagnosis = _diagnose(tried, tolerance)
+    smallest, learner = _showing_the_op(Path(path), diagnosis, smallest, learner, tried, timeout, tolerance)
     expected = reference(smallest.rows())
     assert expected is not None  # only programs the engine can evaluate are ever counted as failures
-    message = _explain(diagnosis, smallest, learner, expected)
-    return Report(False, checks, diagnosis, message, _drawing(smallest, learner, expected))
+    message = _explain(diagnosis, smallest, learner, expected, tolerance)
+    return Report(False, checks, diagnosis, message, _drawing(smallest, learner, expected, tolerance))
 
 
-def _judge(program: CheckProgram, result: dict) -> CheckResult:
+def _judge(program: CheckProgram, result: dict, tolerance: Tolerance = DEFAULT_TOLERANCE) -> CheckResult:
     """One check: the learner's answer to one program against the engine's."""
     name = _name(program)
     if "error" in result:
         return CheckResult(name, False, "Your code raised an error:\n" + result["error"])
     expected = reference(program.rows())
     learner = result["ok"]
-    if expected is None or _agrees(learner, expected):
+    if expected is None or _agrees(learner, expected, tolerance):
         return CheckResult(name, True, "values and gradients match the engine")
-    return CheckResult(name, False, _difference(learner, expected))
+    return CheckResult(name, False, _difference(learner, expected, tolerance))
 
 
-def _difference(learner: dict, expected: dict) -> str:
+def _difference(learner: dict, expected: dict, tolerance: Tolerance = DEFAULT_TOLERANCE) -> str:
     for name, grad in expected["grads"].items():
-        if not _close(learner["grads"].get(name), grad):
+        if not _close(learner["grads"].get(name), grad, tolerance):
             return f"d L/d {name}: yours {learner['grads'].get(name)}, engine {grad:.6g}"
     return "a forward value differs from the engine's"
 
@@ -163,7 +174,8 @@ def _uses(program: CheckProgram, op: str) -> bool:
 
 
 def _showing_the_op(path: Path, diagnosis: str, smallest: CheckProgram, learner: dict,
-                    tried: list[tuple[CheckProgram, dict]], timeout: float) -> tuple[CheckProgram, dict]:
+                    tried: list[tuple[CheckProgram, dict]], timeout: float,
+                    tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[CheckProgram, dict]:
     """The smallest failing program that uses the diagnosed op itself.
 
     A learner's ``a - b`` built as ``a + b*-1`` fails through their ``__mul__``: the bug is named
@@ -173,17 +185,17 @@ def _showing_the_op(path: Path, diagnosis: str, smallest: CheckProgram, learner:
     if op is None or _uses(smallest, op):
         return smallest, learner
     failing = [(program, answer) for program, answer in tried if _uses(program, op)
-               and (expected := reference(program.rows())) is not None and not _agrees(answer, expected)]
+               and (expected := reference(program.rows())) is not None and not _agrees(answer, expected, tolerance)]
     if not failing:
         return smallest, learner
     program, answer = min(failing, key=lambda item: len(item[0].rows()))
-    program, answer, _ = _shrink(path, program, answer, timeout, keep=lambda c: _uses(c, op))
+    program, answer, _ = _shrink(path, program, answer, timeout, keep=lambda c: _uses(c, op), tolerance=tolerance)
     return program, answer
 
 
 def _shrink(
     path: Path, program: CheckProgram, learner: dict, timeout: float,
-    keep: Callable[[CheckProgram], bool] = lambda candidate: True,
+    keep: Callable[[CheckProgram], bool] = lambda candidate: True, tolerance: Tolerance = DEFAULT_TOLERANCE,
 ) -> tuple[CheckProgram, dict, list[tuple[CheckProgram, dict]]]:
     tried: list[tuple[CheckProgram, dict]] = []
     for _ in range(12):
@@ -200,17 +212,18 @@ def _shrink(
             if "ok" in result:
                 tried.append((candidate, result["ok"]))
         smaller = next(((c, r["ok"]) for (c, expected), r in zip(judged, answer.results)
-                        if "ok" in r and not _agrees(r["ok"], expected)), None)
+                        if "ok" in r and not _agrees(r["ok"], expected, tolerance)), None)
         if smaller is None:
             break
         program, learner = smaller
     return program, learner, tried
 
 
-def _diagnose(tried: list[tuple[CheckProgram, dict]]) -> str:
+def _diagnose(tried: list[tuple[CheckProgram, dict]], tolerance: Tolerance = DEFAULT_TOLERANCE) -> str:
     for mutation in MUTATIONS:
         for composite in (False, True):
-            if all(_agrees(learner, _mutant_or_none(program, mutation.id, composite)) for program, learner in tried):
+            if all(_agrees(learner, _mutant_or_none(program, mutation.id, composite), tolerance)
+                   for program, learner in tried):
                 return mutation.id
     return UNDIAGNOSED
 
@@ -222,10 +235,11 @@ def _mutant_or_none(program: CheckProgram, mutation: str, composite: bool) -> di
         return {"values": [], "grads": {"": math.nan}}
 
 
-def _explain(diagnosis: str, program: CheckProgram, learner: dict, expected: dict) -> str:
+def _explain(diagnosis: str, program: CheckProgram, learner: dict, expected: dict,
+             tolerance: Tolerance = DEFAULT_TOLERANCE) -> str:
     where = f"Smallest failing program: {program.text}  with " + ", ".join(
         f"{k} = {v:g}" for k, v in program.inputs.items())
-    wrong = _difference(learner, expected)
+    wrong = _difference(learner, expected, tolerance)
     if diagnosis in MUTATIONS_BY_ID:
         mutation = MUTATIONS_BY_ID[diagnosis]
         subject = f"The backward rule of {mutation.op}" if mutation.op else "Your backward() pass"
@@ -233,7 +247,7 @@ def _explain(diagnosis: str, program: CheckProgram, learner: dict, expected: dic
     return f"A value or gradient differs from the engine's.\n{where}\n{wrong}"
 
 
-def _drawing(program: CheckProgram, learner: dict, expected: dict) -> str:
+def _drawing(program: CheckProgram, learner: dict, expected: dict, tolerance: Tolerance = DEFAULT_TOLERANCE) -> str:
     """The smallest failing graph drawn by the tutor's renderer, the wrong input flagged."""
     try:
         # Deferred: building and drawing a graph imports sympy and rich, needed only for a failing file.
@@ -241,7 +255,8 @@ def _drawing(program: CheckProgram, learner: dict, expected: dict) -> str:
         from tutor.render import FrameOptions, finished_state, render_frame
 
         graph = build_graph(program.text, program.inputs)
-        wrong = {name for name, grad in expected["grads"].items() if not _close(learner["grads"].get(name), grad)}
+        wrong = {name for name, grad in expected["grads"].items()
+                 if not _close(learner["grads"].get(name), grad, tolerance)}
         captions = [f"∂L/∂{name}: yours {learner['grads'].get(name)}, right {expected['grads'][name]:.6g}"
                     for name in sorted(wrong)]
         state = replace(finished_state(graph), flagged_nodes=frozenset(w for w in wrong if w in graph.nodes),

@@ -73,6 +73,11 @@ def compile_program(text: str, inputs: dict[str, float]) -> list[Row]:
     return rows
 
 
+def program_ops(text: str, inputs: dict[str, float]) -> set[str]:
+    """The op names a check program uses (its inputs and constants are not ops)."""
+    return {row[0] for row in compile_program(text, inputs) if row[0] not in ("input", "const")}
+
+
 def _const(rows: list[Row], number: float) -> int:
     rows.append(["const", number])
     return len(rows) - 1
@@ -108,7 +113,8 @@ def random_expression(rng: random.Random, ops: tuple[str, ...], names: list[str]
     return f"({left}) {symbol} ({right})"
 
 
-def random_program(rng: random.Random, ops: tuple[str, ...], size: int) -> CheckProgram:
+def random_program(rng: random.Random, ops: tuple[str, ...], size: int,
+                   input_range: tuple[float, float] = (-2.0, 2.0)) -> CheckProgram:
     names = ["a", "b", "c"][: max(1, min(3, size))]
     for _ in range(20):  # all-constant or renaming-only draws are not programs; draw again
         text = f"L = {random_expression(rng, ops, names, size)}"
@@ -119,7 +125,8 @@ def random_program(rng: random.Random, ops: tuple[str, ...], size: int) -> Check
             continue
     else:
         text, used = "L = a*a", ["a"]
-    return CheckProgram(text, {name: round(rng.uniform(-2.0, 2.0), 2) or 0.5 for name in used})
+    low, high = input_range
+    return CheckProgram(text, {name: round(rng.uniform(low, high), 2) or (low + high) / 2 or 0.5 for name in used})
 
 
 def smaller_programs(program: CheckProgram) -> list[CheckProgram]:

@@ -13,7 +13,7 @@ Every model forbids unknown keys, so a typo such as ``hint:`` for ``hints:`` is 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +31,9 @@ from pydantic import (
 )
 
 from tutor.diagnosis_ids import ALL_LAYER_DIAGNOSES, BUILTIN_DIAGNOSES  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    from tutor.exercises.catalog import Exercise
 
 FORMAT_VERSION: Literal[1] = 1
 
@@ -475,13 +478,102 @@ def _exercise_enum(schema: dict[str, Any]) -> None:
 ExerciseId = Annotated[str, AfterValidator(_known_exercise), Field(json_schema_extra=_exercise_enum)]
 
 
+# The operations a code exercise's checks may test (tutor.exercises.catalog.OP_NAMES; a test keeps them equal).
+CODE_OPS = ("add", "sub", "mul", "div", "pow", "neg", "relu", "tanh", "exp", "log", "sigmoid")
+CodeOp = Literal["add", "sub", "mul", "div", "pow", "neg", "relu", "tanh", "exp", "log", "sigmoid"]
+MAX_CODE_PROGRAMS = 30
+MAX_RANDOM_PROGRAMS = 40
+MAX_RANDOM_NODES = 30
+MAX_RANGE = 100.0
+MAX_CODE_TOLERANCE = 0.1
+MAX_TARGET_SECONDS = 60
+FiniteNumber = Annotated[StrictFloat | StrictInt, Field(allow_inf_nan=False)]
+
+
+class CodeProgram(FormatModel):
+    """A fixed check: a program in the expression language and the point it is checked at."""
+
+    program: ExpressionText = Field(description='e.g. "L = a*b + c" or "d = a - b; L = d / c"')
+    at: dict[str, FiniteNumber] = Field(description="a number for every input of the program")
+
+
+class CodeRange(FormatModel):
+    low: FiniteNumber = Field(ge=-MAX_RANGE, le=MAX_RANGE)
+    high: FiniteNumber = Field(ge=-MAX_RANGE, le=MAX_RANGE)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CodeRange:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class CodeRandom(FormatModel):
+    count: StrictInt = Field(12, ge=0, le=MAX_RANDOM_PROGRAMS,
+                             description="how many random programs (default 12; 0 checks only the fixed ones)")
+    max_nodes: StrictInt = Field(12, ge=1, le=MAX_RANDOM_NODES,
+                                 description="operations in the largest one; sizes grow from 1 to this (default 12)")
+
+
+class CodeTolerance(FormatModel):
+    """A number passes when |learner - engine| <= max(abs, rel * |engine|); default rel 1e-6, abs 1e-6."""
+
+    rel: FiniteNumber = Field(1e-6, ge=0, le=MAX_CODE_TOLERANCE)
+    abs: FiniteNumber = Field(1e-6, ge=0, le=MAX_CODE_TOLERANCE)
+
+
+class CodeTarget(FormatModel):
+    """The training target of the `xor` exercise."""
+
+    loss_below: FiniteNumber = Field(0.05, gt=0, le=1, description="train_xor() must return a loss below this")
+    seconds: FiniteNumber = Field(60, gt=0, le=MAX_TARGET_SECONDS, description="wall-clock limit for the training")
+
+
+class CodeChecks(FormatModel):
+    """A code problem's own checks, as data; whatever is left out is the built-in exercise's."""
+
+    ops: list[CodeOp] | None = Field(
+        None, min_length=1, description="the operations the random programs use (default: the exercise's); with "
+        "no `programs`, only the exercise's fixed programs within these ops are kept")
+    programs: list[CodeProgram] | None = Field(
+        None, max_length=MAX_CODE_PROGRAMS, description="fixed checks, run first (default: the exercise's)")
+    range: CodeRange | None = Field(None, description="where random inputs are drawn from (default low -2, high 2)")
+    random: CodeRandom | None = None
+    tolerance: CodeTolerance | None = None
+    target: CodeTarget | None = Field(None, description="only for the `xor` exercise")
+
+
 class CodeProblem(ProblemBase):
     """Write part of an autograd engine in Python; the tutor's harness checks the file (no pack code runs)."""
 
     kind: Literal["code"]
     exercise: ExerciseId = Field(
-        description="a built-in exercise (`backprop-tutor code list`); its starter file and checks are the tutor's own"
+        description="a built-in exercise (`backprop-tutor code list`): the starter file, what the file must define, "
+        "and the default checks"
     )
+    checks: CodeChecks | None = Field(
+        None, description="the checks as data (ops, programs, range, random, tolerance, target); validate builds "
+        "each program and runs it on the tutor's engine")
+
+    def checked_exercise(self) -> Exercise:
+        """The tutor.exercises Exercise to check against: the built-in one with this problem's ``checks``."""
+        from tutor.exercises.catalog import EXERCISES, random_sizes, with_checks  # deferred: only checking needs it
+
+        base = EXERCISES[self.exercise]
+        checks = self.checks
+        if checks is None:
+            return base
+        return with_checks(
+            base,
+            ops=tuple(checks.ops) if checks.ops is not None else None,
+            programs=None if checks.programs is None else tuple(
+                (entry.program, {name: float(value) for name, value in entry.at.items()}) for entry in checks.programs),
+            sizes=None if checks.random is None else random_sizes(checks.random.count, checks.random.max_nodes),
+            random_range=None if checks.range is None else (float(checks.range.low), float(checks.range.high)),
+            tolerance=None if checks.tolerance is None else (float(checks.tolerance.rel), float(checks.tolerance.abs)),
+            xor_target=None if checks.target is None else (float(checks.target.loss_below),
+                                                           float(checks.target.seconds)),
+        )
 
 
 class TextStep(FormatModel):

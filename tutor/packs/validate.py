@@ -28,6 +28,7 @@ from tutor.packs.loader import LoadedPack, PackCatalog, ProblemRef
 from tutor.packs.models import (
     AskProblem,
     ChoiceProblem,
+    CodeProblem,
     GraphProblemBase,
     LabProblem,
     LayerProblem,
@@ -360,6 +361,8 @@ def _wait_for_algebra() -> None:
 def validate_problem(ref: ProblemRef, seed_count: int = DEFAULT_SEED_COUNT) -> list[PackError]:
     if isinstance(ref.problem, LabProblem):
         return _validate_lab_settings(ref)
+    if isinstance(ref.problem, CodeProblem):
+        return _validate_code_checks(ref)
     if _needs_algebra(ref):
         _wait_for_algebra()
     validator = _ProblemValidator(ref)
@@ -383,6 +386,74 @@ def _validate_lab_settings(ref: ProblemRef) -> list[PackError]:
     except LabSettingsError as error:
         return [ref.source.error_at(ref.path + ("settings",), f"lab '{problem.lab}': {error}")]
     return []
+
+
+def _validate_code_checks(ref: ProblemRef) -> list[PackError]:
+    """A code problem's ``checks:``: each program builds, stays within the ops, and the engine runs it finitely."""
+    # Deferred, like the other checks' imports here: only packs with code problems need the exercises.
+    from tutor.exercises.catalog import EXERCISES
+    from tutor.exercises.checking import reference
+    from tutor.exercises.programs import compile_program
+    from tutor.expr import ParseError
+    from tutor.expr.parser import parse_program
+    from tutor.graph.build import MAX_HAND_TRACE_NODES
+
+    problem = ref.problem
+    assert isinstance(problem, CodeProblem)  # validate_problem sends only code problems here
+    checks = problem.checks
+    validator = _ProblemValidator(ref)
+    if checks is None:
+        return []
+    base = EXERCISES[problem.exercise]
+    if checks.target is not None and "xor" not in base.extra:
+        validator.report(("checks", "target"), "target", f"`target` is for the xor exercise's training; "
+                         f"`{problem.exercise}` trains nothing", key=True)
+    if base.extra:
+        for key in ("ops", "programs", "range", "random", "tolerance"):
+            if getattr(checks, key) is not None:
+                validator.report(("checks", key), key, f"`{key}` is for graph checks; the exercise "
+                                 f"`{problem.exercise}` checks {', '.join(base.extra)} instead", key=True)
+        return validator.errors()
+    allowed = set(checks.ops if checks.ops is not None else base.ops)
+    for index, entry in enumerate(checks.programs or []):
+        path = ("checks", "programs", index)
+        try:
+            parsed = parse_program(entry.program)
+        except ParseError as error:
+            validator.report((*path, "program"), f"program:{index}", f"cannot read the program: {error.message}",
+                             column=error.column, line=error.line)
+            continue
+        missing = [name for name in parsed.inputs if name not in entry.at]
+        unused = [name for name in entry.at if name not in parsed.inputs]
+        if missing or unused:
+            parts = ([f"gives no value for {', '.join(missing)}"] if missing else []) + \
+                ([f"names {', '.join(unused)}, which the program does not use"] if unused else [])
+            validator.report((*path, "at"), f"at:{index}", f"`at` {' and '.join(parts)} (the program's inputs: "
+                             f"{', '.join(parsed.inputs)})", key=True)
+            continue
+        try:
+            rows = compile_program(entry.program, {name: float(value) for name, value in entry.at.items()})
+        except ValueError as error:
+            validator.report((*path, "program"), f"program:{index}", f"cannot check this program: {error}")
+            continue
+        outside = sorted({row[0] for row in rows if row[0] not in ("input", "const")} - allowed)
+        if outside:
+            where = "`ops`" if checks.ops is not None else f"the exercise `{problem.exercise}`'s ops"
+            validator.report((*path, "program"), f"ops:{index}", f"the program uses {', '.join(outside)}, "
+                             f"outside {where} ({', '.join(sorted(allowed))})")
+            continue
+        if len(rows) > MAX_HAND_TRACE_NODES:
+            validator.report((*path, "program"), f"size:{index}", f"the program has {len(rows)} nodes; a check "
+                             f"program may have at most {MAX_HAND_TRACE_NODES}")
+            continue
+        if reference(rows) is None:
+            validator.report((*path, "program"), f"engine:{index}", "the tutor's engine gives no finite value "
+                             f"or gradient for this program at {_inputs_text(dict(entry.at))}")
+    exercise = problem.checked_exercise()
+    if not exercise.programs and not exercise.random_sizes:
+        validator.report(("checks",), "empty", "these checks check nothing: no fixed program is left "
+                         "and `random: {count: 0}`", key=True)
+    return validator.errors()
 
 
 @dataclass
