@@ -8,7 +8,8 @@ can be read against the number of nodes. The engine column builds the same chain
 tutor.engine.Value in this process and runs backward() (best of --runs).
 
 Programs stay inside the documented cap (tutor.graph.build.MAX_GRAPH_NODES = 10,000 nodes):
-the chain has one operation per line (x + 0.1, tanh, *1.0001 in turn), so N lines are N nodes.
+the chain has one operation per line (x + 0.1, tanh, *1.0001 in turn), so N lines are N nodes;
+the one-line sum x^1*1 + x^2*2 + ... has three nodes a term.
 
 Run from the repository root:  python benchmarks/bench_trace_size.py [--runs 3] [--sizes 1000,3000,10000]
 """
@@ -117,6 +118,13 @@ def main() -> None:
         print(f"| chain | {nodes:,} | {wall:.2f} s | {wall - start_trace:.2f} s | {cpu - start_trace_cpu:.2f} s | "
               f"{engine * 1000:.0f} ms | "
               f"{peak_kb / 1024:.0f} MB | {(peak_kb - start_trace_kb) / 1024:.0f} MB |")
+    # One long line: a sum of terms x^k*c, 3 nodes a term (the parser and node splitting on a wide statement).
+    wide = terms_program((max(sizes) - 1) // 3)
+    nodes = len(build_graph(wide, {"x": 0.5}, symbolic=False).order)
+    wall, peak_kb, output, cpu = best_of(trace, wide.encode(), args.runs)
+    assert len(json.loads(output)["nodes"]) == nodes
+    print(f"| one-line sum | {nodes:,} | {wall:.2f} s | {wall - start_trace:.2f} s | {cpu - start_trace_cpu:.2f} s | "
+          f"| {peak_kb / 1024:.0f} MB | {(peak_kb - start_trace_kb) / 1024:.0f} MB |")
 
     tiny = json.dumps({"program": "L = x*2", "at": {"x": 1}, "ask": "grad:x", "answer": "2"}) + "\n"
     start_grade, start_grade_kb, _, start_grade_cpu = best_of(grade, tiny.encode(), args.runs)
