@@ -83,3 +83,24 @@ def test_the_cap_is_at_least_ten_thousand_nodes():
     assert MAX_GRAPH_NODES >= 10_000
     graph = build_graph(_tanh_chain(3320), {"x": 0.1})
     assert len(graph.order) > 9_900
+
+
+def test_splitting_a_long_sum_into_nodes_scans_each_subexpression_once(monkeypatch) -> None:
+    # is_constant per subtree rescanned the whole subtree each time: quadratic in a one-line sum
+    # (a 9,999-node sum took 13 s). Count the expression nodes that name scans visit while building.
+    import tutor.expr.tree as tree
+
+    visited = 0
+    original = tree.names_in
+
+    def counting(expression):
+        nonlocal visited
+        visited += tree.count_nodes(expression)
+        return original(expression)
+
+    monkeypatch.setattr(tree, "names_in", counting)
+    terms = 2_000
+    program = "L = " + " + ".join(f"x^{i % 5 + 1}*{i % 7 + 1}" for i in range(terms))
+    graph = build_graph(program, {"x": 0.5}, symbolic=False)
+    assert len(graph.order) == 3 * terms
+    assert visited <= 20 * len(graph.order), visited
