@@ -95,16 +95,21 @@ class Problem:
 
     def _exact_constants(self) -> dict[tuple[str, int], Num]:
         constants: dict[tuple[str, int], Num] = {}
+        by_text: dict[tuple[str, float], Num] = {}  # a long program repeats its few constants thousands of times
         for node_id in self.graph.computed_ids:
             for slot, operand in enumerate(self.graph.nodes[node_id].operands):
                 if operand.node_id is not None:
                     continue
                 value: Num = float(operand.constant)  # type: ignore[arg-type]
-                if operand.constant_text:
+                seen = (operand.constant_text or "", value)
+                if seen in by_text:
+                    value = by_text[seen]
+                elif operand.constant_text:
                     try:
                         value, _ = evaluate_tree(parse_expression(operand.constant_text, allowed_names=set()), {})
                     except (ParseError, EvaluationError):
                         pass
+                by_text[seen] = value
                 constants[(node_id, slot)] = value
         return constants
 

@@ -224,6 +224,10 @@ class _RuleBuilder:
         for fan_out in [node, *descendants]:
             self.missing_path_rules(fan_out)
         for edge in self.path_edges(node):
+            # As for paths: once every kind this edge could add has its 12, build() would drop what it adds.
+            if all(self.made(kind) >= MAX_RULES_PER_DIAGNOSIS
+                   for kind in _VARIANT_KINDS.get(self.graph.nodes[edge.target].op, ())):
+                continue
             for variant in self.edge_variants(edge):
                 key = (edge.target, edge.slot)
                 self.add(
@@ -579,6 +583,12 @@ def _quotient_other(state: PointState, target: str, slot: int) -> Num:
         return neg(div(numerator, mul(denominator, denominator)))
     return div(_ONE, denominator)
 
+
+# The diagnoses edge_variants can give for an edge into a node of each op (add gives none).
+_VARIANT_KINDS: dict[str, tuple[str, ...]] = {
+    "mul": ("wrong-operand",), "pow": ("power-rule",), "sub": ("sign-flip",), "neg": ("sign-flip",),
+    "div": ("sign-flip", "wrong-operand"), **{op: ("activation-derivative",) for op in ACTIVATIONS},
+}
 
 _ORDER = {
     "value-for-grad": 0, "missing-upstream": 1, "missing-inner-derivative": 2, "missing-path": 3,
