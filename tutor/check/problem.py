@@ -95,7 +95,7 @@ class Problem:
 
     def _exact_constants(self) -> dict[tuple[str, int], Num]:
         constants: dict[tuple[str, int], Num] = {}
-        by_text: dict[tuple[str, float], Num] = {}  # a long program repeats its few constants thousands of times
+        by_text: dict[tuple[str, Num], Num] = {}  # a long program repeats its few constants thousands of times
         for node_id in self.graph.computed_ids:
             for slot, operand in enumerate(self.graph.nodes[node_id].operands):
                 if operand.node_id is not None:
