@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tutor.exercises import Exercise
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("id", metavar="ID")
     check.add_argument("file", metavar="FILE")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--pack", metavar="PACK", help="a lesson pack's folder or file: ID is then one of its code "
+                       "problems, checked with the pack's checks: block")
     check.add_argument("--trust", action="store_true", help="run a file that started as a pack's starter "
                        "without asking (remembered for that pack)")
 
@@ -28,12 +34,14 @@ def run(args: argparse.Namespace) -> int:
     from tutor.exercises import EXERCISES
 
     if args.code_action == "list":
-        for exercise in EXERCISES.values():
-            print(f"{exercise.id:12} {exercise.title}")
+        for listed in EXERCISES.values():
+            print(f"{listed.id:12} {listed.title}")
         return 0
-    exercise = EXERCISES.get(args.id)
+    exercise = _pack_exercise(args.pack, args.id) if args.code_action == "check" and args.pack \
+        else EXERCISES.get(args.id)
     if exercise is None:
-        print(f"no exercise named {args.id!r}; try: {', '.join(EXERCISES)}", file=sys.stderr)
+        if not (args.code_action == "check" and args.pack):
+            print(f"no exercise named {args.id!r}; try: {', '.join(EXERCISES)}", file=sys.stderr)
         return 2
     from tutor.exercises.workspace import WORKSPACE_FOLDER
     from tutor.progress.paths import resolve_data_dir
@@ -56,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         printed += 1
         print(f"{'PASS' if check.passed else 'FAIL'}  {check.name}", flush=True)
 
-    report = check_file(exercise.id, path, on_check=line if args.format == "text" else None)
+    report = check_file(exercise, path, on_check=line if args.format == "text" else None)
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2))
     else:
@@ -68,6 +76,25 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(report.drawing)
     return 0 if report.passed else 1
+
+
+def _pack_exercise(pack_path: str, problem_id: str) -> Exercise | None:
+    """The exercise a pack's code problem is checked against (its checks: merged in), or None, said why."""
+    from tutor.packs.loader import load_pack
+    from tutor.packs.models import CodeProblem
+
+    pack = load_pack(pack_path)
+    if pack.broken:
+        print(f"{pack_path}: not a usable pack (backprop-tutor validate {pack_path} says why)", file=sys.stderr)
+        return None
+    codes = [ref.problem for ref in pack.problems() if isinstance(ref.problem, CodeProblem)]
+    problem = next((code for code in codes if code.id == problem_id), None)
+    if problem is None:
+        names = ", ".join(code.id for code in codes) or "none"
+        print(f"the pack '{pack.id}' has no code problem {problem_id!r} (its code problems: {names})",
+              file=sys.stderr)
+        return None
+    return problem.checked_exercise()
 
 
 def _start(args: argparse.Namespace, exercise_id: str, workspace: Path) -> int:

@@ -19,7 +19,7 @@ from tutor.exercises.catalog import DEFAULT_RANDOM_SIZES, DEFAULT_TOLERANCE, EXE
 from tutor.exercises.extras import check_extras
 from tutor.exercises.harness import run_in_child
 from tutor.exercises.mutants import MUTATIONS, MUTATIONS_BY_ID, run_rows
-from tutor.exercises.programs import CheckProgram, random_program, smaller_programs
+from tutor.exercises.programs import CheckProgram, program_ops, random_program, smaller_programs
 from tutor.exercises.report import CheckResult, Report, child_problem, stopped_report
 
 TOLERANCE = DEFAULT_TOLERANCE[0]
@@ -85,7 +85,8 @@ def _programs_for(exercise: Exercise, seed: int) -> list[CheckProgram]:
     for size in exercise.random_sizes:
         for _ in range(20):  # skip random programs the engine cannot evaluate (overflow, log of <= 0)
             candidate = random_program(rng, exercise.ops, size, exercise.random_range)
-            if reference(candidate.rows()) is not None:
+            if program_ops(candidate.text, candidate.inputs) <= set(exercise.ops) \
+                    and reference(candidate.rows()) is not None:
                 programs.append(candidate)
                 break
     return programs
@@ -140,10 +141,11 @@ def check_file(exercise: str | Exercise, path: str | Path, seed: int = 17, timeo
     if not failures:
         return Report(True, checks, None, f"All {len(checks)} checks pass: values and gradients match the engine.")
     smallest, learner = min(failures, key=lambda item: len(item[0].rows()))
-    smallest, learner, more = _shrink(Path(path), smallest, learner, timeout, tolerance=tolerance)
+    within = set(exercise.ops) | {op for text, at in exercise.programs for op in program_ops(text, at)}
+    smallest, learner, more = _shrink(Path(path), smallest, learner, timeout, tolerance=tolerance, within=within)
     tried += more
-    diagnosis = _diagnose(tried, tolerance)
-    smallest, learner = _showing_the_op(Path(path), diagnosis, smallest, learner, tried, timeout, tolerance)
+    diagnosis = _diagnose(tried, tolerance, tuple(within))
+    smallest, learner = _showing_the_op(Path(path), diagnosis, smallest, learner, tried, timeout, tolerance, within)
     expected = reference(smallest.rows())
     assert expected is not None  # only programs the engine can evaluate are ever counted as failures
     message = _explain(diagnosis, smallest, learner, expected, tolerance)
@@ -175,7 +177,8 @@ def _uses(program: CheckProgram, op: str) -> bool:
 
 def _showing_the_op(path: Path, diagnosis: str, smallest: CheckProgram, learner: dict,
                     tried: list[tuple[CheckProgram, dict]], timeout: float,
-                    tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[CheckProgram, dict]:
+                    tolerance: Tolerance = DEFAULT_TOLERANCE,
+                    within: set[str] | None = None) -> tuple[CheckProgram, dict]:
     """The smallest failing program that uses the diagnosed op itself.
 
     A learner's ``a - b`` built as ``a + b*-1`` fails through their ``__mul__``: the bug is named
@@ -189,18 +192,22 @@ def _showing_the_op(path: Path, diagnosis: str, smallest: CheckProgram, learner:
     if not failing:
         return smallest, learner
     program, answer = min(failing, key=lambda item: len(item[0].rows()))
-    program, answer, _ = _shrink(path, program, answer, timeout, keep=lambda c: _uses(c, op), tolerance=tolerance)
+    program, answer, _ = _shrink(path, program, answer, timeout, keep=lambda c: _uses(c, op), tolerance=tolerance,
+                                 within=within)
     return program, answer
 
 
 def _shrink(
     path: Path, program: CheckProgram, learner: dict, timeout: float,
     keep: Callable[[CheckProgram], bool] = lambda candidate: True, tolerance: Tolerance = DEFAULT_TOLERANCE,
+    within: set[str] | None = None,
 ) -> tuple[CheckProgram, dict, list[tuple[CheckProgram, dict]]]:
+    """Smaller failing programs, each kept by ``keep`` and using only the ops ``within`` (all when None)."""
     tried: list[tuple[CheckProgram, dict]] = []
     for _ in range(12):
         # Keep only smaller programs the engine can evaluate, each with the engine's answer.
-        references = [(c, reference(c.rows())) for c in smaller_programs(program) if keep(c)]
+        references = [(c, reference(c.rows())) for c in smaller_programs(program)
+                      if keep(c) and (within is None or program_ops(c.text, c.inputs) <= within)]
         judged = [(c, expected) for c, expected in references if expected is not None]
         candidates = [c for c, _ in judged]
         if not candidates:
@@ -219,8 +226,15 @@ def _shrink(
     return program, learner, tried
 
 
-def _diagnose(tried: list[tuple[CheckProgram, dict]], tolerance: Tolerance = DEFAULT_TOLERANCE) -> str:
-    for mutation in MUTATIONS:
+def _diagnose(tried: list[tuple[CheckProgram, dict]], tolerance: Tolerance = DEFAULT_TOLERANCE,
+              ops: tuple[str, ...] | None = None) -> str:
+    """The first mutant that reproduces every answer; with ``ops``, the rules of those ops are tried first.
+
+    A learner's ``a / b`` written as ``a * b**-1`` with the power rule's ``n`` missing gives the same
+    numbers as a sign error in division; checks that test only ``div`` name the division rule.
+    """
+    order = MUTATIONS if ops is None else sorted(MUTATIONS, key=lambda m: m.op is not None and m.op not in ops)
+    for mutation in order:
         for composite in (False, True):
             if all(_agrees(learner, _mutant_or_none(program, mutation.id, composite), tolerance)
                    for program, learner in tried):

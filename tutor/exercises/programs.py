@@ -89,7 +89,7 @@ _UNARY_FUNCTIONS = ("relu", "tanh", "exp", "log", "sigmoid")
 
 
 def random_expression(rng: random.Random, ops: tuple[str, ...], names: list[str], size: int) -> str:
-    """A random expression over ``ops`` with about ``size`` operators, as program text."""
+    """A random expression over ``ops`` (and no other op) with about ``size`` operators, as program text."""
     if size <= 0 or not ops:
         if rng.random() < 0.15:
             return rng.choice(["2", "3", "0.5"])
@@ -97,8 +97,11 @@ def random_expression(rng: random.Random, ops: tuple[str, ...], names: list[str]
     op = rng.choice(ops)
     if op in _UNARY_FUNCTIONS:
         inner = random_expression(rng, ops, names, size - 1)
-        if op == "log":  # keep log's argument positive so the program stays defined
-            return f"log(exp({inner}))" if "exp" in ops else f"log({inner}^2 + 1)"
+        if op == "log":  # keep log's argument positive so the program stays defined, with the ops allowed
+            if "exp" in ops:
+                return f"log(exp({inner}))"
+            if "pow" in ops and "add" in ops:
+                return f"log({inner}^2 + 1)"
         return f"{op}({inner})"
     if op == "neg":
         return f"-({random_expression(rng, ops, names, size - 1)})"
@@ -108,8 +111,8 @@ def random_expression(rng: random.Random, ops: tuple[str, ...], names: list[str]
     left = random_expression(rng, ops, names, left_size)
     right = random_expression(rng, ops, names, size - 1 - left_size)
     symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[op]
-    if op == "div":  # a denominator that stays away from zero
-        right = f"({right})^2 + 1" if "pow" in ops else "2"
+    if op == "div":  # a denominator that stays away from zero (the checker skips a program the engine cannot run)
+        right = f"({right})^2 + 1" if "pow" in ops and "add" in ops else right
     return f"({left}) {symbol} ({right})"
 
 

@@ -131,6 +131,8 @@ class CodeProblemView(ProblemView):
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
         self.exercise_id: str = self.problem.exercise
+        # The built-in exercise with the pack's `checks:` merged in: what every run checks against.
+        self.exercise = self.problem.checked_exercise()
         self.path: Path | None = None
         self.file_error = ""
         self.report = None
@@ -316,7 +318,7 @@ class CodeProblemView(ProblemView):
             self.post_message(self.CheckDone(run, check, index, total))
 
         try:
-            report = check_file(self.exercise_id, path, on_check=done)
+            report = check_file(self.exercise, path, on_check=done)
         except Exception as error:  # noqa: BLE001 - a harness bug must not take the lesson down
             report = Report(False, message=f"The checker could not check this file ({type(error).__name__}: {error}).")
         self.post_message(self.Checked(run, report))
@@ -391,9 +393,16 @@ class CodeProblemView(ProblemView):
     def action_scroll(self, lines: int) -> None:
         self.query_one("#body", VerticalScroll).scroll_relative(y=lines, animate=False)
 
+    def _check_command(self) -> str:
+        """The command line that checks the file the way this view does (with the pack's checks, if any)."""
+        pack = getattr(getattr(self.screen, "entry", None), "pack", None)
+        if self.problem.checks is not None and pack is not None:
+            return f"backprop-tutor code check --pack {pack.path} {self.problem.id} FILE"
+        return f"backprop-tutor code check {self.exercise_id} FILE"
+
     def give_up(self) -> None:
         where = f" Your file stays at `{self.path}`" if self.path else ""
-        text = (f"Set aside.{where}; `backprop-tutor code check {self.exercise_id} FILE` checks it any time.")
+        text = f"Set aside.{where}; `{self._check_command()}` checks it any time."
         if self.problem.explanation:
             text += "\n\n" + self.problem.explanation
         self.feedback.show_text(text, kind="info", title="set aside")
