@@ -29,12 +29,12 @@ lessons:
 """
 
 
-def make_code_app(tmp_path: Path):
+def make_code_app(tmp_path: Path, text: str = PACK):
     from tutor.ui.app import create_app
 
     pack = tmp_path / "pack" / "pack.yaml"
     pack.parent.mkdir()
-    pack.write_text(PACK)
+    pack.write_text(text)
     return create_app(data_dir=tmp_path / "data", pack_paths=[pack], include_builtin=False, include_user=False,
                       clock=FrozenClock(), seed=7, review_fuzzing=False, animation_interval=0.05)
 
@@ -321,3 +321,36 @@ async def test_the_diagnosis_is_on_screen_at_100x30_above_the_checks(tmp_path, m
         body = view.query_one("#body")
         await pilot.press("down")
         assert body.scroll_y > 0  # the keyboard scrolls to the checks below
+
+
+ADD_ONLY = PACK.replace("        exercise: add-mul\n", """\
+        exercise: add-mul
+        checks:
+          ops: [add]
+          programs:
+            - {program: "L = a + b + a", at: {a: 1, b: 2}}
+          random: {count: 3, max_nodes: 4}
+""")
+
+
+@async_test
+async def test_the_view_checks_with_the_packs_checks_block(tmp_path):
+    assert ADD_ONLY != PACK
+    app = make_code_app(tmp_path, ADD_ONLY)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_code_problem(pilot)
+        shutil.copyfile(FIXTURES / "mul_own_value.py", view.path)  # its bug is in mul, which is not listed
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.report is not None and view.report.passed, view.report.message
+        checks = widget_text(view.query_one("#code-checks"))
+        assert "L = a + b + a" in checks and "*" not in checks
+        assert attempts(app) == [("code-add-mul", "correct", None, "4/4 checks passed")]
+        shutil.copyfile(FIXTURES / "assign_add.py", view.path)  # a bug in add is still found and named
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.report is not None and view.report.diagnosis == "assign-add"
+        view.give_up()
+        await settle(pilot)
+        assert f"code check --pack {tmp_path / 'pack'} code-add-mul FILE" in \
+            widget_text(view.feedback, flat=True)
