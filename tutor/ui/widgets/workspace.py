@@ -5,10 +5,11 @@ bounds; when the drawing does not fit beside even the narrowest column but the t
 enough, the side column moves below the drawing. Otherwise the two stay side by side with the
 narrowest column and the drawing scrolls (it keeps the asked node and the output in view itself).
 
-Between "fits beside a comfortable column" and "scrolls", a view may accept a tighter column
-(``side_tight``) when that is what it takes to show the whole drawing: at 80x24 the playground's
-L = (a*b + c)^2 is 49 columns wide, and beside a 34-column table its a and b boxes were cut off,
-although the table's rows ("∂L/∂z2  ?") need far less than 34 columns.
+A view may accept a tighter column (``side_tight``) when the drawing does not fit beside a
+comfortable one: at 80x24 the playground's L = (a*b + c)^2 is 49 columns wide, and beside a
+34-column table its a and b boxes were cut off, although the table's rows ("∂L/∂z2  ?") need far
+less than 34 columns. When the drawing cannot fit even then, the tight column still leaves it the
+most room to scroll in.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def arrange(width: int, height: int, drawing_width: int, drawing_height: int, *,
         pane_height += 1  # the horizontal scrollbar
     if height - pane_height >= STACKED_SIDE_MIN_HEIGHT:
         return Arrangement(True, None, pane_height)
-    return Arrangement(False, side_min, None)
+    # The drawing scrolls (or folds) either way: every column the table gives up is graph on screen.
+    return Arrangement(False, min(side_min, side_tight) if side_tight is not None else side_min, None)
 
 
 def apply(arrangement: Arrangement, workspace, pane, side) -> None:
