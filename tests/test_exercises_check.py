@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -100,8 +101,6 @@ def test_wrong_return_type_is_a_plain_message():
 @given(seed=st.integers(0, 10_000), size=st.integers(1, 12))
 @example(seed=148, size=6)  # relu(sigmoid(-729 + c)): the mutant engine's sigmoid overflowed where the engine's does not
 def test_unbroken_mutant_engine_agrees_with_the_tutor_engine(seed, size):
-    import random
-
     program = random_program(random.Random(seed), EXERCISES["value"].ops, size)
     expected = reference(program.rows())
     if expected is not None:
@@ -260,3 +259,63 @@ def test_a_loop_in_one_rule_names_the_check_it_hung_in(tmp_path):
     assert all(check.passed for check in done) and len(done) == 8  # up to L = -a * b
     assert stopped.name == "L = tanh(a)" and not stopped.passed
     assert "did not finish within 2 seconds" in report.message and "during the check L = tanh(a)" in report.message
+
+
+@pytest.mark.parametrize("ops", [("sub", "div"), ("log",), ("div", "pow"), ("neg", "mul"), ("add", "div", "pow")])
+def test_random_programs_use_only_the_ops_under_test(ops):
+    from tutor.exercises.programs import program_ops
+
+    rng = random.Random(3)
+    for size in range(1, 13):
+        for _ in range(10):
+            program = random_program(rng, ops, size, (0.5, 3.0))
+            assert program_ops(program.text, program.inputs) <= set(ops), program.text
+            assert all(0.5 <= value <= 3.0 for value in program.inputs.values())
+
+
+def test_with_checks_keeps_the_builtin_programs_within_the_ops_and_the_rest_as_given():
+    from tutor.exercises.catalog import random_sizes, with_checks
+
+    base = EXERCISES["value"]
+    focused = with_checks(base, ops=("sub", "div"))
+    assert focused.programs == (("L = a - b", {"a": 2, "b": 5}), ("L = a / b", {"a": 3, "b": 2}))
+    assert (focused.random_sizes, focused.tolerance, focused.starter) == (base.random_sizes, base.tolerance,
+                                                                          base.starter)
+    assert with_checks(base) == base
+    assert random_sizes(6, 5) == (1, 2, 3, 3, 4, 5) and random_sizes(1, 7) == (7,) and random_sizes(0, 4) == ()
+
+
+def test_the_pack_model_knows_the_same_ops_as_the_harness():
+    from tutor.exercises.catalog import OP_NAMES
+    from tutor.packs.models import CODE_OPS, CodeOp
+
+    assert CODE_OPS == OP_NAMES == CodeOp.__args__
+
+
+def test_a_looser_tolerance_passes_what_the_default_fails(tmp_path):
+    from tutor.exercises.catalog import with_checks
+
+    # A Value whose every gradient is off by 1e-4 (relative): wrong by the default 1e-6, right within 1e-3.
+    learner = tmp_path / "almost.py"
+    learner.write_text((FIXTURES / "correct.py").read_text() + '''
+
+_backward = Value.backward
+
+
+def _slightly_off(self):
+    _backward(self)
+    seen, stack = set(), [self]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            node.grad *= 1 + 1e-4
+            stack.extend(node._prev)
+
+
+Value.backward = _slightly_off
+''')
+    add_mul = EXERCISES["add-mul"]
+    assert not check_file(add_mul, learner).passed
+    report = check_file(with_checks(add_mul, tolerance=(1e-3, 1e-6)), learner)
+    assert report.passed, report.message

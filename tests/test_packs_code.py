@@ -257,3 +257,15 @@ def test_the_docs_example_of_a_checks_block_validates(tmp_path: Path, capsys) ->
     (tmp_path / "pack.yaml").write_text(
         'id: docs\ntitle: "Docs"\nversion: "1.0.0"\nlessons:\n  - id: l\n    title: "L"\n    steps:\n' + steps + "\n")
     assert main(["validate", str(tmp_path)]) == 0, capsys.readouterr()
+
+
+def test_the_courses_arithmetic_step_checks_only_its_ops(capsys) -> None:
+    def check(fixture: str) -> tuple[int, dict]:
+        code = main(["code", "check", "--pack", str(REPO / "lessons" / "backprop"), "byov-arithmetic",
+                     str(FIXTURES / f"{fixture}.py"), "--format", "json"])
+        return code, json.loads(capsys.readouterr().out)
+
+    assert check("correct")[0] == 0
+    assert check("tanh_from_input")[0] == 0  # tanh comes in the next step
+    code, report = check("pow_without_n")
+    assert code == 1 and report["diagnosis"] == "pow-without-n"
