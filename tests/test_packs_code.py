@@ -179,6 +179,8 @@ def test_an_op_outside_the_list_is_not_tested(tmp_path: Path, capsys) -> None:
 
 def test_the_check_command_names_a_missing_pack_problem(tmp_path: Path, capsys) -> None:
     _write_checks(tmp_path, SUB_DIV)
+    assert main(["code", "start", "--pack", str(tmp_path), "sub-div", "--dir", str(tmp_path / "ws")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "ws" / "value.py")  # its exercise's starter
     assert main(["code", "check", "--pack", str(tmp_path), "sub-dvi", str(FIXTURES / "correct.py")]) == 2
     assert "has no code problem 'sub-dvi' (its code problems: sub-div)" in capsys.readouterr().err
 

@@ -16,12 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="code_action", metavar="ACTION", required=True)
     actions.add_parser("list", help="list the code exercises")
     start = actions.add_parser("start", help="write an exercise's starter file and print its path")
-    start.add_argument("id", metavar="ID")
+    start.add_argument("id", metavar="ID", help="an exercise (code list), or with --pack one of the pack's code problems")
     start.add_argument("--dir", metavar="DIR", help="workspace folder (default: 'code' in the data folder)")
     start.add_argument("--pack", metavar="PACK", help="a lesson pack's folder: use the starter it brings "
                        "(starters/<file>), the pack author's code; checking it asks first")
     check = actions.add_parser("check", help="check a file; exit 0 when it passes, 1 when not")
-    check.add_argument("id", metavar="ID")
+    check.add_argument("id", metavar="ID", help="an exercise (code list), or with --pack one of the pack's code problems")
     check.add_argument("file", metavar="FILE")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--pack", metavar="PACK", help="a lesson pack's folder or file: ID is then one of its code "
@@ -37,10 +37,12 @@ def run(args: argparse.Namespace) -> int:
         for listed in EXERCISES.values():
             print(f"{listed.id:12} {listed.title}")
         return 0
-    exercise = _pack_exercise(args.pack, args.id) if args.code_action == "check" and args.pack \
-        else EXERCISES.get(args.id)
+    # With --pack, check takes one of the pack's code problems (its checks: block applies); start takes an
+    # exercise id or a code problem's id.
+    by_problem = bool(args.pack) and (args.code_action == "check" or args.id not in EXERCISES)
+    exercise = _pack_exercise(args.pack, args.id) if by_problem else EXERCISES.get(args.id)
     if exercise is None:
-        if not (args.code_action == "check" and args.pack):
+        if not by_problem:
             print(f"no exercise named {args.id!r}; try: {', '.join(EXERCISES)}", file=sys.stderr)
         return 2
     from tutor.exercises.workspace import WORKSPACE_FOLDER
