@@ -721,3 +721,23 @@ async def test_gradient_flow_from_a_lesson_records_its_answers(tmp_path):
         assert [attempt.verdict.value for attempt in attempts] == ["incorrect", "correct"]
         assert {attempt.problem_id for attempt in attempts} == {"flow-lab"}
         assert all(attempt.answer_text.startswith(f"{question.id}: ") for attempt in attempts)
+
+
+@async_test
+async def test_a_settled_answer_keeps_its_feedback_in_view_on_a_short_terminal():
+    """At 80x24 the feedback shows only while the question panel has focus; a right answer disables
+    the field, focus leaves, and the verdict and explanation vanished before they could be read."""
+    app = lab_app("checkpointing")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-short")
+        panel = screen.query_one("QuestionPanel")
+        question = panel.current
+        await answer(pilot, panel, question, question.expected)
+        assert panel.states[question.id].solved
+        feedback = panel.query_one("#question-feedback")
+        assert not panel.query_one("#question-options").has_focus
+        assert feedback.display and feedback.region.height > 0
+        screen_text = "\n".join(strip.text for strip in screen._compositor.render_strips())
+        assert "Correct" in screen_text

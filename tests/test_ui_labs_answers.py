@@ -28,7 +28,7 @@ TELLTALES: dict[str, tuple[str, ...]] = {
     "xor.stuck-seeds": (r"seeds? (still )?stuck", r"\b7 of (the )?10\b"),
     "xor.equivalent-rate": (r"learning rate 2\b", r"four times (larger|the)"),
     "vanishing.depth-below-1e-6": (r"falls? below 1e-0?6 at depth",),
-    "vanishing.sigmoid-bound": (r"0\.25\^10\b",),
+    "vanishing.sigmoid-bound": (r"0\.25\s*\^\s*10\b",),
     "vanishing.best-remedy": (r"(largest|best)[^.\n]*residual", r"residual[^.\n]*(largest|best)"),
     "gradcheck.best-epsilon": (r"smallest (relative )?error at", r"best epsilon"),
     "clipping.keeps-direction": (r"by value: ‖g‖",),
@@ -125,6 +125,12 @@ async def answer_right_by_keys(pilot, panel, question) -> None:
         field = panel.query_one("#question-input")
         field.focus()
         await pilot.pause()
+        field.value = ""
+        await pilot.press("enter")  # an empty answer: the message says how to answer, not what
+        await settle(pilot)
+        assert state.tries == 0 and not state.solved
+        empty_feedback = {"the empty answer's feedback": text_of(panel.query_one("#question-feedback"))}
+        assert not leaks(question, empty_feedback, ""), leaks(question, empty_feedback, "")
         field.value = question.expected
         await pilot.press("enter")
     await settle(pilot)

@@ -23,7 +23,7 @@ from tutor.ui.labs.screen import ChartPage, LabScreen, legend
 
 class CheckpointingLabScreen(LabScreen):
     lab_name = "checkpointing"
-    SETTING_LABELS = {"layers": "layers (n)", "keep_every": "keep every k-th activation", "width": "units per layer"}
+    SETTING_LABELS = {"layers": "layers (n)", "keep_every": "k: keep every k-th", "width": "units per layer"}
 
     def compose_charts(self) -> list[Any]:
         return [ChartPage("checkpoint-memory"), ChartPage("checkpoint-compute")]

@@ -40,7 +40,7 @@ def grade_question(question: LabQuestion, answer: str) -> Judgement:
             return Judgement("correct", answer, question.explanation)
         return Judgement("incorrect", answer, "Not this one. Try it in the lab, then answer again.")
     if not answer:
-        return Judgement("invalid", answer, "Type a number first (an expression such as 0.25^10 works too).", column=1)
+        return Judgement("invalid", answer, "Type a number first (an expression such as 2^-3 or 1/8 works too).")
     from tutor.check import Tolerance, grade_numeric
     from tutor.ui.grading import judgement_from_result
 
@@ -227,6 +227,9 @@ class QuestionPanel(Vertical):
             answer_row.remove_class("-hidden")
             field.value = state.draft
             field.disabled = state.solved or state.revealed
+        # A settled question's field is disabled and loses focus; on a short terminal the feedback
+        # (hidden while the panel is not in use) must still show its verdict and explanation.
+        self.set_class(state.solved or state.revealed, "-settled")
         feedback = self.query_one("#question-feedback", FeedbackPanel)
         if state.judgement is None:
             feedback.clear()

@@ -127,6 +127,7 @@ class LabScreen(Screen):
     LabScreen.-short QuestionPanel FeedbackPanel { display: none; }
     LabScreen.-short QuestionPanel:focus-within #question-options { display: block; }
     LabScreen.-short QuestionPanel:focus-within FeedbackPanel { display: block; }
+    LabScreen.-short QuestionPanel.-settled FeedbackPanel { display: block; }
     """
 
     lab_name: ClassVar[str] = ""
