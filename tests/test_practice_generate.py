@@ -330,3 +330,13 @@ def test_relu_seeds_that_ran_out_of_their_budget_now_give_a_problem(level, seed)
     relu = next(node_id for node_id, node in graph.nodes.items() if node.op == "relu")
     source = graph.nodes[relu].inputs[0]
     assert graph.nodes[source].value > 0 and len(graph.edges_out_of(source)) >= 2
+
+
+@pytest.mark.parametrize("seed", [32, 50, 61, 149, 184])
+def test_level_5_neuron_seeds_that_ran_out_of_their_budget_now_give_a_problem(seed):
+    """Seeds 32, 50, 61 and 149 raised GenerationFailed: the neuron's activation was drawn blind, so a third
+    of the candidates died on a saturated tanh/σ or a dead relu; now it is drawn among those z allows.
+    Seed 184 still needed 66 candidates, past the old budget of 60 (now 100)."""
+    problem = generate("neuron", 5, seed)
+    assert problem.kind == "trace" and problem.asks
+    assert_problem_sound(problem)
