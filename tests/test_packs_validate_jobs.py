@@ -102,3 +102,25 @@ def test_small_packs_and_one_job_never_fork(monkeypatch) -> None:
     errors_of(FIXTURES / "wrong-answer", jobs=2)  # fewer problems than PARALLEL_MIN_PROBLEMS
     monkeypatch.setattr(validate_module, "PARALLEL_MIN_PROBLEMS", 1)
     errors_of(FIXTURES / "wrong-answer", jobs=1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_that_hangs_is_ended_and_its_problems_checked_here(tmp_path: Path, monkeypatch) -> None:
+    # A forked copy of a process with other threads could wait forever on a lock one of them held; validate
+    # (and CI) must not wait with it.
+    import select
+
+    monkeypatch.setattr(validate_module, "PARALLEL_MIN_PROBLEMS", 1)
+    monkeypatch.setattr(validate_module, "CHILD_SILENCE_LIMIT", 0.5)
+    path = many_broken(tmp_path)
+    alone = errors_of(path, jobs=1)
+    parent = os.getpid()
+    real = validate_module._validate_problem_cached
+
+    def hanging_in_the_child(ref, *args):
+        if os.getpid() != parent:
+            select.select([], [], [])  # waits for nothing, forever, like a deadlock
+        return real(ref, *args)
+
+    monkeypatch.setattr(validate_module, "_validate_problem_cached", hanging_in_the_child)
+    assert errors_of(path, jobs=2) == alone

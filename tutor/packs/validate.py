@@ -41,6 +41,7 @@ from tutor.packs.variants import RenderedProblem, VariantError, draw_params, for
 DEFAULT_SEED_COUNT = 50
 # Below this many problems to check, forking a second process costs more than it saves.
 PARALLEL_MIN_PROBLEMS = 40
+CHILD_SILENCE_LIMIT = 120.0  # seconds a forked validate child may go without a word before it is ended
 UNCHECKED_RETRIES = 2
 
 
@@ -222,13 +223,11 @@ def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, t
         checked.add(index)
     os.close(queue)
     for pid, reading in children:
-        with os.fdopen(reading, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(pid, 0)
+        sent, status = _child_reply(pid, reading)
         try:
             if status != 0:
                 raise ValueError(f"exit status {status}")
-            reply = json.loads(payload)
+            reply = json.loads(sent)
             found = [PackError(Path(file), int(line), int(column), str(message),
                                "warning" if severity == "warning" else "error")
                      for file, line, column, message, severity in reply["errors"]]
@@ -241,6 +240,31 @@ def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, t
         if index not in checked:
             errors.extend(_validate_problem_cached(ref, seed_count, cache, texts))
     return errors
+
+
+def _child_reply(pid: int, reading: int) -> tuple[bytes, int]:
+    """What a forked child sent and its exit status; a child silent for CHILD_SILENCE_LIMIT seconds is ended.
+
+    A child is a copy of a process that may have had other threads; should it ever wait on a lock one
+    of them held at the fork, validate must not wait with it: its problems are checked here instead.
+    """
+    import select
+    import signal
+
+    chunks: list[bytes] = []
+    with os.fdopen(reading, "rb", buffering=0) as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], CHILD_SILENCE_LIMIT)
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return b"", -1
+            chunk = pipe.read(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    return b"".join(chunks), status
 
 
 def _needs_algebra(ref: ProblemRef) -> bool:
