@@ -46,8 +46,8 @@ async def test_a_batch_of_two_is_filled_in_with_its_batch_mistakes_named(tmp_pat
         assert headings[0] == "Forward pass · B = 2 examples"
         assert headings[1] == "Backward pass: gradients"
 
-        await answer(pilot, "[2; 2]")  # one example's z1 alone
-        assert view.feedback.judgement.diagnosis == "wrong-shape"
+        await answer(pilot, "[2; 2]")  # one example's z1 alone: a first wrong shape costs no try
+        assert view.feedback.judgement.verdict == "invalid" and view.wrong_tries.get("layer:z1", 0) == 0
         assert "(2, 2)" in view.feedback.judgement.message
         await answer(pilot, "[[2, 1], [2, -2]]")
         assert view.progress.status["layer:z1"] == "correct"
@@ -83,7 +83,7 @@ async def test_a_batch_of_two_is_filled_in_with_its_batch_mistakes_named(tmp_pat
         await settle(pilot)
         attempts = app.session.store.attempts(pack_id="ui-batch-fixture")
         verdicts = [(stored.attempt.verdict.value, stored.attempt.diagnosis) for stored in attempts]
-        assert verdicts == [("incorrect", "wrong-shape"), ("incorrect", "missing-batch-mean"),
+        assert verdicts == [("invalid", None), ("incorrect", "missing-batch-mean"),
                             ("incorrect", "sum-for-mean"), ("incorrect", "batch-not-summed"),
                             ("incorrect", "batch-not-summed"), ("correct", None)]
 

@@ -44,11 +44,14 @@ async def test_filling_a_layer_problem_wrong_shape_transposed_then_right(tmp_pat
 
         await answer(pilot, "[-1; 3]")
         judgement = view.feedback.judgement
-        assert (judgement.verdict, judgement.diagnosis) == ("incorrect", "wrong-shape")
-        assert "(3, 1)" in judgement.message and view.rows[0].has_class("-incorrect")
+        # The first wrong shape of an entry costs no try: shown with the shape rule, like an unreadable answer.
+        assert judgement.verdict == "invalid" and not view.rows[0].has_class("-incorrect")
+        assert "(3, 1)" in judgement.message and "does not count" in widget_text(view.feedback, flat=True)
+        assert view.wrong_tries.get("layer:z1", 0) == 0
 
         await answer(pilot, "[-1, 3, 1]")  # the wrong answer is selected, so typing replaces it
-        assert view.feedback.judgement.diagnosis == "transposed"
+        assert view.feedback.judgement.diagnosis == "transposed"  # a second shape slip on z1 counts
+        assert view.rows[0].has_class("-incorrect")
         assert "[v1; v2; v3]" in widget_text(view.feedback, flat=True)
 
         await answer(pilot, "[-1, 3")
@@ -93,7 +96,7 @@ async def test_filling_a_layer_problem_wrong_shape_transposed_then_right(tmp_pat
         await settle(pilot)
         attempts = app.session.store.attempts(pack_id="ui-layer-fixture")
         verdicts = [(stored.attempt.verdict.value, stored.attempt.diagnosis) for stored in attempts]
-        assert verdicts == [("incorrect", "wrong-shape"), ("incorrect", "transposed"), ("invalid", None),
+        assert verdicts == [("invalid", None), ("incorrect", "transposed"), ("invalid", None),
                             ("incorrect", "missing-relu-mask"), ("incorrect", "missing-relu-mask"),
                             ("incorrect", "transposed"), ("correct", None)]
         assert "layer:dL/dW1=[[0, 0], [8, 16], [-4, -8]]" in attempts[-1].attempt.answer_text

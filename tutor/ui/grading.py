@@ -25,6 +25,7 @@ class Judgement:
     explanation: str = ""  # the author's explanation, added once the problem is over
     rule: str = ""  # the general rule in symbols, no number of this instance: the second rung of the ladder
     worked: str = ""  # the right answer worked out; shown only once the learner has had their tries
+    headline: str = ""  # the panel's first line, when the verdict's usual one would not fit (a forgiven shape)
 
     @property
     def counts(self) -> bool:
@@ -75,6 +76,18 @@ def judgement_from_result(result, answer_text: str) -> Judgement:
         rule=getattr(result, "rule", "") or "",
         worked=getattr(result, "worked", "") or "",
     )
+
+
+def forgiven_shape_error(judgement: Judgement) -> Judgement:
+    """A matrix of the wrong shape, the first time for an entry: shown like an unreadable answer, at no cost.
+
+    A row typed for a column is a slip of notation more often than of backprop; the shape rule in the
+    message is what the learner needs, and the next wrong shape counts as usual.
+    """
+    from dataclasses import replace
+
+    return replace(judgement, verdict="invalid", diagnosis=None, column=None,
+                   headline="⚠ Wrong shape (this try does not count)")
 
 
 def judge_choice(rendered, picked: list[str]) -> Judgement:

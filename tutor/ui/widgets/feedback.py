@@ -99,8 +99,8 @@ class FeedbackPanel(Static):
         self._set_kind(judgement.verdict)
         self.border_title = f"feedback: {about}" if about else "feedback"
         headline, style = HEADLINES.get(judgement.verdict, (judgement.verdict, "bold"))
-        parts: list = [Text(headline, style=style)]
-        if judgement.verdict == "invalid":
+        parts: list = [Text(judgement.headline or headline, style=style)]
+        if judgement.verdict == "invalid" and judgement.column is not None:
             parts.append(caret_lines(judgement.answer_text, judgement.column))
         if judgement.message:
             parts.append(Text(judgement.message))

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
-from tutor.ui.grading import Judgement
+from tutor.ui.grading import Judgement, forgiven_shape_error
 from tutor.ui.layer_state import CORRECT, INCORRECT, REVEALED, LayerEntry, LayerProgress, judge_layer_answer
 from tutor.ui.widgets.answer_table import AnswerRow, AnswerTableView
 from tutor.ui.widgets.graph_view import PlaybackPane
@@ -153,6 +153,7 @@ class LayerProblemView(AnswerTableView):
         first = self.progress.next_open
         self._focused: str | None = first.name if first else None
         self._pending: set[str] = set()
+        self._shape_forgiven: set[str] = set()  # entries whose first wrong-shape answer did not count
 
     def on_mount(self) -> None:
         self._redraw()
@@ -195,6 +196,12 @@ class LayerProblemView(AnswerTableView):
         if self.completed or not self.progress.is_open(ask):
             return
         judgement = event.judgement
+        entry_shape = self.progress.entry(ask).shape
+        notation_slip = judgement.diagnosis == "wrong-shape" or (
+            judgement.diagnosis == "transposed" and min(entry_shape) == 1)  # a row typed for a column
+        if notation_slip and ask not in self._shape_forgiven:
+            self._shape_forgiven.add(ask)
+            judgement = forgiven_shape_error(judgement)
         if judgement.verdict in ("correct", "incorrect"):  # the skills learn from each graded matrix
             self.post_message(self.EntryGraded(self.problem_id, ask, judgement.verdict, judgement.diagnosis))
         entry = self.progress.entry(ask)
