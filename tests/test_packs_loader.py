@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import yaml
@@ -173,14 +172,12 @@ def test_empty_list_and_non_utf8_files(tmp_path: Path) -> None:
 def test_alias_bomb_is_refused_quickly() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
-    started = time.perf_counter()
     try:
-        load_yaml_text("\n".join(lines))
+        load_yaml_text("\n".join(lines))  # refused by its alias count, without expanding 10**9 nodes
     except YamlLoadError as error:
         assert "aliases" in error.message
     else:
         raise AssertionError("a billion-laughs file loaded")
-    assert time.perf_counter() - started < 10  # generous: it must not expand 10**9 nodes
 
 
 def test_pack_error_formats_as_file_line_column() -> None:
