@@ -147,3 +147,8 @@ def test_the_session_records_a_layer_entry_once_and_a_code_run_by_its_diagnosis(
     run = session.record_skill_evidence(code, f"code:{code.problem.exercise}", "incorrect", "div-sign", 3)
     assert [(e.skill, e.correct, e.diagnosis) for e in run] == [("local-div", False, "div-sign")]
     assert session.record_skill_evidence(code, f"code:{code.problem.exercise}", "incorrect", "runtime-error", 3) == []
+    # A step whose checks test only arithmetic (byov-arithmetic) credits no tanh or exp skill when it passes.
+    arithmetic = render_problem(pack.problem("byov-arithmetic").problem, 0)
+    passed = session.record_skill_evidence(arithmetic, f"code:{arithmetic.problem.exercise}", "correct", None, 3)
+    skills = {event.skill for event in passed}
+    assert "local-div" in skills and not skills & {"local-tanh", "local-exp", "local-relu", "local-sigmoid"}
