@@ -223,6 +223,9 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
     if isinstance(problem, GraphProblemBase):
         expression_fields.append((("program",), problem.program))
         expression_fields.extend((("at", name), value) for name, value in problem.at.items() if isinstance(value, str))
+    if isinstance(problem, TraceProblem):
+        text_paths.extend((("entry_hints", ask, index), hint)
+                          for ask, hints in problem.entry_hints.items() for index, hint in enumerate(hints))
     if isinstance(problem, NumericProblem):
         expression_fields.append((("answer",), problem.answer))
     if isinstance(problem, LayerProblem):

@@ -305,6 +305,11 @@ class TraceProblem(GraphProblemBase):
     backward: list[str] | None = Field(
         None, description="nodes whose gradient the learner fills in (default: every node)"
     )
+    entry_hints: dict[str, list[Text]] = Field(
+        default_factory=dict,
+        description="hints for one entry of the table, keyed by the entry as an ask (value:z2, grad:b); F2 in "
+        "that entry shows these first, then the problem's hints",
+    )
 
 
 class AskProblem(GraphProblemBase):

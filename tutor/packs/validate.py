@@ -504,13 +504,15 @@ class _ProblemValidator:
     # --- reporting -------------------------------------------------------------------------------
 
     def report(self, relative_path: tuple[Any, ...], site: str, message: str, *, column: int | None = None,
-               line: int = 1, key: bool = False) -> None:
-        """Record an error; the same site in another variant only increments a counter."""
+               line: int = 1, key: bool = False, any_variant: bool = False) -> None:
+        """Record an error; the same site in another variant only increments a counter (``any_variant``: an
+        error that does not depend on the variant, reported once with no seed)."""
         identity = (relative_path, site)
         if identity in self.findings:
-            self.findings[identity].extra_seeds += 1
+            self.findings[identity].extra_seeds += 0 if any_variant else 1
             return
-        self.findings[identity] = _Finding(relative_path, message, self.seed_label, column, line, key)
+        label = "" if any_variant else self.seed_label
+        self.findings[identity] = _Finding(relative_path, message, label, column, line, key)
 
     def errors(self) -> list[PackError]:
         results = []
@@ -669,6 +671,10 @@ class _ProblemValidator:
                 if item.ask is not None and item.ask not in entries:
                     self.report((group, index, "ask"), f"entry:{group}:{index}",
                                 f"{item.ask} is not an entry of this trace (entries: {', '.join(entries)})")
+        for ask in problem.entry_hints:
+            if ask not in entries:
+                self.report(("entry_hints", ask), f"entry_hints:{ask}", _not_an_entry(ask, entries), key=True,
+                            any_variant="{" not in getattr(self.problem, "program", "{"))  # else the graph may vary
         location = ("forward",) if problem.forward is not None else ("program",)
         return [(entry, location if entry.startswith("value:") else
                  (("backward",) if problem.backward is not None else ("program",))) for entry in entries]
@@ -943,6 +949,19 @@ def _seed_label(rendered: RenderedProblem) -> str:
 
 def _inputs_text(at: dict[str, float]) -> str:
     return ", ".join(f"{name}={format_value(value, in_expression=False)}" for name, value in at.items()) or "no inputs"
+
+
+def _not_an_entry(ask: str, entries: list[str]) -> str:
+    """Why an ``entry_hints`` key names no entry of the trace, with the entries that exist."""
+    kind, colon, node = ask.partition(":")
+    if not colon or kind not in ("value", "grad"):
+        why = f"'{ask}' is not an entry of this trace: write value:NODE or grad:NODE"
+    else:
+        why = f"'{ask}' is not an entry of this trace"
+        if any(entry.endswith(f":{node}") for entry in entries):
+            asked = "value" if kind == "grad" else "gradient"
+            why += f" (only the {asked} of {node} is asked)"
+    return f"{why} (entries: {', '.join(entries)})"
 
 
 def _ask_error(ask: str, graph: Any) -> str | None:

@@ -216,6 +216,8 @@ def render_problem(problem: Problem, seed: int = 0) -> RenderedProblem:
         update["tests"] = [_copy(test, answer=expression(test.answer)) for test in problem.tests]
     if isinstance(problem, NumericProblem):
         update["answer"] = expression(problem.answer)
+    if isinstance(problem, TraceProblem):
+        update["entry_hints"] = {ask: [text(hint) for hint in hints] for ask, hints in problem.entry_hints.items()}
     if isinstance(problem, GraphProblemBase):
         update["program"] = expression(problem.program)
         update["at"] = {
