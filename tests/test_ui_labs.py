@@ -330,7 +330,7 @@ async def test_gradient_flow_switches_patterns_and_questions():
         assert [stats.shape for stats in result.shown] == [(784, 256), (256, 128), (128, 10)]
         assert result.patterns() == ("healthy",)
         # The pattern is the learner's to name while the pattern questions are open.
-        assert "named here once you have answered" in text_of(screen.query_one("#lab-readout"))
+        assert "shown here once answered" in text_of(screen.query_one("#lab-readout"))
         for page in screen.query("ChartPage"):
             assert "· log" in text_of(page.query_one(".chart-caption"))
         screen.query_one("#setting-activation").value = "sigmoid"
@@ -741,3 +741,25 @@ async def test_a_settled_answer_keeps_its_feedback_in_view_on_a_short_terminal()
         assert feedback.display and feedback.region.height > 0
         screen_text = "\n".join(strip.text for strip in screen._compositor.render_strips())
         assert "Correct" in screen_text
+
+
+@async_test
+async def test_page_down_moves_to_the_next_question_while_a_setting_has_focus():
+    """Every lab opens with focus on its first setting, inside the scrolling settings column, whose
+    own PgDn (scroll a page) caught the key whenever it had more to scroll: 'PgDn: next' did nothing
+    (XOR at 80x24, seen in tmux)."""
+    app = lab_app("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        column = screen.query_one("#lab-controls")
+        assert column.max_scroll_y > 0  # the column overflows: it could scroll a page
+        assert screen.focused is not None and column in screen.focused.ancestors
+        panel = screen.query_one("QuestionPanel")
+        assert panel.index == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert panel.index == 1
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert panel.index == 0

@@ -191,7 +191,7 @@ def clipping_questions() -> tuple[LabQuestion, ...]:
             kind="numeric",
             expected=format_expected(by_value.norm_after, 4),
             tolerance=last_digit_tolerance(by_value.norm_after, 4),
-            explanation="Every entry bigger than the clip value becomes exactly +-clip value; the rest stay.",
+            explanation="Every entry bigger than the clip value becomes exactly ± the clip value; the rest stay as they were.",
             settings=QUESTION_SETTINGS.model_dump() | {"method": "value"},
         ),
         LabQuestion(

@@ -37,9 +37,9 @@ class CheckpointingLabScreen(LabScreen):
         self.last_plan = plan
         show_best = not self.question_open(BEST_K_QUESTION)
         ks = [entry.keep_every for entry in sweep]
-        self._draw("checkpoint-memory", "activations at the peak", ks,
+        self._draw("checkpoint-memory", "peak activations", ks,
                    [entry.peak_activations for entry in sweep], plan, plan.peak_activations, show_best)
-        self._draw("checkpoint-compute", "extra layer evaluations", ks,
+        self._draw("checkpoint-compute", "extra evaluations", ks,
                    [entry.recomputed_evaluations for entry in sweep], plan, plan.recomputed_evaluations, show_best)
         self.query_one("#lab-readout").update(readout(plan, best if show_best else None))
         self.update_status()
@@ -48,7 +48,7 @@ class CheckpointingLabScreen(LabScreen):
               chosen_value: int, show_root: bool) -> None:
         root = math.sqrt(plan.layers)
         series = [("your k", "yellow")] + ([(f"√n = {root:.1f}", "red")] if show_root else [])
-        plot, plt = self.begin_chart(plot_id, legend(f"{title} vs k", *series))
+        plot, plt = self.begin_chart(plot_id, legend(title, *series))
         plt.xlabel("k: keep every k-th activation (log scale)")
         # k runs from 1 to n and the interesting part is near sqrt(n): a log axis spreads it out.
         plt.plot([math.log10(k) for k in ks], values, marker="braille", color="cyan")

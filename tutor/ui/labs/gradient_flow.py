@@ -127,8 +127,7 @@ def readout(result: GradientFlowResult, *, name_pattern: bool = True, show_ratio
         text.append("  →  " + "; ".join(PATTERN_ACTIONS[pattern] for pattern in patterns) + "\n", style="dim")
     else:
         text.append("pattern: ", style="bold")
-        text.append("which row of the module's table do the bars show? (named here once you have answered)\n",
-                    style="dim")
+        text.append("name it yourself (shown here once answered)\n", style="dim")
     weights = result.weights
     text.append(f"mean |grad|: layer 1 {short_number(weights[0].mean_abs)}, output {short_number(weights[-1].mean_abs)}")
     ratio = result.first_to_last

@@ -44,7 +44,7 @@ class NanHuntLabScreen(LabScreen):
     TIGHT_CHECKBOXES = True
     TRAIN_CHUNK = 10
 
-    BINDINGS = [Binding("r", "rerun", "Rerun")]
+    BINDINGS = [Binding("r", "rerun", "Run")]
 
     def __init__(self, settings: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)
@@ -109,11 +109,12 @@ class NanHuntLabScreen(LabScreen):
         if self.last_snapshot is None:
             return ""
         if not self.started:
-            return "not run yet: r runs the loop"
+            return "not run yet (r runs it)"
         steps = len(self.last_snapshot["loss_history"])
         state = "running…" if self.running else "run over"
         sizes = "-".join(str(size) for size in self.last_snapshot["sizes"])
-        return f"epoch {steps} · {state}\nseed {self.last_snapshot['seed_used']} · {sizes}, batch {self.last_snapshot['batch_size']}"
+        return (f"epoch {steps} · {state}\nseed {self.last_snapshot['seed_used']}\n"
+                f"{sizes}, batch {self.last_snapshot['batch_size']}")
 
     def _draw_loss(self, snapshot: dict[str, Any]) -> None:
         history = snapshot["loss_history"]
@@ -153,19 +154,13 @@ class NanHuntLabScreen(LabScreen):
 
 
 def readout(snapshot: dict[str, Any], *, running: bool, started: bool = True) -> Text:
+    """What the run did first (a short terminal keeps only the first lines), then which fixes are on."""
     text = Text()
-    found = [fix for fix in snapshot["fixes"] if fix["on"]]
-    text.append(f"fixed {len(found)} of {len(FIXES)}: ", style="bold")
-    for fix in snapshot["fixes"]:
-        text.append(f"{'✓' if fix['on'] else '·'} {FIX_SHORT_NAMES.get(fix['id'], fix['id'])}  ",
-                    style="green" if fix["on"] else "dim")
-    text.append("\n")
     history = snapshot["loss_history"]
     failure = snapshot["failure"]
     fresh = snapshot["settings"]["data"] == "fresh"
     if not started:
-        text.append("not run yet: r (or Run) runs the loop with the fixes above; each switch starts a new run",
-                    style="dim")
+        text.append("not run yet: r runs the loop; each switch starts a new run", style="dim")
     elif failure:
         text.append(f"✗ epoch {failure['step']} · {failure['where']}", style="bold red")
         text.append(f": {failure['message']}", style="red")
@@ -178,6 +173,12 @@ def readout(snapshot: dict[str, Any], *, running: bool, started: bool = True) ->
             text.append(" (fresh random targets every epoch: there is nothing to learn)", style="dim")
     if snapshot["passed"]:
         text.append("\n✓ Passed: all five fixes on, and the loss stays finite to the last epoch.", style="bold green")
+    text.append("\n")
+    found = [fix for fix in snapshot["fixes"] if fix["on"]]
+    text.append(f"fixed {len(found)} of {len(FIXES)}: ", style="bold")
+    for fix in snapshot["fixes"]:
+        text.append(f"{'✓' if fix['on'] else '·'} {FIX_SHORT_NAMES.get(fix['id'], fix['id'])}  ",
+                    style="green" if fix["on"] else "dim")
     return text
 
 

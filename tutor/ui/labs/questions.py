@@ -193,7 +193,8 @@ class QuestionPanel(Vertical):
             return
         state = self.states[question.id]
         marks = Text("Question ", style="bold")
-        marks.append(f"{self.index + 1} of {len(self.questions)}  ", style="bold")
+        marks.append(f"{self.index + 1} of {len(self.questions)} " + (" " if len(self.questions) <= 4 else ""),
+                     style="bold")
         for position, other in enumerate(self.questions):
             other_state = self.states[other.id]
             if other_state.solved:
@@ -206,9 +207,10 @@ class QuestionPanel(Vertical):
                 mark, style = "○", "dim"
             if position == self.index:
                 style += " reverse"
-            marks.append(f" {mark} ", style=style)
+            # Five or more questions: tighter marks, so "PgDn: next" still fits beside them at 80 columns.
+            marks.append(f" {mark} " if len(self.questions) <= 4 else f"{mark} ", style=style)
         if len(self.questions) > 1:
-            marks.append("  PgDn: next", style="dim")
+            marks.append("  PgDn: next" if len(self.questions) <= 4 else " PgDn ▸", style="dim")
         self.query_one("#question-status", Static).update(marks)
         self.query_one("#question-setup", Button).set_class(not question.settings, "-hidden")
         self.query_one("#question-text", Static).update(Text(question.text))

@@ -49,6 +49,11 @@ SETTLE_SECONDS = 0.15  # a pure lab recomputes once its settings have been still
 YIELD_SECONDS = 0.002  # a training worker's pause between chunks, so the UI thread can run
 
 
+class ControlsColumn(VerticalScroll, inherit_bindings=False):
+    """The settings column. Without VerticalScroll's keys: its PgUp/PgDn (page scrolling) caught the
+    screen's "next question" whenever a setting had focus, which is how every lab opens."""
+
+
 class ChartDeck(Horizontal):
     """The lab's chart pages: side by side when there is room, else one at a time (``v`` flips)."""
 
@@ -203,7 +208,7 @@ class LabScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TitleBar(f"Lab · {self.lab.title}", id="title")
         with Horizontal(id="lab-body"):
-            with VerticalScroll(id="lab-controls"):
+            with ControlsColumn(id="lab-controls"):
                 yield SettingsPanel(lab_setting_specs(self.lab_name), self.lab.settings.model_dump(),
                                     labels=self.SETTING_LABELS, steps=self.SETTING_STEPS,
                                     tight_checkboxes=self.TIGHT_CHECKBOXES, id="settings")

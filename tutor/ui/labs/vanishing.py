@@ -59,7 +59,7 @@ class VanishingLabScreen(LabScreen):
         layers = list(range(1, settings.depth + 1))
         series = [("norm", "cyan")]
         if sigmoid:
-            series.append(("0.25^k bound", "red"))
+            series.append(("0.25^k", "red"))
         plot, plt = self.begin_chart("vanishing-bars", legend("‖dL/dW‖ per layer, log scale", *series))
         plt.xlabel("layer")
         plt.bar(layers, log_or_floor(norms, floor), minimum=floor, color="cyan", width=0.8)

@@ -49,6 +49,8 @@ class XorLabScreen(LabScreen):
     XorLabScreen.-narrow #xor-weights { display: none; }
     XorLabScreen #xor-weights-page { display: none; padding: 0 1; }
     XorLabScreen.-narrow ChartDeck.-single > #xor-weights-page.-current { display: block; }
+    /* No gaps between Step 10 / Run / Reset: with them "Step 10" wrapped to "Step" and "Reset" was cut at 80 columns. */
+    XorLabScreen #lab-actions Horizontal Button { margin-right: 0; }
     XorLabScreen #graph-row { height: 1; }
     XorLabScreen #graph-row Select { width: 1fr; }
     XorLabScreen #graph-row Button { width: auto; min-width: 7; margin-left: 1; margin-right: 0; }
@@ -84,8 +86,8 @@ class XorLabScreen(LabScreen):
             yield Button("Run", id="xor-run", compact=True, variant="primary")
             yield Button("Reset", id="xor-reset", compact=True)
         with Horizontal():
-            yield Button("Module's code (seed 42)", id="xor-module", compact=True)
-        yield Label("one sample's loss graph", classes="setting-label -first")
+            yield Button("Module's code", id="xor-module", compact=True, tooltip="seed 42, one update per sample, summed error, learning rate 0.5")
+        yield Label("one sample's graph", classes="setting-label -first")
         with Horizontal(id="graph-row"):
             yield Select([(f"x = {name}", index) for index, name in enumerate(SAMPLE_NAMES)], value=1,
                          allow_blank=False, compact=True, id="graph-sample")
