@@ -121,3 +121,9 @@ def test_questions_match_the_lab() -> None:
     buggy = gradient_check(GradcheckSettings(**numeric.settings))
     assert abs(float(numeric.expected) - buggy.max_relative_error) <= numeric.tolerance
     assert buggy.max_relative_error > WRONG_THRESHOLD
+
+
+def test_the_planted_bug_question_asks_at_a_good_epsilon_not_the_labs_starting_one() -> None:
+    """The lab opens at epsilon 1e-2; the bug question is about a check at a good epsilon (1e-5), as before."""
+    question = next(question for question in GradcheckLab().questions() if question.id == "gradcheck.bug-error")
+    assert question.settings["epsilon"] == GOOD_EPSILON and "epsilon 1e-05" in question.text

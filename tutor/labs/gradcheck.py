@@ -290,7 +290,7 @@ class GradcheckLab:
         return gradcheck_questions()
 
 
-QUESTION_SETTINGS = GradcheckSettings(target="tanh", seed=0)
+QUESTION_SETTINGS = GradcheckSettings(target="tanh", seed=0, epsilon=1e-5)  # a good epsilon: the bug, not the step, is the error
 QUESTION_EPSILONS = {"large": 1e-1, "middle": 1e-5, "tiny": 1e-12}
 
 
