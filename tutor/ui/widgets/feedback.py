@@ -138,7 +138,13 @@ class FeedbackPanel(Static):
 
 
 class HintLadder(Static):
-    """The hints shown so far, one more each time the learner asks."""
+    """The hints shown so far, one more each time the learner asks.
+
+    A trace's entries may have hints of their own (``entry_hints``): in such an entry the ladder is its own
+    hints, then the problem's. Each entry climbs its own hints; the problem's are one ladder shared by
+    every entry, so a general hint seen in one entry is not counted again in another. ``shown`` counts
+    every hint shown, which is what an attempt records.
+    """
 
     DEFAULT_CSS = """
     HintLadder { height: auto; padding: 0 1; color: $text-muted; }
@@ -147,37 +153,84 @@ class HintLadder(Static):
     # Set by a host that must keep something else in view with the panel (AnswerTableView).
     reveal_hook: RevealHook | None = None
 
-    def __init__(self, hints: list[str], id: str | None = None) -> None:
+    def __init__(self, hints: list[str], id: str | None = None,
+                 entry_hints: dict[str, list[str]] | None = None) -> None:
         super().__init__("", id=id)
         self.hints = list(hints)
-        self.shown = 0
-        self._asked = False
+        self.entry_hints = {key: list(value) for key, value in (entry_hints or {}).items() if value}
+        self.key: str | None = None  # the entry the learner is in (None: a one-answer problem)
+        self._general_shown = 0
+        self._own_shown: dict[str, int] = {}
+        self._asked: set[str | None] = set()  # the entries F2 was pressed in
+        self._general_asked = False  # F2 was pressed where the problem's own hints were next
         self.add_class("-empty")
 
     @property
+    def shown(self) -> int:
+        return self._general_shown + sum(self._own_shown.values())
+
+    @property
     def remaining(self) -> int:
-        return len(self.hints) - self.shown
+        own = self.entry_hints.get(self.key or "", [])
+        return len(own) - self._own_shown.get(self.key or "", 0) + len(self.hints) - self._general_shown
 
     @property
     def exhausted(self) -> bool:
         """The learner has asked for the last hint (or for one when there are none)."""
-        return self._asked and self.shown >= len(self.hints)
+        return self.exhausted_for(self.key)
+
+    def exhausted_for(self, key: str | None) -> bool:
+        """Entry ``key``'s last hint has been asked for (or one, when it has none). An entry without hints of
+        its own climbs the problem's ladder alone, which every entry shares."""
+        own = self.entry_hints.get(key or "")
+        if own is None:
+            return self._general_asked and self._general_shown >= len(self.hints)
+        return key in self._asked and self._own_shown.get(key or "", 0) >= len(own) \
+            and self._general_shown >= len(self.hints)
+
+    def set_key(self, key: str | None) -> None:
+        """The learner moved to entry ``key``: show what its ladder has shown so far."""
+        if key == self.key:
+            return
+        self.key = key
+        if self._visible_hints():
+            self._draw(reveal=False)  # moving between entries must not scroll the table
+        else:
+            self.add_class("-empty")
+
+    def _ladder(self) -> list[str]:
+        return self.entry_hints.get(self.key or "", []) + self.hints
+
+    def _visible_hints(self) -> list[str]:
+        own = self.entry_hints.get(self.key or "", [])
+        shown = self._own_shown.get(self.key or "", 0)
+        return own[:shown] + (self.hints[:self._general_shown] if shown >= len(own) else [])
 
     def next_hint(self) -> bool:
         """Show one more hint; False when there is none left."""
-        self._asked = True
-        if self.shown >= len(self.hints):
+        self._asked.add(self.key)
+        own = self.entry_hints.get(self.key or "", [])
+        key = self.key or ""
+        if self._own_shown.get(key, 0) < len(own):
+            self._own_shown[key] = self._own_shown.get(key, 0) + 1
+            self._draw()
+            return True
+        self._general_asked = True
+        if self._general_shown < len(self.hints):
+            self._general_shown += 1
+        else:
             self._draw(extra="No more hints. A wrong answer now shows its worked step; ctrl+g gives up and shows "
                              "the whole solution.")
             return False
-        self.shown += 1
         self._draw()
         return True
 
-    def _draw(self, extra: str | None = None) -> None:
-        lines = [f"**Hint {index + 1}/{len(self.hints)}:** {hint}" for index, hint in enumerate(self.hints[:self.shown])]
+    def _draw(self, extra: str | None = None, reveal: bool = True) -> None:
+        total = len(self._ladder())
+        lines = [f"**Hint {index + 1}/{total}:** {hint}" for index, hint in enumerate(self._visible_hints())]
         if extra:
             lines.append(f"*{extra}*")
         self.remove_class("-empty")
         self.update(RichMarkdown("\n\n".join(lines)))
-        reveal_into_view(self)
+        if reveal:
+            reveal_into_view(self)

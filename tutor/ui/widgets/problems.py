@@ -123,7 +123,8 @@ class ProblemView(Vertical):
         self.rendered = rendered
         self.problem = rendered.problem
         self.graph_interval = graph_interval
-        self.hint_ladder = HintLadder(list(self.problem.hints), id="hints")
+        self.hint_ladder = HintLadder(list(self.problem.hints), id="hints",
+                                      entry_hints=getattr(self.problem, "entry_hints", None))
         self.feedback = FeedbackPanel(id="feedback")
         self.completed: str | None = None
         self._started = time.monotonic()
@@ -157,7 +158,7 @@ class ProblemView(Vertical):
 
     def worked_unlocked(self, key: str | None = None) -> bool:
         """May the worked answer of this entry be shown? After enough wrong tries, or the last hint."""
-        return self.wrong_tries.get(key, 0) >= WORKED_AFTER_WRONG_TRIES or self.hint_ladder.exhausted
+        return self.wrong_tries.get(key, 0) >= WORKED_AFTER_WRONG_TRIES or self.hint_ladder.exhausted_for(key)
 
     def rule_unlocked(self, key: str | None = None) -> bool:
         return self.wrong_tries.get(key, 0) >= RULE_AFTER_WRONG_TRIES or self.worked_unlocked(key)

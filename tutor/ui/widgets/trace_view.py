@@ -66,6 +66,7 @@ class TraceProblemView(AnswerTableView):
     def on_mount(self) -> None:
         first = self.progress.next_open
         self._focused_ask = first.ask if first else None
+        self.hint_ladder.set_key(self._focused_ask)
         self._redraw()
 
     # -------------------------------------------------------------------------------- helpers
@@ -96,6 +97,8 @@ class TraceProblemView(AnswerTableView):
     def _entry_focused(self, event: events.DescendantFocus) -> None:
         widget = event.widget
         for row in self.rows:
+            if widget is row.input:
+                self.hint_ladder.set_key(row.entry.ask)  # F2 gives this entry's hints
             if widget is row.input and self._focused_ask != row.entry.ask:
                 self._focused_ask = row.entry.ask
                 if not self.graph_view.in_playback:
@@ -126,6 +129,7 @@ class TraceProblemView(AnswerTableView):
                 self.graph_view.leave_playback()
             next_entry = self.progress.next_open
             self._focused_ask = next_entry.ask if next_entry else None
+            self.hint_ladder.set_key(self._focused_ask)
             if self.progress.finished:
                 self._complete(judgement)
                 return
