@@ -114,3 +114,18 @@ def test_a_placeholder_naming_no_parameter_is_an_error(tmp_path: Path, capsys: p
 def test_entry_hints_must_be_lists_of_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, errors = validate(write_pack(tmp_path, '          "grad:b": 3'), capsys)
     assert status == 1 and len(errors) == 1 and errors[0][0] == 18
+
+
+def test_preview_shows_each_entrys_hints_filled_in_table_order(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_pack(tmp_path, '          "grad:b": ["b reaches L through z2 only.", "w is {w}."]\n'
+                                '          "value:z1": ["Multiply first."]')
+    assert main(["preview", str(path), "l/t", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    w = render_problem(load_pack(path).lessons[0].steps[0], seed=1).params["w"]
+    tail = out[out.index("hint 1:"):]
+    assert tail.index("hints for value:z1") < tail.index("hints for grad:b")
+    assert "hints for grad:b (F2 in that entry shows these first, then the 1 hint above):\n" \
+           f"  1. b reaches L through z2 only.\n  2. w is {w}.\n" in tail
+    assert main(["preview", str(path), "l/t", "--seed", "1", "--format", "json"]) == 0
+    assert f'"w is {w}."' in capsys.readouterr().out

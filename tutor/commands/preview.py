@@ -131,6 +131,8 @@ def describe_variant(ref: Any, seed: int) -> dict[str, Any]:
         "title": problem.title, "prompt": problem.prompt, "hints": list(problem.hints),
         "explanation": problem.explanation,
     }
+    if isinstance(problem, TraceProblem):
+        data["entry_hints"] = {ask: list(hints) for ask, hints in problem.entry_hints.items()}
     if isinstance(problem, (TraceProblem, AskProblem)):
         data.update(_graph_part(rendered))
     elif isinstance(problem, NumericProblem):
@@ -268,8 +270,21 @@ def print_text(data: dict[str, Any], ascii_only: bool) -> None:
                 print(f"      {wrong['diagnosis']:<24} {answer}{note}")
     for index, hint in enumerate(data["hints"], start=1):
         print(f"\nhint {index}:\n{_indent(hint)}")
+    entry_hints = data.get("entry_hints") or {}
+    in_table = [entry["ask"] for entry in data.get("entries", [])]
+    for ask in sorted(entry_hints, key=lambda ask: in_table.index(ask) if ask in in_table else len(in_table)):
+        general = len(data["hints"])
+        after = f", then the {_plural(general, 'hint')} above" if general else ""
+        print(f"\nhints for {ask} (F2 in that entry shows these first{after}):")
+        for index, hint in enumerate(entry_hints[ask], start=1):
+            first, *rest = hint.rstrip().splitlines() or [""]
+            print("\n".join([f"  {index}. {first}", *(f"     {line}" for line in rest)]))
     if data.get("explanation"):
         print(f"\nexplanation:\n{_indent(data['explanation'])}")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _indent(text: str) -> str:
