@@ -164,3 +164,34 @@ async def test_no_lab_question_has_its_answer_on_screen_before_the_learner_acts(
             await pilot.press("pagedown")
             await pilot.pause()
         assert not problems, "\n".join(problems)
+
+
+@async_test
+async def test_a_lab_answer_typed_in_one_burst_keeps_its_editing_keys_in_order():
+    # tmux `send-keys 5 BSpace 2 Enter`: Textual runs BSpace and Enter as bindings after the characters
+    # typed around them (its issue #6605), so the 2 was deleted and an empty or wrong answer went in.
+    from textual import events
+
+    app = lab_app("vanishing")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one("QuestionPanel")
+        question = next(question for question in panel.questions if question.kind != "choice")
+        while panel.current is not question:
+            await pilot.press("pagedown")
+            await pilot.pause()
+        field = panel.query_one("#question-input")
+        field.focus()
+        await pilot.pause()
+        field.value = ""
+        keys = ["9", "backspace", *question.expected, "enter"]
+        for key in keys:  # all queued before the app handles any
+            name = {"^": "circumflex_accent", ".": "full_stop", "-": "minus", "/": "slash", "*": "asterisk",
+                    "(": "left_parenthesis", ")": "right_parenthesis", "+": "plus", " ": "space"}.get(key, key)
+            character = {"backspace": "\x7f", "enter": "\r"}.get(key, key if len(key) == 1 else None)
+            event = events.Key(name, character)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await settle(pilot)
+        state = panel.states[question.id]
+        assert state.solved, (question.expected, field.value, state.judgement)

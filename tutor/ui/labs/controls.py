@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tutor.labs import SettingSpec
+from tutor.ui.widgets.answer_input import AnswerInput
 
 
 def format_setting(value: Any) -> str:
@@ -42,10 +43,11 @@ def describe_range(spec: SettingSpec) -> str:
 NUMBER_CHARACTERS = frozenset("0123456789.eE+-*/^() ")
 
 
-class NumericField(Input):
+class NumericField(AnswerInput):
     """An Input for numbers. A letter that is one of the screen's one-key shortcuts (``r`` runs,
     ``s`` steps) goes to the screen even while typing here; any other letter is ignored, so a
-    stray key cannot reach an app-wide binding such as ``q`` (quit)."""
+    stray key cannot reach an app-wide binding such as ``q`` (quit). Editing keys keep their order
+    with the characters around them (AnswerInput): ``5 BSpace 2 Enter`` sent at once answers 2."""
 
     def _is_shortcut(self, character: str | None) -> bool:
         shortcuts = getattr(self.screen, "shortcut_keys", None)
