@@ -49,7 +49,7 @@ def test_a_preview_on_a_moved_clock_never_writes_real_progress(monkeypatch, tmp_
                 connection.execute("CREATE TABLE written_in_the_preview (x)")
             connection.close()
 
-    def fake_create_app(*, data_dir, pack_paths, clock):
+    def fake_create_app(*, data_dir, pack_paths, clock, **_options):  # --open and its seed are not under test
         seen["data_dir"], seen["clock"] = data_dir, clock
         return FakeApp()
 
@@ -77,6 +77,6 @@ def test_without_a_moved_clock_the_real_folder_is_used(monkeypatch, tmp_path) ->
 
     monkeypatch.delenv("BACKPROP_TUTOR_DAYS_AHEAD", raising=False)
     monkeypatch.setattr(app_module, "create_app",
-                        lambda *, data_dir, pack_paths, clock: seen.update(data_dir=data_dir) or FakeApp())
+                        lambda *, data_dir, pack_paths, clock, **_options: seen.update(data_dir=data_dir) or FakeApp())
     app_module.run_app(SimpleNamespace(data_dir=str(tmp_path), pack=[]))
     assert seen["data_dir"] == str(tmp_path)
