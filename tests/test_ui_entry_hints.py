@@ -62,17 +62,21 @@ async def test_f2_uses_the_focused_entrys_hints_then_the_general_ones(tmp_path):
         assert "Hint 1/2: General: work backwards from L" in text and "through z1" not in text
         assert view.hints_used == 2
 
-        await move(pilot, -1)  # back in grad:b: its own hint again, the ladder goes on with its second
-        assert "b reaches L through z1 only." in widget_text(view.hint_ladder, flat=True)
-        await pilot.press("f2")
+        await pilot.press("f2")  # grad:a's ladder, the general hints, is done
+        await settle(pilot)
+        assert "Hint 2/2: General: multiply" in widget_text(view.hint_ladder, flat=True)
+        assert view.hints_used == 3
+        assert not view.feedback.worked_shown  # the wrong answer on screen is grad:b's: its own hints are not done
+
+        await move(pilot, -1)  # back in grad:b: its own hint again, not the general ones yet
+        text = widget_text(view.hint_ladder, flat=True)
+        assert "Hint 1/4: b reaches L through z1 only." in text and "General" not in text
+        await pilot.press("f2")  # b's last hint; the general ones, already seen, follow and are not counted again
         await settle(pilot)
         text = widget_text(view.hint_ladder, flat=True)
-        assert "Hint 2/4: Local derivative of z1" in text and view.hints_used == 3
-        await pilot.press("f2")  # b's hints done: the general ladder goes on where grad:a left it
-        await settle(pilot)
-        text = widget_text(view.hint_ladder, flat=True)
-        assert "Hint 3/4: General: work backwards" in text and "Hint 4/4: General: multiply" in text
-        assert view.hints_used == 4  # the first general hint was counted once, in grad:a
+        assert "Hint 2/4: Local derivative of z1" in text and "Hint 4/4: General: multiply" in text
+        assert view.hints_used == 4
+        assert view.feedback.worked_shown  # grad:b's ladder is done: its wrong answer gets the worked step
 
         await move(pilot, -1, times=8)
         assert app.focused is view.row_for("value:z1").input

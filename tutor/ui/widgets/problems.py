@@ -130,6 +130,7 @@ class ProblemView(Vertical):
         self._started = time.monotonic()
         self._give_up_armed_at: float | None = None
         self.wrong_tries: dict[str | None, int] = {}  # per entry (the trace ask; None for a one-answer problem)
+        self._feedback_key: str | None = None  # the entry the judgement on screen is about
 
     # -------------------------------------------------------------------------------- shared behaviour
 
@@ -167,6 +168,7 @@ class ProblemView(Vertical):
         """Show a graded answer: count a wrong try on ``key``, and add the rule, then the worked answer, as they unlock."""
         if judgement.verdict == "incorrect":
             self.wrong_tries[key] = self.wrong_tries.get(key, 0) + 1
+        self._feedback_key = key
         rule = self.rule_unlocked(key)
         note = WORKED_NOTE if rule or not judgement.rule else RULE_NOTE
         self.feedback.show(judgement, about=about, rule=rule, worked=self.worked_unlocked(key), worked_note=note)
@@ -174,6 +176,8 @@ class ProblemView(Vertical):
     def _show_worked_now(self) -> None:
         """The last hint was taken: the wrong answer on screen gets its worked answer."""
         shown = self.feedback.judgement
+        if not self.worked_unlocked(self._feedback_key):
+            return  # the hints were another entry's: the wrong answer on screen keeps its own ladder
         if shown is not None and shown.verdict == "incorrect" and not self.feedback.worked_shown:
             self.feedback.show(shown, about=self.feedback.about, rule=True, worked=True)
 
