@@ -129,3 +129,17 @@ def test_preview_shows_each_entrys_hints_filled_in_table_order(tmp_path: Path,
            f"  1. b reaches L through z2 only.\n  2. w is {w}.\n" in tail
     assert main(["preview", str(path), "l/t", "--seed", "1", "--format", "json"]) == 0
     assert f'"w is {w}."' in capsys.readouterr().out
+
+
+def test_the_schema_marks_an_entry_hints_key_that_is_no_value_or_grad_ask() -> None:
+    import jsonschema
+
+    from tutor.packs.models import json_schema
+
+    validator = jsonschema.Draft202012Validator(json_schema("lesson"))
+    lesson = {"id": "l", "title": "L", "steps": [{"kind": "trace", "id": "t", "prompt": "p", "program": "L = a*b",
+                                                  "at": {"a": 1, "b": 2}, "entry_hints": {"grad:a": ["h"]}}]}
+    assert not list(validator.iter_errors(lesson))
+    lesson["steps"][0]["entry_hints"] = {"grad a": ["h"]}
+    errors = list(validator.iter_errors(lesson))
+    assert len(errors) == 1 and "entry_hints" in list(errors[0].absolute_path)

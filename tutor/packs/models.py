@@ -309,6 +309,9 @@ class TraceProblem(GraphProblemBase):
         default_factory=dict,
         description="hints for one entry of the table, keyed by the entry as an ask (value:z2, grad:b); F2 in "
         "that entry shows these first, then the problem's hints",
+        # validate checks each key against the trace's entries; an editor can at least mark a key that is no
+        # value:/grad: ask.
+        json_schema_extra={"propertyNames": {"pattern": r"^(value|grad):[A-Za-z_][A-Za-z0-9_]*$"}},
     )
 
 
