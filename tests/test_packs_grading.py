@@ -138,3 +138,43 @@ def test_a_misspelt_key_is_reported_at_its_line_with_a_suggestion(path, position
     assert [(error.line, error.column) for error in unknown] == [(where.line, where.column)]
     assert f"unknown key '{typo}'; did you mean '{key}'?" == unknown[0].message
     assert all("unknown key" in error.message or "missing required key" in error.message for error in errors)
+
+
+def test_an_authors_rule_is_the_second_rung_of_its_mistake(tmp_path: Path) -> None:
+    # A numeric problem's second rung was general advice ("work the arithmetic again") even where the author
+    # knew the rule the mistake breaks; a graph ask's was the chain rule even for an author's own slip.
+    pack_file = tmp_path / "rules.yaml"
+    pack_file.write_text('''\
+id: rules
+title: "Rules"
+version: "1"
+lessons:
+  - id: l
+    title: "L"
+    steps:
+      - kind: numeric
+        id: rates
+        prompt: "u changes {r1} times as fast as x, y {r2} times as fast as u: how fast does y change with x?"
+        params: {r1: {int: [2, 4]}, r2: {int: [5, 7]}}
+        answer: "{r1}*{r2}"
+        mistakes:
+          - {answer: "{r1} + {r2}", id: added, feedback: "Rates are not added.", rule: "Along a chain rates multiply: dy/dx = dy/du · du/dx."}
+          - {answer: "{r1}", id: first-only, feedback: "That is the first link alone."}
+      - kind: ask
+        id: grad
+        prompt: "dL/da?"
+        program: "L = a*b"
+        at: {a: 2, b: 3}
+        ask: "grad:a"
+        mistakes:
+          - {answer: "2", id: own, feedback: "That is a itself.", rule: "d(a·b)/da is the other factor, b."}
+''')
+    pack = load_pack(pack_file)
+    numeric = render_problem(pack.problem("rates").problem, 0)
+    r1, r2 = int(numeric.params["r1"]), int(numeric.params["r2"])
+    added = grade_answer(numeric, f"{r1} + {r2}")
+    assert (added.diagnosis, added.rule) == ("added", "Along a chain rates multiply: dy/dx = dy/du · du/dx.")
+    assert "Work the arithmetic again" in grade_answer(numeric, str(r1)).rule  # no rule of its own: the default
+    graph = render_problem(pack.problem("grad").problem, 0)
+    own = grade_answer(graph, "2")
+    assert (own.diagnosis, own.rule) == ("own", "d(a·b)/da is the other factor, b.")

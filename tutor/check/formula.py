@@ -135,7 +135,7 @@ def _diagnose(
             continue  # the author's "mistake" is right here; it never fires
         wrong = [sample.value for sample in mistake_samples]
         if all(value is not None for value in wrong) and same_function(chosen_samples, wrong):  # type: ignore[arg-type]
-            return mistake.id or "author", mistake.feedback, "", ""
+            return mistake.id or "author", mistake.feedback, mistake.rule, ""
     fitting: list[WrongRule] = []
     for rule in wrong_rules(problem, ask):
         if fitting and rule.diagnosis == fitting[0].diagnosis:

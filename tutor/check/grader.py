@@ -291,7 +291,7 @@ def grade_numeric(
         wrong = _numeric_value(mistake.answer, "the author mistake")
         if not matches(wrong, right, tolerance) and matches(value, wrong, tolerance):
             return GradeResult(INCORRECT, expected_text, mistake.id or "author", mistake.feedback, worked=worked,
-                               rule=NUMERIC_RULE)
+                               rule=mistake.rule or NUMERIC_RULE)
     if is_finite(value) and value != 0 and matches(-value, right, tolerance):
         return GradeResult(INCORRECT, expected_text, "sign-flip",
                            f"Check the sign: you gave {describe(value)}; go over each step's sign again.",
@@ -333,11 +333,14 @@ def request_from_mapping(record: Mapping[str, Any]) -> GradeRequest:
     mistakes = []
     for item in record.get("mistakes") or []:
         if not isinstance(item, Mapping) or not isinstance(item.get("answer"), str) or not isinstance(item.get("feedback"), str):
-            raise RequestError("each mistake needs text 'answer' and 'feedback' (and optionally 'id')")
+            raise RequestError("each mistake needs text 'answer' and 'feedback' (and optionally 'id' and 'rule')")
         mistake_id = item.get("id")
         if mistake_id is not None and not isinstance(mistake_id, str):
             raise RequestError("a mistake's 'id' must be text")
-        mistakes.append(AuthorMistake(answer=item["answer"], feedback=item["feedback"], id=mistake_id))
+        rule = item.get("rule", "")
+        if not isinstance(rule, str):
+            raise RequestError("a mistake's 'rule' must be text")
+        mistakes.append(AuthorMistake(answer=item["answer"], feedback=item["feedback"], id=mistake_id, rule=rule))
     for field in ("program", "ask", "answer"):
         if not isinstance(record.get(field), str):
             raise RequestError(f"'{field}' must be text")

@@ -166,7 +166,8 @@ def grade_quantity(
     rule = general_rule(quantity)
     found = _diagnose(quantity, answer_matrix, right, tolerance, author)
     if found is not None:
-        return GradeResult(INCORRECT, expected, found[0], found[1], worked=worked, rule=rule)
+        author_rule = next((mistake.rule for mistake, _ in author if (mistake.id or "author") == found[0]), "")
+        return GradeResult(INCORRECT, expected, found[0], found[1], worked=worked, rule=author_rule or rule)
     if answer_shape != expected_shape:
         return GradeResult(INCORRECT, expected, "wrong-shape", _wrong_shape_message(quantity, answer_shape),
                            worked=worked, rule=rule)

@@ -68,6 +68,7 @@ class AuthorMistake:
     answer: str
     feedback: str
     id: str | None = None
+    rule: str = ""  # the general rule for a second try; empty: the ask's own rule (a numeric answer's general advice)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def _diagnose(
     mistakes: Sequence[tuple[AuthorMistake, Expression]],
 ) -> tuple[str, str, str, str] | None:
     """(diagnosis, message, rule, detail) of the first mistake that gives ``value``; the detail may reveal the
-    answer. An author's mistake has no rule of its own (the ask's general rule is used)."""
+    answer. An author's mistake without a ``rule`` of its own gets the ask's general rule."""
     if not is_finite(value):
         return None
     state = problem.state
@@ -137,7 +137,7 @@ def _diagnose(
         if matches(wrong, right, tolerance):
             continue  # the author's "mistake" is right at this point; it never fires
         if matches(value, wrong, tolerance):
-            return mistake.id or "author", mistake.feedback, "", ""
+            return mistake.id or "author", mistake.feedback, mistake.rule, ""
     fitting = [(rule, wrong) for rule, wrong in _rule_answers(problem, ask, right, tolerance)
                if matches(value, wrong, tolerance)]
     if not fitting:

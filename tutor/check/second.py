@@ -65,11 +65,11 @@ def grade_second_derivative(
     samples = [sample(tree, state) for state in states]
     verdicts = [classify(sample, value) for sample, value in zip(samples, right)]
 
-    def result(verdict: str, message: str, diagnosis: str | None = None) -> GradeResult:
+    def result(verdict: str, message: str, diagnosis: str | None = None, rule: str = "") -> GradeResult:
         # The message never holds the right formula; "worked" does, for when the learner has had their tries.
         return GradeResult(verdict=verdict, expected=expected_text, diagnosis=diagnosis, message=message,
                            worked=f"{label} = {expected_text}." if verdict in (CORRECT, INCORRECT) else "",
-                           rule=ask_rule(problem, ask) if verdict == INCORRECT else "")
+                           rule=(rule or ask_rule(problem, ask)) if verdict == INCORRECT else "")
 
     if DISAGREE in verdicts or (verdicts and all(verdict == UNDEFINED for verdict in verdicts)):
         for mistake, mistake_tree in mistakes:
@@ -78,7 +78,7 @@ def grade_second_derivative(
                 continue  # the author's "mistake" is right here; it never fires
             wrong = [sample.value for sample in mistake_samples]
             if all(value is not None for value in wrong) and same_function(samples, wrong):  # type: ignore[arg-type]
-                return result(INCORRECT, mistake.feedback, mistake.id or "author")
+                return result(INCORRECT, mistake.feedback, mistake.id or "author", mistake.rule)
         first = [state.grads[ask.node] for state in states]
         if same_function(samples, first) and not same_function([Sample(value, 0.0) for value in first], right):
             return result(INCORRECT, f"That is the first derivative d{problem.output}/d{ask.node}. Differentiate it "

@@ -235,6 +235,8 @@ def _check_placeholders(problem: Problem, params: dict[str, Any], error: Any) ->
         expression_fields.extend((("tests", index, "answer"), test.answer) for index, test in enumerate(problem.tests))
         text_paths.extend((("mistakes", index, "feedback"), mistake.feedback)
                           for index, mistake in enumerate(problem.mistakes))
+        text_paths.extend((("mistakes", index, "rule"), mistake.rule)
+                          for index, mistake in enumerate(problem.mistakes) if mistake.rule)
     if isinstance(problem, ChoiceProblem):
         text_paths.extend((("options", index, "text"), option.text) for index, option in enumerate(problem.options))
         text_paths.extend((("options", index, "feedback"), option.feedback or "")

@@ -80,7 +80,7 @@ def author_mistakes(mistakes: list[Mistake], ids: Sequence[str | None] | None = 
 
     chosen_ids = ids if ids is not None else [mistake.id for mistake in mistakes]
     return [
-        AuthorMistake(answer=mistake.answer, feedback=mistake.feedback, id=mistake_id)
+        AuthorMistake(answer=mistake.answer, feedback=mistake.feedback, id=mistake_id, rule=mistake.rule or "")
         for mistake, mistake_id in zip(mistakes, chosen_ids)
     ]
 

@@ -223,6 +223,9 @@ class Mistake(FormatModel):
     id: Slug | None = Field(None, description="names the mistake in tests and in progress statistics")
     ask: AskText | None = Field(None, description="trace and layer problems only: which entry this mistake is "
                                 "about (grad:b, layer:dL/dW1)")
+    rule: Text | None = Field(None, description="the general rule, shown with the learner's next wrong try (the "
+                              "ladder's second rung: no number of this variant); default: the ask's own rule, or "
+                              "general advice for a numeric problem")
 
 
 class AnswerTest(FormatModel):

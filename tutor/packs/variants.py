@@ -210,7 +210,8 @@ def render_problem(problem: Problem, seed: int = 0) -> RenderedProblem:
     option_order: list[str] = []
     if isinstance(problem, (TraceProblem, AskProblem, NumericProblem, LayerProblem)):
         update["mistakes"] = [
-            _copy(mistake, answer=expression(mistake.answer), feedback=text(mistake.feedback))
+            _copy(mistake, answer=expression(mistake.answer), feedback=text(mistake.feedback),
+                  rule=text(mistake.rule) if mistake.rule is not None else None)
             for mistake in problem.mistakes
         ]
         update["tests"] = [_copy(test, answer=expression(test.answer)) for test in problem.tests]
