@@ -61,15 +61,20 @@ steps:
     hints:
       - "Forward: multiply, then add, then square."
       - "Backward: start from dL/dL = 1 and multiply by one local derivative per edge."
+    # Hints for one entry, shown first when F2 is pressed there (then the hints above).
+    entry_hints:
+      "grad:b": ["b reaches L only through z1: one more local derivative after dL/dz1."]
     explanation: |
       dL/dz2 = 2·z2, the sum passes it on unchanged, and the product sends it times b to a
       and times a to b.
-    # Your own expected wrong answers, with feedback; `ask` says which entry.
+    # Your own expected wrong answers, with feedback; `ask` says which entry. `rule` (optional) is
+    # the general rule, shown with the next wrong try.
     mistakes:
       - ask: "grad:b"
         answer: "2*z2"
         id: stopped-at-z1
-        feedback: "That is dL/dz1. One more edge: multiply by the local derivative dz1/db = a."
+        feedback: "That is dL/dz1. One more edge: multiply by the local derivative dz1/db."
+        rule: "Each edge on the way back multiplies by its local derivative: dL/db = dL/dz1 · dz1/db."
     # Sample answers and the grade they must get; `validate` runs them in every variant.
     tests:
       - {ask: "grad:a", answer: "2*z2*b", verdict: correct}
