@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from tutor.graph import build_graph
@@ -104,3 +104,54 @@ def test_splitting_a_long_sum_into_nodes_scans_each_subexpression_once(monkeypat
     graph = build_graph(program, {"x": 0.5}, symbolic=False)
     assert len(graph.order) == 3 * terms
     assert visited <= 20 * len(graph.order), visited
+
+
+def _bounded_program(steps: list[tuple[int, int, int]]) -> tuple[str, list[str]]:
+    """Steps that keep every value inside (-1, 1) however many there are: tanh of a sum or difference,
+    or a product of two earlier values; so a thousand-node program has no overflow to blur the check."""
+    names = ["x", "y"]
+    text, plain = [], []
+    for index, (kind, first, second) in enumerate(steps):
+        a, b = names[first % len(names)], names[second % len(names)]
+        target = f"n{index}"
+        if kind == 0:
+            text.append(f"{target} = tanh({a} + {b})")
+            plain += [f"s{index} = add {a} {b}", f"{target} = tanh s{index}"]
+        elif kind == 1:
+            text.append(f"{target} = tanh({a} - {b})")
+            plain += [f"s{index} = sub {a} {b}", f"{target} = tanh s{index}"]
+        else:
+            text.append(f"{target} = {a}*{b}")
+            plain.append(f"{target} = mul {a} {b}")
+        names.append(target)
+    text.append("L = " + " + ".join(f"n{i}" for i in range(len(steps))) + " + x*y")  # both inputs always used
+    return "\n".join(text), plain
+
+
+# No shrinking: a failing 1,000-node example is reported as found (shrinking one takes minutes).
+@settings(max_examples=3, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integers(0, 10_000)),
+                min_size=450, max_size=500),
+       st.floats(-0.9, 0.9), st.floats(-0.9, 0.9))
+def test_random_programs_of_a_thousand_nodes_agree_with_central_differences(steps, x, y):
+    # Issue 14's "random programs up to 1,000 nodes": the final sum alone adds one node per step.
+    text, plain = _bounded_program(steps)
+    values = {"x": x, "y": y}
+    graph = build_graph(text, values)
+    assert len(graph.order) >= 1000
+    step = 1e-6
+    targets = [line.partition(" = ")[0] for line in plain if line.startswith("n")]
+
+    def total(name: str, shift: float) -> float:
+        env = {**values, name: values[name] + shift}
+        for line in plain:  # every line once, then the sum: independent of the tutor's engine
+            target, _, rest = line.partition(" = ")
+            kind, *args = rest.split()
+            numbers = [env[arg] for arg in args]
+            env[target] = {"tanh": lambda v: math.tanh(v[0]), "add": lambda v: v[0] + v[1],
+                           "mul": lambda v: v[0] * v[1], "sub": lambda v: v[0] - v[1]}[kind](numbers)
+        return sum(env[target] for target in targets) + env["x"] * env["y"]
+
+    for name in ("x", "y"):
+        numeric = (total(name, step) - total(name, -step)) / (2 * step)
+        assert math.isclose(graph.nodes[name].grad, numeric, rel_tol=1e-5, abs_tol=1e-5)
