@@ -61,6 +61,8 @@ async def test_a_due_skill_appears_in_the_review_with_a_new_graph(tmp_path):
         await app.wait_until_loaded()
         await pilot.pause()
         assert app.session.reviews_due() == 0  # no problem is due: the skill alone opens the review
+        review_line = str(app.screen.query_one("#lessons").get_option("action:review").prompt)
+        assert "0 due · 1 skill due" in review_line, review_line  # the home list says so
         await pilot.press("r")
         await until_question(pilot)
         screen = app.screen

@@ -180,6 +180,17 @@ class TutorApp(App):
         self._return_home()
         self.push_screen(QuizScreen(self.session, selection, length, title), self._back_home)
 
+    def skills_due_for_review(self) -> int:
+        """How many practice skills FSRS has due now (the review brings them as new graphs); for the home list."""
+        if self.session is None:
+            return 0
+        from tutor.ui.screens.quiz import due_review_skills  # deferred: the quiz screen is not needed to start
+
+        try:
+            return len(due_review_skills(self.session))
+        except Exception:  # noqa: BLE001 - a count on the home list must never stop it from showing
+            return 0
+
     def start_review(self) -> None:
         if self.session is None:
             return

@@ -72,6 +72,7 @@ class HomeScreen(Screen):
         self.session: TutorSession | None = None
         self._continue: tuple[LessonEntry, str | None] | None = None
         self._reviews_due = 0
+        self._skills_due = 0
 
     def compose(self) -> ComposeResult:
         yield TitleBar("backprop-tutor  ·  learn backpropagation by tracing graphs by hand", id="title")
@@ -109,6 +110,9 @@ class HomeScreen(Screen):
         self.session.refresh_progress()
         self._continue = self.session.continue_target()
         self._reviews_due = self.session.reviews_due()
+        # A skill can be due with no problem due: 'Review: 0 due' then opened a review of it anyway.
+        skills = getattr(self.app, "skills_due_for_review", None)
+        self._skills_due = skills() if callable(skills) else 0
         self._rebuild_options()
 
     def _rebuild_options(self) -> None:
@@ -191,7 +195,9 @@ class HomeScreen(Screen):
                 label.append(upcoming.title)
                 label.append(f"  ({upcoming.pack.title})", style="dim")
                 options.append(Option(label, id=ACTION_CONTINUE))
-        review = Text(f"↻ Review: {self._reviews_due} due  (r)", style="bold" if self._reviews_due else "dim")
+        skills_due = f" · {self._skills_due} skill{'s' if self._skills_due != 1 else ''} due" if self._skills_due else ""
+        review = Text(f"↻ Review: {self._reviews_due} due{skills_due}  (r)",
+                      style="bold" if self._reviews_due or self._skills_due else "dim")
         options.append(Option(review, id=ACTION_REVIEW))
         options.append(Option(Text("? Quiz yourself on a lesson, a pack or a topic  (t)"), id=ACTION_QUIZ))
         options.append(Option(Text("⚡ Practice: new graphs on the rule you need most  (x; s shows your skills)"),
