@@ -750,7 +750,14 @@ class _FloatGraph:
 
 
 def _float_graph(structure: list[tuple[str, str, list[Any]]], inputs: dict[str, float]) -> _FloatGraph | None:
-    """Values, local derivatives and gradients in floats from the builder's ops (None off a domain)."""
+    """Values, local derivatives and gradients in floats from the builder's ops (None off a domain).
+
+    The numbers are the engine's own (tutor.engine.Value: its ops, local derivatives and backward pass),
+    only without parsing a program or building the checked graph.
+    """
+    from tutor.engine import Value
+
+    values: dict[str, Any] = {name: Value(float(value)) for name, value in inputs.items()}
     nodes: dict[str, _FloatNode] = {name: _FloatNode("input", (), float(value), is_input=True)
                                     for name, value in inputs.items()}
     order = list(inputs)
@@ -759,56 +766,30 @@ def _float_graph(structure: list[tuple[str, str, list[Any]]], inputs: dict[str, 
         for name, op, arguments in structure:
             operands = tuple(_FloatOperand(argument) if isinstance(argument, str) else
                              _FloatOperand(None, float(argument)) for argument in arguments)
-            xs = [nodes[operand.node_id].value if operand.node_id is not None else float(operand.constant or 0.0)
-                  for operand in operands]
-            y, slopes = _float_op(op, xs)
-            nodes[name] = _FloatNode(op, operands, y)
+            made = _ENGINE_OPS[op](*(values[operand.node_id] if operand.node_id is not None
+                                     else float(operand.constant or 0.0) for operand in operands))
+            values[name] = made
+            nodes[name] = _FloatNode(op, operands, made.data)
             order.append(name)
-            edges += [_FloatEdge(operand.node_id, name, slot, slopes[slot])
+            # A number operand the engine kept as a child still has its slot; a number exponent has none.
+            edges += [_FloatEdge(operand.node_id, name, slot, made.local_grads[slot])
                       for slot, operand in enumerate(operands) if operand.node_id is not None]
+        output = order[-1]
+        if not all(math.isfinite(node.value) for node in nodes.values()):
+            return None  # an overflow (the engine's exp gives inf where math.exp raises)
+        values[output].backward()
     except (ArithmeticError, ValueError, KeyError):
         return None
-    output = order[-1]
-    edges_into: dict[str, list[_FloatEdge]] = {}
-    for edge in edges:
-        edges_into.setdefault(edge.target, []).append(edge)
-    nodes[output].grad = 1.0
-    for target in reversed(order):
-        upstream = nodes[target].grad
-        for edge in edges_into.get(target, ()):
-            nodes[edge.source].grad += upstream * edge.local_grad
+    for name, node in nodes.items():
+        node.grad = values[name].grad
     return _FloatGraph(nodes, order, edges, output)
 
 
-def _float_op(op: str, xs: list[float]) -> tuple[float, list[float]]:
-    """(value, local derivative per operand) of one op, with the engine's conventions."""
-    if op == "add":
-        return xs[0] + xs[1], [1.0, 1.0]
-    if op == "sub":
-        return xs[0] - xs[1], [1.0, -1.0]
-    if op == "mul":
-        return xs[0] * xs[1], [xs[1], xs[0]]
-    if op == "div":
-        return xs[0] / xs[1], [1 / xs[1], -xs[0] / (xs[1] * xs[1])]
-    if op == "pow":
-        return xs[0] ** xs[1], [xs[1] * xs[0] ** (xs[1] - 1), 0.0]
-    if op == "neg":
-        return -xs[0], [-1.0]
-    x = xs[0]
-    if op == "tanh":
-        y = math.tanh(x)
-        return y, [1 - y * y]
-    if op == "sigmoid":
-        y = 1 / (1 + math.exp(-x))
-        return y, [y * (1 - y)]
-    if op == "relu":
-        return max(x, 0.0), [1.0 if x > 0 else 0.0]
-    if op == "exp":
-        y = math.exp(x)
-        return y, [y]
-    if op == "log":
-        return math.log(x), [1 / x]
-    raise ValueError(op)
+_ENGINE_OPS: dict[str, Any] = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "pow": lambda a, b: a ** b, "neg": lambda a: -a, "tanh": lambda a: a.tanh(), "sigmoid": lambda a: a.sigmoid(),
+    "relu": lambda a: a.relu(), "exp": lambda a: a.exp(), "log": lambda a: a.log(),
+}
 
 
 def _float_screen(graph: Any) -> tuple[bool, list[str]]:
