@@ -237,9 +237,8 @@ class TutorSession:
             return self.record_layer_evidence(rendered, ask, verdict, diagnosis, level) \
                 if ask and ask.startswith("layer:") else []
         if kind == "code":
-            # The pack's own checks may test fewer operations than the built-in exercise it names.
-            return self.record_code_evidence(problem.exercise, verdict, diagnosis, level,
-                                             ops=problem.checked_exercise().ops) \
+            # The exercise as checked: a pack's own checks may test fewer operations than the built-in one.
+            return self.record_code_evidence(problem.checked_exercise(), verdict, diagnosis, level) \
                 if ask and ask.startswith("code:") else []
         ask = ask or getattr(problem, "ask", None)
         program = getattr(problem, "program", None)
@@ -285,25 +284,22 @@ class TutorSession:
                       for skill_id in ((revealed,) if revealed else skills)]
         return self._store_skill_events(events)
 
-    def record_code_evidence(self, exercise_id: str, verdict: str, diagnosis: str | None,
-                             level: int, ops: tuple[str, ...] | None = None) -> list[Any]:
-        """One check run of a code exercise as skill events, stored: a passing run supports the skills the
-        exercise exercises; a failing one counts against the skill its diagnosis names
-        (:data:`tutor.practice.skills.CODE_DIAGNOSIS_SKILLS`). A file that did not run says nothing."""
-        from tutor.exercises import EXERCISES
+    def record_code_evidence(self, exercise: Any, verdict: str, diagnosis: str | None, level: int) -> list[Any]:
+        """One check run of a code exercise (a tutor.exercises Exercise, as checked) as skill events, stored:
+        a passing run supports the skills of the operations it tested; a failing one counts against the
+        skill its diagnosis names (:data:`tutor.practice.skills.CODE_DIAGNOSIS_SKILLS`). A file that did
+        not run says nothing."""
         from tutor.practice.mastery import SkillEvent
         from tutor.practice.skills import code_exercise_skills, code_run_skills
 
-        exercise = EXERCISES.get(exercise_id)
-        if exercise is None or verdict not in ("correct", "incorrect"):
+        if verdict not in ("correct", "incorrect"):
             return []
-        tested = exercise.ops if ops is None else ops  # ``ops``: what the run tested, when a pack narrowed it
         answered_at = self.clock()
         if verdict == "correct":
-            events = [SkillEvent(skill_id, True, level, answered_at) for skill_id in code_exercise_skills(tested)]
+            events = [SkillEvent(skill_id, True, level, answered_at) for skill_id in code_exercise_skills(exercise.ops)]
         else:
             events = [SkillEvent(skill_id, False, level, answered_at, diagnosis)
-                      for skill_id in code_run_skills(diagnosis, tested)]
+                      for skill_id in code_run_skills(diagnosis, exercise.ops)]
         return self._store_skill_events(events)
 
     def _store_skill_events(self, events: list[Any]) -> list[Any]:
