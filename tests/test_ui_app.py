@@ -135,7 +135,7 @@ async def test_choice_problem_wrong_then_right_then_summary(tmp_path):
         assert app.screen.query_one("#continue").has_class("-visible")
         await pilot.press("enter")  # on to the summary
         await settle(pilot)
-        summary = app.screen.query_one("#summary")
+        summary = app.screen.query_one("LessonSummary")
         text = " ".join(widget_text(static) for static in summary.query("Static"))
         assert "1 of 2 problems solved" in text
         assert "Which mode" in text
@@ -539,3 +539,24 @@ async def test_packs_for_authors_are_listed_after_the_course_under_their_own_hea
         fixture = next(index for index, text in enumerate(texts) if text.startswith("UI fixture pack"))
         assert fixture < heading < tour
         assert "Start: Tracing a small graph" in texts[0]
+
+
+@async_test
+async def test_the_summary_opened_again_at_once_does_not_crash(tmp_path):
+    # The 4-minute key fuzz (seed 11): PgDn to the summary, PgUp and PgDn again in one burst. The old
+    # summary was still being removed when the new one, with the same id, was mounted: DuplicateIds.
+    from test_ui_feedback import burst
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await open_lesson(pilot, "tracing")
+        await pilot.press("pagedown", "pagedown", "pagedown")  # text, trace, choice: the summary
+        await settle(pilot)
+        screen = app.screen
+        assert screen.index == screen.summary_index
+        await burst(pilot, "pageup", "pagedown", "pageup", "pagedown")
+        await settle(pilot)
+        assert app.screen is screen and screen.index == screen.summary_index
+        summaries = list(screen.query("LessonSummary"))
+        assert len(summaries) == 1 and summaries[0].display

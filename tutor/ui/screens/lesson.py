@@ -403,5 +403,7 @@ class LessonScreen(Screen):
         footer = Text("\nEnter: ", style="dim")
         footer.append(f"next lesson, {following.title}" if following else "back to the lesson list", style="dim")
         footer.append("   ·   PgUp: back through the lesson   ·   Esc: home", style="dim")
-        summary = LessonSummary(Static(heading), Static(table), Static(footer), id="summary")
+        # No id: the summary is rebuilt each time it is shown, and the old one is still being removed
+        # when the new one mounts (PgUp PgDn in a burst); a shared id made that a DuplicateIds crash.
+        summary = LessonSummary(Static(heading), Static(table), Static(footer))
         return summary
