@@ -97,9 +97,14 @@ async def test_a_third_missing_upstream_offers_the_lesson_that_teaches_it(tmp_pa
         await until_made(pilot)
         assert type(app.screen).__name__ == "LessonScreen"
         assert app.screen.entry.key.lesson_id == screen.leech_lesson.key.lesson_id
-        # Back from the lesson, practice goes on with the rule it teaches, on a fresh graph.
+        # Back from the lesson, the graph left half done is replayed worked out up to the slip
+        # (tests/test_ui_practice_replay.py looks at the replay); then practice goes on with the rule
+        # the lesson teaches, on a fresh graph.
         first = screen.generated
         await pilot.press("escape")
+        await until_made(pilot)
+        assert type(app.screen).__name__ == "LeechReplayScreen" and app.screen.replay.ask == ask
+        await pilot.press("enter")
         await until_made(pilot)
         assert app.screen is screen
         assert screen.generated is not first and screen.generated.skill == "upstream"

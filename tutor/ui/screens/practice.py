@@ -6,10 +6,19 @@ Every graded entry adds events, so the level rises with right answers and falls 
 row. When the same diagnosis comes back three times among the recent events (a *leech*), the
 screen says so plainly and offers the lesson that teaches the rule (ctrl+o); back from the lesson
 (Esc), the next problem is a fresh graph on that rule.
+
+A leech on a trace also earns a replay of that very graph (:mod:`tutor.practice.replay` decides
+which entry and which steps; :class:`tutor.ui.screens.replay.LeechReplayScreen` plays it): the pass
+animated up to the entry the learner got wrong, with its worked arithmetic. It is shown, not
+offered, because a learner who has slipped three times is the one who would skip an offer, and
+Enter leaves it at once. It is shown when the learner leaves the graph — on finishing it (then the
+lesson offer stands under the finished graph), on PgDn, or back from the lesson — never while its
+entries are open, since the replay shows their numbers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +114,11 @@ class PracticeScreen(Screen):
         self.leech_lesson: Any = None  # the LessonEntry offered after a leech
         self.leech_skill: str | None = None  # the skill of that leech
         self.forced_skill: str | None = None  # the next problem's skill, once (after the leech's lesson)
+        # The wrong entries of the graph on screen, (ask, diagnosis) in order, and what was typed for each.
+        self.wrong_entries: list[tuple[str, str | None]] = []
+        self.wrong_answers: dict[str, str] = {}
+        # (generated, diagnosis, skill) of a leech whose replay is still to be shown when the graph is left.
+        self.pending_replay: tuple[Any, str, str] | None = None
         # The learner's skill events, read from the store once per change (at the start and after each
         # save) rather than by every caller: the bar, the choice and the leech check all replay them.
         self.events: list[Any] = []
@@ -157,6 +171,7 @@ class PracticeScreen(Screen):
         note = self.query_one("#practice-note", Static)
         note.remove_class("-visible")
         self.done = False
+        self.wrong_entries, self.wrong_answers = [], {}
         if event.generated is None:
             await container.mount(Static(event.error, id="practice-error"))
             return
@@ -184,23 +199,31 @@ class PracticeScreen(Screen):
     @on(ProblemView.Attempted)
     def _attempted(self, event: ProblemView.Attempted) -> None:
         event.stop()
-        if self.generated is None or self.view is None or self.generated.kind == "trace":
+        if self.generated is None or self.view is None:
+            return
+        if self.generated.kind == "trace":
+            if event.ask is not None and event.judgement.verdict == "incorrect":
+                self.wrong_answers[event.ask] = event.judgement.answer_text  # for the leech's replay
             return  # a trace's entries arrive as EntryGraded; its Attempted messages would count them twice
-        self._record(self.view.rendered, None, event.judgement.verdict, event.judgement.diagnosis,
+        self._record(self.generated, self.view.rendered, None, event.judgement.verdict, event.judgement.diagnosis,
                      self.generated.level)
 
     @on(ProblemView.EntryGraded)
     def _entry_graded(self, event: ProblemView.EntryGraded) -> None:
         event.stop()
         if self.generated is not None and self.view is not None:
-            self._record(self.view.rendered, event.ask, event.verdict, event.diagnosis, self.generated.level)
+            if event.verdict == "incorrect":
+                self.wrong_entries.append((event.ask, event.diagnosis))  # before the save, so before its leech check
+            self._record(self.generated, self.view.rendered, event.ask, event.verdict, event.diagnosis,
+                         self.generated.level)
 
     @work(thread=True, group="save")
-    def _record(self, rendered: Any, ask: str | None, verdict: str, diagnosis: str | None, level: int) -> None:
+    def _record(self, generated: Any, rendered: Any, ask: str | None, verdict: str, diagnosis: str | None,
+                level: int) -> None:
         self.session.record_skill_evidence(rendered, ask, verdict, diagnosis, level)
-        self.app.call_from_thread(self._after_record)
+        self.app.call_from_thread(self._after_record, generated)
 
-    def _after_record(self) -> None:
+    def _after_record(self, generated: Any = None) -> None:
         from tutor.practice.mastery import leech
 
         self.events = self.session.skill_events()
@@ -208,20 +231,57 @@ class PracticeScreen(Screen):
             self.query_one("#practice-bar", Static).update(self._bar_text(self.generated.skill, self.generated.level))
         found = leech(self.events)
         if found is not None and self.leech_lesson is None:
-            self._offer_lesson(*found)
+            self._offer_lesson(*found, generated=generated)
 
-    def _offer_lesson(self, diagnosis: str, skill_id: str) -> None:
+    def _offer_lesson(self, diagnosis: str, skill_id: str, generated: Any = None) -> None:
+        from tutor.practice.replay import WrongEntry, choose_entry
         from tutor.practice.skills import skill
 
         about = skill(skill_id)
         entry = lesson_teaching(self.session, about.lesson)
         self.leech_lesson = entry
         self.leech_skill = skill_id
+        replayed = None
+        if generated is not None and generated is self.generated:
+            replayed = choose_entry([WrongEntry(ask, found, "") for ask, found in self.wrong_entries], diagnosis)
+        if replayed is not None:
+            self.pending_replay = (generated, diagnosis, skill_id)
         note = self.query_one("#practice-note", Static)
         text = Text(f"The same slip three times lately: {diagnosis}. ", style="bold")
         text.append(f"The rule: {about.rule} ")
+        if replayed is not None:
+            text.append("When you leave this graph, it is replayed worked out up to that entry. ")
         if entry is not None:
             text.append(f"Lesson {entry.position}, {entry.title}, teaches it: ctrl+o opens it.", style="bold")
+        note.update(text)
+        note.add_class("-leech", "-visible")
+
+    def _show_replay(self, then: Callable[[], None]) -> None:
+        """The leech's replay of the graph being left, if one is due; ``then`` runs after it (or at once)."""
+        from tutor.practice.replay import WrongEntry, leech_replay
+        from tutor.practice.skills import skill
+        from tutor.ui.screens.replay import LeechReplayScreen
+
+        pending, self.pending_replay = self.pending_replay, None
+        replay = None
+        if pending is not None:
+            generated, diagnosis, skill_id = pending
+            wrong = [WrongEntry(ask, found, self.wrong_answers.get(ask, "?")) for ask, found in self.wrong_entries]
+            replay = leech_replay(generated.program, generated.at, wrong, diagnosis=diagnosis, skill=skill_id)
+        if replay is None:
+            then()
+            return
+        screen = LeechReplayScreen(replay, rule=skill(replay.skill).rule, interval=self.app.animation_interval)
+        self.app.push_screen(screen, lambda _result=None: then())
+
+    def _lesson_offer_after_replay(self) -> None:
+        """Back from the replay of a finished graph: the lesson offer, and how to go on."""
+        note = self.query_one("#practice-note", Static)
+        text = Text()
+        entry = self.leech_lesson
+        if entry is not None:
+            text.append(f"Lesson {entry.position}, {entry.title}, teaches that rule: ctrl+o opens it. ", style="bold")
+        text.append("Enter (or PgDn) goes on to the next problem; Esc goes home.")
         note.update(text)
         note.add_class("-leech", "-visible")
 
@@ -236,6 +296,8 @@ class PracticeScreen(Screen):
             note.add_class("-visible")
         if getattr(self.view, "graph_view", None) is None:
             self.set_focus(None)  # Enter then reaches the screen
+        if self.pending_replay is not None:
+            self._show_replay(self._lesson_offer_after_replay)
 
     # -------------------------------------------------------------------------------- actions
 
@@ -247,6 +309,9 @@ class PracticeScreen(Screen):
         self._next()
 
     def _next(self) -> None:
+        self._show_replay(self._go_on)  # a leech's replay of the graph being left comes first
+
+    def _go_on(self) -> None:
         note = self.query_one("#practice-note", Static)
         note.remove_class("-leech", "-visible")
         self._make_next()
