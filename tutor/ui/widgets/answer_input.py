@@ -25,9 +25,10 @@ Such a key goes to :attr:`AnswerInput.stray_key_sink`, which gives it to the box
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from textual import events
 from textual.widgets import Input
 
@@ -42,12 +43,23 @@ class AnswerInput(Input):
     # Where a character, Enter or Backspace goes when it reaches this box after the focus has left it.
     stray_key_sink: Callable[[str], None] | None = None
 
-    def __init__(self, *args: Any, holds_after_enter: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, holds_after_enter: bool = False, placeholders: Sequence[str] = (),
+                 **kwargs: Any) -> None:
         """``holds_after_enter``: Enter on a non-empty box starts holding keys at once. The table that
         grades it learns of the Enter only from a message, and keys already on their way would land
-        in the box before that message does; the table takes the held keys (``release_keys``)."""
+        in the box before that message does; the table takes the held keys (``release_keys``).
+
+        ``placeholders``: versions of the placeholder, longest first; the box shows the longest that
+        fits its width (a narrow box beside a graph at 80x24 cut "your answer, e.g. 2*7 or 14" mid-word)."""
+        if placeholders:
+            kwargs["placeholder"] = placeholders[0]
         super().__init__(*args, **kwargs)
         self.holds_after_enter = holds_after_enter
+        self.placeholders = tuple(placeholders)
+
+    def on_resize(self) -> None:
+        if self.placeholders:
+            self.placeholder = fitting_placeholder(self.placeholders, self.content_size.width)
 
     def hold_keys(self) -> None:
         """Start holding characters, Enter and Backspace (the answer in the box is being checked)."""
@@ -85,3 +97,8 @@ class AnswerInput(Input):
                 if event.key == "enter" and self.holds_after_enter and self.value.strip():
                     self.hold_keys()
                 return
+
+
+def fitting_placeholder(placeholders: Sequence[str], width: int) -> str:
+    """The first (longest) of ``placeholders`` that fits in ``width`` cells, else the last (shortest)."""
+    return next((text for text in placeholders if cell_len(text) <= width), placeholders[-1])

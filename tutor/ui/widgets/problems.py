@@ -214,6 +214,11 @@ class ProblemView(Vertical):
         return None
 
 
+# The answer box's placeholder, longest first: the box shows the longest that fits beside the graph.
+ANSWER_PLACEHOLDERS = ("your answer, e.g. 2*7 or 14", "e.g. 2*7 or 14", "e.g. 14")
+FORMULA_PLACEHOLDERS = ("a formula, e.g. 6*(2*x + 1)^2", "e.g. 6*(2*x + 1)^2", "e.g. 6*x^2")
+
+
 class AnswerProblemView(ProblemView):
     """``ask`` and ``numeric``: one answer typed as a number or expression."""
 
@@ -233,9 +238,9 @@ class AnswerProblemView(ProblemView):
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
         ask = getattr(rendered.problem, "ask", "") or ""
-        placeholder = ("a formula, e.g. 6*(2*x + 1)^2" if ask.startswith(("derivative:", "derivative2:"))
-                       else "your answer, e.g. 2*7 or 14")
-        self.answer_input = AnswerInput(placeholder=placeholder, id="answer", compact=True)
+        placeholders = (FORMULA_PLACEHOLDERS if ask.startswith(("derivative:", "derivative2:"))
+                        else ANSWER_PLACEHOLDERS)
+        self.answer_input = AnswerInput(placeholders=placeholders, id="answer", compact=True)
         self.graph_view = None
         problem = self.problem
         if problem.kind == "ask" and getattr(problem, "graph", False):
