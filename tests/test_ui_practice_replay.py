@@ -35,7 +35,8 @@ async def third_missing_upstream(pilot, clock):
     await answer_entry(pilot, view, ask, format_number(edge.local_grad))
     assert view.feedback.judgement.diagnosis == "missing-upstream", view.feedback.judgement
     note = widget_text(screen.query_one("#practice-note"), flat=True)
-    assert "three times" in note and "replayed" in note and "ctrl+o" in note
+    assert "three times" in note and "ctrl+o" in note
+    assert f"you will see it worked, up to ∂{graph.output}/∂{ask[5:]}" in note
     assert type(app.screen).__name__ == "PracticeScreen"  # nothing is replayed while entries are open
     return screen, graph, ask
 
@@ -51,6 +52,8 @@ async def test_a_third_missing_upstream_replays_the_learners_own_graph_then_offe
         edge = graph.edges_out_of(node)[0]
         view = screen.view
         first = screen.generated
+        await answer_entry(pilot, view, ask, "12345")  # another wrong try, not the leech's slip
+        assert view.feedback.judgement.diagnosis != "missing-upstream"
         for entry in view.progress.entries:  # the learner then finishes the graph, the slip put right
             if view.progress.is_open(entry.ask):
                 kind, _, name = entry.ask.partition(":")
@@ -79,8 +82,9 @@ async def test_a_third_missing_upstream_replays_the_learners_own_graph_then_offe
         text = widget_text(replay_screen.query_one("#replay-text"), flat=True)
         assert worked in text
         assert f"upstream d{out}/d{edge.target} = {format_number(up)}" in text
-        assert f"You answered ∂{out}/∂{node} = {format_number(edge.local_grad)}" in text
-        assert "finished on your entry" in widget_text(replay_screen.query_one("#replay-status"), flat=True)
+        # What they typed for the slip the leech is about, not their later try.
+        assert f"You answered ∂{out}/∂{node} = {format_number(edge.local_grad)};" in text
+        assert f"finished on your entry ∂{out}/∂{node}" in widget_text(replay_screen.query_one("#replay-status"), flat=True)
 
         # Enter: back to the finished graph, with the lesson offer; Enter again: practice goes on.
         await pilot.press("enter")

@@ -114,9 +114,10 @@ class PracticeScreen(Screen):
         self.leech_lesson: Any = None  # the LessonEntry offered after a leech
         self.leech_skill: str | None = None  # the skill of that leech
         self.forced_skill: str | None = None  # the next problem's skill, once (after the leech's lesson)
-        # The wrong entries of the graph on screen, (ask, diagnosis) in order, and what was typed for each.
+        # The wrong entries of the graph on screen, in order: (ask, diagnosis) as graded (known before
+        # the save that may find a leech), and the same with what was typed (Attempted, a moment later).
         self.wrong_entries: list[tuple[str, str | None]] = []
-        self.wrong_answers: dict[str, str] = {}
+        self.wrong_attempts: list[Any] = []  # tutor.practice.replay.WrongEntry
         # (generated, diagnosis, skill) of a leech whose replay is still to be shown when the graph is left.
         self.pending_replay: tuple[Any, str, str] | None = None
         # The learner's skill events, read from the store once per change (at the start and after each
@@ -171,7 +172,7 @@ class PracticeScreen(Screen):
         note = self.query_one("#practice-note", Static)
         note.remove_class("-visible")
         self.done = False
-        self.wrong_entries, self.wrong_answers = [], {}
+        self.wrong_entries, self.wrong_attempts = [], []
         if event.generated is None:
             await container.mount(Static(event.error, id="practice-error"))
             return
@@ -203,7 +204,10 @@ class PracticeScreen(Screen):
             return
         if self.generated.kind == "trace":
             if event.ask is not None and event.judgement.verdict == "incorrect":
-                self.wrong_answers[event.ask] = event.judgement.answer_text  # for the leech's replay
+                from tutor.practice.replay import WrongEntry
+
+                judgement = event.judgement  # what was typed, for a leech's replay
+                self.wrong_attempts.append(WrongEntry(event.ask, judgement.diagnosis, judgement.answer_text))
             return  # a trace's entries arrive as EntryGraded; its Attempted messages would count them twice
         self._record(self.generated, self.view.rendered, None, event.judgement.verdict, event.judgement.diagnosis,
                      self.generated.level)
@@ -250,7 +254,11 @@ class PracticeScreen(Screen):
         text = Text(f"The same slip three times lately: {diagnosis}. ", style="bold")
         text.append(f"The rule: {about.rule} ")
         if replayed is not None:
-            text.append("When you leave this graph, it is replayed worked out up to that entry. ")
+            from tutor.practice.replay import entry_label
+
+            graph = getattr(self.view, "graph", None)  # the trace's own graph, built when it was shown
+            label = entry_label(graph, replayed.ask) if graph is not None else "that entry"
+            text.append(f"Once you leave this graph you will see it worked, up to {label}. ")
         if entry is not None:
             text.append(f"Lesson {entry.position}, {entry.title}, teaches it: ctrl+o opens it.", style="bold")
         note.update(text)
@@ -258,7 +266,7 @@ class PracticeScreen(Screen):
 
     def _show_replay(self, then: Callable[[], None]) -> None:
         """The leech's replay of the graph being left, if one is due; ``then`` runs after it (or at once)."""
-        from tutor.practice.replay import WrongEntry, leech_replay
+        from tutor.practice.replay import WrongEntry, choose_entry, leech_replay
         from tutor.practice.skills import skill
         from tutor.ui.screens.replay import LeechReplayScreen
 
@@ -266,7 +274,9 @@ class PracticeScreen(Screen):
         replay = None
         if pending is not None:
             generated, diagnosis, skill_id = pending
-            wrong = [WrongEntry(ask, found, self.wrong_answers.get(ask, "?")) for ask, found in self.wrong_entries]
+            # The attempts carry what was typed; should one not have arrived, the graded entries still say which.
+            wrong = self.wrong_attempts if choose_entry(self.wrong_attempts, diagnosis) else [
+                WrongEntry(ask, found, "?") for ask, found in self.wrong_entries]
             replay = leech_replay(generated.program, generated.at, wrong, diagnosis=diagnosis, skill=skill_id)
         if replay is None:
             then()

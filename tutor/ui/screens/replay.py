@@ -76,9 +76,9 @@ class LeechReplayScreen(Screen):
     @on(GraphView.PlaybackChanged)
     def _playback_changed(self, event: GraphView.PlaybackChanged) -> None:
         event.stop()
-        label = event.label
+        label = event.label.removeprefix(f"{self.title_text}: ")  # the pane's title says it already
         if label.endswith("finished"):
-            label += " on your entry  ·  ←/→ step · space or r plays again · Enter goes on"
+            label += f" on your entry {self.replay.label}  ·  ←/→ step"
         self.query_one("#replay-status", Static).update(label)
 
     def action_again(self) -> None:
