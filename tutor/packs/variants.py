@@ -9,6 +9,7 @@ replayed from (problem id, seed) alone.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -152,18 +153,44 @@ def format_value(value: ParamValue, *, in_expression: bool) -> str:
     return text
 
 
+# In prose an author writes ``{x}·({w})`` so that a negative w reads 2·(-5); for w = 5 the brackets are noise
+# ("z1 = 2·(5)" in lesson 2's worked step). So in prose a bracketed lone placeholder keeps its brackets only
+# for a negative number, and a negative number right after an operator gets them even where the author forgot.
+_PROSE_PLACEHOLDER = re.compile(r"\(\{(?P<bracketed>[A-Za-z_][A-Za-z0-9_]*)\}\)|\{(?P<plain>[A-Za-z_][A-Za-z0-9_]*)\}")
+_OPERATOR_BEFORE = re.compile(r"[·×*/^+\-−]\s*$")
+
+
 def substitute(text: str, values: dict[str, ParamValue], *, in_expression: bool) -> str:
-    """Replace ``{name}`` for every declared parameter name; leave other braces alone."""
+    """Replace ``{name}`` for every declared parameter name; leave other braces alone.
+
+    Inside expressions a negative number is always bracketed. In prose it is bracketed where an operator
+    comes before it or the author bracketed the placeholder, and an author's ``({name})`` loses its brackets
+    when the number is not negative."""
     if not values or "{" not in text:
         return text
 
-    def replace(match: Any) -> str:
+    def replace_in_expression(match: Any) -> str:
         name = match.group(1)
         if name not in values:
             return match.group(0)
-        return format_value(values[name], in_expression=in_expression)
+        return format_value(values[name], in_expression=True)
 
-    return PLACEHOLDER_PATTERN.sub(replace, text)
+    def replace_in_prose(match: Any) -> str:
+        name = match.group("bracketed") or match.group("plain")
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        if isinstance(value, str):  # a word in brackets is the author's wording, not an operand
+            return f"({value})" if match.group("bracketed") else value
+        negative = value < 0
+        after_operator = _OPERATOR_BEFORE.search(text, max(0, match.start() - 4), match.start()) is not None
+        if negative and (match.group("bracketed") or after_operator):
+            return format_value(value, in_expression=True)
+        return format_value(value, in_expression=False)
+
+    if in_expression:
+        return PLACEHOLDER_PATTERN.sub(replace_in_expression, text)
+    return _PROSE_PLACEHOLDER.sub(replace_in_prose, text)
 
 
 def placeholder_names(text: str) -> list[str]:
