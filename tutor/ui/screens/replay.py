@@ -40,9 +40,9 @@ def replay_text(replay: Any, rule: str = "") -> Text:
 
 class LeechReplayScreen(Screen):
     DEFAULT_CSS = """
-    LeechReplayScreen #replay-graph { height: 1fr; }
+    LeechReplayScreen #replay-graph { height: auto; max-height: 70%; }
     LeechReplayScreen #replay-status { height: 1; padding: 0 1; color: $text-muted; }
-    LeechReplayScreen #replay-worked { height: auto; max-height: 45%; padding: 0 1; background: $warning 20%; }
+    LeechReplayScreen #replay-worked { height: 1fr; min-height: 4; padding: 0 1; background: $warning 20%; }
     """
 
     BINDINGS = [
