@@ -9,6 +9,7 @@ a tutor can do.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from tutor.expr.symbolic import to_text as sympy_text
 from tutor.expr.tree import Binary, Call, Expression, Name, Number, Unary
 from tutor.expr.tree import to_text as tree_text
 from tutor.formatting import format_number
-from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand
+from tutor.graph.model import INPUT, ComputationalGraph, Edge, GraphNode, Operand, defer_text
 
 # `trace` and `grade` accept programs up to this many nodes; past SYMBOLIC_GRAPH_NODES the
 # graph is built from the engine alone (see _assemble_large), so the cost stays linear.
@@ -322,11 +323,7 @@ def _assemble(
         )
     for node in pending:
         # Constants go in as themselves, so d(s^2)/ds is 2*s and not s^c*c/s (0/0 at s = 0).
-        slot_symbols = [
-            sympy.Dummy(f"s{index}") if operand.node_id is not None else node.operand_sympy[index]
-            for index, operand in enumerate(node.operands)
-        ]
-        local_function = _sympy_op(node.op, slot_symbols, functions)
+        slot_symbols, local_function, slot_derivatives = _local_template(node, functions)
         node_operands = [(i, o.node_id) for i, o in enumerate(node.operands) if o.node_id is not None]
         by_operand = {slot_symbols[i]: sympy.Symbol(node.operand_sympy[i], real=True) for i, _ in node_operands}
         by_input = {slot_symbols[i]: sympy_exprs[source] for i, source in node_operands}
@@ -338,19 +335,14 @@ def _assemble(
         value = engine_values[node.node_id]
         slot_locals = _slot_values(node, value)
         for slot, source in node_operands:
-            derivative = sympy.diff(local_function, slot_symbols[slot])
+            derivative = slot_derivatives[slot]
             local_in_inputs[(node.node_id, slot)] = derivative.xreplace(by_input)
             local_size[(node.node_id, slot)] = formula_size[node.node_id]
             sympy_locals[(node.node_id, slot)] = _numeric(derivative.xreplace(by_value))
-            edges.append(
-                Edge(
-                    source=source,
-                    target=node.node_id,
-                    slot=slot,
-                    local_grad=slot_locals[slot],
-                    local_grad_formula=sympy_text(derivative.xreplace(by_operand)),
-                )
-            )
+            edge = Edge(source=source, target=node.node_id, slot=slot, local_grad=slot_locals[slot],
+                        local_grad_formula="")
+            defer_text(edge, "local_grad_formula", functools.partial(_operand_text, derivative, by_operand))
+            edges.append(edge)
         nodes[node.node_id] = GraphNode(
             id=node.node_id,
             op=node.op,
@@ -358,15 +350,18 @@ def _assemble(
             value=value.data,
             grad=value.grad,
             formula=tree_text(node.formula_tree),
-            expanded_formula=_printable(sympy_exprs[node.node_id], formula_size[node.node_id], simplify=False),
+            expanded_formula="",
             grad_formula="",
             named_by_author=node.named_by_author,
         )
+        defer_text(nodes[node.node_id], "expanded_formula", functools.partial(
+            _printable, sympy_exprs[node.node_id], formula_size[node.node_id], False))
 
     order = [*program.inputs, *(node.node_id for node in pending)]
     sympy_grads, grad_size = _symbolic_gradients(order, program.output, edges, local_in_inputs, local_size)
-    for node_id in order:
-        nodes[node_id].grad_formula = _printable(sympy_grads[node_id], grad_size[node_id], simplify=True)
+    for node_id in order:  # printed when first read: most graphs are graded, not shown
+        defer_text(nodes[node_id], "grad_formula",
+                   functools.partial(_printable, sympy_grads[node_id], grad_size[node_id], True))
     graph = ComputationalGraph(
         program_text=program.source_text,
         output=program.output,
@@ -379,6 +374,42 @@ def _assemble(
     )
     _cross_check(graph, sympy_values, sympy_locals)
     return graph
+
+
+def _operand_text(derivative: Any, by_operand: dict[Any, Any]) -> str:
+    """A local derivative written in the node's operands, e.g. 2*z2."""
+    return sympy_text(derivative.xreplace(by_operand))
+
+
+# The slot symbols of every node's local function (each node's own symbols are substituted away at once,
+# so all nodes can share them), and the local functions and their derivatives by (op, constant operands):
+# a graph repeats a few patterns (s0*s1, s0^2, s0 + s1), and sympy.diff costs about a millisecond each.
+_SLOT_SYMBOLS: list[Any] = []
+_TEMPLATES: dict[tuple[Any, ...], tuple[list[Any], Any, dict[int, Any]]] = {}
+_MAX_TEMPLATES = 4096
+
+
+def _local_template(node: _PendingNode, functions: dict[str, Any]) -> tuple[list[Any], Any, dict[int, Any]]:
+    """(slot symbols, the node's op on them, the derivative by each node slot); constants stay themselves."""
+    import sympy
+
+    while len(_SLOT_SYMBOLS) < len(node.operands):
+        _SLOT_SYMBOLS.append(sympy.Dummy(f"s{len(_SLOT_SYMBOLS)}"))
+    # A constant is keyed by its class and text as well: sympy calls Float(2.0) and Integer(2) equal.
+    key = (node.op, *((None if operand.node_id is not None else
+                       (type(node.operand_sympy[index]), str(node.operand_sympy[index]), node.operand_sympy[index]))
+                      for index, operand in enumerate(node.operands)))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        slots = [_SLOT_SYMBOLS[index] if operand.node_id is not None else node.operand_sympy[index]
+                 for index, operand in enumerate(node.operands)]
+        local_function = _sympy_op(node.op, slots, functions)
+        derivatives = {index: sympy.diff(local_function, slots[index])
+                       for index, operand in enumerate(node.operands) if operand.node_id is not None}
+        template = (slots, local_function, derivatives)
+        if len(_TEMPLATES) < _MAX_TEMPLATES:
+            _TEMPLATES[key] = template
+    return template
 
 
 def _printable(expression: Any, size: int, simplify: bool) -> str:

@@ -7,6 +7,7 @@ numbers on its own, so the engine stays the single source of truth for values an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,38 @@ OP_SYMBOLS: dict[str, str] = {
 }
 
 
+class _FormulaText:
+    """A formula's text that sympy may print only when it is first read (a dataclass field's descriptor).
+
+    Printing (and factor_terms) costs more than building a small graph, and most graphs are built to be
+    graded, so their formulas are never shown: `validate` of the course printed 1,200 formulas to read
+    none. A field holds either its text or, set by :func:`defer_text`, a function that returns it, called
+    once, on the first read; everything that reads the field sees a plain ``str`` as before.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> str:
+        if instance is None:
+            raise AttributeError(self.name)  # no class-level default: the dataclass field stays required
+        value = instance.__dict__[self.name]
+        if not isinstance(value, str):
+            value = value()
+            instance.__dict__[self.name] = value
+        return value
+
+    def __set__(self, instance: Any, value: str) -> None:
+        instance.__dict__[self.name] = value  # frozen dataclasses too: their __init__ sets fields this way
+
+
+def defer_text(target: Any, name: str, compute: Callable[[], str]) -> None:
+    """Make the formula field ``name`` of ``target`` (a GraphNode or Edge) come from ``compute()`` when first read."""
+    if not isinstance(type(target).__dict__.get(name), _FormulaText):
+        raise AttributeError(f"{type(target).__name__}.{name} is not a formula field")
+    target.__dict__[name] = compute
+
+
 @dataclass(frozen=True)
 class Operand:
     """One argument slot of a node: either another node (``node_id``) or a number (``constant``)."""
@@ -68,7 +101,8 @@ class Edge:
     target: str
     slot: int
     local_grad: float  # ∂target/∂(this argument), at the graph's input values
-    local_grad_formula: str  # the same derivative as a formula in the node's own operands, e.g. "2*z2"
+    # the same derivative as a formula in the node's own operands, e.g. "2*z2" (printed when first read)
+    local_grad_formula: _FormulaText = _FormulaText()
 
 
 @dataclass
@@ -79,8 +113,9 @@ class GraphNode:
     value: float
     grad: float  # ∂output/∂this node
     formula: str  # how this node is computed from its operands, e.g. "z1 + c" ("" for inputs)
-    expanded_formula: str  # the node as a formula of the graph's inputs, e.g. "a*b + c"
-    grad_formula: str  # ∂output/∂this node as a formula of the inputs (sympy's printing)
+    # The next two are printed by sympy when first read (see _FormulaText):
+    expanded_formula: _FormulaText = _FormulaText()  # the node as a formula of the graph's inputs, e.g. "a*b + c"
+    grad_formula: _FormulaText = _FormulaText()  # ∂output/∂this node as a formula of the inputs (sympy's printing)
     is_input: bool = False
     named_by_author: bool = False  # True when the program named it (e.g. "z1 = a*b"), False for generated names
 
