@@ -61,9 +61,45 @@ def _substitute(graph: ComputationalGraph, node_id: str) -> str:
     def value_text(match: re.Match[str]) -> str:
         value = graph.nodes[match.group(1)].value
         shown = format_number(value)
-        return f"({shown})" if value < 0 else shown
+        # A name that is a whole call argument is bracketed already: exp(-0.124), not exp((-0.124)).
+        enclosed = text[match.start() - 1:match.start()] == "(" and text[match.end():match.end() + 1] == ")"
+        return f"({shown})" if value < 0 and not enclosed else shown
 
     return pattern.sub(value_text, text)
+
+
+def _factor(value: float) -> str:
+    """A number written as an operand: -8 · (-2) reads as a product, -8 · -2 does not."""
+    shown = format_number(value)
+    return f"({shown})" if shown.startswith("-") else shown
+
+
+def _shown_exactly(value: float) -> bool:
+    try:
+        shown = float(format_number(value))
+    except ValueError:  # inf, nan
+        return False
+    return abs(shown - value) <= 1e-12 * max(1.0, abs(value))
+
+
+def _equals(*values: float) -> str:
+    """"=" when every number of a forward line is written without rounding, else "≈": exp(-0.124) ≈ 0.8834."""
+    return "=" if all(_shown_exactly(value) for value in values) else "≈"
+
+
+def _worked_sign(shown_result: float, result: float) -> str:
+    """"=" when the numbers as written give the result as written (1 · 0.8834 = 0.8834), else "≈"."""
+    try:
+        return "=" if format_number(shown_result) == format_number(result) else "≈"
+    except (OverflowError, ValueError):
+        return "≈"
+
+
+def _as_shown(value: float) -> float:
+    try:
+        return float(format_number(value))
+    except ValueError:
+        return value
 
 
 def forward_steps(graph: ComputationalGraph) -> list[ForwardStep]:
@@ -71,7 +107,9 @@ def forward_steps(graph: ComputationalGraph) -> list[ForwardStep]:
     for node_id in graph.computed_ids:
         node = graph.nodes[node_id]
         substituted = _substitute(graph, node_id)
-        narration = f"{node_id} = {node.formula} = {substituted} = {format_number(node.value)}"
+        operand_values = [graph.nodes[operand.node_id].value for operand in node.operands if operand.node_id]
+        narration = (f"{node_id} = {node.formula} = {substituted} "
+                     f"{_equals(node.value, *operand_values)} {format_number(node.value)}")
         steps.append(
             ForwardStep(
                 index=len(steps),
@@ -107,10 +145,14 @@ def backward_steps(graph: ComputationalGraph) -> list[BackwardStep]:
             operator = "+=" if index_in_sum > 0 else "="
             narration = (
                 f"d{output}/d{edge.source} {operator} d{output}/d{target} · ∂{target}/∂{edge.source}"
-                f" = {format_number(upstream)} · {format_number(edge.local_grad)} = {format_number(contribution)}"
+                f" = {format_number(upstream)} · {_factor(edge.local_grad)}"
+                f" {_worked_sign(_as_shown(upstream) * _as_shown(edge.local_grad), contribution)}"
+                f" {format_number(contribution)}"
             )
             if index_in_sum > 0:
-                narration += f"  (total {format_number(before)} + {format_number(contribution)} = {format_number(after)})"
+                narration += (f"  (total {format_number(before)} + {_factor(contribution)}"
+                              f" {_worked_sign(_as_shown(before) + _as_shown(contribution), after)}"
+                              f" {format_number(after)})")
             steps.append(
                 BackwardStep(
                     index=len(steps),
