@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from tutor.check.ask_kinds import Ask, AskKind
+from tutor.check.ask_kinds import FORMULA_ASK_KINDS, Ask, AskKind
 from tutor.check.asks import implementation
 from tutor.check.compare import EXACT, ROUNDED, compare_numbers, matches, number_text, precise_text
 from tutor.check.models import (
@@ -28,6 +28,7 @@ from tutor.check.number_asks import TOO_LARGE, within_rounding_noise
 from tutor.check.numbers import Num, describe, evaluate_tree, is_finite
 from tutor.check.problem import Problem, prepare_problem
 from tutor.check.rule_texts import SIGN
+from tutor.check.worker import warm_up
 from tutor.expr import AnswerLabel, ParseError, parse_expression, split_answer
 from tutor.expr.convert import EvaluationError
 from tutor.expr.tree import Expression, column_of_name, names_in
@@ -37,6 +38,7 @@ from tutor.expr.tree import Expression, column_of_name, names_in
 
 def grade(request: GradeRequest) -> GradeResult:
     """Grade ``request.answer``. Raises RequestError when the request itself is unusable."""
+    _start_algebra_for(request.ask)
     problem = prepare_problem(request.program, request.at)
     return grade_answer(problem, request.ask, request.answer, request.tolerance, request.mistakes, request.time_budget)
 
@@ -50,6 +52,7 @@ def grade_answer(
     time_budget: float | None = None,
 ) -> GradeResult:
     """Grade an answer on a prepared problem (``prepare_problem`` or ``Problem(graph)``)."""
+    _start_algebra_for(ask)
     the_ask = _ask(problem, ask)
     _check_tolerance(tolerance)
     expected = _expected_text(problem, the_ask, tolerance)
@@ -134,6 +137,14 @@ def wrong_answers(request: GradeRequest, problem: Problem | None = None) -> list
 
 
 # ---------------------------------------------------------------------------- pieces
+
+
+def _start_algebra_for(ask: Any) -> None:
+    """A formula answer is confirmed by the algebra process: start it (once per process) as soon as a formula
+    ask arrives, so that its start, importing sympy, overlaps building the graph, its formulas and the sampled
+    points instead of following them (a one-shot ``grade`` of a 300-term derivative waited 0.7 s for it)."""
+    if isinstance(ask, str) and ask.partition(":")[0].strip() in FORMULA_ASK_KINDS:
+        warm_up()
 
 
 def _ask(problem: Problem, text: str) -> Ask:

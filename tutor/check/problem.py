@@ -23,7 +23,10 @@ from typing import Any
 from tutor.check.ask_kinds import PROGRAM_ASK_KINDS, Ask, AskKind
 from tutor.check.models import RequestError
 from tutor.check.numbers import (
+    _ONE,
+    _ZERO,
     Num,
+    _bounded,
     add,
     apply_op,
     evaluate_tree,
@@ -78,6 +81,7 @@ class Problem:
             edges.sort(key=lambda edge: edge.slot)
         self.position = {node_id: index for index, node_id in enumerate(graph.order)}
         self.constants = self._exact_constants()
+        self._evaluation_plan: list[tuple[str, str, list[str | tuple[Num]], list[int]]] | None = None
         point = {name: exact_fraction(graph.input_values[name]) for name in graph.input_ids}
         try:
             self.state = self.evaluate(point)
@@ -118,20 +122,31 @@ class Problem:
         values: dict[str, Num] = dict(inputs)
         local_values: dict[tuple[str, int], Num] = {}
         arguments_of: dict[str, list[Num]] = {}
-        for node_id in self.graph.computed_ids:
-            node = self.graph.nodes[node_id]
-            arguments = [
-                values[operand.node_id] if operand.node_id is not None else self.constants[(node_id, slot)]
-                for slot, operand in enumerate(node.operands)
-            ]
-            result = apply_op(node.op, arguments)
+        for node_id, op, sources, slots in self._plan():
+            arguments: list[Num] = [values[source] if isinstance(source, str) else source[0] for source in sources]
+            result = apply_op(op, arguments)
             values[node_id] = result
             arguments_of[node_id] = arguments
-            for edge in self.edges_into[node_id]:
-                local_values[(node_id, edge.slot)] = local_derivative(node.op, arguments, result, edge.slot)
+            for slot in slots:
+                local_values[(node_id, slot)] = local_derivative(op, arguments, result, slot)
         state = PointState(dict(inputs), values, local_values, {}, arguments_of)
         state.grads = self.backward(state)
         return state
+
+    def _plan(self) -> list[tuple[str, str, list[str | tuple[Num]], list[int]]]:
+        """Per computed node, in order: its id, op, operands (a node id, or its exact constant in a 1-tuple) and
+        the slots of its edges; worked out once, as evaluate runs once per sampled point."""
+        plan = self._evaluation_plan
+        if plan is None:
+            plan = []
+            for node_id in self.graph.computed_ids:
+                node = self.graph.nodes[node_id]
+                sources: list[str | tuple[Num]] = [
+                    operand.node_id if operand.node_id is not None else (self.constants[(node_id, slot)],)
+                    for slot, operand in enumerate(node.operands)]
+                plan.append((node_id, node.op, sources, [edge.slot for edge in self.edges_into[node_id]]))
+            self._evaluation_plan = plan
+        return plan
 
     def backward(
         self,
@@ -144,8 +159,8 @@ class Problem:
         ``replace`` swaps some local derivatives, ``drop`` leaves some edges out. This is how the
         checker computes what a learner who made one specific mistake would have answered."""
         start = seed or self.output
-        grads: dict[str, Num] = {node_id: Fraction(0) for node_id in self.graph.order}
-        grads[start] = Fraction(1)
+        grads: dict[str, Num] = {node_id: _ZERO for node_id in self.graph.order}
+        grads[start] = _ONE
         for target in reversed(self.graph.order[: self.position[start] + 1]):
             upstream = grads[target]
             for edge in self.edges_into[target]:
@@ -153,7 +168,19 @@ class Problem:
                 if key in drop:
                     continue
                 local = replace[key] if replace is not None and key in replace else state.locals[key]
-                grads[edge.source] = add(grads[edge.source], mul(upstream, local))
+                current = grads[edge.source]
+                if isinstance(upstream, Fraction) and isinstance(local, Fraction) and isinstance(current, Fraction):
+                    # add(current, mul(upstream, local)) without the arithmetic where a factor is 0 or 1 or the
+                    # sum starts at 0: the same exact number (every gradient here is already within bounds).
+                    if not upstream.numerator or not local.numerator:
+                        continue
+                    product = upstream if local is _ONE else _bounded(upstream * local)
+                    if isinstance(product, Fraction):
+                        grads[edge.source] = product if not current.numerator else _bounded(current + product)
+                    else:  # past the exact bounds: a float from here on, as add() makes it
+                        grads[edge.source] = add(current, product)
+                else:
+                    grads[edge.source] = add(current, mul(upstream, local))
         return grads
 
     def tangents(self, state: PointState, source: str) -> dict[str, Num]:

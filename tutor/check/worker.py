@@ -14,7 +14,9 @@ child parses the learner's text again with the same safe parser.
 
 Starting a child costs a fraction of a second (importing sympy), so a spare child is kept
 warm: after a kill the spare takes over at once and a new spare starts in the background.
-:func:`warm_up` starts both ahead of the first formula answer.
+:func:`warm_up` starts the child ahead of the first formula answer; the spare starts once the
+child has answered its first job, so the two never import sympy at the same time, competing for
+the CPU with the first answer (on two cores a one-shot ``grade`` paid for both).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class AlgebraWorker:
         self._lock = threading.Lock()
         self._active: _Child | None = None
         self._spare: _Child | None = None
-        self._keep_spare = keep_spare
+        self.keep_spare = keep_spare  # a caller that runs few jobs (validate) may turn it off
         self.kills = 0  # jobs that overran their budget
 
     def start(self) -> None:
@@ -138,8 +140,9 @@ class AlgebraWorker:
             if reply is None:
                 self.kills += 1
                 self._discard_active()
-                self._promote()  # the spare takes over; a new spare starts in the background
+                self._promote()  # the spare takes over; a new spare starts once it has answered
                 return None
+            self._ensure_spare()  # after the answer, not before it: its start would compete with this job
             return reply
         except (EOFError, OSError, ValueError) as error:
             self._discard_active()
@@ -163,9 +166,13 @@ class AlgebraWorker:
             self._discard_active()
         if self._active is None:
             self._active, self._spare = (self._spare or _Child()), None
-        if self._keep_spare and (self._spare is None or self._spare.process.poll() is not None):
-            self._spare = _Child()
+        if self._active.ready:
+            self._ensure_spare()
         return self._active
+
+    def _ensure_spare(self) -> None:
+        if self.keep_spare and (self._spare is None or self._spare.process.poll() is not None):
+            self._spare = _Child()
 
     def _discard_active(self) -> None:
         if self._active is not None:

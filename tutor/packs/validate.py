@@ -102,9 +102,25 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
                      strict: bool = False, *, cache: Any = None, jobs: int = 1) -> ValidationReport:
     """Validate each (pack, lesson file or None); ``cache`` (a :class:`tutor.packs.cache.ValidationCache`)
     returns an unchanged pack's result without checking it again."""
-    from tutor.packs.cache import cache_key
+    from tutor.check.worker import algebra_worker  # deferred, as below: importing tutor.check is heavy
 
     report = ValidationReport()
+    # No spare algebra process: validate asks for few formula checks, and a spare importing sympy took CPU
+    # from the checks on a two-core machine. After a job is killed the next one waits for a fresh process,
+    # which does not count against its time budget.
+    worker = algebra_worker()
+    keep_spare, worker.keep_spare = worker.keep_spare, False
+    try:
+        _validate_each(targets, seed_count, strict, cache, jobs, report)
+    finally:
+        worker.keep_spare = keep_spare
+    return report
+
+
+def _validate_each(targets: Iterable[tuple[LoadedPack, Path | None]], seed_count: int, strict: bool, cache: Any,
+                   jobs: int, report: ValidationReport) -> None:
+    from tutor.packs.cache import cache_key
+
     warmed = False
     for pack, only_file in targets:
         key = None
@@ -128,7 +144,6 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
             load_errors = set(pack.errors)
             cache.store(key, [error for error in errors if error not in load_errors])
         report.packs.append(PackReport(pack, errors, only_file))
-    return report
 
 
 def _depends_on_the_moment(error: PackError) -> bool:
