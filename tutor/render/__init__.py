@@ -20,6 +20,11 @@ For the TUI
 * ``layout_for(graph) -> GraphLayout`` — compute once per graph (it is cached anyway); it holds the
   grid model: ``width``, ``height``, ``boxes[node_id]`` (``NodeBox`` with top/left/width/height,
   ``exit_row``, ``entry_row(slot)``) and ``routes[(source, target, slot)]`` (the cells each edge runs through).
+* ``layout_for(graph, COMPACT)`` (``tutor.render.labels.COMPACT``) — the same nodes and edges in less
+  room: no blank space inside the boxes or around their titles, ``=2`` and ``∂-4`` instead of ``= 2`` and
+  ``∂ -4``, no blank row between boxes stacked in a column, one column less of line before each channel.
+  ``GraphLayout.style`` says which; ``render_frame`` draws a layout's boxes in its own style. The TUI
+  switches to it when the normal drawing does not fit its pane.
 * ``render_frame(graph, state, options, layout=None) -> Frame`` — a pure function. ``state`` is a
   ``FrameState`` (or an ``AnimationStep``, whose ``.state`` is used). ``Frame.text`` is a Rich ``Text``
   with ``no_wrap=True`` (put it in a horizontally scrolling container); ``Frame.plain`` is plain text;

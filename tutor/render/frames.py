@@ -16,7 +16,7 @@ from rich.text import Span, Text
 
 from tutor.formatting import format_number
 from tutor.graph.model import ComputationalGraph, Edge
-from tutor.render.labels import ASKED, fit, grad_line, node_title, to_ascii, value_line
+from tutor.render.labels import ASKED, NodeStyle, fit, grad_line, node_title, to_ascii, value_line
 from tutor.render.layout import DOWN, LEFT, RIGHT, UP, EdgeKey, GraphLayout, NodeBox, edge_key, layout_for
 
 _UNICODE_LINES = {
@@ -171,10 +171,11 @@ def base_grid(layout: GraphLayout, ascii_only: bool) -> list[list[str]]:
 
 
 def _draw_box(grid: list[list[str]], box: NodeBox, title: str, chars: _BoxChars, has_exit: bool,
-              ascii_only: bool) -> None:
+              ascii_only: bool, style: NodeStyle) -> None:
     top, bottom, left, right = box.top, box.bottom, box.left, box.right
     inner = box.width - 2
-    heading = f" {fit(title, inner - 2, ascii_only)} "
+    margin = " " * style.margin
+    heading = f"{margin}{fit(title, inner - 2 * style.margin, ascii_only)}{margin}"
     top_line = chars.top_left + heading + chars.horizontal * (inner - cell_len(heading)) + chars.top_right
     grid[top][left : right + 1] = list(top_line)
     grid[bottom][left : right + 1] = [chars.bottom_left] + [chars.horizontal] * inner + [chars.bottom_right]
@@ -218,11 +219,15 @@ def render_frame(
             styled.extend((row, column, column + 1, palette.active_line) for row, column in cells)
 
     has_exit = {edge.source for edge in graph.edges}
+    node_style = layout.style
+    text_left = 1 + node_style.margin  # the first text column inside a box
+    value_prefix = value_line("", node_style)
+    grad_prefix = grad_line("", ascii_only, node_style)
     for node_id, box in layout.boxes.items():
         node = graph.nodes[node_id]
         active = node_id == state.active_node
         _draw_box(grid, box, node_title(node, ascii_only), _BOXES[(ascii_only, active)], node_id in has_exit,
-                  ascii_only)
+                  ascii_only, node_style)
         if node_id in state.flagged_nodes:
             box_style = palette.flagged_box
         elif active:
@@ -233,21 +238,21 @@ def render_frame(
             box_style = palette.pending_box
         for row in range(box.top, box.bottom + 1):
             styled.append((row, box.left, box.right + 1, box_style))
-        title_end = box.left + 2 + min(cell_len(node_title(node, ascii_only)), box.width - 4)
-        styled.append((box.top, box.left + 2, title_end, palette.title))
+        inner = box.width - node_style.padding
+        title_end = box.left + text_left + min(cell_len(node_title(node, ascii_only)), inner)
+        styled.append((box.top, box.left + text_left, title_end, palette.title))
 
-        inner = box.width - 4
-        column = box.left + 2
-        for row, numbers, asked, make_line, number_style in (
-            (box.top + 1, state.values, state.asked_values, value_line, palette.value),
-            (box.top + 2, state.grads, state.asked_grads, lambda text: grad_line(text, ascii_only), palette.grad),
+        column = box.left + text_left
+        for row, numbers, asked, line_prefix, number_style in (
+            (box.top + 1, state.values, state.asked_values, value_prefix, palette.value),
+            (box.top + 2, state.grads, state.asked_grads, grad_prefix, palette.grad),
         ):
             if node_id in asked:
-                text = fit(make_line(ASKED), inner, ascii_only)
+                text = fit(line_prefix + ASKED, inner, ascii_only)
                 style = palette.asked
                 start = column + len(text) - len(ASKED)
             elif node_id in numbers:
-                text = fit(make_line(format_number(numbers[node_id])), inner, ascii_only)
+                text = fit(line_prefix + format_number(numbers[node_id]), inner, ascii_only)
                 style = number_style
                 start = column
             else:

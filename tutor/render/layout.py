@@ -30,7 +30,7 @@ from grandalf.graphs import graph_core
 from grandalf.layouts import DummyVertex, SugiyamaLayout
 
 from tutor.graph.model import ComputationalGraph, Edge
-from tutor.render.labels import box_width, grad_texts_by_node
+from tutor.render.labels import NORMAL, NodeStyle, box_width, grad_texts_by_node
 
 Cell = tuple[int, int]  # (row, column)
 EdgeKey = tuple[str, str, int]  # (source, target, slot): unique per edge of a graph
@@ -93,6 +93,7 @@ class GraphLayout:
     links: dict[Cell, int]  # union of line directions in each cell (UP|DOWN|LEFT|RIGHT)
     arrows: frozenset[Cell]
     layers: tuple[tuple[str, ...], ...]  # node ids per layer column, component by component
+    style: NodeStyle = NORMAL  # how the boxes were sized; frames draw their text the same way
     _base_grids: dict[bool, list[list[str]]] = field(default_factory=dict, repr=False)
 
     def net_links(self) -> dict[Cell, dict[str, int]]:
@@ -160,6 +161,7 @@ def _sugiyama_layers(
     pairs: list[tuple[str, str]],
     heights: dict[str, int],
     widths: dict[str, int],
+    row_gap: int = ROW_GAP,
 ) -> tuple[list[list[_Slot]], dict[int, dict[int, _Slot]]]:
     """Run grandalf on one connected part; return its layers and, per long edge, its pass-through slots."""
     vertices = {node_id: LayoutVertex(node_id) for node_id in node_ids}
@@ -170,7 +172,7 @@ def _sugiyama_layers(
     # order changes from run to run; frames must be identical every time).
     core = graph_core(list(vertices.values()), layout_edges)
     sugiyama = SugiyamaLayout(core)
-    sugiyama.xspace = ROW_GAP
+    sugiyama.xspace = row_gap
     sugiyama.yspace = 1
     roots = [vertex for vertex in core.sV if not vertex.e_in()]
     # A computational graph is acyclic, so no edge needs inverting (skips grandalf's cycle search).
@@ -199,11 +201,11 @@ def _sugiyama_layers(
                 slot = _Slot(vertex.data, heights[vertex.data], center)
             slots.append(slot)
         layers.append(slots)
-    _assign_rows(layers)
+    _assign_rows(layers, row_gap)
     return layers, pass_throughs
 
 
-def _assign_rows(layers: list[list[_Slot]]) -> None:
+def _assign_rows(layers: list[list[_Slot]], row_gap: int = ROW_GAP) -> None:
     """Turn grandalf's centres into whole rows, keeping the layer's order and a gap between slots.
 
     grandalf averages four alignments per vertex, which can leave neighbours a little too close;
@@ -214,7 +216,7 @@ def _assign_rows(layers: list[list[_Slot]]) -> None:
         for slot in layer:
             top = math.floor(slot.center - slot.height / 2 + 0.5)
             slot.top = int(max(top, next_free))
-            next_free = slot.top + slot.height + ROW_GAP
+            next_free = slot.top + slot.height + row_gap
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,10 +359,10 @@ def _free_row_near(row: int, used_rows: set[int]) -> int:
 # the whole graph
 
 
-def compute_layout(graph: ComputationalGraph) -> GraphLayout:
-    """Lay out ``graph`` from scratch. Prefer :func:`layout_for`, which caches."""
+def compute_layout(graph: ComputationalGraph, style: NodeStyle = NORMAL) -> GraphLayout:
+    """Lay out ``graph`` from scratch with boxes in ``style``. Prefer :func:`layout_for`, which caches."""
     grad_texts = grad_texts_by_node(graph)
-    widths = {node_id: box_width(graph, node_id, grad_texts[node_id]) for node_id in graph.order}
+    widths = {node_id: box_width(graph, node_id, grad_texts[node_id], style) for node_id in graph.order}
     incoming: dict[str, list[Edge]] = {node_id: [] for node_id in graph.order}
     for edge in graph.edges:
         incoming[edge.target].append(edge)
@@ -375,7 +377,8 @@ def compute_layout(graph: ComputationalGraph) -> GraphLayout:
         members = set(part)
         part_edges = [edge for edge in graph.edges if edge.source in members]
         part_boxes, part_routes, part_layers = _layout_part(
-            part, part_edges, heights, widths, incoming, {node_id: graph.nodes[node_id].op for node_id in part}
+            part, part_edges, heights, widths, incoming, {node_id: graph.nodes[node_id].op for node_id in part},
+            style,
         )
         low = min(
             [box.top for box in part_boxes.values()] + [row for cells in part_routes.values() for row, _ in cells]
@@ -404,6 +407,7 @@ def compute_layout(graph: ComputationalGraph) -> GraphLayout:
         links=links,
         arrows=frozenset(cells[-1] for cells in routes.values()),
         layers=tuple(layer_names),
+        style=style,
     )
 
 
@@ -439,10 +443,12 @@ def _layout_part(
     widths: dict[str, int],
     incoming: dict[str, list[Edge]],
     graph_ops: dict[str, str],
+    style: NodeStyle = NORMAL,
 ) -> tuple[dict[str, NodeBox], dict[EdgeKey, tuple[Cell, ...]], list[tuple[str, ...]]]:
     pairs = list(OrderedDict.fromkeys((edge.source, edge.target) for edge in part_edges))
     pair_index = {pair: index for index, pair in enumerate(pairs)}
-    layers, pass_throughs = _sugiyama_layers(part, pairs, heights, widths)
+    layers, pass_throughs = _sugiyama_layers(part, pairs, heights, widths, style.row_gap)
+    lead = style.edge_lead
 
     rank_of: dict[str, int] = {}
     slot_of: dict[str, _Slot] = {}
@@ -515,7 +521,7 @@ def _layout_part(
         column += width
         if rank < len(layers) - 1:
             channel_start.append(column)
-            column += 3 + TRACK_SPACING * track_counts[rank]
+            column += lead + 1 + TRACK_SPACING * track_counts[rank]
 
     boxes: dict[str, NodeBox] = {}
     for node_id in part:
@@ -540,10 +546,10 @@ def _layout_part(
         for channel, net_key, right_row in hops[edge_key(edge)]:
             net = channel_nets[channel][net_key]
             start = channel_start[channel]
-            end = start + 2 + TRACK_SPACING * track_counts[channel]  # the arrowhead column
+            end = start + lead + TRACK_SPACING * track_counts[channel]  # the arrowhead column
 
             def track_column(track: int, start: int = start) -> int:
-                return start + 2 + TRACK_SPACING * track
+                return start + lead + TRACK_SPACING * track
 
             row = net.left_row
             points.append((row, start))
@@ -596,12 +602,12 @@ def _fingerprint(graph: ComputationalGraph) -> tuple:
     )
 
 
-def layout_for(graph: ComputationalGraph) -> GraphLayout:
-    """The layout of ``graph``, computed on first use and then reused (frames call this every time)."""
-    key = _fingerprint(graph)
+def layout_for(graph: ComputationalGraph, style: NodeStyle = NORMAL) -> GraphLayout:
+    """The layout of ``graph`` in ``style``, computed on first use and then reused (frames call this every time)."""
+    key = (_fingerprint(graph), style)
     layout = _CACHE.get(key)
     if layout is None:
-        layout = compute_layout(graph)
+        layout = compute_layout(graph, style)
         _CACHE[key] = layout
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)

@@ -3,8 +3,8 @@
 When the node the learner is asked about and the output node are further apart than the pane is
 wide (or tall), scrolling can show one of them but not both. A fold keeps two bands of the drawing,
 one around each node, and replaces what lies between them by a single dotted line (┆ between
-columns, ┄ between rows). It is the pane's compact style; focusing the pane shows the whole drawing
-again, to scroll. Pure functions on rich Text, no Textual.
+columns, ┄ between rows). It is the pane's last resort, after the compact node style; focusing the
+pane shows the whole drawing again, to scroll. Pure functions on rich Text, no Textual.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ Two modes: a still *state* (what the exercise shows now) and a *playback* of ani
 ``tutor.render.render_frame``; this widget only decides which state to draw and when. The timer
 lives on this widget, so it stops when the widget is removed, and playback pauses when its
 screen is suspended (another screen pushed on top).
+
+When the normal drawing does not fit the pane, the graph is drawn in the compact node style
+(``tutor.render.labels.COMPACT``: the same boxes and lines without blank space, and the pane without
+side padding), decided again on every resize; what still does not fit scrolls, or folds (graph_fold).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from textual.widgets import Static
 
 from tutor.graph.model import ComputationalGraph
 from tutor.render import FrameOptions, FrameState, layout_for, render_frame
-from tutor.render.labels import to_ascii
+from tutor.render.labels import COMPACT, to_ascii
 from tutor.ui.widgets.graph_fold import fold_columns, fold_rows, plan_fold
+from tutor.ui.widgets.workspace import PANE_CHROME_HEIGHT, PANE_CHROME_WIDTH
 
 DEFAULT_INTERVAL = 0.8  # seconds per animation step: slow enough to read the narration
 
@@ -224,6 +229,7 @@ class GraphView(PlaybackPane):
         padding: 0 1;
     }
     GraphView:focus { border: round $accent; }
+    GraphView.-compact { padding: 0; }
     GraphView { border-subtitle-color: $text-muted; }
     GraphView > #frame { width: auto; height: auto; }
     GraphView > #graph-caption {
@@ -238,6 +244,7 @@ class GraphView(PlaybackPane):
         Binding("minus", "speed(2.0)", "Slower", show=False),
     ]
 
+    COMPACT_PADDING_SAVED = 2  # the compact pane has no padding beside the drawing (the normal one, one column a side)
     MIN_INTERVAL = 0.1
     MAX_INTERVAL = 4.0
 
@@ -256,7 +263,11 @@ class GraphView(PlaybackPane):
         self.STILL_TITLE = f"graph · = value  {'d' if ascii_only else '∂'} gradient {gradient}"
         super().__init__(interval=interval, id=id)
         self.graph = graph
-        self.layout_model = layout_for(graph)
+        # The drawing in the normal node style; in the compact one (no blank space inside or between boxes)
+        # when the pane is too small for the normal drawing and the compact one is smaller (see _choose_style).
+        self._normal_layout = layout_for(graph)
+        self._compact_layout = None
+        self.layout_model = self._normal_layout
         # The caption (the step just explained) is a line docked under the drawing, so it neither scrolls
         # away sideways with the graph nor runs past the pane's edge: a long one ends in an ellipsis.
         self.options = FrameOptions(ascii_only=ascii_only, legend=False, caption=False)
@@ -320,9 +331,56 @@ class GraphView(PlaybackPane):
 
     # ------------------------------------------------------------------------------ internals
 
+    @property
+    def compact(self) -> bool:
+        """Whether the graph is drawn in the compact node style now."""
+        return self.layout_model.style is COMPACT
+
     def drawing_size(self) -> tuple[int, int]:
-        """Columns and lines of the drawing (graph and a caption line), for the workspace's split."""
-        return self.layout_model.width, self.layout_model.height + 1
+        """Columns and lines of the drawing in the normal style (graph and a caption line), for the workspace's split.
+
+        The normal size, whichever style is on screen: the workspace gives the pane the room the normal
+        drawing needs where it can, and the pane turns compact only where that room is not there.
+        """
+        return self._normal_layout.width, self._normal_layout.height + 1
+
+    def compact_drawing_size(self) -> tuple[int, int]:
+        """Columns and lines of the drawing in the compact node style, caption line included, as the workspace counts.
+
+        The compact pane also drops its side padding, so it needs ``COMPACT_PADDING_SAVED`` columns
+        less than the workspace's pane chrome assumes: the width given is that much smaller.
+        """
+        compact = self._compact_style_layout()
+        return compact.width - self.COMPACT_PADDING_SAVED, compact.height + 1
+
+    def _compact_style_layout(self):
+        if self._compact_layout is None:
+            self._compact_layout = layout_for(self.graph, COMPACT)
+        return self._compact_layout
+
+    def _choose_style(self) -> bool:
+        """Draw compact when the normal drawing does not fit the pane and the compact one is smaller.
+
+        Decided from the pane's size without scrollbars, one row kept for the caption (as drawing_size
+        counts it), so the choice does not flip as captions come and go. Returns whether it changed.
+        """
+        # The room inside the border and the normal padding, whichever style is on now (the compact pane's
+        # own padding is smaller, and measuring with it would flip the choice back and forth).
+        width = self.outer_size.width - PANE_CHROME_WIDTH
+        height = self.outer_size.height - PANE_CHROME_HEIGHT
+        if width <= 0 or height <= 0:
+            return False
+        normal = self._normal_layout
+        layout = normal
+        if normal.width > width or normal.height + 1 > height:
+            compact = self._compact_style_layout()
+            if (compact.width, compact.height) != (normal.width, normal.height):
+                layout = compact
+        if layout is self.layout_model:
+            return False
+        self.layout_model = layout
+        self.set_class(layout is not normal, "-compact")
+        return True
 
     def _render_state(self, state: FrameState):
         return render_frame(self.graph, state, self.options, layout=self.layout_model)
@@ -335,19 +393,21 @@ class GraphView(PlaybackPane):
         """Put the current frame on screen, folded when the pane is short of room and not focused."""
         if self._shown is None:
             return
+        if self._choose_style():
+            self._shown = (self._shown[0], self._render_state(self._shown[0]))
         state, frame = self._shown
         caption = state.caption or ""
         self._caption.update(to_ascii(caption) if self.options.ascii_only else caption)
         self._caption.display = bool(caption)
         text, self._folds = frame.text, (None, None)
         if not self.has_focus and self.size.width > 0:
-            text, self._folds = self._compact(frame, self.node_in_view())
+            text, self._folds = self._folded_text(frame, self.node_in_view())
         self._frame.update(text)
         self._first_line = frame.graph_first_line
         # After the next layout the pane knows its size: then bring the asked node (and the output) into view.
         self.call_after_refresh(self.keep_in_view, self.node_in_view(), frame.graph_first_line)
 
-    def _compact(self, frame, node_id: str | None):
+    def _folded_text(self, frame, node_id: str | None):
         """The frame with the space between the asked node and the output folded away, where it does not fit."""
         boxes = self.layout_model.boxes
         asked = boxes.get(node_id) if node_id is not None else None
@@ -359,7 +419,8 @@ class GraphView(PlaybackPane):
         first = frame.graph_first_line
         graph_lines = lines[first:first + self.layout_model.height]
         before, after = lines[:first], lines[first + self.layout_model.height:]
-        rows_window = region.height - len(before) - len(after) - 1  # the horizontal scrollbar, should it show
+        # The horizontal scrollbar, should it show, and the caption docked under the drawing.
+        rows_window = region.height - len(before) - len(after) - 1 - self._caption_rows()
         row_fold = plan_fold((asked.top, asked.bottom), (output.top, output.bottom), self.layout_model.height,
                              rows_window)
         columns_window = region.width - (2 if row_fold is None and self.layout_model.height > rows_window else 0)
@@ -380,6 +441,9 @@ class GraphView(PlaybackPane):
 
     def _follow_after_resize(self) -> None:
         self._paint()
+
+    def _caption_rows(self) -> int:
+        return 1 if self._caption.display else 0
 
     def _folded(self) -> bool:
         return self._folds != (None, None)
@@ -406,8 +470,10 @@ class GraphView(PlaybackPane):
             return first_line + (row_fold.position(cell) if row_fold is not None else cell)
 
         region = self.scrollable_content_region
+        # The caption is docked over the last row of the region: a row under it is not in view.
+        rows = region.height - self._caption_rows()
         x = _window_start(self.scroll_x, region.width, [(column(box.left), column(box.right)) for box in wanted])
-        y = _window_start(self.scroll_y, region.height, [(row(box.top), row(box.bottom)) for box in wanted])
+        y = _window_start(self.scroll_y, rows, [(row(box.top), row(box.bottom)) for box in wanted])
         if (x, y) != (self.scroll_x, self.scroll_y):
             self.scroll_to(x=x, y=y, animate=False, immediate=True)
         self._update_hint()

@@ -16,6 +16,7 @@ from textual.widgets import Static
 from tutor.graph.model import format_number
 from tutor.ui.grading import Judgement, judge_answer
 from tutor.ui.trace_state import CORRECT, INCORRECT, REVEALED, TraceEntry, TraceProgress, trace_entries
+from tutor.ui.widgets import workspace
 from tutor.ui.widgets.answer_table import AnswerRow, AnswerTableView
 from tutor.ui.widgets.graph_view import GraphView
 from tutor.ui.widgets.problems import OUTCOME_SOLVED, ProblemView
@@ -62,6 +63,15 @@ class TraceProblemView(AnswerTableView):
         self._focused_ask: str | None = None
         self._pending: set[str] = set()
         self._submitted_texts: dict[str, str] = {}  # ask -> the last answer graded for it, right or wrong
+
+    def arrange_workspace(self) -> None:
+        """As every table view, but a graph that fits whole only in its compact node style is arranged for that."""
+        pane = self.graph_view
+        drawing_width, drawing_height = pane.drawing_size()
+        arrangement = workspace.arrange(self.size.width, max(0, self.size.height - 1), drawing_width, drawing_height,
+                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX, side_tight=self.SIDE_TIGHT,
+                                        compact_size=pane.compact_drawing_size())
+        workspace.apply(arrangement, self.query_one("#workspace"), pane, self.query_one("#side"))
 
     def on_mount(self) -> None:
         first = self.progress.next_open

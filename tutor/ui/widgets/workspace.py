@@ -10,6 +10,10 @@ comfortable one: at 80x24 the playground's L = (a*b + c)^2 is 49 columns wide, a
 34-column table its a and b boxes were cut off, although the table's rows ("∂L/∂z2  ?") need far
 less than 34 columns. When the drawing cannot fit even then, the tight column still leaves it the
 most room to scroll in.
+
+A drawing that also comes in a compact node style (``compact_size``) is arranged for that size
+when its normal size cannot be shown whole anywhere but the compact one can; the pane itself then
+draws in the compact style (it decides from its own size, see GraphView).
 """
 
 from __future__ import annotations
@@ -29,12 +33,33 @@ class Arrangement:
 
 
 def arrange(width: int, height: int, drawing_width: int, drawing_height: int, *, side_min: int,
-            side_max: int, side_tight: int | None = None) -> Arrangement:
+            side_max: int, side_tight: int | None = None,
+            compact_size: tuple[int, int] | None = None) -> Arrangement:
     """Where the drawing and the side column go in a ``width`` x ``height`` workspace.
 
     ``drawing_width``/``drawing_height`` are the drawing's own size in cells (without the pane's border).
     ``side_tight`` (at most ``side_min``): the narrowest side column worth taking to show the whole drawing.
+    ``compact_size``: the drawing's size in its compact style, used when only that one can be shown whole.
     """
+    normal = _arrange(width, height, drawing_width, drawing_height, side_min=side_min, side_max=side_max,
+                      side_tight=side_tight)
+    if compact_size is None or shows_whole(normal, width, height, drawing_width, drawing_height):
+        return normal
+    compact = _arrange(width, height, *compact_size, side_min=side_min, side_max=side_max, side_tight=side_tight)
+    return compact if shows_whole(compact, width, height, *compact_size) else normal
+
+
+def shows_whole(arrangement: Arrangement, width: int, height: int, drawing_width: int, drawing_height: int) -> bool:
+    """Whether the pane of ``arrangement`` holds the whole drawing without scrolling."""
+    pane_width = drawing_width + PANE_CHROME_WIDTH + 1
+    if arrangement.stacked:
+        return pane_width <= width
+    assert arrangement.side_width is not None  # side by side always has a side width
+    return width - arrangement.side_width >= pane_width and drawing_height + PANE_CHROME_HEIGHT <= height
+
+
+def _arrange(width: int, height: int, drawing_width: int, drawing_height: int, *, side_min: int,
+             side_max: int, side_tight: int | None = None) -> Arrangement:
     pane_width = drawing_width + PANE_CHROME_WIDTH + 1  # one spare column so a rounding never clips the right edge
     pane_height = drawing_height + PANE_CHROME_HEIGHT
     if width - pane_width >= min(side_min, side_tight if side_tight is not None else side_min):
