@@ -13,6 +13,11 @@ from tutor.graph.model import format_number
 from tutor.practice.mastery import SkillEvent
 
 
+def factor(value: float) -> str:
+    """A factor as worked lines write it: a negative one in brackets, 4 · (-2)."""
+    return f"({format_number(value)})" if value < 0 else format_number(value)
+
+
 async def third_missing_upstream(pilot, clock):
     """Two earlier slips recorded, then practice, and the third slip on its graph: (screen, graph, ask)."""
     app = pilot.app
@@ -76,7 +81,7 @@ async def test_a_third_missing_upstream_replays_the_learners_own_graph_then_offe
             assert format_number(graph.nodes[name].value) in drawn
         out, up = graph.output, graph.nodes[edge.target].grad
         worked = (f"d{out}/d{node} = d{out}/d{edge.target} · ∂{edge.target}/∂{node} = "
-                  f"{format_number(up)} · {format_number(edge.local_grad)} = {format_number(graph.nodes[node].grad)}")
+                  f"{factor(up)} · {factor(edge.local_grad)} = {format_number(graph.nodes[node].grad)}")
         assert f"Your entry: {worked}" in drawn  # the animation stops on the entry, its arithmetic as caption
         assert format_number(graph.nodes[node].grad) in drawn
         text = widget_text(replay_screen.query_one("#replay-text"), flat=True)
@@ -113,3 +118,33 @@ async def test_skipping_the_graph_of_a_leech_shows_its_replay_before_the_next_on
         await pilot.press("escape")
         await until_made(pilot)
         assert app.screen is screen and screen.generated is not first
+
+
+@async_test
+async def test_after_a_leech_the_next_graph_is_on_its_skill_even_without_the_lesson(tmp_path):
+    """The issue: the learner 'is offered the lesson on it after the third time and then gets practice on
+    that skill'. Declining the lesson (going on with Enter or PgDn) still gives the leech's skill next, even
+    when another skill is weaker by then."""
+    from tutor.practice.mastery import next_skill, ratings
+    from tutor.ui.screens.practice import practice_skills
+
+    clock = FrozenClock()
+    app = make_fuzz_app(tmp_path)
+    app.options.clock = clock
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, graph, ask = await third_missing_upstream(pilot, clock)
+        first = screen.generated
+        # Meanwhile local-mul has become the weakest skill: by mastery alone it would come next.
+        app.session.store.record_skill_events([
+            SkillEvent("local-mul", False, 1, clock.now - timedelta(minutes=30 + n)) for n in range(6)])
+        assert next_skill(ratings(app.session.skill_events()), allowed=practice_skills()) == "local-mul"
+        await pilot.press("pagedown")  # leave the graph without the lesson: its replay, then go on
+        await until_made(pilot)
+        assert type(app.screen).__name__ == "LeechReplayScreen"
+        await pilot.press("enter")
+        await until_made(pilot)
+        assert app.screen is screen and screen.generated is not first
+        assert screen.generated.skill == "upstream"
+        await pilot.press("pagedown")  # once: after that, the skill that most needs work again
+        await until_made(pilot)
+        assert screen.generated.skill == "local-mul"

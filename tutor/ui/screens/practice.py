@@ -32,6 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tutor.ui.screens.home import TitleBar
+from tutor.ui.screens.replay import LeechWatch
 from tutor.ui.session import TutorSession
 from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
@@ -69,15 +70,6 @@ def practice_level(events: list[Any], skill_id: str) -> int:
     return level_for(ratings(events).get(skill_id))
 
 
-def lesson_teaching(session: TutorSession, file_prefix: str) -> Any:
-    """The built-in lesson whose file starts with ``file_prefix`` ("03" -> 03-local-derivatives.yaml), or None."""
-    for entry in session.lessons():
-        for source in entry.pack.lesson_sources:
-            if source.lesson is entry.lesson and source.source.path.name.startswith(f"{file_prefix}-"):
-                return entry
-    return None
-
-
 def mastery_bar(mastery: float, width: int = BAR_WIDTH) -> str:
     filled = round(mastery * width)
     return "█" * filled + "░" * (width - filled)
@@ -111,15 +103,9 @@ class PracticeScreen(Screen):
         self.generated: Any = None
         self.view: ProblemView | None = None
         self.done = False
-        self.leech_lesson: Any = None  # the LessonEntry offered after a leech
-        self.leech_skill: str | None = None  # the skill of that leech
-        self.forced_skill: str | None = None  # the next problem's skill, once (after the leech's lesson)
-        # The wrong entries of the graph on screen, in order: (ask, diagnosis) as graded (known before
-        # the save that may find a leech), and the same with what was typed (Attempted, a moment later).
-        self.wrong_entries: list[tuple[str, str | None]] = []
-        self.wrong_attempts: list[Any] = []  # tutor.practice.replay.WrongEntry
-        # (generated, diagnosis, skill) of a leech whose replay is still to be shown when the graph is left.
-        self.pending_replay: tuple[Any, str, str] | None = None
+        # The next problem's skill, once: a leech's, whether or not its lesson is taken.
+        self.forced_skill: str | None = None
+        self.leech = LeechWatch(session)  # the wrong entries of the graph on screen, a leech and its replay
         # The learner's skill events, read from the store once per change (at the start and after each
         # save) rather than by every caller: the bar, the choice and the leech check all replay them.
         self.events: list[Any] = []
@@ -172,11 +158,12 @@ class PracticeScreen(Screen):
         note = self.query_one("#practice-note", Static)
         note.remove_class("-visible")
         self.done = False
-        self.wrong_entries, self.wrong_attempts = [], []
         if event.generated is None:
+            self.leech.new_graph(None, "", {})
             await container.mount(Static(event.error, id="practice-error"))
             return
         self.generated = event.generated
+        self.leech.new_graph(event.generated, event.generated.program, event.generated.at)
         self.query_one("#practice-bar", Static).update(self._bar_text(event.generated.skill, event.generated.level))
         self.view = problem_view_for(event.generated.rendered(), graph_interval=self.app.animation_interval,
                                      id=f"practice-{self.problems_done}")
@@ -203,11 +190,7 @@ class PracticeScreen(Screen):
         if self.generated is None or self.view is None:
             return
         if self.generated.kind == "trace":
-            if event.ask is not None and event.judgement.verdict == "incorrect":
-                from tutor.practice.replay import WrongEntry
-
-                judgement = event.judgement  # what was typed, for a leech's replay
-                self.wrong_attempts.append(WrongEntry(event.ask, judgement.diagnosis, judgement.answer_text))
+            self.leech.attempted(event.ask, event.judgement)  # what was typed, for a leech's replay
             return  # a trace's entries arrive as EntryGraded; its Attempted messages would count them twice
         self._record(self.generated, self.view.rendered, None, event.judgement.verdict, event.judgement.diagnosis,
                      self.generated.level)
@@ -216,8 +199,7 @@ class PracticeScreen(Screen):
     def _entry_graded(self, event: ProblemView.EntryGraded) -> None:
         event.stop()
         if self.generated is not None and self.view is not None:
-            if event.verdict == "incorrect":
-                self.wrong_entries.append((event.ask, event.diagnosis))  # before the save, so before its leech check
+            self.leech.graded(event.ask, event.verdict, event.diagnosis)  # before the save, so before its leech check
             self._record(self.generated, self.view.rendered, event.ask, event.verdict, event.diagnosis,
                          self.generated.level)
 
@@ -228,71 +210,30 @@ class PracticeScreen(Screen):
         self.app.call_from_thread(self._after_record, generated)
 
     def _after_record(self, generated: Any = None) -> None:
-        from tutor.practice.mastery import leech
-
         self.events = self.session.skill_events()
         if self.generated is not None:
             self.query_one("#practice-bar", Static).update(self._bar_text(self.generated.skill, self.generated.level))
-        found = leech(self.events)
-        if found is not None and self.leech_lesson is None:
-            self._offer_lesson(*found, generated=generated)
+        offer = self.leech.check(self.events, generated, getattr(self.view, "graph", None))
+        if offer is not None:
+            # After a leech the next problem is on its skill, whether or not the lesson is taken (issue 16).
+            self.forced_skill = self.leech.skill
+            note = self.query_one("#practice-note", Static)
+            note.update(offer)
+            note.add_class("-leech", "-visible")
 
-    def _offer_lesson(self, diagnosis: str, skill_id: str, generated: Any = None) -> None:
-        from tutor.practice.replay import WrongEntry, choose_entry
-        from tutor.practice.skills import skill
-
-        about = skill(skill_id)
-        entry = lesson_teaching(self.session, about.lesson)
-        self.leech_lesson = entry
-        self.leech_skill = skill_id
-        replayed = None
-        if generated is not None and generated is self.generated:
-            replayed = choose_entry([WrongEntry(ask, found, "") for ask, found in self.wrong_entries], diagnosis)
-        if replayed is not None:
-            self.pending_replay = (generated, diagnosis, skill_id)
-        note = self.query_one("#practice-note", Static)
-        text = Text(f"The same slip three times lately: {diagnosis}. ", style="bold")
-        text.append(f"The rule: {about.rule} ")
-        if replayed is not None:
-            from tutor.practice.replay import entry_label
-
-            graph = getattr(self.view, "graph", None)  # the trace's own graph, built when it was shown
-            label = entry_label(graph, replayed.ask) if graph is not None else "that entry"
-            text.append(f"Once you leave this graph you will see it worked, up to {label}. ")
-        if entry is not None:
-            text.append(f"Lesson {entry.position}, {entry.title}, teaches it: ctrl+o opens it.", style="bold")
-        note.update(text)
-        note.add_class("-leech", "-visible")
+    @property
+    def leech_lesson(self) -> Any:
+        """The LessonEntry offered for the latest leech, or None."""
+        return self.leech.lesson
 
     def _show_replay(self, then: Callable[[], None]) -> None:
         """The leech's replay of the graph being left, if one is due; ``then`` runs after it (or at once)."""
-        from tutor.practice.replay import WrongEntry, choose_entry, leech_replay
-        from tutor.practice.skills import skill
-        from tutor.ui.screens.replay import LeechReplayScreen
-
-        pending, self.pending_replay = self.pending_replay, None
-        replay = None
-        if pending is not None:
-            generated, diagnosis, skill_id = pending
-            # The attempts carry what was typed; should one not have arrived, the graded entries still say which.
-            wrong = self.wrong_attempts if choose_entry(self.wrong_attempts, diagnosis) else [
-                WrongEntry(ask, found, "?") for ask, found in self.wrong_entries]
-            replay = leech_replay(generated.program, generated.at, wrong, diagnosis=diagnosis, skill=skill_id)
-        if replay is None:
-            then()
-            return
-        screen = LeechReplayScreen(replay, rule=skill(replay.skill).rule, interval=self.app.animation_interval)
-        self.app.push_screen(screen, lambda _result=None: then())
+        self.leech.show_replay(self.app, then)
 
     def _lesson_offer_after_replay(self) -> None:
         """Back from the replay of a finished graph: the lesson offer, and how to go on."""
         note = self.query_one("#practice-note", Static)
-        text = Text()
-        entry = self.leech_lesson
-        if entry is not None:
-            text.append(f"Lesson {entry.position}, {entry.title}, teaches that rule: ctrl+o opens it. ", style="bold")
-        text.append("Enter (or PgDn) goes on to the next problem; Esc goes home.")
-        note.update(text)
+        note.update(self.leech.offer_after_replay("Enter (or PgDn) goes on to the next problem; Esc goes home."))
         note.add_class("-leech", "-visible")
 
     @on(ProblemView.Completed)
@@ -306,7 +247,7 @@ class PracticeScreen(Screen):
             note.add_class("-visible")
         if getattr(self.view, "graph_view", None) is None:
             self.set_focus(None)  # Enter then reaches the screen
-        if self.pending_replay is not None:
+        if self.leech.pending is not None:
             self._show_replay(self._lesson_offer_after_replay)
 
     # -------------------------------------------------------------------------------- actions
@@ -329,14 +270,14 @@ class PracticeScreen(Screen):
     def action_open_lesson(self) -> None:
         """The leech's lesson, on top of practice: Esc from it comes back here, to a fresh graph on the
         rule it teaches."""
-        if self.leech_lesson is None:
+        if self.leech.lesson is None:
             return
         from tutor.ui.screens.lesson import LessonScreen
 
-        self.app.push_screen(LessonScreen(self.session, self.leech_lesson), self._after_lesson)
+        self.app.push_screen(LessonScreen(self.session, self.leech.lesson), self._after_lesson)
 
     def _after_lesson(self, _result: object = None) -> None:
-        self.forced_skill = self.leech_skill
+        self.forced_skill = self.leech.skill
         self._next()
 
     def action_skills(self) -> None:

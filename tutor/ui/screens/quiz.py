@@ -6,7 +6,9 @@ immediate feedback, retry after a wrong answer, PgDn to skip, no clock unless th
 the summary. A review is a quiz over the problems due (``QuizSelection.mixed_review``), each in a
 fresh variant, and the skills FSRS has due (``tutor.progress.review.due_skills``) come in turn with
 them as freshly generated graphs (review by skill, issue 16 §3). Every graded entry is skill evidence,
-as in the lessons. The summary shows the score, the time, and the mistakes made most often with the
+as in the lessons, and a leech among them is met as in Practice (:class:`tutor.ui.screens.replay.LeechWatch`):
+the slip named with its rule and the lesson that teaches it (ctrl+o), and, once the learner leaves the
+graph it happened on (a review's generated graph or a course trace), the worked replay of that graph. The summary shows the score, the time, and the mistakes made most often with the
 lesson that teaches each.
 """
 
@@ -28,6 +30,7 @@ from textual.widgets.option_list import Option
 
 from tutor.progress.review import SKILLS_PER_REVIEW, review_skill_of
 from tutor.ui.screens.home import TitleBar
+from tutor.ui.screens.replay import LeechWatch
 from tutor.ui.session import LessonEntry, LessonKey, TutorSession
 from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
@@ -197,6 +200,8 @@ class QuizScreen(Screen):
     QuizScreen #question { height: 1fr; }
     QuizScreen #next-note { height: 1; padding: 0 1; background: $success 30%; display: none; }
     QuizScreen #next-note.-visible { display: block; }
+    QuizScreen #quiz-note { height: auto; padding: 0 1; background: $warning 30%; display: none; }
+    QuizScreen #quiz-note.-visible { display: block; }
     QuizScreen #summary { padding: 1 2; height: 1fr; }
     QuizScreen #summary-lessons { height: auto; max-height: 10; margin-top: 1; }
     """
@@ -205,6 +210,7 @@ class QuizScreen(Screen):
         Binding("escape", "finish", "End quiz"),
         Binding("pagedown", "skip_or_next", "Skip / next", priority=True),
         Binding("enter", "next_question", "Next", show=False),
+        Binding("ctrl+o", "open_leech_lesson", "Lesson for it", show=False),
     ]
 
     def __init__(self, session: TutorSession, selection: Any, length: int, title: str) -> None:
@@ -218,11 +224,13 @@ class QuizScreen(Screen):
         self.question_done = False
         self.summary = None
         self.generated: Any = None  # the generated problem of a skill question (tutor.practice.generate.Generated)
+        self.leech = LeechWatch(session)  # the wrong entries of the graph on screen, a leech and its replay
 
     def compose(self) -> ComposeResult:
         yield TitleBar(f"Quiz: {self.quiz_title}", id="title")
         yield Static("", id="quiz-bar")
         yield Container(id="question")
+        yield Static("", id="quiz-note")
         yield Static("Press Enter for the next question.", id="next-note")
         yield Footer(compact=True)
 
@@ -271,6 +279,8 @@ class QuizScreen(Screen):
         await container.remove_children()
         self.question_done = False
         self.query_one("#next-note").remove_class("-visible")
+        self.query_one("#quiz-note").remove_class("-visible")
+        self.leech.new_graph(None, "", {})
         if self.quiz.is_finished:
             await self._show_summary()
             return
@@ -291,8 +301,15 @@ class QuizScreen(Screen):
         rendered = render_problem(problem, self.session.new_seed())  # a fresh variant every time
         self.view = problem_view_for(rendered, graph_interval=self.app.animation_interval,
                                      id=f"quiz-question-{self.quiz.position}")
+        self._watch(self.view)
         await container.mount(self.view)
         self.view.focus_answer()
+
+    def _watch(self, view: ProblemView) -> None:
+        """The question on screen is the graph a leech's replay would show (a trace's program at its values)."""
+        problem = view.rendered.problem
+        program = problem.program if getattr(problem, "kind", None) == "trace" else ""
+        self.leech.new_graph(view, program or "", view.rendered.at)
 
     async def _show_skill(self, container: Container, skill_id: str) -> None:
         """A due skill's question: a graph generated now, at the level its mastery allows."""
@@ -308,6 +325,7 @@ class QuizScreen(Screen):
         self._update_bar()
         self.view = problem_view_for(generated.rendered(), graph_interval=self.app.animation_interval,
                                      id=f"quiz-question-{self.quiz.position}")
+        self._watch(self.view)
         await container.mount(self.view)
         self.view.focus_answer()
 
@@ -353,6 +371,7 @@ class QuizScreen(Screen):
         if self.quiz is None or self.quiz.is_finished or self.question_done:
             return
         judgement = event.judgement
+        self.leech.attempted(event.ask, judgement)  # what was typed, for a leech's replay
         verdict = {"gave-up": "gave-up"}.get(judgement.verdict, judgement.verdict)
         answer_text = f"{event.ask}: {judgement.answer_text}" if event.ask else judgement.answer_text
         if judgement.verdict == "correct" and not event.finished:
@@ -371,6 +390,8 @@ class QuizScreen(Screen):
             self.query_one("#next-note").add_class("-visible")
             if getattr(self.view, "graph_view", None) is None:
                 self.set_focus(None)  # Enter then reaches the screen: next question
+            if self.leech.pending is not None:  # the graph is left: a leech's replay of it, then the lesson offer
+                self.leech.show_replay(self.app, self._lesson_offer_after_replay)
         else:
             self._update_bar()  # shows the number of tries
 
@@ -378,6 +399,7 @@ class QuizScreen(Screen):
     def _entry_graded(self, event: ProblemView.EntryGraded) -> None:
         event.stop()
         if self.view is not None and event.problem_id == self.view.problem_id:
+            self.leech.graded(event.ask, event.verdict, event.diagnosis)  # before the save, so before its leech check
             self._record_skills(event.ask, event.verdict, event.diagnosis)
 
     def _record_skills(self, ask: str | None, verdict: str, diagnosis: str | None) -> None:
@@ -387,13 +409,39 @@ class QuizScreen(Screen):
             return
         from tutor.practice.mastery import LESSON_LEVEL
 
-        rendered = self.view.rendered
+        view = self.view
+        rendered = view.rendered
         level = self.generated.level if self.generated is not None else LESSON_LEVEL
 
         def save() -> None:
             self.session.record_skill_evidence(rendered, ask, verdict, diagnosis, level)
+            self.app.call_from_thread(self._after_save, view)
 
         self.run_worker(save, thread=True, group="save")
+
+    def _after_save(self, view: ProblemView) -> None:
+        """After an entry's evidence is saved: a leech it completes is named, with its rule and lesson."""
+        if not self.is_attached:
+            return
+        offer = self.leech.check(self.session.skill_events(), view, getattr(view, "graph", None))
+        if offer is not None:
+            note = self.query_one("#quiz-note", Static)
+            note.update(offer)
+            note.add_class("-visible")
+
+    def _lesson_offer_after_replay(self) -> None:
+        """Back from the replay of a finished graph: the lesson offer, and how to go on."""
+        note = self.query_one("#quiz-note", Static)
+        note.update(self.leech.offer_after_replay("Enter goes on to the next question; Esc ends the quiz."))
+        note.add_class("-visible")
+
+    def action_open_leech_lesson(self) -> None:
+        """The leech's lesson, on top of the quiz: Esc from it comes back to the question."""
+        if self.leech.lesson is None or self.summary is not None:
+            return
+        from tutor.ui.screens.lesson import LessonScreen
+
+        self.app.push_screen(LessonScreen(self.session, self.leech.lesson))
 
     @on(ProblemView.Completed)
     def _completed(self, event: ProblemView.Completed) -> None:
@@ -401,14 +449,21 @@ class QuizScreen(Screen):
 
     async def action_next_question(self) -> None:
         if self.question_done:
-            await self._show_current()
+            await self._leave_question()
 
     async def action_skip_or_next(self) -> None:
         if self.quiz is None or self.quiz.is_finished:
             return
         if not self.question_done:
             self.quiz.skip(at=self.session.clock())
-        await self._show_current()
+        await self._leave_question()
+
+    async def _leave_question(self) -> None:
+        """The next question, after a leech's replay of the graph being left if one is due."""
+        if self.leech.pending is None:
+            await self._show_current()
+            return
+        self.leech.show_replay(self.app, lambda: self.call_later(self._show_current))
 
     async def action_finish(self) -> None:
         if self.quiz is None or self.summary is not None or not self.quiz.total:
@@ -474,7 +529,7 @@ class QuizScreen(Screen):
                 skill_id = review_skill_of(result.problem)
                 if skill_id is not None:  # a skill question: the lesson that teaches the skill
                     from tutor.practice.skills import skill
-                    from tutor.ui.screens.practice import lesson_teaching
+                    from tutor.ui.screens.replay import lesson_teaching
 
                     entry = lesson_teaching(self.session, skill(skill_id).lesson)
                     if entry is None:

@@ -9,6 +9,7 @@ Enter (or Esc) goes on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -21,8 +22,18 @@ from textual.widgets import Footer, Static
 
 from tutor.formatting import format_number
 from tutor.ui.screens.home import TitleBar
+from tutor.ui.session import TutorSession
 from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.graph_view import DEFAULT_INTERVAL, GraphView
+
+
+def lesson_teaching(session: TutorSession, file_prefix: str) -> Any:
+    """The built-in lesson whose file starts with ``file_prefix`` ("03" -> 03-local-derivatives.yaml), or None."""
+    for entry in session.lessons():
+        for source in entry.pack.lesson_sources:
+            if source.lesson is entry.lesson and source.source.path.name.startswith(f"{file_prefix}-"):
+                return entry
+    return None
 
 
 def replay_text(replay: Any, rule: str = "") -> Text:
@@ -86,3 +97,108 @@ class LeechReplayScreen(Screen):
 
     def action_go_on(self) -> None:
         dismiss_if_on_top(self)
+
+
+class LeechWatch:
+    """A screen's eye for leeches, shared by Practice and the quiz/review so both act on them alike.
+
+    It keeps the wrong entries of the graph on screen (as graded, and with what was typed), asks
+    :func:`tutor.practice.mastery.leech` after every save whether a diagnosis has come back
+    ``LEECH_COUNT`` times, and once it has, holds what the screen then shows: the plain note with the
+    rule and the lesson that teaches it (ctrl+o), and the replay of the graph on screen
+    (:func:`tutor.practice.replay.leech_replay`), due when the learner leaves that graph. A leech is
+    acted on once: the next one counts only the events saved after it.
+    """
+
+    def __init__(self, session: TutorSession) -> None:
+        self.session = session
+        self.lesson: Any = None  # the LessonEntry offered for the latest leech
+        self.skill: str | None = None  # that leech's skill
+        self.counted_from = 0  # events before this index belong to a leech already acted on
+        self.graph_key: object = None  # the graph on screen (its rendered problem)
+        self.program = ""
+        self.at: dict[str, float] = {}
+        # The wrong entries of that graph, in order: (ask, diagnosis) as graded (known before the save
+        # that may find a leech), and the same with what was typed (Attempted, a moment later).
+        self.wrong_entries: list[tuple[str, str | None]] = []
+        self.wrong_attempts: list[Any] = []  # tutor.practice.replay.WrongEntry
+        self.pending: tuple[str, str] | None = None  # (diagnosis, skill) of a replay due when the graph is left
+
+    def new_graph(self, key: object, program: str, at: Any) -> None:
+        """A new question is on screen (``program`` "" when it is not a graph)."""
+        self.graph_key, self.program, self.at = key, program or "", dict(at or {})
+        self.wrong_entries, self.wrong_attempts, self.pending = [], [], None
+
+    def graded(self, ask: str | None, verdict: str, diagnosis: str | None) -> None:
+        if ask and verdict == "incorrect":
+            self.wrong_entries.append((ask, diagnosis))
+
+    def attempted(self, ask: str | None, judgement: Any) -> None:
+        if ask and judgement.verdict == "incorrect":
+            from tutor.practice.replay import WrongEntry
+
+            self.wrong_attempts.append(WrongEntry(ask, judgement.diagnosis, judgement.answer_text))
+
+    def check(self, events: list[Any], key: object, graph: Any = None) -> Text | None:
+        """After a save for the graph ``key``: the note to show when ``events`` hold a new leech, else None.
+        ``graph`` (the trace's own, as drawn) names the entry the replay will stop on."""
+        from tutor.practice.mastery import leech
+        from tutor.practice.replay import WrongEntry, choose_entry, entry_label
+        from tutor.practice.skills import skill
+
+        found = leech(events[self.counted_from:])
+        if found is None:
+            return None
+        self.counted_from = len(events)
+        diagnosis, skill_id = found
+        about = skill(skill_id)
+        self.lesson = lesson_teaching(self.session, about.lesson)
+        self.skill = skill_id
+        replayed = None
+        if key is self.graph_key and self.program:
+            replayed = choose_entry([WrongEntry(ask, seen, "") for ask, seen in self.wrong_entries], diagnosis)
+        self.pending = (diagnosis, skill_id) if replayed is not None else None
+        text = Text(f"The same slip three times lately: {diagnosis}. ", style="bold")
+        text.append(f"The rule: {about.rule} ")
+        if replayed is not None:
+            label = entry_label(graph, replayed.ask) if graph is not None else "that entry"
+            text.append(f"Once you leave this graph you will see it worked, up to {label}. ")
+        if self.lesson is not None:
+            text.append(f"Lesson {self.lesson.position}, {self.lesson.title}, teaches it: ctrl+o opens it.",
+                        style="bold")
+        return text
+
+    def take_replay(self) -> Any:
+        """The replay due for the graph being left (tutor.practice.replay.Replay), or None; taken once."""
+        from tutor.practice.replay import WrongEntry, choose_entry, leech_replay
+
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return None
+        diagnosis, skill_id = pending
+        # The attempts carry what was typed; should one not have arrived, the graded entries still say which.
+        wrong = self.wrong_attempts if choose_entry(self.wrong_attempts, diagnosis) else [
+            WrongEntry(ask, seen, "?") for ask, seen in self.wrong_entries]
+        return leech_replay(self.program, self.at, wrong, diagnosis=diagnosis, skill=skill_id)
+
+    def show_replay(self, app: Any, then: Callable[[], None]) -> bool:
+        """Push the replay due for the graph being left, ``then`` after it; without one, ``then`` at once.
+        True when a replay was shown."""
+        from tutor.practice.skills import skill
+
+        replay = self.take_replay()
+        if replay is None:
+            then()
+            return False
+        screen = LeechReplayScreen(replay, rule=skill(replay.skill).rule, interval=app.animation_interval)
+        app.push_screen(screen, lambda _result=None: then())
+        return True
+
+    def offer_after_replay(self, go_on: str) -> Text:
+        """The note back from the replay of a finished graph: the lesson offer, and ``go_on``."""
+        text = Text()
+        if self.lesson is not None:
+            text.append(f"Lesson {self.lesson.position}, {self.lesson.title}, teaches that rule: ctrl+o opens it. ",
+                        style="bold")
+        text.append(go_on)
+        return text
