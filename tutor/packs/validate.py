@@ -102,23 +102,20 @@ def validate_targets(targets: Iterable[tuple[LoadedPack, Path | None]], seed_cou
                      strict: bool = False, *, cache: Any = None, jobs: int = 1) -> ValidationReport:
     """Validate each (pack, lesson file or None); ``cache`` (a :class:`tutor.packs.cache.ValidationCache`)
     returns an unchanged pack's result without checking it again."""
-    from tutor.check.worker import algebra_worker  # deferred, as below: importing tutor.check is heavy
-
     report = ValidationReport()
-    # No spare algebra process: validate asks for few formula checks, and a spare importing sympy took CPU
-    # from the checks on a two-core machine. After a job is killed the next one waits for a fresh process,
-    # which does not count against its time budget.
-    worker = algebra_worker()
-    keep_spare, worker.keep_spare = worker.keep_spare, False
+    spare: list[bool] = []  # the algebra worker's keep_spare, once validate has turned it off
     try:
-        _validate_each(targets, seed_count, strict, cache, jobs, report)
+        _validate_each(targets, seed_count, strict, cache, jobs, report, spare)
     finally:
-        worker.keep_spare = keep_spare
+        if spare:
+            from tutor.check.worker import algebra_worker
+
+            algebra_worker().keep_spare = spare[0]
     return report
 
 
 def _validate_each(targets: Iterable[tuple[LoadedPack, Path | None]], seed_count: int, strict: bool, cache: Any,
-                   jobs: int, report: ValidationReport) -> None:
+                   jobs: int, report: ValidationReport, spare: list[bool]) -> None:
     from tutor.packs.cache import cache_key
 
     warmed = False
@@ -134,9 +131,15 @@ def _validate_each(targets: Iterable[tuple[LoadedPack, Path | None]], seed_count
                 report.packs.append(PackReport(pack, _sorted_errors(_scoped(pack.errors, only_file) + cached),
                                                only_file, cached=True))
                 continue
-        if not warmed:
-            from tutor.check.worker import warm_up
+        if not warmed:  # (only now: importing tutor.check is heavy, and a cached pack needs none of it)
+            from tutor.check.worker import algebra_worker, warm_up
 
+            # No spare algebra process: validate asks for few formula checks, and a spare importing sympy took
+            # CPU from the checks on a two-core machine. After a job is killed the next one waits for a fresh
+            # process, which does not count against its time budget.
+            worker = algebra_worker()
+            spare.append(worker.keep_spare)
+            worker.keep_spare = False
             warm_up()  # formula answers need the algebra worker: it starts now, and is waited for only
             warmed = True  # before the first formula ask (_wait_for_algebra), while other problems are checked
         errors = validate_pack(pack, seed_count, strict, only_file, problem_cache=cache, jobs=jobs)
