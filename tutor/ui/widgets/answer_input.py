@@ -31,6 +31,7 @@ from typing import Any
 from rich.cells import cell_len
 from textual import events
 from textual.widgets import Input
+from textual.widgets.input import Selection
 
 # How held keys are written down: the typed character itself, or one of these for the editing keys.
 HELD_ENTER = "\n"
@@ -42,6 +43,9 @@ class AnswerInput(Input):
     type_ahead: list[str] | None = None
     # Where a character, Enter or Backspace goes when it reaches this box after the focus has left it.
     stray_key_sink: Callable[[str], None] | None = None
+    # Set while a character typed elsewhere is being moved into this box (type_while_focusing).
+    _typed_before_focus = False
+    _cursor_to_end_pending = False
 
     def __init__(self, *args: Any, holds_after_enter: bool = False, placeholders: Sequence[str] = (),
                  **kwargs: Any) -> None:
@@ -61,6 +65,33 @@ class AnswerInput(Input):
         if self.placeholders:
             self.placeholder = fitting_placeholder(self.placeholders, self.content_size.width)
 
+    def type_while_focusing(self, character: str) -> None:
+        """Take the cursor and type ``character``, which was pressed while another widget had the cursor.
+
+        Focusing selects the whole box, after a moment; without care that selection took in the character
+        just typed, and the next key replaced it ("11.5" became "1.5")."""
+        self._typed_before_focus = True
+        self.focus()
+        self.insert_text_at_cursor(character)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        # Textual runs Input's own Focus handler (which selects everything) right after this one; the cursor
+        # goes back to the end after it, or before the next key if one is already on its way.
+        if self._typed_before_focus:
+            self._cursor_to_end_pending = True
+            self.call_later(self._put_cursor_at_end)
+
+    def _put_cursor_at_end(self) -> None:
+        if self._cursor_to_end_pending:
+            self._typed_before_focus = self._cursor_to_end_pending = False
+            self.selection = Selection.cursor(len(self.value))
+
+    def show_placeholders(self, placeholders: Sequence[str]) -> None:
+        """Switch to other versions of the placeholder (longest first), fitted to the box's width now."""
+        self.placeholders = tuple(placeholders)
+        if self.placeholders:
+            self.placeholder = fitting_placeholder(self.placeholders, self.content_size.width or 10_000)
+
     def hold_keys(self) -> None:
         """Start holding characters, Enter and Backspace (the answer in the box is being checked)."""
         if self.type_ahead is None:
@@ -72,6 +103,7 @@ class AnswerInput(Input):
         return held
 
     async def _on_key(self, event: events.Key) -> None:
+        self._put_cursor_at_end()
         held = (event.character if event.is_printable and event.character
                 else {"enter": HELD_ENTER, "backspace": HELD_BACKSPACE}.get(event.key))
         if held is not None and self.stray_key_sink is not None and self.type_ahead is None \
@@ -79,6 +111,12 @@ class AnswerInput(Input):
             event.stop()
             event.prevent_default()
             self.stray_key_sink(held)
+            return
+        if event.key == "space" and not self.value and self.type_ahead is None:
+            # A leading space is never part of an answer: it is a learner pressing space for "next step" on
+            # a problem (the box then looked empty, its placeholder gone). Nothing is typed.
+            event.stop()
+            event.prevent_default()
             return
         if self.type_ahead is not None:
             if held is not None:

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from tutor.packs.placeholders import FORMULA_EXAMPLES, NUMBER_EXAMPLES, answer_placeholders, neutral_placeholders
 from tutor.ui.grading import Judgement, judge_answer, judge_choice
 from tutor.ui.widgets import workspace
 from tutor.ui.widgets.answer_input import AnswerInput
@@ -213,10 +214,32 @@ class ProblemView(Vertical):
         """The text box typing goes to now (None when the problem is not answered by typing)."""
         return None
 
+    def on_key(self, event: events.Key) -> None:
+        """A character typed while the graph or a scrolling pane has the cursor belongs in the answer box.
+
+        Tab moves the cursor to the graph (to scroll it) and on to the scrollable side pane; the digits a
+        learner then typed reached no box and were lost (tmux, 80x24, lesson 2). Keys the focused widget or
+        a screen binds (hjkl and the arrows scroll the graph, q quits) keep their meaning."""
+        box = self.answer_box()
+        focused = self.app.focused
+        if box is None or box.disabled or focused is None or focused is box \
+                or isinstance(focused, (Input, ChoiceList, Button)):
+            return
+        if not event.is_printable or not event.character or event.key in self.app.active_bindings:
+            return
+        event.stop()
+        event.prevent_default()
+        if isinstance(box, AnswerInput):
+            box.type_while_focusing(event.character)
+        else:
+            box.focus()
+            box.insert_text_at_cursor(event.character)
+
 
 # The answer box's placeholder, longest first: the box shows the longest that fits beside the graph.
-ANSWER_PLACEHOLDERS = ("your answer, e.g. 2*7 or 14", "e.g. 2*7 or 14", "e.g. 14")
-FORMULA_PLACEHOLDERS = ("a formula, e.g. 6*(2*x + 1)^2", "e.g. 6*(2*x + 1)^2", "e.g. 6*x^2")
+# Its example is checked against the problem (tutor.packs.placeholders) so that it is never the answer.
+ANSWER_PLACEHOLDERS = NUMBER_EXAMPLES[0][0]
+FORMULA_PLACEHOLDERS = FORMULA_EXAMPLES[0][0]
 
 
 class AnswerProblemView(ProblemView):
@@ -237,10 +260,8 @@ class AnswerProblemView(ProblemView):
 
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
-        ask = getattr(rendered.problem, "ask", "") or ""
-        placeholders = (FORMULA_PLACEHOLDERS if ask.startswith(("derivative:", "derivative2:"))
-                        else ANSWER_PLACEHOLDERS)
-        self.answer_input = AnswerInput(placeholders=placeholders, id="answer", compact=True)
+        # A neutral placeholder until a worker has checked which example is not this variant's answer.
+        self.answer_input = AnswerInput(placeholders=neutral_placeholders(rendered), id="answer", compact=True)
         self.graph_view = None
         problem = self.problem
         if problem.kind == "ask" and getattr(problem, "graph", False):
@@ -300,9 +321,23 @@ class AnswerProblemView(ProblemView):
             return f"d²{output}/d{what}² ="
         return f"d{output}/d{what} ="
 
+    @dataclass
+    class PlaceholderChosen(Message):
+        placeholders: tuple[str, ...]
+
     def on_mount(self) -> None:
         if self.graph_view is not None:
             self.graph_view.show_state(self._graph_state())
+        self._choose_placeholder()
+
+    @work(thread=True, group="placeholder", exclusive=True)
+    def _choose_placeholder(self) -> None:
+        self.post_message(self.PlaceholderChosen(answer_placeholders(self.rendered)))
+
+    @on(PlaceholderChosen)
+    def _placeholder_chosen(self, event: PlaceholderChosen) -> None:
+        event.stop()
+        self.answer_input.show_placeholders(event.placeholders)
 
     def _graph_state(self, reveal: bool = False):
         from tutor.render import exercise_state, finished_state
