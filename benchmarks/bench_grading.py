@@ -7,13 +7,21 @@ does when it shows a problem; those one-off costs are printed separately.
 
 Targets (issue 3): p95 < 10 ms for value:/grad:/local:, < 50 ms for derivative:, worst hostile < 1 s.
 
-    python benchmarks/bench_grading.py
+Then, as fresh ``backprop-tutor grade`` processes in the same run (medians of --cli-repeat rounds, the
+load average printed): a right ``derivative:`` answer to a 300-term program (900 nodes) against a
+one-line request (``L = x*2``, ``grad:x``) as process start. Target (issue 13): under 1 s over that.
+
+    python benchmarks/bench_grading.py [--cli-repeat 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -66,7 +74,55 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
+def terms_program(terms: int) -> str:
+    """The program of bench_trace_size.py's grade rows: x^k*c terms, three nodes a term."""
+    return "L = " + " + ".join(f"x^{i % 5 + 1}*{i % 7 + 1}" for i in range(terms))
+
+
+def _grade_process(request: dict) -> tuple[float, dict]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "tutor", "grade"], input=json.dumps(request) + "\n",
+                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return time.perf_counter() - started, json.loads(done.stdout.splitlines()[0])
+
+
+def command_line(repeat: int, terms: int = 300) -> bool:
+    """The large derivative over process start (issue 13's target: under 1 s)."""
+    program = terms_program(terms)
+    right = grade(GradeRequest(program, {"x": 0.5}, "derivative:x", "0")).expected
+    requests = {
+        "one line (L = x*2, grad:x)": {"program": "L = x*2", "at": {"x": 1}, "ask": "grad:x", "answer": "2"},
+        f"{terms} terms, derivative:x right": {"program": program, "at": {"x": 0.5}, "ask": "derivative:x",
+                                               "answer": right},
+        f"{terms} terms, derivative:x wrong": {"program": program, "at": {"x": 0.5}, "ask": "derivative:x",
+                                               "answer": "3"},
+        f"{terms} terms, grad:x": {"program": program, "at": {"x": 0.5}, "ask": "grad:x", "answer": "3"},
+    }
+    timings: dict[str, list[float]] = {name: [] for name in requests}
+    for _ in range(repeat):
+        for name, request in requests.items():
+            elapsed, reply = _grade_process(request)
+            expected_verdict = "correct" if "right" in name or name.startswith("one line") else "incorrect"
+            if reply.get("verdict") != expected_verdict:
+                raise SystemExit(f"{name}: {reply}")
+            timings[name].append(elapsed)
+    start = statistics.median(timings["one line (L = x*2, grad:x)"])
+    print(f"\nbackprop-tutor grade as processes, medians of {repeat} rounds (load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end):")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        print(f"  {name:<36} {median:5.2f} s   over start {median - start:5.2f} s   "
+              f"(min {min(values):.2f}, max {max(values):.2f})")
+    over = statistics.median(timings[f"{terms} terms, derivative:x right"]) - start
+    print(f"target (issue 13): a right {terms}-term derivative under 1 s over process start: "
+          f"{'met' if over < 1 else 'not met'} ({over:.2f} s)")
+    return over < 1
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli-repeat", type=int, default=3, help="rounds of the process timings (0: skip them)")
+    args = parser.parse_args()
     started = time.perf_counter()
     warm_up()
     requests = corpus_requests()
@@ -119,6 +175,8 @@ def main() -> int:
     print(f"one-off costs: graph build per problem p50 {statistics.median(build_times) * 1000:.1f} ms, "
           f"max {max(build_times) * 1000:.1f} ms ({len(build_times)} problems); setup including the algebra "
           f"process start {setup:.2f} s")
+    if args.cli_repeat:
+        all_met &= command_line(args.cli_repeat)
     return 0 if all_met else 1
 
 
