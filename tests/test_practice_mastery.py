@@ -62,8 +62,15 @@ def test_the_same_diagnosis_three_times_is_a_leech():
     history = [event("upstream", False, minute, diagnosis="missing-upstream") for minute in (0, 5, 9)]
     assert mastery.leech(history[:2]) is None
     assert mastery.leech(history) == ("missing-upstream", "upstream")
-    spread = history[:1] + [event("forward", True, minute) for minute in range(1, 15)] + history[1:]
-    assert mastery.leech(spread) is None  # the first one fell out of the recent window
+    # Right answers between the slips do not hide it: one traced graph gives some 25 events.
+    spread = history[:1] + [event("forward", True, minute) for minute in range(1, 40)] + history[1:]
+    assert mastery.leech(spread) == ("missing-upstream", "upstream")
+    # Found when it happens: the third slip is the newest event, not a right answer after it.
+    assert mastery.leech(history + [event("forward", True, 10)]) is None
+    # Other mistakes since push the first slip out of the window of the last 12 mistakes.
+    others = [event("local-mul", False, 10 + n, diagnosis="sign-flip") for n in range(11)]
+    assert mastery.leech(history[:1] + others + history[1:]) is None
+    assert mastery.leech(history[:1] + others[:9] + history[1:]) == ("missing-upstream", "upstream")
 
 
 def test_an_entry_gives_evidence_for_its_skills():

@@ -18,7 +18,11 @@ is the highest one whose p is at least ``TARGET_CHANCE`` = 0.7 (hard enough to l
 enough to succeed), one lower after ``SLIP_RUN`` = 2 wrong answers in a row, and never below 1.
 
 A **leech** is a diagnosis seen ``LEECH_COUNT`` = 3 times among a learner's last ``LEECH_WINDOW`` = 12
-skill events: the same misconception, not bad luck. The tutor then says so and offers the lesson.
+diagnosed mistakes: the same misconception, not bad luck. It is found when it happens, on the newest
+event being its third (or later) slip, and the tutor then says so and offers the lesson. The window
+counts mistakes, not events: one traced graph gives some 25 events (a right entry supports every
+skill it exercises), so a window of 12 events held half a graph, and a learner who forgot the upstream
+factor once per graph, three graphs running, was never told.
 
 Everything here is pure: events in, ratings out (``ratings(events)`` replays them in order), so the
 store keeps only events and the numbers can always be recomputed with new parameters.
@@ -145,12 +149,15 @@ def next_skill(current: Ratings, *, allowed: Sequence[str] | None = None, due: S
 
 
 def leech(events: Sequence[SkillEvent]) -> tuple[str, str] | None:
-    """(diagnosis, skill) seen ``LEECH_COUNT`` times in the last ``LEECH_WINDOW`` events, else None."""
-    recent = [event for event in events[-LEECH_WINDOW:] if not event.correct and event.diagnosis]
+    """(diagnosis, skill) of the newest event when it is a mistake seen ``LEECH_COUNT`` times among the
+    last ``LEECH_WINDOW`` diagnosed mistakes, else None."""
+    if not events or events[-1].correct or not events[-1].diagnosis:
+        return None
+    newest = events[-1]
+    recent = [event for event in events if not event.correct and event.diagnosis][-LEECH_WINDOW:]
     counts = Counter((event.diagnosis, event.skill) for event in recent)
-    for (diagnosis, skill_id), count in counts.most_common():
-        if count >= LEECH_COUNT and diagnosis is not None:
-            return diagnosis, skill_id
+    if newest.diagnosis is not None and counts[(newest.diagnosis, newest.skill)] >= LEECH_COUNT:
+        return newest.diagnosis, newest.skill
     return None
 
 
