@@ -60,3 +60,24 @@ def test_help(snap_compare, tmp_path, size):
         await settle(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+def test_trace_workspace_in_the_compact_node_style(snap_compare, tmp_path):
+    """At 70x24 the graph fits beside the table only in its compact node style (issue 15 §1)."""
+    async def run_before(pilot):
+        await open_first_lesson(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        for text in ("6", "7", "49"):  # the forward pass, right; the gradients still open
+            await type_text(pilot, text)
+            await pilot.press("enter")
+            await settle(pilot)
+        view = pilot.app.screen.current_problem()
+        for _ in range(20):  # the pane takes its style once the workspace is arranged
+            if view.graph_view.compact:
+                break
+            await pilot.pause()
+        assert view.graph_view.compact
+        no_blinking(pilot.app)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=(70, 24), run_before=run_before)
