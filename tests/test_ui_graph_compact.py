@@ -126,3 +126,15 @@ async def test_a_drawing_exactly_as_tall_as_its_pane_scrolls_its_last_row_out_fr
 async def test_the_last_row_comes_out_from_under_the_caption_with_a_horizontal_scrollbar_too() -> None:
     # Narrower than the drawing: a horizontal scrollbar takes a row as well, and c sits at the far left.
     assert await caption_case(pane_width=30, extra_rows=1) == []
+
+
+@async_test
+async def test_the_vertical_scrollbar_the_caption_brings_does_not_hide_the_output_at_the_right_edge() -> None:
+    # Exactly as wide as the compact drawing: the vertical scrollbar (the drawing and the caption are
+    # one row taller than the pane) takes two columns, so the output at the right edge must scroll in.
+    from tutor.render import layout_for
+    from tutor.render.labels import COMPACT
+
+    compact = layout_for(build_probe(), COMPACT)
+    assert compact.boxes["L"].right == compact.width - 1  # the output's right border is the drawing's last column
+    assert await caption_case(pane_width=compact.width + 2, extra_rows=0) == []
