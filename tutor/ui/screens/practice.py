@@ -75,6 +75,16 @@ def mastery_bar(mastery: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def bar_text(title: str, level: int, mastery: float, done: int) -> Text:
+    """The line over a practice problem: its skill, level, mastery and the count so far. It fits 78
+    columns for the longest skill title (80 less padding): with wider separators and a 10-cell bar
+    'Multiply by the upstream gradient' lost its count at 80x24."""
+    text = Text(title, style="bold")
+    text.append(f" · level {level} · mastery {mastery_bar(mastery, 6)} {mastery:.0%}")
+    text.append(f" · {done} done", style="dim")
+    return text
+
+
 class PracticeScreen(Screen):
     DEFAULT_CSS = """
     PracticeScreen #practice-bar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
@@ -174,12 +184,9 @@ class PracticeScreen(Screen):
         from tutor.practice.mastery import ratings
         from tutor.practice.skills import skill
 
-        rating = ratings(self.events).get(skill_id)
-        text = Text(f"{skill(skill_id).title}", style="bold")
-        text.append(f"  ·  level {level}  ·  mastery {mastery_bar(rating.mastery, 10)} {rating.mastery:.0%}")
-        text.append(f"  ·  {self.problems_done} done", style="dim")
+        text = bar_text(skill(skill_id).title, level, ratings(self.events).get(skill_id).mastery, self.problems_done)
         if making:
-            text.append("  ·  making a problem…", style="dim")
+            text.append(" · making a problem…", style="dim")
         return text
 
     # -------------------------------------------------------------------------------- answers
