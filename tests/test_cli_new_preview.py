@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -111,13 +112,22 @@ def _course_problems() -> list[str]:
     return [f"{ref.lesson.id}/{ref.problem.id}" for ref in pack.problems()]
 
 
+@functools.cache
+def _course_pack():
+    """The installed course as `preview backprop` finds it, loaded once per test process (only read):
+    loading it again for each of the 166 problems was about a sixth of this test's time."""
+    from tutor.commands.preview import find_pack
+
+    return find_pack("backprop", None)
+
+
 @pytest.mark.parametrize("key", _course_problems())
 def test_every_problem_of_the_built_in_course_previews_at_several_seeds(key: str, capsys) -> None:
-    from tutor.commands.preview import describe_variant, find_pack, find_problem, print_text
+    from tutor.commands.preview import describe_variant, find_problem, print_text
     from tutor.packs.grading import grade_answer
     from tutor.packs.variants import render_problem
 
-    ref = find_problem(find_pack("backprop", None), key)
+    ref = find_problem(_course_pack(), key)
     for seed in (0, 3, 11):
         data = describe_variant(ref, seed)
         print_text(data, ascii_only=False)
