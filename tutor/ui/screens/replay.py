@@ -107,14 +107,15 @@ class LeechWatch:
     ``LEECH_COUNT`` times, and once it has, holds what the screen then shows: the plain note with the
     rule and the lesson that teaches it (ctrl+o), and the replay of the graph on screen
     (:func:`tutor.practice.replay.leech_replay`), due when the learner leaves that graph. A leech is
-    acted on once: the next one counts only the events saved after it.
+    acted on once here: the same slip again counts only the events saved after it, while another
+    diagnosis counts them all.
     """
 
     def __init__(self, session: TutorSession) -> None:
         self.session = session
         self.lesson: Any = None  # the LessonEntry offered for the latest leech
         self.skill: str | None = None  # that leech's skill
-        self.counted_from = 0  # events before this index belong to a leech already acted on
+        self.acted: dict[tuple[str, str], int] = {}  # (diagnosis, skill) acted on -> the events it counted
         self.graph_key: object = None  # the graph on screen (its rendered problem)
         self.program = ""
         self.at: dict[str, float] = {}
@@ -146,10 +147,12 @@ class LeechWatch:
         from tutor.practice.replay import WrongEntry, choose_entry, entry_label
         from tutor.practice.skills import skill
 
-        found = leech(events[self.counted_from:])
+        found = leech(events)
+        if found is not None and found in self.acted:
+            found = leech(events[self.acted[found]:])
         if found is None:
             return None
-        self.counted_from = len(events)
+        self.acted[found] = len(events)
         diagnosis, skill_id = found
         about = skill(skill_id)
         self.lesson = lesson_teaching(self.session, about.lesson)
