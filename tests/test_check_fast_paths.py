@@ -102,3 +102,16 @@ def test_without_a_spare_only_one_process_runs() -> None:
         assert worker._spare is None
     finally:
         worker.stop()
+
+
+def test_readiness_can_be_asked_without_waiting() -> None:
+    worker = AlgebraWorker(keep_spare=False)
+    try:
+        assert not worker.ready_now()  # not started
+        worker.start()
+        assert worker.run({"job": "ping"}, budget=30) == {"status": "pong"}
+        assert worker.ready_now()
+        assert worker.run({"job": "ping"}, budget=30) == {"status": "pong"}  # asking consumed no reply
+    finally:
+        worker.stop()
+    assert not worker.ready_now()

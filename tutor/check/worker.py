@@ -164,6 +164,18 @@ class AlgebraWorker:
         finally:
             self._lock.release()
 
+    def ready_now(self) -> bool:
+        """Whether the process is started and ready to take a job, without waiting (False while a job runs)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            child = self._active
+            return child is not None and child.process.poll() is None and child.wait_until_ready(0)
+        except (EOFError, OSError, ValueError):
+            return False
+        finally:
+            self._lock.release()
+
     def stop(self) -> None:
         with self._lock:
             for child in (self._active, self._spare):
@@ -210,6 +222,11 @@ def algebra_worker() -> AlgebraWorker:
 def warm_up() -> None:
     """Start the algebra process now, so the first formula answer doesn't wait for sympy to import."""
     algebra_worker().start()
+
+
+def is_ready() -> bool:
+    """Whether the algebra process is ready for a job now (never waits, never starts it)."""
+    return _worker is not None and _worker.ready_now()
 
 
 def wait_until_ready(timeout: float = STARTUP_TIMEOUT_SECONDS) -> bool:

@@ -192,8 +192,8 @@ def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, t
     A child inherits the loaded pack and the imported checker (nothing is imported or parsed again).
     The problems that need no algebra worker are handed out one at a time through a pipe holding their
     numbers, so a process that is done takes the next and none sits idle while another still has a
-    queue; the formula asks stay here, first (the worker's pipe belongs to this process, and while it
-    waits for the worker to start the children go on). A child sends back the numbers it checked and
+    queue; the formula asks stay here (the worker's pipe belongs to this process), checked as soon as the
+    worker is ready: until then this process takes from the queue as well. A child sends back the numbers it checked and
     their errors as JSON and leaves with os._exit, so no exit handler of ours runs twice. A child that
     fails in any way costs only time: the problems it did not report are checked here.
     """
@@ -233,9 +233,17 @@ def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, t
                 os._exit(status)
         os.close(writing)
         children.append((pid, reading))
-    errors = [error for ref in refs if _needs_algebra(ref)
-              for error in _validate_problem_cached(ref, seed_count, cache, texts)]
+    from tutor.check.worker import is_ready  # (tutor.check is imported by now)
+
+    errors: list[PackError] = []
     checked: set[int] = set()
+    formula_asks = [ref for ref in refs if _needs_algebra(ref)]
+    # Until the algebra process is ready (it imports sympy: 1.5 s at load 6, when this process waited for it
+    # with nothing to do), this process takes problems from the queue too; then the formula asks, then the rest.
+    while formula_asks and not is_ready() and (index := next_index()) is not None:
+        errors.extend(_validate_problem_cached(shared[index], seed_count, cache, texts))
+        checked.add(index)
+    errors += [error for ref in formula_asks for error in _validate_problem_cached(ref, seed_count, cache, texts)]
     while (index := next_index()) is not None:
         errors.extend(_validate_problem_cached(shared[index], seed_count, cache, texts))
         checked.add(index)
