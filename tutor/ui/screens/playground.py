@@ -131,8 +131,9 @@ class PlaygroundScreen(Screen):
         self.initial_values = values
 
     def compose(self) -> ComposeResult:
-        yield TitleBar("Playground  ·  type a program and its inputs, press Enter, then trace it  ·  "
-                       "shift+Tab back to the fields", id="title")
+        # At most 78 columns, so the way back to the fields shows at 80x24 (it was cut off there).
+        yield TitleBar("Playground · program and inputs, Enter traces it · shift+Tab: back to fields",
+                       id="title")
         with Container(id="fields"):
             with Horizontal(classes="field-row"):
                 yield Label("program")
