@@ -3,9 +3,11 @@
 Each problem comes from :func:`tutor.practice.generate.generate` for the skill and level that
 :mod:`tutor.practice.mastery` picks from the learner's skill events (lessons add to them too).
 Every graded entry adds events, so the level rises with right answers and falls after two slips in a
-row. When the same diagnosis comes back three times among the recent events (a *leech*), the
-screen says so plainly and offers the lesson that teaches the rule (ctrl+o); back from the lesson
-(Esc), the next problem is a fresh graph on that rule.
+row. After SAME_SKILL_RUN graphs on one skill in a row, one graph goes to the next weakest skill
+(interleaving: the weakest rises slowly, and its low levels have few shapes). When the same
+diagnosis comes back three times among the recent mistakes (a *leech*), the screen says so plainly
+and offers the lesson that teaches the rule (ctrl+o); the next problem is a fresh graph on that
+rule, whether the lesson is taken or not.
 
 A leech on a trace also earns a replay of that very graph (:mod:`tutor.practice.replay` decides
 which entry and which steps; :class:`tutor.ui.screens.replay.LeechReplayScreen` plays it): the pass
@@ -38,6 +40,7 @@ from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
 from tutor.ui.widgets.problems import ProblemView
 
+SAME_SKILL_RUN = 3  # graphs on one skill in a row before practice takes the next weakest for one (interleaving)
 GENERATION_TRIES = 4  # seeds tried (then one level lower) before practice says it could not make a problem
 BAR_WIDTH = 20
 
@@ -120,6 +123,7 @@ class PracticeScreen(Screen):
         # save) rather than by every caller: the bar, the choice and the leech check all replay them.
         self.events: list[Any] = []
         self.problems_done = 0
+        self.recent_skills: list[str] = []  # the skills of the graphs shown, latest last
 
     def compose(self) -> ComposeResult:
         yield TitleBar("Practice  ·  generated graphs on the rule that needs work most", id="title")
@@ -143,7 +147,14 @@ class PracticeScreen(Screen):
             skill_id, self.forced_skill = self.forced_skill, None
             return skill_id, level_for(current.get(skill_id))
         # Review by skill: a skill FSRS has due comes back first, as a freshly generated graph.
-        skill_id = next_skill(current, allowed=practice_skills(), due=due_skills(self.events, self.session.clock()))
+        allowed, due = practice_skills(), due_skills(self.events, self.session.clock())
+        skill_id = next_skill(current, allowed=allowed, due=due)
+        run = self.recent_skills[-SAME_SKILL_RUN:]
+        if len(run) == SAME_SKILL_RUN and set(run) == {skill_id}:
+            # The weakest skill rises slowly (one event per graph for a fan-out): interleave another
+            # rather than give the same template a fourth time in a row.
+            others = [other for other in allowed if other != skill_id]
+            skill_id = next_skill(current, allowed=others, due=[other for other in due if other != skill_id])
         return skill_id, level_for(current.get(skill_id))
 
     def _make_next(self) -> None:
@@ -173,6 +184,7 @@ class PracticeScreen(Screen):
             await container.mount(Static(event.error, id="practice-error"))
             return
         self.generated = event.generated
+        self.recent_skills.append(event.generated.skill)
         self.leech.new_graph(event.generated, event.generated.program, event.generated.at)
         self.query_one("#practice-bar", Static).update(self._bar_text(event.generated.skill, event.generated.level))
         self.view = problem_view_for(event.generated.rendered(), graph_interval=self.app.animation_interval,
