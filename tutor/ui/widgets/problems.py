@@ -257,6 +257,7 @@ class AnswerProblemView(ProblemView):
 
     SIDE_MIN = 34  # the prompt, the answer box and the feedback beside the graph
     SIDE_MAX = 64
+    SIDE_TIGHT = 26  # narrower still when that shows the whole graph (the placeholder shortens to fit)
 
     def __init__(self, rendered, **kwargs) -> None:
         super().__init__(rendered, **kwargs)
@@ -295,7 +296,8 @@ class AnswerProblemView(ProblemView):
             return
         drawing_width, drawing_height = self.graph_view.drawing_size()
         arrangement = workspace.arrange(self.size.width, self.size.height, drawing_width, drawing_height,
-                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX)
+                                        side_min=self.SIDE_MIN, side_max=self.SIDE_MAX, side_tight=self.SIDE_TIGHT,
+                                        compact_size=self.graph_view.compact_drawing_size())
         workspace.apply(arrangement, self.query_one("#workspace"), self.graph_view, self.query_one("#side"))
 
     def _answer_label(self) -> str:
