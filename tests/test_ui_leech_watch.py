@@ -38,3 +38,20 @@ def test_a_second_diagnosis_is_a_leech_even_with_slips_from_before_the_first():
     assert watch.check(events, None) is None  # two since it was acted on (minutes 7 and 10)
     events += [slip("upstream", "missing-upstream", 11)]
     assert watch.check(events, None) is not None and watch.skill == "upstream"  # three new ones
+
+
+def test_the_lesson_opens_at_the_text_before_the_first_problem_testing_the_slip():
+    from types import SimpleNamespace as NS
+
+    from tutor.ui.screens.replay import step_heading, teaching_step
+
+    steps = [NS(kind="text", text="## Values"), NS(kind="ask", tests=[NS(diagnosis="value-for-grad")]),
+             NS(kind="text", text="Intro\n## The backward pass\nmore"),
+             NS(kind="trace", tests=[NS(diagnosis=None), NS(diagnosis="missing-upstream")]),
+             NS(kind="ask", tests=[NS(diagnosis="missing-upstream")])]
+    entry = NS(lesson=NS(steps=steps))
+    assert teaching_step(entry, "missing-upstream") == 2
+    assert step_heading(entry, 2) == "The backward pass"
+    assert teaching_step(entry, "missing-path") == 0  # no problem tests it: the start
+    first = NS(lesson=NS(steps=[NS(kind="ask", tests=[NS(diagnosis="sign-flip")])]))
+    assert teaching_step(first, "sign-flip") == 0 and step_heading(first, 0) == ""

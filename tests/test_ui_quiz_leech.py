@@ -90,6 +90,11 @@ async def test_a_third_missing_upstream_in_the_review_offers_the_lesson_and_repl
         await pilot.pause()
         assert type(app.screen).__name__ == "LessonScreen"
         assert app.screen.entry.key.lesson_id == screen.leech.lesson.key.lesson_id
+        # At the step that teaches the rule, not at the lesson's first page.
+        lesson = app.screen
+        assert lesson.index > 0 and lesson.steps[lesson.index].kind == "text"
+        assert "The backward pass" in str(lesson.steps[lesson.index].text)
+        assert "ctrl+o opens it at 'The backward pass'" in note
 
 
 @async_test

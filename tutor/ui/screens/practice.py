@@ -289,11 +289,9 @@ class PracticeScreen(Screen):
     def action_open_lesson(self) -> None:
         """The leech's lesson, on top of practice: Esc from it comes back here, to a fresh graph on the
         rule it teaches."""
-        if self.leech.lesson is None:
-            return
-        from tutor.ui.screens.lesson import LessonScreen
-
-        self.app.push_screen(LessonScreen(self.session, self.leech.lesson), self._after_lesson)
+        screen = self.leech.lesson_screen()
+        if screen is not None:
+            self.app.push_screen(screen, self._after_lesson)
 
     def _after_lesson(self, _result: object = None) -> None:
         self.forced_skill = self.leech.skill

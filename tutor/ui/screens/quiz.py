@@ -437,11 +437,9 @@ class QuizScreen(Screen):
 
     def action_open_leech_lesson(self) -> None:
         """The leech's lesson, on top of the quiz: Esc from it comes back to the question."""
-        if self.leech.lesson is None or self.summary is not None:
-            return
-        from tutor.ui.screens.lesson import LessonScreen
-
-        self.app.push_screen(LessonScreen(self.session, self.leech.lesson))
+        screen = self.leech.lesson_screen()
+        if screen is not None and self.summary is None:
+            self.app.push_screen(screen)
 
     @on(ProblemView.Completed)
     def _completed(self, event: ProblemView.Completed) -> None:

@@ -36,6 +36,29 @@ def lesson_teaching(session: TutorSession, file_prefix: str) -> Any:
     return None
 
 
+def teaching_step(entry: Any, diagnosis: str) -> int:
+    """The step of ``entry``'s lesson that teaches the rule ``diagnosis`` breaks: the text step just before
+    the first problem whose tests carry that diagnosis (the explanation its first exercise follows), or
+    that problem itself when no text comes before it; 0 (the start) when no problem tests it."""
+    steps = list(entry.lesson.steps)
+    for index, step in enumerate(steps):
+        tests = getattr(step, "tests", None) or []
+        if any(getattr(test, "diagnosis", None) == diagnosis for test in tests):
+            return next((earlier for earlier in range(index - 1, -1, -1) if steps[earlier].kind == "text"), index)
+    return 0
+
+
+def step_heading(entry: Any, index: int) -> str:
+    """A text step's first Markdown heading ("The backward pass"), or ""."""
+    steps = list(entry.lesson.steps)
+    if not 0 <= index < len(steps) or steps[index].kind != "text":
+        return ""
+    for line in str(steps[index].text).splitlines():
+        if line.lstrip().startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
+
+
 def replay_text(replay: Any, rule: str = "") -> Text:
     """What stands under the graph: the slip, the learner's answer, the entry's arithmetic and the rule."""
     text = Text()
@@ -115,6 +138,7 @@ class LeechWatch:
         self.session = session
         self.lesson: Any = None  # the LessonEntry offered for the latest leech
         self.skill: str | None = None  # that leech's skill
+        self.diagnosis: str | None = None  # and its diagnosis
         self.acted: dict[tuple[str, str], int] = {}  # (diagnosis, skill) acted on -> the events it counted
         self.graph_key: object = None  # the graph on screen (its rendered problem)
         self.program = ""
@@ -156,7 +180,7 @@ class LeechWatch:
         diagnosis, skill_id = found
         about = skill(skill_id)
         self.lesson = lesson_teaching(self.session, about.lesson)
-        self.skill = skill_id
+        self.skill, self.diagnosis = skill_id, diagnosis
         replayed = None
         if key is self.graph_key and self.program:
             replayed = choose_entry([WrongEntry(ask, seen, "") for ask, seen in self.wrong_entries], diagnosis)
@@ -167,9 +191,23 @@ class LeechWatch:
             label = entry_label(graph, replayed.ask) if graph is not None else "that entry"
             text.append(f"Once you leave this graph you will see it worked, up to {label}. ")
         if self.lesson is not None:
-            text.append(f"Lesson {self.lesson.position}, {self.lesson.title}, teaches it: ctrl+o opens it.",
-                        style="bold")
+            text.append(f"Lesson {self.lesson.position}, {self.lesson.title}, teaches it: ctrl+o opens it"
+                        f"{self._where()}.", style="bold")
         return text
+
+    def _where(self) -> str:
+        heading = step_heading(self.lesson, teaching_step(self.lesson, self.diagnosis or ""))
+        return f" at '{heading}'" if heading else ""
+
+    def lesson_screen(self) -> Any:
+        """The leech's lesson, opened at the step that teaches the rule (None without a lesson)."""
+        if self.lesson is None:
+            return None
+        from tutor.ui.screens.lesson import LessonScreen  # deferred: the lesson screen imports every widget
+
+        screen = LessonScreen(self.session, self.lesson)
+        screen.index = teaching_step(self.lesson, self.diagnosis or "")  # shown on mount
+        return screen
 
     def take_replay(self) -> Any:
         """The replay due for the graph being left (tutor.practice.replay.Replay), or None; taken once."""
@@ -201,7 +239,7 @@ class LeechWatch:
         """The note back from the replay of a finished graph: the lesson offer, and ``go_on``."""
         text = Text()
         if self.lesson is not None:
-            text.append(f"Lesson {self.lesson.position}, {self.lesson.title}, teaches that rule: ctrl+o opens it. ",
-                        style="bold")
+            text.append(f"Lesson {self.lesson.position}, {self.lesson.title}, teaches that rule: ctrl+o opens it"
+                        f"{self._where()}. ", style="bold")
         text.append(go_on)
         return text
