@@ -715,12 +715,19 @@ def _build_gradients(graph: ComputationalGraph) -> None:
 
 def _operand_sympy(operand: Operand) -> Any:
     """A constant operand as the exact number the program wrote (1/3 stays a third)."""
-    if operand.constant_text:
+    return _constant_sympy(operand.constant_text, _constant(operand))
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant_sympy(text: str | None, value: float) -> Any:
+    """Parsed once per text: a long program repeats a few constants (a 300-term sum's 900 constants
+    are 12 texts), and parsing each again was over half of building its formulas."""
+    if text:
         try:
-            return to_sympy(parse_expression(operand.constant_text, allowed_names=set()), {})
+            return to_sympy(parse_expression(text, allowed_names=set()), {})
         except (ParseError, ValueError, TypeError):
             pass
-    return _exact(_constant(operand))
+    return _exact(value)
 
 
 def _formulas_of(graph: ComputationalGraph) -> tuple[dict[str, Any], dict[str, Any]]:
