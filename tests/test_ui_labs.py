@@ -86,10 +86,11 @@ async def test_xor_opens_one_samples_loss_graph_with_the_current_weights():
         assert playground.initial_program == "; ".join(program.splitlines())
         for name, value in values.items():
             assert f"{name} = {value:.6g}" in playground.initial_values
-        for _ in range(200):  # the playground builds the graph in its own worker
+        for _ in range(50):  # the playground builds the graph in its own worker: wait for it and its messages
             if playground.query("TraceProblemView"):
                 break
-            await pilot.pause(0.05)
+            await app.workers.wait_for_complete([worker for worker in app.workers if worker.group == "playground"])
+            await pilot.pause()
         assert playground.query("TraceProblemView"), "the sample's graph was not built"
         assert playground.query_one("#playground-error").has_class("-hidden")
         await pilot.press("escape")
@@ -112,43 +113,59 @@ async def test_xor_run_reaches_a_small_loss_with_mean_error():
         assert not screen.query_one("#lab-progress").has_class("-running")
 
 
-@async_test
-async def test_xor_pause_stops_training_and_the_screen_stays_responsive():
-    app = lab_app("xor", {"epochs": 100000})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        screen.action_run()
-        await asyncio.sleep(0.2)
-        assert screen.running
-        assert screen.query_one("#lab-progress").has_class("-running")
-        # Keys are handled while the worker trains.
-        await pilot.press("pagedown")
+async def training_under_way(pilot, screen) -> None:
+    """Wait (on the worker's messages, not a clock) until the training worker has reported some epochs."""
+    for _ in range(2000):
         await pilot.pause()
-        assert screen.query_one("QuestionPanel").index == 1
-        await pilot.press("r")  # pause
-        await pilot.pause(0.1)
-        stopped_at = screen.lab.epochs_trained
-        await asyncio.sleep(0.3)
-        assert screen.lab.epochs_trained == stopped_at
-        assert 0 < stopped_at < 100000
-        assert not screen.running
-        assert "paused" in text_of(screen.query_one("#lab-status"))
+        if screen.query_one("#lab-progress").progress:
+            return
+    raise AssertionError("the training worker reported no progress")
 
 
-@async_test
-async def test_leaving_the_lab_stops_its_training_worker():
-    app = lab_app("xor", {"epochs": 100000})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        screen.action_run()
-        await asyncio.sleep(0.2)
-        assert screen.running
-        await pilot.press("escape")
-        await pilot.pause()
-    left_at = screen.lab.epochs_trained
-    await asyncio.sleep(0.3)
+def test_xor_pause_stops_training_and_the_screen_stays_responsive():
+    # The assertion that no epoch is trained after the pause is made once asyncio.run has returned:
+    # it joins every worker thread, so a training worker the pause failed to stop would have trained on.
+    async def session():
+        app = lab_app("xor", {"epochs": 100000})
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            screen.action_run()
+            await training_under_way(pilot, screen)
+            assert screen.running
+            assert screen.query_one("#lab-progress").has_class("-running")
+            # Keys are handled while the worker trains.
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert screen.query_one("QuestionPanel").index == 1
+            await pilot.press("r")  # pause
+            with screen.lab_lock:  # the chunk in progress, if any, has finished; the worker stops at the next
+                stopped_at = screen.lab.epochs_trained
+            await pilot.pause()
+            assert 0 < stopped_at < 100000
+            assert not screen.running
+            assert "paused" in text_of(screen.query_one("#lab-status"))
+            return screen, stopped_at
+
+    screen, stopped_at = asyncio.run(session())
+    assert screen.lab.epochs_trained == stopped_at
+
+
+def test_leaving_the_lab_stops_its_training_worker():
+    # Checked after asyncio.run has returned, which joins every worker thread (see above).
+    async def session():
+        app = lab_app("xor", {"epochs": 100000})
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            screen.action_run()
+            await training_under_way(pilot, screen)
+            assert screen.running
+            await pilot.press("escape")
+            await pilot.pause()
+        return screen, screen.lab.epochs_trained
+
+    screen, left_at = asyncio.run(session())
     # At most the chunk in progress when the screen closed may still have finished.
     assert screen.lab.epochs_trained - left_at <= screen.TRAIN_CHUNK
     assert screen.lab.epochs_trained < 100000

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+
+from textual.worker import WorkerError
 
 # The NaN hunt draws a fresh seed from the OS whenever its seed fix is off; tests pin it.
 FIXED_ENTROPY_SEED = 3
@@ -44,7 +47,9 @@ async def settle(pilot, timeout: float = 60.0) -> None:
         computing = bool(getattr(app.screen, "busy", ""))  # a recomputation waiting for settings to settle
         if not busy and not questions_pending and not computing:
             break
-        await asyncio.sleep(0.02)
+        for worker in busy:  # wait for the workers themselves; the next pause lets their messages land
+            with contextlib.suppress(WorkerError):  # a cancelled or failed worker is reported on screen
+                await worker.wait()
     else:
         raise AssertionError("the lab's workers did not finish")
     await pilot.pause()
