@@ -10,7 +10,7 @@ today, or up to yesterday when nothing has been answered yet today.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -23,6 +23,9 @@ BAR_WIDTH = 20
 SHADES = ((40, "█"), (15, "▓"), (5, "▒"), (1, "░"))
 EMPTY = "·"
 _DAY_NAMES = ("Mon", "", "Wed", "", "Fri", "", "Sun")
+# The longest title in full ("Multiply by the upstream gradient", 33): cut to 27, two skills read
+# "Multiply by the upstream gr" and "Multiply by the local deriv". A line is 33 + 1 + 20 + 5 + 6 + 2 = 67.
+TITLE_WIDTH = max(len(skill.title) for skill in SKILLS)
 
 
 def mastery_bar(mastery: float, width: int = BAR_WIDTH) -> str:
@@ -39,7 +42,7 @@ def mastery_lines(events: Sequence[Any]) -> list[str]:
         if not rating.answers:
             continue
         mark = "✓" if rating.mastery >= MASTERED else " "
-        lines.append(f"{skill.title[:27]:<28} {mastery_bar(rating.mastery)} {rating.mastery:>4.0%} "
+        lines.append(f"{skill.title:<{TITLE_WIDTH}} {mastery_bar(rating.mastery)} {rating.mastery:>4.0%} "
                      f"{rating.answers:>5} {mark}")
     return lines
 
@@ -101,21 +104,39 @@ def heatmap_lines(counts: dict[date, int], today: date, weeks: int = WEEKS) -> l
     return lines
 
 
-def report_lines(events: Sequence[Any], today: date, mistakes: int = 5) -> list[str]:
-    """The whole skills report: mastery bars, most frequent mistakes, heatmap and streaks."""
+def frequent_mistakes(events: Sequence[Any], limit: int = 5) -> list[tuple[str, int, str]]:
+    """(diagnosis, count, skill) of the most frequent diagnosed mistakes; skill: the one it was most often
+    counted against, which names the lesson to go back to."""
+    wrong = [event for event in events if not event.correct and event.diagnosis]
+    counts = Counter(event.diagnosis for event in wrong)
+    found = []
+    for diagnosis, count in counts.most_common(limit):
+        skills = Counter(event.skill for event in wrong if event.diagnosis == diagnosis)
+        found.append((diagnosis, count, skills.most_common(1)[0][0]))
+    return found
+
+
+def report_lines(events: Sequence[Any], today: date, mistakes: int = 5,
+                 lesson_for: Callable[[str], str | None] | None = None) -> list[str]:
+    """The whole skills report: mastery bars, most frequent mistakes, heatmap and streaks.
+
+    ``lesson_for(skill_id)``: the lesson that teaches a skill, as its title (for example "lesson 2,
+    Computational graphs"), written after each mistake; None where it is not known."""
     if not events:
         return ["Skills: no graded entries yet (every trace entry and ask, in lessons and practice, counts)."]
-    lines = [f"{'Skill':<28} {'mastery':<{BAR_WIDTH + 5}} {'answers':>7}", *mastery_lines(events)]
-    wrong = Counter(event.diagnosis for event in events if not event.correct and event.diagnosis)
-    if wrong and mistakes:
+    lines = [f"{'Skill':<{TITLE_WIDTH}} {'mastery':<{BAR_WIDTH + 5}} {'answers':>6}", *mastery_lines(events)]
+    found = frequent_mistakes(events, mistakes) if mistakes else []
+    if found:
         lines += ["", "Skill mistakes made most often:"]
-        lines += [f"  {diagnosis} ×{count}" for diagnosis, count in wrong.most_common(mistakes)]
+        for diagnosis, count, skill_id in found:
+            lesson = lesson_for(skill_id) if lesson_for is not None else None
+            lines.append(f"  {diagnosis} ×{count}" + (f"  → {lesson}" if lesson else ""))
     counts = Counter(event.answered_at.date() for event in events)
-    found = streaks(counts, today)
+    run = streaks(counts, today)
     lines += ["", f"Days practised (last {WEEKS} weeks; {EMPTY} none, ░ 1+, ▒ 5+, ▓ 15+, █ 40+ entries):",
               *heatmap_lines(counts, today),
-              f"Streak: {found.current} day{'s' if found.current != 1 else ''} now, longest {found.longest}; "
-              f"{found.days} day{'s' if found.days != 1 else ''} in all"]
+              f"Streak: {run.current} day{'s' if run.current != 1 else ''} now, longest {run.longest}; "
+              f"{run.days} day{'s' if run.days != 1 else ''} in all"]
     return lines
 
 

@@ -34,7 +34,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tutor.ui.screens.home import TitleBar
-from tutor.ui.screens.replay import LeechWatch
+from tutor.ui.screens.replay import LeechWatch, lesson_teaching, teaching_step
 from tutor.ui.session import TutorSession
 from tutor.ui.textual_guards import dismiss_if_on_top
 from tutor.ui.widgets.factory import problem_view_for
@@ -308,10 +308,13 @@ class PracticeScreen(Screen):
 
 
 class SkillsScreen(Screen):
-    """Mastery per skill as bars, the most frequent mistakes and the lesson for each."""
+    """The skills report ``backprop-tutor stats`` prints (mastery bars, the most frequent mistakes with
+    the lesson for each, the practice-days heatmap and streaks), and the lessons for those mistakes as
+    links: Enter opens one at the step that teaches the rule."""
 
     DEFAULT_CSS = """
     SkillsScreen #skills { padding: 0 1; height: 1fr; }
+    SkillsScreen #skills-lessons { height: auto; max-height: 8; margin-top: 1; }
     """
 
     BINDINGS = [Binding("escape", "back", "Back")]
@@ -319,42 +322,62 @@ class SkillsScreen(Screen):
     def __init__(self, session: TutorSession) -> None:
         super().__init__()
         self.session = session
+        self.lesson_links: dict[str, tuple[Any, str]] = {}  # option id -> (LessonEntry, diagnosis)
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        from tutor.practice.report import frequent_mistakes
+        from tutor.practice.skills import skill
+
+        events = self.session.skill_events()
+        options = []
+        for diagnosis, _count, skill_id in frequent_mistakes(events):
+            entry = lesson_teaching(self.session, skill(skill_id).lesson)
+            if entry is not None:
+                option_id = f"mistake-{len(options)}"
+                self.lesson_links[option_id] = (entry, diagnosis)
+                options.append(Option(f"Lesson {entry.position}, {entry.title}  (for {diagnosis})", id=option_id))
         yield TitleBar("Skills  ·  how well each gradient rule is known", id="title")
         with VerticalScroll(id="skills"):
-            yield Static(skills_text(self.session.skill_events()), id="skills-table")
+            yield Static(skills_text(events, self.session.clock().date(), self._lesson_name), id="skills-table")
+            if options:
+                yield Static("Enter opens the lesson for a mistake, at the step that teaches it; Esc goes back.",
+                             classes="setup-label")
+                yield OptionList(*options, id="skills-lessons")
         yield Footer(compact=True)
+
+    def _lesson_name(self, skill_id: str) -> str | None:
+        from tutor.practice.skills import skill
+
+        entry = lesson_teaching(self.session, skill(skill_id).lesson)
+        return f"lesson {entry.position}, {entry.title}" if entry is not None else None
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        link = self.lesson_links.get(event.option.id or "")
+        if link is None:
+            return
+        from tutor.ui.screens.lesson import LessonScreen  # deferred: the lesson screen imports every widget
+
+        entry, diagnosis = link
+        screen = LessonScreen(self.session, entry)
+        screen.index = teaching_step(entry, diagnosis)  # shown on mount
+        self.app.push_screen(screen)
 
     def action_back(self) -> None:
         dismiss_if_on_top(self)
 
 
-def skills_text(events: list[Any]) -> Text:
-    """The skills report as text (the skills screen; ``stats`` could print the same)."""
-    from collections import Counter
+def skills_text(events: list[Any], today: Any = None, lesson_for: Callable[[str], str | None] | None = None) -> Text:
+    """The skills report as text: the same lines as ``backprop-tutor stats`` (tutor.practice.report)."""
+    from datetime import date
 
-    from tutor.practice.mastery import MASTERED, ratings
-    from tutor.practice.skills import SKILLS
+    from tutor.practice.report import report_lines
 
-    current = ratings(events)
+    lines = report_lines(events, today or date.today(), lesson_for=lesson_for)
     text = Text()
-    if not events:
-        text.append("No answers yet: every graded entry, in lessons and in practice, shows up here.\n", style="dim")
-    text.append(f"{'skill':<28} {'mastery':<{BAR_WIDTH + 6}} answers\n", style="bold")
-    for skill in SKILLS:
-        rating = current.get(skill.id)
-        if not rating.answers:
-            continue
-        mark = "✓" if rating.mastery >= MASTERED else " "
-        text.append(f"{skill.title[:27]:<28} {mastery_bar(rating.mastery)} {rating.mastery:>4.0%} "
-                    f"{rating.answers:>4} {mark}\n")
-    mistakes = Counter(event.diagnosis for event in events if not event.correct and event.diagnosis)
-    if mistakes:
-        text.append("\nMistakes made most often\n", style="bold")
-        for diagnosis, count in mistakes.most_common(5):
-            text.append(f"  {diagnosis} ×{count}\n")
-    days = sorted({event.answered_at.date() for event in events})
-    if days:
-        text.append(f"\nDays practised: {len(days)} (last {days[-1].isoformat()})\n", style="dim")
+    for index, line in enumerate(lines):
+        bold = index == 0 and bool(events) or line.endswith(":") and not line.startswith(" ")
+        text.append(line + "\n", style="bold" if bold else "")
     return text
