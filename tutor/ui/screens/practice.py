@@ -338,7 +338,7 @@ class SkillsScreen(Screen):
             if entry is not None:
                 option_id = f"mistake-{len(options)}"
                 self.lesson_links[option_id] = (entry, diagnosis)
-                options.append(Option(f"Lesson {entry.position}, {entry.title}  (for {diagnosis})", id=option_id))
+                options.append(Option(f"{diagnosis}: lesson {entry.position}, {entry.title}", id=option_id))
         yield TitleBar("Skills  ·  how well each gradient rule is known", id="title")
         with VerticalScroll(id="skills"):
             yield Static(skills_text(events, self.session.clock().date(), self._lesson_name), id="skills-table")
@@ -348,11 +348,15 @@ class SkillsScreen(Screen):
                 yield OptionList(*options, id="skills-lessons")
         yield Footer(compact=True)
 
+    def on_mount(self) -> None:
+        for links in self.query("#skills-lessons"):
+            links.focus()  # Enter opens the first mistake's lesson, as in the quiz summary
+
     def _lesson_name(self, skill_id: str) -> str | None:
         from tutor.practice.skills import skill
 
         entry = lesson_teaching(self.session, skill(skill_id).lesson)
-        return f"lesson {entry.position}, {entry.title}" if entry is not None else None
+        return f"lesson {entry.position}" if entry is not None else None  # its title is in the links below
 
     def on_option_list_option_selected(self, event: Any) -> None:
         link = self.lesson_links.get(event.option.id or "")
