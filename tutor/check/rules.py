@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tutor.check.ask_kinds import Ask
-from tutor.check.numbers import Num, add, apply_function, describe, div, factor, mul, neg, power, sub
+from tutor.check.numbers import Num, add, apply_function, describe, div, equals_sign, factor, mul, neg, power, sub
 from tutor.check.problem import ACTIVATIONS, PointState, Problem
 from tutor.check.rule_texts import (
     CHAIN_PATHS,
@@ -374,7 +374,7 @@ class _RuleBuilder:
             return (f"{opening}. Multiply it by the gradient arriving from above, {self.grad(later)}.",
                     f"{self.label} = {self.grad(later)} · {step}: {CHAIN_WORDS}.",
                     f"{self.label} = {self.grad(later)} · {step} = {factor(self.state.grads[later])} · "
-                    f"{factor(wrong)} = {describe(right)}.")
+                    f"{factor(wrong)} {equals_sign(self.state.grads[later], wrong, right)} {describe(right)}.")
         return (f"{opening}. Multiply it by the gradient arriving from above, {self.grad(later)}, and add the "
                 f"other paths.", self.chain, "")
 
@@ -391,15 +391,15 @@ class _RuleBuilder:
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient arriving from above, but left out "
                     f"the local derivative ∂{later}/∂{node} (from {self.formula(later)}).",
                     f"{self.label} = {self.grad(later)} · ∂{later}/∂{node}: {CHAIN_WORDS}.",
-                    f"{self.label} = {self.grad(later)} · ∂{later}/∂{node} = {factor(wrong)} · {factor(local)} = "
-                    f"{describe(right)}.")
+                    f"{self.label} = {self.grad(later)} · ∂{later}/∂{node} = {factor(wrong)} · {factor(local)} "
+                    f"{equals_sign(wrong, local, right)} {describe(right)}.")
         if self.dominates(later, node):
             step = self.problem.backward(self.state, seed=later)[node]
             return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}; {node} reaches "
                     f"{later} through more steps, so multiply by d{later}/d{node}.",
                     f"{self.label} = {self.grad(later)} · d{later}/d{node}: {CHAIN_WORDS}.",
-                    f"{self.label} = {self.grad(later)} · d{later}/d{node} = {factor(wrong)} · {factor(step)} = "
-                    f"{describe(right)}.")
+                    f"{self.label} = {self.grad(later)} · d{later}/d{node} = {factor(wrong)} · {factor(step)} "
+                    f"{equals_sign(wrong, step, right)} {describe(right)}.")
         return (f"You gave {self.grad(later)} = {describe(wrong)}, the gradient at {later}, without the derivatives "
                 f"between {node} and {later}.", self.chain, "")
 
