@@ -238,7 +238,7 @@ def test_stats_shows_titles_and_totals_from_the_packs(data_dir, capsys, monkeypa
         "chain": stats.LessonOutline("The chain rule", ["c1", "c2", "c3", "c4"]),
         "intro": stats.LessonOutline("Graphs", ["i1"]),
     })}
-    monkeypatch.setattr(stats, "_pack_outline", lambda args: outline)
+    monkeypatch.setattr(stats, "_pack_outline", lambda args, packs=None: outline)
     assert run_cli("--data-dir", str(data_dir), "stats") == 0
     lines = capsys.readouterr().out.splitlines()
     pack_row = next(line for line in lines if "Backprop basics (basics)" in line)

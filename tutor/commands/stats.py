@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             due_now = review.count_due(now)
             next_due = review.next_due()
             statuses = {}
-            outline = _pack_outline(args)
+            packs = _usable_packs(args)
+            outline = _pack_outline(args, packs)
             for pack_id, pack in outline.items():
                 for lesson_id, lesson in pack.lessons.items():
                     statuses[(pack_id, lesson_id)] = store.lesson_completion(pack_id, lesson.problem_ids)
@@ -90,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
         console.print()
         console.print("Skills", style="bold")
-        for line in report_lines(events_from_rows(skill_rows), now.date(), args.mistakes):
+        from tutor.practice.skills import skill
+
+        lessons = skill_lessons(packs)
+        for line in report_lines(events_from_rows(skill_rows), now.date(), args.mistakes,
+                                 lesson_for=lambda skill_id: lessons.get(skill(skill_id).lesson)):
             console.print(line, markup=False, highlight=False)
     return 0
 
@@ -152,16 +157,35 @@ def _duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-def _pack_outline(args: argparse.Namespace) -> dict[str, PackOutline]:
-    """Titles and problem ids from the lesson packs, or {} when packs cannot be loaded (ids are shown then)."""
+def _usable_packs(args: argparse.Namespace) -> list[Any]:
+    """The lesson packs that load, or [] when they cannot be loaded (ids are shown then)."""
     try:
         from tutor.packs.loader import catalog_from_args
     except ImportError:
-        return {}
+        return []
     try:
-        return outline_from_packs(catalog_from_args(args).usable)
+        return list(catalog_from_args(args).usable)
     except Exception:  # noqa: BLE001 - names are a nicety; stats must still work if a pack is broken
-        return {}
+        return []
+
+
+def _pack_outline(args: argparse.Namespace, packs: list[Any] | None = None) -> dict[str, PackOutline]:
+    """Titles and problem ids from the lesson packs (loaded unless given), or {} when none load."""
+    return outline_from_packs(_usable_packs(args) if packs is None else packs)
+
+
+def skill_lessons(packs: Iterable[Any]) -> dict[str, str]:
+    """Lesson file prefix ("03", as a skill names the lesson that teaches it) -> "lesson 3, Its title", from
+    the packs' lesson files (the built-in course's; the first pack with such a file wins)."""
+    found: dict[str, str] = {}
+    for pack in packs:
+        lessons = [lesson for lesson in getattr(pack, "lessons", None) or [] if not isinstance(lesson, str)]
+        for source in getattr(pack, "lesson_sources", None) or []:
+            prefix = source.source.path.name.split("-", 1)[0]
+            if source.lesson in lessons and prefix not in found:
+                position = lessons.index(source.lesson) + 1
+                found[prefix] = f"lesson {position}, {source.lesson.title}"
+    return found
 
 
 def outline_from_packs(packs: Iterable[Any]) -> dict[str, PackOutline]:
