@@ -15,3 +15,19 @@ import textual._wait
 
 textual._wait.SLEEP_GRANULARITY = 0.005
 textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20
+
+
+# The cyclic garbage collector: with its default thresholds (a young collection every 700 allocations,
+# a full one every 70,000) it scanned the whole heap — sympy, Textual, the course — several times per
+# problem a UI test opens: 35 % of the CPU of test_ui_workspace_visibility.py. Once collection has
+# imported every test module, what is loaded is frozen (kept out of every later collection) and the
+# young generation is collected every 50,000 allocations; cycles are still collected, less often.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def pytest_collection_finish(session) -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

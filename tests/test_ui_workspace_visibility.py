@@ -14,6 +14,9 @@ from tests.test_ui_support import FrozenClock, async_test, settle
 
 SIZES = [(80, 24), (100, 30), (120, 40)]
 LAYOUT_ROUNDS = 30  # message rounds a problem may take to arrange its panes
+# Each size's problems in two apps (every other problem each), so the two test workers share the
+# longest test of the suite instead of one worker running a whole size alone at the end.
+PARTS = 2
 
 
 def screen_lines(app) -> list[str]:
@@ -119,9 +122,10 @@ async def check_when_laid_out(pilot, view, where: str) -> list[str]:
     return missing
 
 
+@pytest.mark.parametrize("part", range(PARTS), ids=[f"part{part + 1}of{PARTS}" for part in range(PARTS)])
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @async_test
-async def test_every_course_graph_problem_shows_its_asked_node_and_output_whole(tmp_path, size):
+async def test_every_course_graph_problem_shows_its_asked_node_and_output_whole(tmp_path, size, part):
     from tutor.ui.session import LessonKey
 
     app = builtin_app(tmp_path)
@@ -130,7 +134,7 @@ async def test_every_course_graph_problem_shows_its_asked_node_and_output_whole(
     missing: list[str] = []
     async with app.run_test(size=size) as pilot:
         await app.wait_until_loaded()
-        for pack_id, lesson_id, problem_id in problems:
+        for pack_id, lesson_id, problem_id in problems[part::PARTS]:  # the parts together open every problem
             app.open_lesson(LessonKey(pack_id, lesson_id), problem_id=problem_id)
             await settle(pilot)
             view = app.screen.current_problem()
