@@ -31,6 +31,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -522,6 +523,11 @@ def _check_length(text: str, limit: int) -> None:
         raise ParseError(f"this is too long ({len(text)} characters; the limit is {limit})", limit + 1, text[: limit + 1])
 
 
+_PARSED_LIMIT = 4096  # distinct (text, names) kept; validate parses the same few answers thousands of times
+_parsed: dict[tuple[str, frozenset[str] | None, frozenset[str] | None], Expression] = {}
+_parsed_lock = threading.Lock()
+
+
 def parse_expression(
     text: str,
     allowed_names: Collection[str] | None = None,
@@ -533,7 +539,30 @@ def parse_expression(
     with; with them, a name or a closing bracket followed by a name or ``(`` multiplies
     (``y(1-y)``, ``2b(a*b+c)``, ``(a*b+c)b``). Without them (a bare expression) the grammar
     is the strict one programs use, where ``w(x)`` can't be told from a misspelt function.
+
+    Trees are immutable (frozen dataclasses all the way down), so a text parsed before with the same
+    names returns the same tree; a text that does not parse is parsed (and its error raised) every time.
     """
+    if not isinstance(text, str) or len(text) > MAX_EXPRESSION_LENGTH:
+        return _parse_expression(text, allowed_names, known_names)
+    known = known_names if known_names is not None else allowed_names
+    key = (text, None if allowed_names is None else frozenset(allowed_names),
+           None if known is None else frozenset(known))
+    tree = _parsed.get(key)
+    if tree is None:
+        tree = _parse_expression(text, allowed_names, known_names)
+        with _parsed_lock:
+            if len(_parsed) >= _PARSED_LIMIT:
+                _parsed.clear()
+            _parsed[key] = tree
+    return tree
+
+
+def _parse_expression(
+    text: str,
+    allowed_names: Collection[str] | None,
+    known_names: Collection[str] | None,
+) -> Expression:
     if not isinstance(text, str):
         raise ParseError("an answer must be text", 1, "")
     _check_length(text, MAX_EXPRESSION_LENGTH)
