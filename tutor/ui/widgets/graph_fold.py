@@ -83,3 +83,51 @@ def fold_rows(lines: list[Text], fold: Fold, width: int, marker: str) -> list[Te
     kept = lines[fold.first_start:fold.first_end]
     kept.append(Text(marker * max(1, width), style="dim"))
     return kept + lines[fold.second_start:fold.second_end]
+
+
+def fold_map(fold: Fold | None, shown: int) -> list[int | None]:
+    """The full drawing's cell at each of ``shown`` cells of the folded one (None for the marker)."""
+    if fold is None:
+        return list(range(shown))
+    first = fold.first_end - fold.first_start
+    cells: list[int | None] = [fold.first_start + cell for cell in range(first)]
+    cells.append(None)
+    cells.extend(fold.second_start + cell for cell in range(fold.second_end - fold.second_start))
+    return cells + [None] * max(0, shown - len(cells))
+
+
+def hide_cut_boxes(lines: list[Text], full: list[Text], boxes, columns: list[int | None], rows: list[int | None],
+                   window: tuple[int, int]) -> list[Text]:
+    """Blank the inside of every box that the pane shows only part of, so no cut number is ever read.
+
+    ``lines`` are the graph's rows as shown (folded or not), ``full`` the unfolded ones; ``columns`` and
+    ``rows`` give the full drawing's cell under each shown one, and ``window`` the shown columns the pane
+    has in view, ``[start, end)``. A box cut by the pane's edge or by a fold shows its visible border,
+    its top and bottom lines drawn through and nothing inside: "= -1" cut at the edge read "1".
+    """
+    start, end = window
+    visible = {cell: shown for shown, cell in enumerate(columns[start:end], start) if cell is not None}
+    where_row = {row: shown for shown, row in enumerate(rows) if row is not None}
+    result = list(lines)
+    for box in boxes:
+        seen = [column for column in range(box.left, box.right + 1) if column in visible]
+        if not seen or len(seen) == box.width:
+            continue
+        inside = [column for column in seen if box.left < column < box.right]
+        if not inside:
+            continue
+        bottom = full[box.bottom] if box.bottom < len(full) else Text("")
+        for row in range(box.top, box.bottom + 1):
+            shown_row = where_row.get(row)
+            if shown_row is None or shown_row >= len(result):
+                continue
+            line = result[shown_row].copy()
+            border = row in (box.top, box.bottom)
+            for column in inside:
+                shown_column = visible[column]
+                if shown_column >= len(line):
+                    continue
+                piece = bottom[column:column + 1] if border and column < len(bottom) else Text(" ")
+                line = line[:shown_column] + piece + line[shown_column + 1:]
+            result[shown_row] = line
+    return result

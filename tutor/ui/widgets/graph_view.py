@@ -23,7 +23,7 @@ from textual.widgets import Static
 from tutor.graph.model import ComputationalGraph
 from tutor.render import FrameOptions, FrameState, layout_for, render_frame
 from tutor.render.labels import COMPACT, to_ascii
-from tutor.ui.widgets.graph_fold import fold_columns, fold_rows, plan_fold
+from tutor.ui.widgets.graph_fold import fold_columns, fold_map, fold_rows, hide_cut_boxes, plan_fold
 from tutor.ui.widgets.workspace import PANE_CHROME_HEIGHT, PANE_CHROME_WIDTH
 
 DEFAULT_INTERVAL = 0.8  # seconds per animation step: slow enough to read the narration
@@ -277,6 +277,8 @@ class GraphView(PlaybackPane):
         self._shown = None  # (state, frame) drawn now
         self._folds = (None, None)  # the column and row folds of what is on screen (graph_fold.Fold or None)
         self._asked_node: str | None = None  # the node of the entry being typed (see show_state)
+        self._base_text: Text | None = None  # the frame as painted (folded or not), before cut boxes are hidden
+        self._presented: tuple | None = None  # (base text, first column, width) of what the Static shows now
 
     def compose(self):
         yield self._frame
@@ -402,7 +404,8 @@ class GraphView(PlaybackPane):
         text, self._folds = frame.text, (None, None)
         if not self.has_focus and self.size.width > 0:
             text, self._folds = self._folded_text(frame, self.node_in_view())
-        self._frame.update(text)
+        self._base_text = text
+        self._present()
         self._first_line = frame.graph_first_line
         # After the next layout the pane knows its size: then bring the asked node (and the output) into view.
         self.call_after_refresh(self.keep_in_view, self.node_in_view(), frame.graph_first_line)
@@ -438,6 +441,42 @@ class GraphView(PlaybackPane):
         text.no_wrap = True
         text.overflow = "crop"
         return text, (column_fold, row_fold)
+
+    def _present(self) -> None:
+        """Show the painted frame with every box the pane cuts (at its edges, or at a fold) blanked inside.
+
+        The pane scrolls by any number of columns (keys, mouse, the scrollbar, keep_in_view), so its edge
+        can fall inside a box: "= -1" cut after the minus read "1", "= 2.5" cut before the 5 read "2.".
+        A box only partly in view therefore shows its border and nothing inside; scrolling it whole
+        brings its text back. Called again whenever the pane scrolls sideways or is painted.
+        """
+        if self._base_text is None or self._shown is None:
+            return
+        x, width = round(self.scroll_x), self.scrollable_content_region.width
+        key = (id(self._base_text), x, width)
+        if key == self._presented:
+            return
+        self._presented = key
+        frame = self._shown[1]
+        layout = self.layout_model
+        first = frame.graph_first_line
+        column_fold, row_fold = self._folds
+        shown_rows = row_fold.length if row_fold is not None else layout.height
+        shown_columns = column_fold.length if column_fold is not None else layout.width
+        lines = list(self._base_text.split("\n", allow_blank=True))
+        full = list(frame.text.split("\n", allow_blank=True))[first:first + layout.height]
+        graph_lines = lines[first:first + shown_rows]
+        hidden = hide_cut_boxes(graph_lines, full, layout.boxes.values(), fold_map(column_fold, shown_columns),
+                                fold_map(row_fold, shown_rows), (x, x + max(0, width)))
+        text = Text("\n").join(lines[:first] + hidden + lines[first + shown_rows:])
+        text.no_wrap = True
+        text.overflow = "crop"
+        self._frame.update(text)
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._present()
 
     def _follow_after_resize(self) -> None:
         self._paint()
