@@ -105,3 +105,27 @@ async def test_scrolling_by_keys_never_shows_a_cut_number() -> None:
             seen.extend(f"x={round(view.scroll_x)} {problem}" for problem in cut_numbers(app, view))
         assert view.scroll_x == view.max_scroll_x > 0  # it scrolled all the way
         assert seen == []
+
+
+def test_a_fold_through_a_box_blanks_the_part_it_keeps() -> None:
+    from rich.text import Text
+
+    from tutor.render import FrameOptions, exercise_state, layout_for, render_frame
+    from tutor.ui.widgets.graph_fold import Fold, fold_columns, fold_map, hide_cut_boxes
+
+    graph = build_probe()
+    layout = layout_for(graph)
+    frame = render_frame(graph, exercise_state(graph, revealed_values=graph.order), FrameOptions(legend=False,
+                         caption=False), layout=layout)
+    full = list(frame.text.split("\n", allow_blank=True))[frame.graph_first_line:][:layout.height]
+    box = layout.boxes["z5"]  # the fold's first band ends inside z5 (its value 21.0855 would read 21.0)
+    output = layout.boxes["L"]
+    fold = Fold(0, box.left + 7, output.left - 3, layout.width)
+    folded = fold_columns(full, fold, layout.width, "┆")
+    shown = hide_cut_boxes(folded, full, layout.boxes.values(), fold_map(fold, fold.length),
+                           fold_map(None, layout.height), (0, fold.length))
+    plain = [line.plain for line in shown]
+    assert any("= 21.┆" in line.plain for line in folded)  # without hiding, the cut number shows
+    assert not any(re.search(r"21\.0|= 21", line) for line in plain)
+    assert any("0.0474" in line for line in plain)  # the output, whole, keeps its value
+    assert isinstance(shown[0], Text)
