@@ -41,3 +41,27 @@ def test_a_text_that_does_not_parse_raises_each_time() -> None:
             parse_expression("2 +")
     with pytest.raises(ParseError):
         parse_expression(42)  # type: ignore[arg-type]
+
+
+def test_a_program_parsed_again_shares_its_trees_but_not_its_lists() -> None:
+    from tutor.expr import parse_program
+
+    text = "z1 = a*b\nL = z1 + c"
+    first = parse_program(text)
+    again = parse_program(text)
+    assert again == first
+    assert again.assignments[0].expression is first.assignments[0].expression  # the immutable trees are shared
+    again.assignments.pop()
+    again.assignments[0].target = "changed"
+    again.inputs.append("x")
+    third = parse_program(text)  # a caller's edits reach neither the cache nor another caller
+    assert third == first and [step.target for step in third.assignments] == ["z1", "L"]
+    assert third.inputs == first.inputs and "x" not in third.inputs
+
+
+def test_a_program_that_does_not_parse_raises_each_time() -> None:
+    from tutor.expr import parse_program
+
+    for _ in range(2):
+        with pytest.raises(ParseError):
+            parse_program("L = a +")

@@ -28,6 +28,7 @@ An answer may say what it gives (``dL/da = 42``, ``∂z/∂a = b``, ``z = 6``):
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -730,11 +731,34 @@ def _split_into_known_names(word: str, allowed_names: Collection[str]) -> list[s
     return parts if parts and len(parts) > 1 else None
 
 
+_PROGRAMS_LIMIT = 256  # distinct programs kept (validate builds each problem's graph at up to 50 points)
+_PROGRAM_CACHED_LENGTH = 20_000  # a longer program (a 10,000-node one) is parsed every time: it is rare
+_programs: dict[str, Program] = {}
+
+
 def parse_program(text: str) -> Program:
     """Parse a program: one expression (``L = (a*b + c)^2``) or straight-line assignments.
 
     A bare expression without a name is given the output name ``L``.
+
+    A program parsed before gives a copy of the first result: its own Program, list and Assignments (callers
+    may change those), sharing only the expression trees, which are immutable. A program that does not parse
+    is parsed, and its error raised, every time.
     """
+    if not isinstance(text, str) or len(text) > _PROGRAM_CACHED_LENGTH:
+        return _parse_program(text)
+    program = _programs.get(text)
+    if program is None:
+        program = _parse_program(text)
+        with _parsed_lock:
+            if len(_programs) >= _PROGRAMS_LIMIT:
+                _programs.clear()
+            _programs[text] = program
+    return Program(program.source_text, [dataclasses.replace(step) for step in program.assignments],
+                   list(program.inputs))
+
+
+def _parse_program(text: str) -> Program:
     if not isinstance(text, str):
         raise ParseError("a program must be text", 1, "")
     _check_length(text, MAX_PROGRAM_LENGTH)
