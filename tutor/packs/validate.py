@@ -298,8 +298,12 @@ def _import_before_forking(refs: list[ProblemRef]) -> None:
 
     kinds = {type(ref.problem) for ref in refs}
     wanted = ["tutor.engine.forward_mode"]  # the cross-check of every graph built without sympy
+    if any(issubclass(kind, GraphProblemBase) for kind in kinds):
+        # sympy imports these the first time it adds (Add.flatten), takes a log (log.eval) or compares (is_eq), that
+        # is in each process's first graph: 0.1 s of CPU in every child, seen as modules imported after the fork.
+        wanted += ["sympy.tensor.tensor", "sympy.sets.setexpr", "sympy.assumptions.wrapper"]
     if LabProblem in kinds:
-        wanted.append("tutor.labs")
+        wanted += ["tutor.labs", "numpy.random"]  # numpy.random: the NaN hunt's reset, imported on first use
     if LayerProblem in kinds:
         wanted += ["tutor.check.matrix", "tutor.graph.layers", "tutor.expr.matrix"]
     if CodeProblem in kinds:
