@@ -162,8 +162,15 @@ def _sugiyama_layers(
     heights: dict[str, int],
     widths: dict[str, int],
     row_gap: int = ROW_GAP,
+    ordered: tuple[tuple[str, str, int], ...] = (),
 ) -> tuple[list[list[_Slot]], dict[int, dict[int, _Slot]]]:
-    """Run grandalf on one connected part; return its layers and, per long edge, its pass-through slots."""
+    """Run grandalf on one connected part; return its layers and, per long edge, its pass-through slots.
+
+    ``ordered`` lists the edges (source, target, slot) into nodes whose operand order matters (``a - b``):
+    their operands enter top to bottom in slot order, so where grandalf put the second operand above the
+    first, the two edges crossed in front of the box and the learner could not tell the minuend. Its
+    drawing turned upside down has the same crossings; it is taken when it puts more such operands in order.
+    """
     vertices = {node_id: LayoutVertex(node_id) for node_id in node_ids}
     for node_id, vertex in vertices.items():
         vertex.view = _View(w=heights[node_id], h=widths[node_id])
@@ -187,6 +194,15 @@ def _sugiyama_layers(
                 vertex.view.w = 1
                 vertex.view.h = 1
     sugiyama.draw(ORDERING_ROUNDS)
+    if _slot_inversions(sugiyama, vertices, layout_edges, ordered, -1) < \
+            _slot_inversions(sugiyama, vertices, layout_edges, ordered, 1):
+        for layer in sugiyama.layers:
+            for vertex in layer:
+                x, y = vertex.view.xy
+                vertex.view.xy = (-x, y)
+        mirrored = True
+    else:
+        mirrored = False
 
     layers: list[list[_Slot]] = []
     pass_throughs: dict[int, dict[int, _Slot]] = {}
@@ -200,9 +216,29 @@ def _sugiyama_layers(
             else:
                 slot = _Slot(vertex.data, heights[vertex.data], center)
             slots.append(slot)
-        layers.append(slots)
+        layers.append(slots[::-1] if mirrored else slots)
     _assign_rows(layers, row_gap)
     return layers, pass_throughs
+
+
+def _slot_inversions(sugiyama: SugiyamaLayout, vertices: dict[str, LayoutVertex], layout_edges: list[LayoutEdge],
+                     ordered: tuple[tuple[str, str, int], ...], sign: int) -> int:
+    """Pairs of operands of an order-sensitive node arriving bottom-first (``sign`` -1: the drawing upside down)."""
+    edge_of = {(edge.v[0].data, edge.v[1].data): edge for edge in layout_edges}
+    arrivals: dict[str, list[tuple[int, float]]] = {}
+    for source, target, slot in ordered:
+        target_rank = sugiyama.grx[vertices[target]].rank
+        if sugiyama.grx[vertices[source]].rank == target_rank - 1:
+            carrier = vertices[source]
+        else:
+            carrier = sugiyama.ctrls[edge_of[(source, target)]][target_rank - 1]
+        arrivals.setdefault(target, []).append((slot, sign * carrier.view.xy[0]))
+    inversions = 0
+    for operands in arrivals.values():
+        operands.sort()
+        inversions += sum(1 for index, (_slot, row) in enumerate(operands)
+                          for _other, later in operands[index + 1:] if later < row)
+    return inversions
 
 
 def _assign_rows(layers: list[list[_Slot]], row_gap: int = ROW_GAP) -> None:
@@ -447,7 +483,9 @@ def _layout_part(
 ) -> tuple[dict[str, NodeBox], dict[EdgeKey, tuple[Cell, ...]], list[tuple[str, ...]]]:
     pairs = list(OrderedDict.fromkeys((edge.source, edge.target) for edge in part_edges))
     pair_index = {pair: index for index, pair in enumerate(pairs)}
-    layers, pass_throughs = _sugiyama_layers(part, pairs, heights, widths, style.row_gap)
+    ordered = tuple((edge.source, edge.target, edge.slot) for edge in part_edges
+                    if graph_ops[edge.target] not in COMMUTATIVE_OPS)
+    layers, pass_throughs = _sugiyama_layers(part, pairs, heights, widths, style.row_gap, ordered)
     lead = style.edge_lead
 
     rank_of: dict[str, int] = {}
