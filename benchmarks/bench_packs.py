@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+ROOT = Path(__file__).resolve().parents[1]
+
 from tutor.packs.loader import discover_packs  # noqa: E402
 from tutor.packs.validate import validate_pack  # noqa: E402
 
@@ -64,8 +66,9 @@ def _timed(arguments: list[str], environment: dict[str, str], name: str | None =
     """Wall seconds of one fresh process; its CPU seconds (its forked child and algebra process included:
     it waits for them) go to CPU_SECONDS[name], steadier than wall time on a shared machine."""
     started, cpu = time.perf_counter(), _children_cpu()
+    # cwd: `python -m` puts the working folder before PYTHONPATH, so run from another checkout it timed that one's code.
     done = subprocess.run([sys.executable, "-m", "tutor", *arguments], env=environment, capture_output=True,
-                          text=True, check=False)
+                          text=True, check=False, cwd=ROOT)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0,):
         raise SystemExit(f"backprop-tutor {' '.join(arguments)} exited {done.returncode}: {done.stderr[-500:]}")
@@ -75,7 +78,8 @@ def _timed(arguments: list[str], environment: dict[str, str], name: str | None =
 
 
 def command_line(seeds: int, repeat: int) -> None:
-    course = str(Path(__file__).resolve().parents[1] / "lessons" / "backprop")
+    course = str(ROOT / "lessons" / "backprop")
+    load_at_start = os.getloadavg()[0]
     timings: dict[str, list[float]] = {"packs": [], "validate --no-cache": [], "validate (first, cache empty)": [],
                                        "validate (second, unchanged)": [], "validate (one problem edited)": []}
     with tempfile.TemporaryDirectory() as home:
@@ -101,7 +105,7 @@ def command_line(seeds: int, repeat: int) -> None:
             timings["validate (one problem edited)"].append(_timed(["validate", *seed_option, str(copy)], environment))
     packs = statistics.median(timings["packs"])
     print(f"\nas processes, medians of {repeat} rounds (built-in course, {seeds} seeds; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end):")
+          f"{load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores):")
     for name, values in timings.items():
         median = statistics.median(values)
         print(f"  backprop-tutor {name:<32} {median:6.2f} s   {median / packs:5.1f}x packs   "
